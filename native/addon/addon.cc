@@ -1,0 +1,21 @@
+// Module entry: the binding that src/media/native-binding.ts loads.
+#include <napi.h>
+
+#include "dsp_wrap.h"
+#include "engine_wrap.h"
+
+namespace speakerd {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("Engine", EngineWrap::Define(env));
+  exports.Set("EchoCanceller", EchoCancellerWrap::Define(env));
+  exports.Set("resample", Napi::Function::New(env, ResampleBuffer, "resample"));
+  exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
+  return exports;
+}
+
+}  // namespace speakerd
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return speakerd::Init(env, exports); }
+
+NODE_API_MODULE(speakerd, InitModule)

@@ -1,0 +1,104 @@
+#include "dsp_wrap.h"
+
+#include <speex/speex_resampler.h>
+
+#include <vector>
+
+#include "../device/alsa_duplex.h"
+#include "args.h"
+
+namespace speakerd {
+
+Napi::Function EchoCancellerWrap::Define(Napi::Env env) {
+  return DefineClass(env, "EchoCanceller",
+                     {InstanceMethod<&EchoCancellerWrap::Process>("process"),
+                      InstanceMethod<&EchoCancellerWrap::Stats>("stats")});
+}
+
+EchoCancellerWrap::EchoCancellerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EchoCancellerWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  EchoSettings s;
+  s.rate = OptionInt(o, "rate", 16000, 8000, 48000);
+  s.frame = OptionInt(o, "frame", s.rate / 100, 16, 4800);
+  s.tail_ms = OptionInt(o, "tailMs", 250, 10, 1000);
+  s.denoise = OptionBool(o, "denoise", true);
+  s.echo_suppress_db = OptionInt(o, "echoSuppressDb", -40, -90, 0);
+  s.echo_suppress_active_db = OptionInt(o, "echoSuppressActiveDb", -15, -90, 0);
+  frame_ = s.frame;
+  try {
+    echo_ = std::make_unique<EchoCanceller>(s);
+  } catch (const std::exception& e) {
+    throw CodedError(info.Env(), "ERR_ENGINE_INIT", e.what());
+  }
+}
+
+Napi::Value EchoCancellerWrap::Process(const Napi::CallbackInfo& info) {
+  Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
+  Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
+  if (mic.ElementLength() != ref.ElementLength()) {
+    throw Napi::RangeError::New(info.Env(), "mic and reference must have the same length");
+  }
+  if (mic.ElementLength() % static_cast<size_t>(frame_) != 0) {
+    throw Napi::RangeError::New(info.Env(), "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
+  }
+  Napi::Int16Array out = Napi::Int16Array::New(info.Env(), mic.ElementLength());
+  for (size_t i = 0; i < mic.ElementLength(); i += static_cast<size_t>(frame_)) {
+    echo_->Process(mic.Data() + i, ref.Data() + i, out.Data() + i);
+  }
+  return out;
+}
+
+Napi::Value EchoCancellerWrap::Stats(const Napi::CallbackInfo& info) {
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("erleDb", echo_->stats().erle_db.load());
+  out.Set("converged", echo_->stats().converged.load());
+  return out;
+}
+
+Napi::Value ResampleBuffer(const Napi::CallbackInfo& info) {
+  Napi::Int16Array in = RequireInt16Array(info, 0, "samples");
+  const int in_rate = RequireInt(info, 1, "inRate", 1000, 384000);
+  const int out_rate = RequireInt(info, 2, "outRate", 1000, 384000);
+  const int quality = RequireInt(info, 3, "quality", 0, 10);
+  const size_t in_len = in.ElementLength();
+  const size_t out_len = static_cast<size_t>((static_cast<uint64_t>(in_len) * out_rate + in_rate - 1) / in_rate);
+  if (in_rate == out_rate) {
+    Napi::Int16Array copy = Napi::Int16Array::New(info.Env(), in_len);
+    std::copy(in.Data(), in.Data() + in_len, copy.Data());
+    return copy;
+  }
+  int err = 0;
+  SpeexResamplerState* st = speex_resampler_init(1, in_rate, out_rate, quality, &err);
+  if (st == nullptr) throw CodedError(info.Env(), "ERR_RESAMPLER", speex_resampler_strerror(err));
+  speex_resampler_skip_zeros(st);
+  const int latency = speex_resampler_get_input_latency(st);
+  // Feed the input, then enough zeros to push the filter's tail out.
+  std::vector<int16_t> padded(in.Data(), in.Data() + in_len);
+  padded.resize(in_len + static_cast<size_t>(latency) * 2 + 1, 0);
+  std::vector<int16_t> out(out_len + 16, 0);
+  spx_uint32_t consumed = static_cast<spx_uint32_t>(padded.size());
+  spx_uint32_t produced = static_cast<spx_uint32_t>(out.size());
+  speex_resampler_process_int(st, 0, padded.data(), &consumed, out.data(), &produced);
+  speex_resampler_destroy(st);
+  Napi::Int16Array result = Napi::Int16Array::New(info.Env(), out_len);
+  for (size_t i = 0; i < out_len; ++i) result[i] = i < produced ? out[i] : 0;
+  return result;
+}
+
+Napi::Value ListDevices(const Napi::CallbackInfo& info) {
+  std::vector<AlsaDeviceInfo> devices;
+  std::string message;
+  if (AlsaDuplex::ListDevices(&devices, &message) < 0) throw CodedError(info.Env(), "ERR_DEVICE_LIST", message);
+  Napi::Array out = Napi::Array::New(info.Env(), devices.size());
+  for (size_t i = 0; i < devices.size(); ++i) {
+    Napi::Object d = Napi::Object::New(info.Env());
+    d.Set("name", devices[i].name);
+    d.Set("description", devices[i].description);
+    d.Set("direction", devices[i].direction);
+    out.Set(static_cast<uint32_t>(i), d);
+  }
+  return out;
+}
+
+}  // namespace speakerd

@@ -1,0 +1,66 @@
+// JavaScript class `Engine`: owns a native Engine and the ports JS created on it.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "../engine/engine.h"
+
+namespace speakerd {
+
+class RingPort;
+class RecorderPort;
+
+class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit EngineWrap(const Napi::CallbackInfo& info);
+  ~EngineWrap() override;
+
+ private:
+  enum class Kind { kDevice, kPlayer, kRecorder, kTone, kRing };
+  struct Entry {
+    uint32_t id = 0;
+    Port* port = nullptr;
+    Kind kind = Kind::kDevice;
+  };
+
+  Napi::Value Start(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Step(const Napi::CallbackInfo& info);
+  Napi::Value CreatePlayer(const Napi::CallbackInfo& info);
+  Napi::Value CreateRecorder(const Napi::CallbackInfo& info);
+  Napi::Value CreateTone(const Napi::CallbackInfo& info);
+  Napi::Value CreateRing(const Napi::CallbackInfo& info);
+  Napi::Value RemovePort(const Napi::CallbackInfo& info);
+  Napi::Value Connect(const Napi::CallbackInfo& info);
+  Napi::Value Disconnect(const Napi::CallbackInfo& info);
+  Napi::Value SetLevel(const Napi::CallbackInfo& info);
+  Napi::Value GetLevel(const Napi::CallbackInfo& info);
+  Napi::Value Meters(const Napi::CallbackInfo& info);
+  Napi::Value ReadRecorder(const Napi::CallbackInfo& info);
+  Napi::Value ReadTx(const Napi::CallbackInfo& info);
+  Napi::Value WriteRx(const Napi::CallbackInfo& info);
+  Napi::Value Flush(const Napi::CallbackInfo& info);
+  Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value SetPrebuffer(const Napi::CallbackInfo& info);
+  Napi::Value RingStatus(const Napi::CallbackInfo& info);
+  Napi::Value PortStats(const Napi::CallbackInfo& info);
+  Napi::Value Stats(const Napi::CallbackInfo& info);
+
+  void RequireOpen(Napi::Env env) const;
+  Entry& Lookup(const Napi::CallbackInfo& info, size_t index);
+  RingPort* LookupRing(const Napi::CallbackInfo& info);
+  uint32_t AddPort(Napi::Env env, Port* port, Kind kind);
+  void Enqueue(Napi::Env env, const BridgeOp& op);
+  void Shutdown();
+
+  std::unique_ptr<Engine> engine_;
+  Napi::ThreadSafeFunction events_;
+  Entry slots_[kMaxSlots];
+  uint32_t generation_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace speakerd

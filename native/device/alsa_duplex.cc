@@ -1,0 +1,203 @@
+#include "alsa_duplex.h"
+
+#include <cerrno>
+#include <cstdio>
+
+namespace speakerd {
+
+namespace {
+
+bool IsRecoverable(int err) { return err == -EPIPE || err == -ESTRPIPE || err == -EINTR; }
+
+std::string Describe(const std::string& what, const std::string& device, int err) {
+  return what + " '" + device + "': " + snd_strerror(err);
+}
+
+}  // namespace
+
+AlsaDuplex::~AlsaDuplex() { Close(); }
+
+int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels,
+                        snd_pcm_t** pcm, std::string* message) {
+  const bool capture = stream == SND_PCM_STREAM_CAPTURE;
+  const char* what = capture ? "capture device" : "playback device";
+  int err = config_ != nullptr ? snd_pcm_open_lconf(pcm, name.c_str(), stream, 0, config_)
+                               : snd_pcm_open(pcm, name.c_str(), stream, 0);
+  if (err < 0) {
+    *pcm = nullptr;
+    *message = Describe(std::string("cannot open ") + what, name, err);
+    return err;
+  }
+  snd_pcm_hw_params_t* hw;
+  snd_pcm_hw_params_alloca(&hw);
+  snd_pcm_uframes_t period = settings_.period_frames;
+  snd_pcm_uframes_t buffer = static_cast<snd_pcm_uframes_t>(settings_.period_frames) * settings_.buffer_periods;
+  unsigned rate = settings_.rate;
+  const char* step = "no configuration";
+  if ((err = snd_pcm_hw_params_any(*pcm, hw)) < 0) goto fail;
+  step = "interleaved read/write access";
+  if ((err = snd_pcm_hw_params_set_access(*pcm, hw, SND_PCM_ACCESS_RW_INTERLEAVED)) < 0) goto fail;
+  step = "format S16_LE";
+  if ((err = snd_pcm_hw_params_set_format(*pcm, hw, SND_PCM_FORMAT_S16_LE)) < 0) goto fail;
+  step = "channel count";
+  if ((err = snd_pcm_hw_params_set_channels(*pcm, hw, channels)) < 0) goto fail;
+  step = "sample rate";
+  if ((err = snd_pcm_hw_params_set_rate(*pcm, hw, rate, 0)) < 0) goto fail;
+  step = "period size";
+  if ((err = snd_pcm_hw_params_set_period_size_near(*pcm, hw, &period, nullptr)) < 0) goto fail;
+  step = "buffer size";
+  if ((err = snd_pcm_hw_params_set_buffer_size_near(*pcm, hw, &buffer)) < 0) goto fail;
+  step = "hardware parameters";
+  if ((err = snd_pcm_hw_params(*pcm, hw)) < 0) goto fail;
+  {
+    snd_pcm_sw_params_t* sw;
+    snd_pcm_sw_params_alloca(&sw);
+    step = "software parameters";
+    if ((err = snd_pcm_sw_params_current(*pcm, sw)) < 0) goto fail;
+    const snd_pcm_uframes_t start =
+        capture ? 1 : static_cast<snd_pcm_uframes_t>(settings_.period_frames) * settings_.prefill_periods;
+    if ((err = snd_pcm_sw_params_set_start_threshold(*pcm, sw, start)) < 0) goto fail;
+    if ((err = snd_pcm_sw_params_set_avail_min(*pcm, sw, settings_.period_frames)) < 0) goto fail;
+    if ((err = snd_pcm_sw_params(*pcm, sw)) < 0) goto fail;
+  }
+  return 0;
+fail:
+  *message = Describe(std::string("cannot set ") + step + " (" + std::to_string(channels) + " ch, " +
+                          std::to_string(settings_.rate) + " Hz) on " + what,
+                      name, err);
+  snd_pcm_close(*pcm);
+  *pcm = nullptr;
+  return err;
+}
+
+int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
+  Close();
+  settings_ = settings;
+  if (!settings.config_file.empty()) {
+    FILE* f = std::fopen(settings.config_file.c_str(), "r");
+    if (f == nullptr) {
+      const int err = -errno;
+      *message = "cannot read ALSA configuration '" + settings.config_file + "': " + snd_strerror(err);
+      return err;
+    }
+    snd_input_t* in = nullptr;
+    int err = snd_input_stdio_attach(&in, f, 1);
+    if (err >= 0) err = snd_config_top(&config_);
+    if (err >= 0) err = snd_config_load(config_, in);
+    if (in != nullptr) snd_input_close(in);
+    if (err < 0) {
+      *message = "cannot parse ALSA configuration '" + settings.config_file + "': " + snd_strerror(err);
+      Close();
+      return err;
+    }
+  }
+  int err = OpenOne(settings.capture, SND_PCM_STREAM_CAPTURE, settings.capture_channels, &capture_, message);
+  if (err >= 0) {
+    err = OpenOne(settings.playback, SND_PCM_STREAM_PLAYBACK, settings.playback_channels, &playback_, message);
+  }
+  if (err < 0) {
+    Close();
+    return err;
+  }
+  silence_.assign(static_cast<size_t>(settings.period_frames) * settings.playback_channels, 0);
+  return 0;
+}
+
+void AlsaDuplex::Close() {
+  if (capture_ != nullptr) snd_pcm_close(capture_);
+  if (playback_ != nullptr) snd_pcm_close(playback_);
+  if (config_ != nullptr) snd_config_delete(config_);
+  capture_ = playback_ = nullptr;
+  config_ = nullptr;
+}
+
+int AlsaDuplex::ReadPeriod(int16_t* interleaved, uint64_t* xruns) {
+  snd_pcm_uframes_t done = 0;
+  const snd_pcm_uframes_t want = settings_.period_frames;
+  int timeouts = 0;
+  while (done < want) {
+    // A stopped stream is started by readi itself (start threshold 1); only a running one is waited on.
+    const int ready = snd_pcm_state(capture_) == SND_PCM_STATE_RUNNING
+                          ? snd_pcm_wait(capture_, settings_.wait_timeout_ms)
+                          : 1;
+    if (ready == 0) {
+      if (++timeouts >= 2) return -ETIMEDOUT;
+      continue;
+    }
+    snd_pcm_sframes_t n = snd_pcm_readi(capture_, interleaved + done * settings_.capture_channels, want - done);
+    if (n == -EAGAIN) continue;
+    if (n < 0) {
+      if (!IsRecoverable(static_cast<int>(n))) return static_cast<int>(n);
+      ++*xruns;
+      const int err = snd_pcm_recover(capture_, static_cast<int>(n), 1);
+      if (err < 0) return err;
+      continue;
+    }
+    done += static_cast<snd_pcm_uframes_t>(n);
+  }
+  return 0;
+}
+
+int AlsaDuplex::WritePeriod(const int16_t* interleaved, uint64_t* xruns) {
+  snd_pcm_uframes_t done = 0;
+  const snd_pcm_uframes_t want = settings_.period_frames;
+  while (done < want) {
+    snd_pcm_sframes_t n = snd_pcm_writei(playback_, interleaved + done * settings_.playback_channels, want - done);
+    if (n == -EAGAIN) continue;
+    if (n < 0) {
+      if (!IsRecoverable(static_cast<int>(n))) return static_cast<int>(n);
+      ++*xruns;
+      const int err = snd_pcm_recover(playback_, static_cast<int>(n), 1);
+      if (err < 0) return err;
+      const int primed = Prefill();
+      if (primed < 0) return primed;
+      continue;
+    }
+    done += static_cast<snd_pcm_uframes_t>(n);
+  }
+  return 0;
+}
+
+int AlsaDuplex::Prefill() {
+  for (unsigned i = 0; i < settings_.prefill_periods; ++i) {
+    const snd_pcm_sframes_t n = snd_pcm_writei(playback_, silence_.data(), settings_.period_frames);
+    if (n < 0) return static_cast<int>(n);
+  }
+  return 0;
+}
+
+long AlsaDuplex::MeasuredDelay() {
+  snd_pcm_sframes_t playback = 0;
+  snd_pcm_sframes_t capture = 0;
+  if (snd_pcm_delay(playback_, &playback) < 0) return -1;
+  if (snd_pcm_delay(capture_, &capture) < 0) capture = 0;
+  return static_cast<long>(playback + (capture > 0 ? capture : 0));
+}
+
+int AlsaDuplex::ListDevices(std::vector<AlsaDeviceInfo>* out, std::string* message) {
+  void** hints = nullptr;
+  const int err = snd_device_name_hint(-1, "pcm", &hints);
+  if (err < 0) {
+    *message = std::string("cannot list ALSA devices: ") + snd_strerror(err);
+    return err;
+  }
+  for (void** h = hints; *h != nullptr; ++h) {
+    char* name = snd_device_name_get_hint(*h, "NAME");
+    char* desc = snd_device_name_get_hint(*h, "DESC");
+    char* io = snd_device_name_get_hint(*h, "IOID");
+    if (name != nullptr) {
+      AlsaDeviceInfo info;
+      info.name = name;
+      info.description = desc != nullptr ? desc : "";
+      info.direction = io == nullptr ? "duplex" : (std::string(io) == "Input" ? "input" : "output");
+      out->push_back(info);
+    }
+    free(name);
+    free(desc);
+    free(io);
+  }
+  snd_device_name_free_hint(hints);
+  return 0;
+}
+
+}  // namespace speakerd

@@ -1,0 +1,72 @@
+// ALSA capture + playback pair driven by one thread with blocking read/write (no snd_pcm_link, no
+// mmap: works on plugin chains such as plug, file, jack and dmix).
+//
+// Open() and Close() allocate and run off the audio clock (the engine's control thread); ReadPeriod(),
+// WritePeriod() and PlaybackDelay() run on the audio thread.
+#pragma once
+
+#include <alsa/asoundlib.h>
+
+#include <string>
+#include <vector>
+
+namespace speakerd {
+
+struct AlsaSettings {
+  std::string capture = "default";
+  std::string playback = "default";
+  std::string config_file;   // private ALSA configuration instead of the system's
+  unsigned rate = 48000;
+  unsigned capture_channels = 1;
+  unsigned playback_channels = 1;
+  unsigned period_frames = 480;
+  unsigned buffer_periods = 4;
+  unsigned prefill_periods = 2;
+  int wait_timeout_ms = 1000;  // a device that delivers nothing this long is treated as lost
+};
+
+struct AlsaDeviceInfo {
+  std::string name;
+  std::string description;
+  std::string direction;  // "input", "output" or "duplex"
+};
+
+class AlsaDuplex {
+ public:
+  AlsaDuplex() = default;
+  ~AlsaDuplex();
+  AlsaDuplex(const AlsaDuplex&) = delete;
+  AlsaDuplex& operator=(const AlsaDuplex&) = delete;
+
+  // Opens and configures both directions. On failure returns a negative errno and fills *message
+  // with which device failed and ALSA's own words.
+  int Open(const AlsaSettings& settings, std::string* message);
+  void Close();
+
+  // Reads one period of interleaved capture frames. Recovers over-runs (counted in *xruns).
+  // Returns 0, or a negative errno when the device is gone.
+  int ReadPeriod(int16_t* interleaved, uint64_t* xruns);
+  // Writes one period of interleaved playback frames, re-priming after an under-run.
+  int WritePeriod(const int16_t* interleaved, uint64_t* xruns);
+  // Writes the silence that gives playback its slack; also used after an under-run.
+  int Prefill();
+  // Frames between a sample written to playback and its echo appearing in the next capture read,
+  // as ALSA reports it (playback queue + capture queue). Negative when unknown.
+  long MeasuredDelay();
+
+  const AlsaSettings& settings() const { return settings_; }
+
+  static int ListDevices(std::vector<AlsaDeviceInfo>* out, std::string* message);
+
+ private:
+  int OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels, snd_pcm_t** pcm,
+              std::string* message);
+
+  AlsaSettings settings_;
+  snd_config_t* config_ = nullptr;
+  snd_pcm_t* capture_ = nullptr;
+  snd_pcm_t* playback_ = nullptr;
+  std::vector<int16_t> silence_;
+};
+
+}  // namespace speakerd

@@ -1,0 +1,140 @@
+// The audio engine: one real-time thread that reads a capture period, runs the device edge
+// (downmix, resample, echo cancellation), ticks the conference bridge once and writes the mixed
+// playback period. A control thread does everything that may block or allocate: opening and
+// reopening the sound device with backoff, freeing removed ports and delivering events to JS.
+#pragma once
+
+#include <semaphore.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "../bridge/conference_bridge.h"
+#include "../common/spsc_ring.h"
+#include "../device/alsa_duplex.h"
+#include "../dsp/echo_canceller.h"
+#include "../dsp/resampler.h"
+#include "../ports/port.h"
+
+namespace speakerd {
+
+struct EngineOptions {
+  bool use_alsa = false;        // false: the null device, a silent microphone and a discarding speaker
+  bool manual_clock = false;    // true: no audio thread; JS advances time with Step() (tests)
+  int bridge_rate = 16000;
+  AlsaSettings alsa;            // alsa.rate is the device rate (also used by the null device)
+  int capture_quality = 5;
+  int playback_quality = 8;
+  bool aec = true;
+  int aec_tail_ms = 250;
+  int aec_delay_ms = -1;        // playback-to-capture delay; -1 measures it with snd_pcm_delay
+  int aec_margin_ms = 20;       // the reference leads the echo by this much
+  bool denoise = true;
+  bool realtime = true;         // ask for SCHED_FIFO (silently stays normal when not permitted)
+  int realtime_priority = 50;
+  int retry_min_ms = 500;       // device reopen backoff
+  int retry_max_ms = 10000;
+};
+
+enum class DeviceState : int { kNull = 0, kOpen = 1, kRetrying = 2, kClosed = 3 };
+
+// Engine-wide counters, written by the audio thread.
+struct EngineCounters {
+  std::atomic<uint64_t> ticks{0};
+  std::atomic<uint64_t> xruns{0};
+  std::atomic<uint64_t> device_errors{0};
+  std::atomic<uint64_t> events_dropped{0};
+  std::atomic<uint64_t> tick_ns_max{0};
+  std::atomic<uint64_t> tick_ns_total{0};
+  std::atomic<int> aec_delay_samples{-1};
+  std::atomic<int> device_state{0};
+  std::atomic<bool> realtime{false};
+};
+
+// What the control thread tells JS.
+struct EngineNotice {
+  Event event;
+  std::string code;      // for device failures: "ERR_DEVICE_OPEN", "ERR_DEVICE_LOST"
+  std::string message;
+};
+
+class Engine : private EventSink {
+ public:
+  using NoticeCallback = std::function<void(const EngineNotice&)>;
+
+  // Throws std::runtime_error when the DSP cannot be set up.
+  Engine(const EngineOptions& options, NoticeCallback notify);
+  ~Engine() override;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void Start();
+  void Stop();
+  // Manual clock only: runs `ticks` ticks on the calling thread.
+  void Step(int ticks);
+
+  ConferenceBridge& bridge() { return bridge_; }
+  const EngineOptions& options() const { return options_; }
+  const EngineCounters& counters() const { return counters_; }
+  const EchoStats* echo_stats() const { return echo_ ? &echo_->stats() : nullptr; }
+  PortCounters& device_counters();
+  // Where ports report their events.
+  EventSink* event_sink() { return this; }
+  // Wakes the control thread (after JS queued work for it).
+  void Wake() { sem_post(&wake_); }
+
+ private:
+  class DevicePort;
+
+  void Post(const Event& event) override;
+  void AudioLoop();
+  void ControlLoop();
+  void ControlDevice(uint64_t now_ms);
+  void Tick();
+  void TakePendingDevice();
+  void LoseDevice(int err);
+  void WaitNullClock();
+  void ProcessCapture();
+  void ProcessPlayback();
+
+  const EngineOptions options_;
+  NoticeCallback notify_;
+  ConferenceBridge bridge_;
+  DevicePort* device_port_;
+  std::unique_ptr<EchoCanceller> echo_;
+  std::unique_ptr<Resampler> capture_resampler_;
+  std::unique_ptr<Resampler> playback_resampler_;
+  SpscRing<Event> events_;
+  sem_t wake_;
+  EngineCounters counters_;
+
+  // Device hand-off: the control thread opens into pending_, the audio thread takes it into active_;
+  // a failed device goes back through failed_ with its error to be closed off the audio clock.
+  std::atomic<AlsaDuplex*> pending_{nullptr};
+  AlsaDuplex* active_ = nullptr;
+  std::atomic<AlsaDuplex*> failed_{nullptr};
+  std::atomic<int> failed_error_{0};
+  int measure_countdown_ = 0;
+
+  // Buffers, all sized up front.
+  std::unique_ptr<int16_t[]> capture_interleaved_;
+  std::unique_ptr<int16_t[]> playback_interleaved_;
+  std::unique_ptr<int16_t[]> device_mono_;
+  std::unique_ptr<int16_t[]> mic_raw_;    // microphone at the bridge rate, before echo cancellation
+  std::unique_ptr<int16_t[]> mic_;        // after echo cancellation: what slot 0 transmits
+  std::unique_ptr<int16_t[]> reference_;
+  std::unique_ptr<int16_t[]> history_;   // what was written to playback, at the bridge rate
+  size_t history_size_ = 0;
+  uint64_t history_written_ = 0;
+  int device_frame_ = 0;
+
+  std::atomic<bool> running_{false};
+  std::thread audio_thread_;
+  std::thread control_thread_;
+  int64_t null_clock_next_ns_ = 0;
+};
+
+}  // namespace speakerd

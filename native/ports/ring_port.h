@@ -1,0 +1,125 @@
+// The bridge's door to JavaScript-fed media (used by the AI port).
+//
+// TX ring: what the bridge transmits to this port (the echo-cancelled microphone) is handed to JS in
+// batches; a kTxReady event says a batch is waiting. RX ring: audio JS receives from the network is
+// played out with a prebuffer threshold. Flush and drain are marks at absolute ring positions set by
+// JS (the producer), so neither can race with audio written after them:
+//   flush  - everything written before the mark is discarded on the next tick (barge-in);
+//   drain  - everything written before the mark plays without waiting for the prebuffer, and the
+//            frame that reaches it is padded with silence, so no tail of one reply joins the next.
+#pragma once
+
+#include "../common/spsc_ring.h"
+#include "port.h"
+
+namespace speakerd {
+
+struct RingSettings {
+  size_t tx_capacity = 0;  // samples
+  size_t rx_capacity = 0;  // samples
+  size_t batch = 0;        // samples per kTxReady
+  size_t prebuffer = 0;    // samples needed before playback starts
+};
+
+class RingPort final : public Port {
+ public:
+  RingPort(int rate, const RingSettings& s)
+      : Port(rate), tx_(s.tx_capacity), rx_(s.rx_capacity), batch_(s.batch), prebuffer_(s.prebuffer) {}
+
+  // ---- audio thread ----
+  void PutFrame(const int16_t* in) override {
+    const size_t written = tx_.Write(in, frame());
+    if (written < static_cast<size_t>(frame())) {
+      counters().dropped.fetch_add(frame() - written, std::memory_order_relaxed);
+    }
+    counters().tx_frames.fetch_add(1, std::memory_order_relaxed);
+    if (tx_.size() >= batch_ && !tx_notified_.exchange(true, std::memory_order_acq_rel)) {
+      Post(EventType::kTxReady, static_cast<int64_t>(tx_.size()));
+    }
+  }
+
+  bool GetFrame(int16_t* out) override {
+    ApplyFlush();
+    const uint64_t read = rx_.read_position();
+    const uint64_t avail = rx_.write_position() - read;
+    const uint64_t drain = drain_mark_.load(std::memory_order_acquire);
+    const bool draining = drain > read;
+    if (!playing_) {
+      if (drain > reported_drain_ && drain <= read) ReportDrained(drain);
+      if (avail == 0 || (!draining && avail < prebuffer_.load(std::memory_order_relaxed))) return false;
+      playing_ = true;
+      playing_state_.store(true, std::memory_order_relaxed);
+    }
+    uint64_t limit = static_cast<uint64_t>(frame());
+    if (draining && drain - read < limit) limit = drain - read;
+    const size_t n = rx_.Read(out, static_cast<size_t>(limit));
+    for (int i = static_cast<int>(n); i < frame(); ++i) out[i] = 0;
+    played_.fetch_add(n, std::memory_order_relaxed);
+    counters().rx_frames.fetch_add(1, std::memory_order_relaxed);
+    if (draining && rx_.read_position() == drain) {
+      StopPlaying();
+      ReportDrained(drain);
+    } else if (n < static_cast<size_t>(frame())) {
+      StopPlaying();
+      const uint64_t count = counters().underruns.fetch_add(1, std::memory_order_relaxed) + 1;
+      Post(EventType::kUnderrun, static_cast<int64_t>(count));
+    }
+    return n > 0;
+  }
+
+  bool CanTransmitToBridge() const override { return true; }
+  bool CanReceiveFromBridge() const override { return true; }
+
+  // ---- JS thread ----
+  size_t ReadTx(int16_t* dst, size_t max) {
+    const size_t n = tx_.Read(dst, max);
+    tx_notified_.store(false, std::memory_order_release);
+    return n;
+  }
+  size_t WriteRx(const int16_t* src, size_t n) { return rx_.Write(src, n); }
+  void Flush() { flush_mark_.store(rx_.write_position(), std::memory_order_release); }
+  void Drain() { drain_mark_.store(rx_.write_position(), std::memory_order_release); }
+  void SetPrebuffer(size_t samples) { prebuffer_.store(samples, std::memory_order_relaxed); }
+
+  size_t tx_buffered() const { return tx_.size(); }
+  size_t rx_buffered() const { return rx_.size(); }
+  size_t rx_capacity() const { return rx_.capacity(); }
+  uint64_t rx_read_position() const { return rx_.read_position(); }
+  uint64_t rx_write_position() const { return rx_.write_position(); }
+  uint64_t played() const { return played_.load(std::memory_order_relaxed); }
+  bool playing() const { return playing_state_.load(std::memory_order_relaxed); }
+
+ private:
+  void ApplyFlush() {
+    const uint64_t mark = flush_mark_.load(std::memory_order_acquire);
+    if (mark <= rx_.read_position()) return;
+    rx_.SkipTo(mark);
+    if (drain_mark_.load(std::memory_order_acquire) <= mark) reported_drain_ = mark;
+    StopPlaying();
+    Post(EventType::kFlushed, static_cast<int64_t>(played_.load(std::memory_order_relaxed)));
+  }
+
+  void StopPlaying() {
+    playing_ = false;
+    playing_state_.store(false, std::memory_order_relaxed);
+  }
+
+  void ReportDrained(uint64_t mark) {
+    reported_drain_ = mark;
+    Post(EventType::kDrained, static_cast<int64_t>(played_.load(std::memory_order_relaxed)));
+  }
+
+  SpscRing<int16_t> tx_;
+  SpscRing<int16_t> rx_;
+  const size_t batch_;
+  std::atomic<size_t> prebuffer_;
+  std::atomic<bool> tx_notified_{false};
+  std::atomic<uint64_t> flush_mark_{0};
+  std::atomic<uint64_t> drain_mark_{0};
+  std::atomic<uint64_t> played_{0};
+  std::atomic<bool> playing_state_{false};
+  bool playing_ = false;          // audio thread only
+  uint64_t reported_drain_ = 0;   // audio thread only
+};
+
+}  // namespace speakerd

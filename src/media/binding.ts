@@ -1,0 +1,177 @@
+/**
+ * The one interface between TypeScript and the native audio engine.
+ *
+ * `native-binding.ts` loads the C++ addon that implements it; `fake-binding.ts` implements it in
+ * TypeScript for unit tests of the layers above. One contract suite (test/contract) runs against both.
+ * Port ids are opaque numbers; port 0 is the sound device (its rx is the echo-cancelled microphone,
+ * its tx the speaker). TX and RX are named from the bridge's point of view.
+ */
+
+/** Options of a native engine. Every field is optional; defaults are stated per field. */
+export interface NativeEngineOptions {
+  /** 'null' (default): a native real-time clock, silent microphone, discarded speaker. */
+  device?: 'null' | 'alsa';
+  /** No audio thread: time advances only through step() (tests). Default false. */
+  manualClock?: boolean;
+  /** Bridge rate in Hz, default 16000. */
+  bridgeRate?: number;
+  /** Sound device rate in Hz, default 48000. */
+  deviceRate?: number;
+  /** ALSA capture PCM name, default 'default'. */
+  capture?: string;
+  /** ALSA playback PCM name, default 'default'. */
+  playback?: string;
+  /** A private ALSA configuration file used instead of the system's. */
+  alsaConfig?: string;
+  /** Channels of the capture device, default 1 (downmixed by averaging). */
+  captureChannels?: number;
+  /** Channels of the playback device, default 1 (the mono mix is copied to each). */
+  playbackChannels?: number;
+  /** ALSA buffer length in 10 ms periods, default 4. */
+  bufferPeriods?: number;
+  /** Periods of silence written before playback starts, default 2. */
+  prefillPeriods?: number;
+  /** speexdsp resampler quality for capture, default 5. */
+  captureQuality?: number;
+  /** speexdsp resampler quality for playback, default 8. */
+  playbackQuality?: number;
+  /** Echo canceller on, default true. */
+  aec?: boolean;
+  /** Echo canceller filter length in ms, default 250. */
+  aecTailMs?: number;
+  /** Playback-to-capture delay in ms; -1 (default) measures it with snd_pcm_delay. */
+  aecDelayMs?: number;
+  /** How far the reference leads the echo, in ms, default 20. */
+  aecMarginMs?: number;
+  /** Noise suppression and residual echo suppression, default true. */
+  denoise?: boolean;
+  /** Ask for SCHED_FIFO on the audio thread, default true (stays normal when not permitted). */
+  realtime?: boolean;
+  /** SCHED_FIFO priority, default 50. */
+  realtimePriority?: number;
+  /** First delay before reopening a failed device, default 500 ms (doubles up to retryMaxMs). */
+  retryMinMs?: number;
+  /** Longest delay between device reopen attempts, default 10000 ms. */
+  retryMaxMs?: number;
+}
+
+/** Names of the events the engine delivers. */
+export type NativeEventType =
+  | 'eof'
+  | 'tone_done'
+  | 'tx_ready'
+  | 'drained'
+  | 'underrun'
+  | 'flushed'
+  | 'recorder_data'
+  | 'device_open'
+  | 'device_open_failed'
+  | 'device_lost';
+
+/** One engine event; `a` and `b` carry per-type numbers (see native/ports/port.h). */
+export interface NativeEvent {
+  type: NativeEventType;
+  port: number;
+  a: number;
+  b: number;
+  code?: string;
+  message?: string;
+}
+
+/** Counters of one port. */
+export interface NativePortStats {
+  rxFrames: number;
+  txFrames: number;
+  underruns: number;
+  dropped: number;
+}
+
+/** State of a ring port (positions and counts in samples at the ring's rate). */
+export interface NativeRingStatus {
+  txBuffered: number;
+  rxBuffered: number;
+  readPosition: number;
+  writePosition: number;
+  played: number;
+  playing: boolean;
+  underruns: number;
+  dropped: number;
+}
+
+/** Engine-wide statistics. */
+export interface NativeEngineStats {
+  frames: number;
+  xruns: number;
+  deviceErrors: number;
+  eventsDropped: number;
+  tickMaxUs: number;
+  tickAvgUs: number;
+  deviceState: 'null' | 'open' | 'retrying' | 'closed';
+  realtime: boolean;
+  aecDelayMs: number;
+  aec: { erleDb: number; converged: boolean } | null;
+}
+
+/** Signal level meters of a port, 0..255. */
+export interface NativeMeters {
+  rx: number;
+  tx: number;
+}
+
+/** A running engine. Every method throws Error{code:'ERR_ENGINE_CLOSED'} after close(). */
+export interface NativeEngine {
+  start(): void;
+  close(): void;
+  step(ticks: number): void;
+  createPlayer(samples: Int16Array, rate: number, loop: boolean): number;
+  createRecorder(rate: number, capacity: number, notify: number): number;
+  /** segments: rows of [freq1 Hz, freq2 Hz (0 = none), amplitude 0..1, duration ms]. */
+  createTone(rate: number, segments: Float64Array, loop: boolean): number;
+  createRing(rate: number, txCapacity: number, rxCapacity: number, batch: number, prebuffer: number): number;
+  removePort(port: number): void;
+  connect(source: number, sink: number, level: number): void;
+  disconnect(source: number, sink: number): void;
+  setLevel(port: number, rx: boolean, level: number): void;
+  getLevel(port: number, rx: boolean): number;
+  meters(port: number): NativeMeters;
+  readRecorder(port: number, out: Int16Array): number;
+  readTx(port: number, out: Int16Array): number;
+  writeRx(port: number, samples: Int16Array): number;
+  flush(port: number): void;
+  drain(port: number): void;
+  setPrebuffer(port: number, samples: number): void;
+  ringStatus(port: number): NativeRingStatus;
+  portStats(port: number): NativePortStats;
+  stats(): NativeEngineStats;
+}
+
+/** The offline echo canceller (the engine's own, run on whole buffers). */
+export interface NativeEchoCanceller {
+  process(mic: Int16Array, reference: Int16Array): Int16Array;
+  stats(): { erleDb: number; converged: boolean };
+}
+
+/** Options of an offline echo canceller. */
+export interface NativeEchoOptions {
+  rate?: number;
+  frame?: number;
+  tailMs?: number;
+  denoise?: boolean;
+  echoSuppressDb?: number;
+  echoSuppressActiveDb?: number;
+}
+
+/** An ALSA PCM device as `listDevices()` reports it. */
+export interface NativeDeviceInfo {
+  name: string;
+  description: string;
+  direction: 'input' | 'output' | 'duplex';
+}
+
+/** What the addon exports. */
+export interface NativeBinding {
+  Engine: new (options: NativeEngineOptions, onEvent: (event: NativeEvent) => void) => NativeEngine;
+  EchoCanceller: new (options: NativeEchoOptions) => NativeEchoCanceller;
+  resample(samples: Int16Array, inRate: number, outRate: number, quality: number): Int16Array;
+  listDevices(): NativeDeviceInfo[];
+}
