@@ -304,7 +304,6 @@ Napi::Value EngineWrap::Connect(const Napi::CallbackInfo& info) {
   Entry& sink = Lookup(info, 1);
   const double level = RequireNumber(info, 2, "level");
   if (!(level >= 0 && level <= kMaxLevel)) throw Napi::RangeError::New(info.Env(), "level must be from 0 to 10");
-  if (source.id == sink.id) throw Napi::RangeError::New(info.Env(), "a port cannot transmit to itself");
   const bool source_ok = source.kind == Kind::kDevice || source.port->CanTransmitToBridge();
   const bool sink_ok = sink.kind == Kind::kDevice || sink.port->CanReceiveFromBridge();
   if (!source_ok) throw CodedError(info.Env(), "ERR_PORT_KIND", "the source port cannot transmit (it is a sink only)");

@@ -60,7 +60,7 @@ void ConferenceBridge::Remove(int slot) {
 }
 
 void ConferenceBridge::Connect(int source, int sink, float level) {
-  if (sink < 0 || sink >= kMaxSlots || source == sink) return;
+  if (sink < 0 || sink >= kMaxSlots) return;
   Slot& src = slots_[source];
   if (src.port == nullptr || slots_[sink].port == nullptr) return;
   for (int i = 0; i < src.listener_count; ++i) {

@@ -1,0 +1,153 @@
+import { EventEmitter } from 'node:events';
+import type { NativeEvent, NativeRingStatus } from './binding.js';
+import { DestroyableMedia } from './audio-media.js';
+import type { AudioEngine, PortOwner } from './engine.js';
+import { checkNumber, checkRate } from './validate.js';
+
+/** Options of AudioMediaRing.create(). */
+export interface RingOptions {
+  /** Rate of both directions in Hz (e.g. 24000 for OpenAI). */
+  rate: number;
+  /** Outgoing batch length, default 40 ms. */
+  batchMs?: number;
+  /** Incoming audio buffered before playback starts, default 100 ms. */
+  prebufferMs?: number;
+  /** Outgoing ring length, default 2 s (overflow is counted as dropped). */
+  txSeconds?: number;
+  /** Incoming playout ring length, default 60 s. */
+  rxSeconds?: number;
+}
+
+/** Events of a ring port. */
+export interface RingEvents {
+  /** One batch of what the bridge sends to this port (the echo-cancelled microphone). */
+  tx: [samples: Int16Array];
+  /** Everything up to the drain mark was played (argument: samples played in total). */
+  drained: [played: number];
+  /** Playback ran dry in the middle of a reply (argument: underruns so far). */
+  underrun: [count: number];
+  /** A flush was applied on the audio thread (argument: samples played when it was). */
+  flushed: [played: number];
+}
+
+/**
+ * The bridge's door to media fed from JavaScript (the AI port's media half). Outgoing audio arrives
+ * in batches through 'tx'; incoming audio is written with write() and played out once `prebufferMs`
+ * is buffered, or at once after drain() (the end of a reply). flush() discards what was written
+ * before it on the next tick (barge-in). The `played` counter counts samples actually played.
+ */
+export class AudioMediaRing extends DestroyableMedia implements PortOwner {
+  /** Port kind, for statistics. */
+  readonly kind = 'ring';
+  /** Rate of both directions in Hz. */
+  readonly rate: number;
+  /** Samples per outgoing batch. */
+  readonly batchSamples: number;
+  private readonly events = new EventEmitter();
+  private readonly scratch: Int16Array;
+  private carry: Int16Array;
+  private carried = 0;
+
+  private constructor(engine: AudioEngine, portId: number, rate: number, batchSamples: number, txCapacity: number) {
+    super(engine, portId);
+    this.rate = rate;
+    this.batchSamples = batchSamples;
+    this.scratch = new Int16Array(txCapacity);
+    this.carry = new Int16Array(batchSamples);
+    engine.register(portId, this);
+  }
+
+  /** Creates the port. */
+  static create(engine: AudioEngine, options: RingOptions): AudioMediaRing {
+    if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+    const rate = checkRate(options.rate, 'options.rate');
+    const batchMs = checkNumber(options.batchMs ?? 40, 'options.batchMs', 10, 1000);
+    const prebufferMs = checkNumber(options.prebufferMs ?? 100, 'options.prebufferMs', 0, 5000);
+    const txSeconds = checkNumber(options.txSeconds ?? 2, 'options.txSeconds', 0.1, 60);
+    const rxSeconds = checkNumber(options.rxSeconds ?? 60, 'options.rxSeconds', 1, 600);
+    const batch = Math.round((rate * batchMs) / 1000);
+    const txCapacity = Math.max(Math.round(rate * txSeconds), batch * 2);
+    const rxCapacity = Math.round(rate * rxSeconds);
+    const prebuffer = Math.round((rate * prebufferMs) / 1000);
+    const id = engine.call((n) => n.createRing(rate, txCapacity, rxCapacity, batch, prebuffer));
+    return new AudioMediaRing(engine, id, rate, batch, txCapacity);
+  }
+
+  /** Queues audio for playback; returns how many samples fitted (the rest did not: the ring is full). */
+  write(samples: Int16Array): number {
+    if (!(samples instanceof Int16Array)) throw new TypeError('samples must be an Int16Array');
+    return this.engine.call((n) => n.writeRx(this.portId, samples));
+  }
+
+  /** Discards everything written so far; playback stops on the next tick. */
+  flush(): void {
+    this.engine.call((n) => n.flush(this.portId));
+  }
+
+  /** Marks the end of a reply: what was written so far plays without waiting for the prebuffer. */
+  drain(): void {
+    this.engine.call((n) => n.drain(this.portId));
+  }
+
+  /** Changes the playback prebuffer. */
+  setPrebufferMs(ms: number): void {
+    checkNumber(ms, 'ms', 0, 5000);
+    this.engine.call((n) => n.setPrebuffer(this.portId, Math.round((this.rate * ms) / 1000)));
+  }
+
+  /** Ring positions and counters (in samples at `rate`). */
+  status(): NativeRingStatus {
+    return this.engine.call((n) => n.ringStatus(this.portId));
+  }
+
+  /** Adds a listener. */
+  on<K extends keyof RingEvents>(event: K, listener: (...args: RingEvents[K]) => void): this {
+    this.events.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof RingEvents>(event: K, listener: (...args: RingEvents[K]) => void): this {
+    this.events.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Reads every whole batch now waiting and emits each as 'tx'. Called on each tx_ready event. */
+  pullBatches(): void {
+    if (this.isDestroyed || this.engine.isClosed) return;
+    const n = this.engine.call((native) => native.readTx(this.portId, this.scratch));
+    let offset = 0;
+    while (offset < n) {
+      const take = Math.min(this.batchSamples - this.carried, n - offset);
+      this.carry.set(this.scratch.subarray(offset, offset + take), this.carried);
+      this.carried += take;
+      offset += take;
+      if (this.carried === this.batchSamples) {
+        const batch = this.carry;
+        this.carry = new Int16Array(this.batchSamples);
+        this.carried = 0;
+        this.events.emit('tx', batch);
+      }
+    }
+  }
+
+  /** @internal */
+  handleEvent(event: NativeEvent): void {
+    switch (event.type) {
+      case 'tx_ready':
+        this.pullBatches();
+        return;
+      case 'drained':
+        this.events.emit('drained', event.a);
+        return;
+      case 'underrun':
+        this.events.emit('underrun', event.a);
+        return;
+      case 'flushed':
+        this.events.emit('flushed', event.a);
+        return;
+      default:
+        return;
+    }
+  }
+}
