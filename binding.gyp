@@ -1,5 +1,5 @@
 {
-  "variables": { "asan%": 0 },
+  "variables": { "speakerd_asan%": 0 },
   "targets": [
     {
       "target_name": "speakerd",
@@ -20,7 +20,7 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror", "-O2"],
       "libraries": ["<!@(pkg-config --libs alsa speexdsp)"],
       "conditions": [
-        ["asan==1", {
+        ["speakerd_asan==1", {
           "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer"],
           "ldflags": ["-fsanitize=address"]
         }]

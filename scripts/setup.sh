@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything speakerd needs on Debian 12 (run as root or with sudo available), then builds it:
+# system libraries (libasound, speexdsp), a C++ toolchain, Node.js >= 20, npm dependencies, the addon.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+packages=(libasound2-dev libspeexdsp-dev alsa-utils g++ make python3 pkg-config)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+if [ "$(node_major)" -lt 20 ]; then
+  # Debian 12 ships Node 18; the npm registry's `node` package brings an official Node 20 binary.
+  if ! command -v npm >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  echo "setup: installing Node.js 20 from the npm registry"
+  as_root npm install -g --silent node@20
+  hash -r
+fi
+echo "setup: node $(node --version), npm $(npm --version)"
+
+# Build against the headers of the Node that runs us when they are installed beside it (Debian's
+# nodejs puts them in /usr/include/node); otherwise node-gyp fetches the matching headers itself.
+nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+if [ -f "$nodedir/include/node/node_api.h" ]; then export npm_config_nodedir="$nodedir"; fi
+npm ci --no-audit --no-fund --loglevel=error
+npm run --silent build
+echo "setup: built $(ls build/Release/speakerd.node)"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the tests that exercise native code against an AddressSanitizer build of the addon, built in a
+# scratch directory so the normal build stays as it is. Leak detection is off: V8 keeps memory on
+# purpose until exit and LeakSanitizer reports it.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+cp -r "$root/native" "$root/binding.gyp" "$root/package.json" "$scratch/"
+ln -s "$root/node_modules" "$scratch/node_modules"
+(cd "$scratch" && npx node-gyp rebuild --debug -- -Dspeakerd_asan=1 >"$scratch/build.log" 2>&1) || {
+  cat "$scratch/build.log"
+  exit 1
+}
+cd "$root"
+LD_PRELOAD="$(g++ -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+  SPEAKERD_ADDON="$scratch/build/Debug/speakerd.node" npx vitest run test/contract test/integration "$@"
