@@ -164,10 +164,12 @@ void EngineWrap::RequireOpen(Napi::Env env) const {
 EngineWrap::Entry& EngineWrap::Lookup(const Napi::CallbackInfo& info, size_t index) {
   RequireOpen(info.Env());
   const double raw = RequireNumber(info, index, "port");
-  const uint32_t id = static_cast<uint32_t>(raw);
+  const bool valid = raw >= 0 && raw <= 4294967295.0 && std::floor(raw) == raw;
+  const uint32_t id = valid ? static_cast<uint32_t>(raw) : 0;
   Entry& entry = slots_[id & (kMaxSlots - 1)];
-  if (raw < 0 || static_cast<double>(id) != raw || entry.id != id || (id != 0 && entry.port == nullptr)) {
-    throw CodedError(info.Env(), "ERR_PORT_DESTROYED", "port " + std::to_string(raw) + " does not exist (destroyed?)");
+  if (!valid || entry.id != id || (id != 0 && entry.port == nullptr)) {
+    throw CodedError(info.Env(), "ERR_PORT_DESTROYED",
+                     "port " + info[index].ToString().Utf8Value() + " does not exist (destroyed?)");
   }
   return entry;
 }
@@ -284,7 +286,8 @@ Napi::Value EngineWrap::CreateRing(const Napi::CallbackInfo& info) {
   s.tx_capacity = static_cast<size_t>(RequireInt(info, 1, "txCapacity", frame, rate * kMaxRingSeconds));
   s.rx_capacity = static_cast<size_t>(RequireInt(info, 2, "rxCapacity", frame, rate * kMaxRingSeconds));
   s.batch = static_cast<size_t>(RequireInt(info, 3, "batch", 1, static_cast<int>(s.tx_capacity)));
-  s.prebuffer = static_cast<size_t>(RequireInt(info, 4, "prebuffer", 0, static_cast<int>(s.rx_capacity)));
+  // The ring rounds its capacity up to a power of two; the prebuffer may use all of it (as setPrebuffer).
+  s.prebuffer = static_cast<size_t>(RequireInt(info, 4, "prebuffer", 0, static_cast<int>(NextPowerOfTwo(s.rx_capacity))));
   Port* port = new RingPort(rate, s);
   return Napi::Number::New(info.Env(), AddPort(info.Env(), port, Kind::kRing));
 }

@@ -10,6 +10,8 @@ namespace {
 
 // Attenuation recovers towards unity by this fraction of the remaining distance per tick (~100 ms).
 constexpr float kGainRelease = 0.1f;
+// Within this distance of unity the gain snaps to exactly 1 (unity audio must pass bit-exact).
+constexpr float kGainSnap = 1e-4f;
 
 void ApplyLevel(int16_t* samples, int n, float level) {
   if (level == 1.0f) return;
@@ -90,7 +92,13 @@ void ConferenceBridge::Disconnect(int source, int sink) {
 
 void ConferenceBridge::Tick() {
   ApplyOps();
-  for (Slot& s : slots_) s.mixed = false;
+  for (int i = 0; i < kMaxSlots; ++i) {
+    Slot& s = slots_[i];
+    s.mixed = false;
+    // Meters of a port that is no longer connected fall to silence instead of keeping their last value.
+    if (s.listener_count == 0) levels_[i].rx_meter.store(0, std::memory_order_relaxed);
+    if (s.transmitter_count == 0) levels_[i].tx_meter.store(0, std::memory_order_relaxed);
+  }
   for (int i = 0; i < kMaxSlots; ++i) {
     if (slots_[i].port != nullptr && slots_[i].listener_count > 0) PullSource(i);
   }
@@ -103,22 +111,25 @@ void ConferenceBridge::PullSource(int slot) {
   Slot& s = slots_[slot];
   Port* port = s.port;
   if (!port->CanTransmitToBridge()) return;
+  Resampler* resampler = port->to_bridge();
   if (!port->GetFrame(port_buffer_)) {
-    // Forget the resampler's history so the next burst does not start with a stale tail.
-    if (!s.source_silent && port->to_bridge() != nullptr) port->to_bridge()->Reset();
+    const bool had_sound = !s.source_silent;
     s.source_silent = true;
-    levels_[slot].rx_meter.store(0, std::memory_order_relaxed);
-    return;
+    if (!had_sound || resampler == nullptr) {
+      levels_[slot].rx_meter.store(0, std::memory_order_relaxed);
+      return;
+    }
+    // The burst just ended: push its tail out of the resampler with one frame of silence, then clear
+    // the filter so the next burst does not start with stale history.
+    std::memset(port_buffer_, 0, sizeof(int16_t) * port->frame());
+    resampler->Process(port_buffer_, port->frame(), bridge_buffer_, frame_);
+    resampler->Reset();
+  } else {
+    s.source_silent = false;
+    if (resampler != nullptr) resampler->Process(port_buffer_, port->frame(), bridge_buffer_, frame_);
   }
-  s.source_silent = false;
-  const int16_t* frame = port_buffer_;
-  if (port->to_bridge() != nullptr) {
-    port->to_bridge()->Process(port_buffer_, port->frame(), bridge_buffer_, frame_);
-    frame = bridge_buffer_;
-  } else if (port->frame() != frame_) {
-    return;  // cannot happen: ports at another rate always get a resampler
-  }
-  int16_t* samples = const_cast<int16_t*>(frame);
+  // Ports at another rate always have a resampler, so without one the port frame is a bridge frame.
+  int16_t* samples = resampler != nullptr ? bridge_buffer_ : port_buffer_;
   ApplyLevel(samples, frame_, levels_[slot].rx_level.load(std::memory_order_relaxed));
   levels_[slot].rx_meter.store(MeasureLevel(samples, frame_), std::memory_order_relaxed);
   for (int l = 0; l < s.listener_count; ++l) {
@@ -149,9 +160,11 @@ void ConferenceBridge::PushSink(int slot) {
       const int32_t v = s.mix[i] < 0 ? -s.mix[i] : s.mix[i];
       if (v > peak) peak = v;
     }
-    const float target = peak > 32767 ? 32767.0f / static_cast<float>(peak) : 1.0f;
+    // -32768 alone is representable: only a larger magnitude is an overflow.
+    const float target = peak > 32768 ? 32767.0f / static_cast<float>(peak) : 1.0f;
     float next = s.gain + (1.0f - s.gain) * kGainRelease;
-    if (next > target) next = target;  // attack at once, release slowly
+    if (next > 1.0f - kGainSnap) next = 1.0f;  // float steps stall short of 1: land on unity exactly
+    if (next > target) next = target;          // attack at once, release slowly
     if (next == 1.0f && s.gain == 1.0f) {
       for (int i = 0; i < frame_; ++i) out[i] = Saturate16(s.mix[i]);
     } else {

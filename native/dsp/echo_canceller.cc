@@ -1,6 +1,8 @@
 #include "echo_canceller.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace speakerd {
@@ -19,6 +21,10 @@ constexpr double kFarActivePower = 32768.0 * 32768.0 * 1e-5;
 constexpr double kSmoothing = 0.02;
 constexpr float kConvergedErleDb = 10.0f;
 constexpr int kConvergedHoldFrames = 100;
+// A frame cancelling this much less than the running estimate is taken for double talk...
+constexpr float kDoubleTalkDropDb = 20.0f;
+// ...for at most this many consecutive frames (3 s); beyond that the echo path has changed.
+constexpr int kDoubleTalkMaxFrames = 300;
 
 }  // namespace
 
@@ -60,6 +66,7 @@ void EchoCanceller::Reset() {
   speex_echo_state_reset(echo_);
   mic_power_ = out_power_ = 0.0;
   converged_frames_ = 0;
+  double_talk_frames_ = 0;
   stats_.erle_db.store(0.0f, std::memory_order_relaxed);
   stats_.converged.store(false, std::memory_order_relaxed);
 }
@@ -68,8 +75,17 @@ void EchoCanceller::UpdateStats(const int16_t* mic, const int16_t* reference, co
   const int n = settings_.frame;
   stats_.frames.fetch_add(1, std::memory_order_relaxed);
   if (Power(reference, n) < kFarActivePower) return;
-  mic_power_ += kSmoothing * (Power(mic, n) - mic_power_);
-  out_power_ += kSmoothing * (Power(out, n) - out_power_);
+  const double mic_power = Power(mic, n);
+  const double out_power = Power(out, n);
+  const float frame_erle = static_cast<float>(10.0 * std::log10((mic_power + 1.0) / (out_power + 1.0)));
+  const float estimate = stats_.erle_db.load(std::memory_order_relaxed);
+  if (estimate > kConvergedErleDb && frame_erle < estimate - kDoubleTalkDropDb &&
+      ++double_talk_frames_ <= kDoubleTalkMaxFrames) {
+    return;
+  }
+  double_talk_frames_ = 0;
+  mic_power_ += kSmoothing * (mic_power - mic_power_);
+  out_power_ += kSmoothing * (out_power - out_power_);
   const float erle = static_cast<float>(10.0 * std::log10((mic_power_ + 1.0) / (out_power_ + 1.0)));
   stats_.erle_db.store(erle, std::memory_order_relaxed);
   converged_frames_ = erle >= kConvergedErleDb ? converged_frames_ + 1 : 0;

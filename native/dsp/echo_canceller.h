@@ -1,5 +1,6 @@
 // Acoustic echo canceller at the device edge: speexdsp echo canceller followed by speex_preprocess
-// (denoise and residual echo suppression fed with the canceller's state).
+// (denoise and residual echo suppression fed with the canceller's state). The preprocessor's overlap
+// makes the output lag the microphone by one frame (10 ms).
 #pragma once
 
 #include <speex/speex_echo.h>
@@ -20,6 +21,9 @@ struct EchoSettings {
 };
 
 // Running estimate of how much echo is removed, updated on the audio thread, read from any thread.
+// It is updated only while the far end plays. A frame in which the canceller suddenly removes 20 dB
+// less than the estimate says is taken for the user talking over the device and left out, for up to
+// 3 s; past that the echo path itself has changed and the estimate follows it down.
 struct EchoStats {
   std::atomic<float> erle_db{0.0f};
   std::atomic<bool> converged{false};
@@ -50,6 +54,7 @@ class EchoCanceller {
   double mic_power_ = 0.0;
   double out_power_ = 0.0;
   int converged_frames_ = 0;
+  int double_talk_frames_ = 0;  // consecutive frames left out as double talk
 };
 
 }  // namespace speakerd

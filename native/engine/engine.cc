@@ -91,14 +91,16 @@ Engine::~Engine() {
 }
 
 void Engine::Start() {
-  if (running_.exchange(true)) return;
+  if (stopped_ || running_.exchange(true)) return;
   null_clock_next_ns_ = MonotonicNs();
   control_thread_ = std::thread([this] { ControlLoop(); });
   if (!options_.manual_clock) audio_thread_ = std::thread([this] { AudioLoop(); });
 }
 
 void Engine::Stop() {
-  if (!running_.exchange(false)) return;
+  if (stopped_) return;
+  stopped_ = true;
+  running_.store(false);
   sem_post(&wake_);
   if (audio_thread_.joinable()) audio_thread_.join();
   if (control_thread_.joinable()) control_thread_.join();

@@ -132,6 +132,7 @@ class Engine : private EventSink {
   int device_frame_ = 0;
 
   std::atomic<bool> running_{false};
+  bool stopped_ = false;  // JS thread only: Stop() ran (also for an engine never started)
   std::thread audio_thread_;
   std::thread control_thread_;
   int64_t null_clock_next_ns_ = 0;

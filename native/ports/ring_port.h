@@ -7,6 +7,7 @@
 //   flush  - everything written before the mark is discarded on the next tick (barge-in);
 //   drain  - everything written before the mark plays without waiting for the prebuffer, and the
 //            frame that reaches it is padded with silence, so no tail of one reply joins the next.
+// Marks are applied while the port has a listener (GetFrame() runs only then).
 #pragma once
 
 #include "../common/spsc_ring.h"
@@ -42,10 +43,12 @@ class RingPort final : public Port {
     ApplyFlush();
     const uint64_t read = rx_.read_position();
     const uint64_t avail = rx_.write_position() - read;
+    const uint64_t drain_request = drain_requests_.load(std::memory_order_acquire);
     const uint64_t drain = drain_mark_.load(std::memory_order_acquire);
-    const bool draining = drain > read;
+    const bool drain_pending = drain_request != drain_seen_;
+    const bool draining = drain_pending && drain > read;
     if (!playing_) {
-      if (drain > reported_drain_ && drain <= read) ReportDrained(drain);
+      if (drain_pending && drain <= read) ReportDrained(drain_request);  // nothing left before the mark
       if (avail == 0 || (!draining && avail < prebuffer_.load(std::memory_order_relaxed))) return false;
       playing_ = true;
       playing_state_.store(true, std::memory_order_relaxed);
@@ -58,7 +61,7 @@ class RingPort final : public Port {
     counters().rx_frames.fetch_add(1, std::memory_order_relaxed);
     if (draining && rx_.read_position() == drain) {
       StopPlaying();
-      ReportDrained(drain);
+      ReportDrained(drain_request);
     } else if (n < static_cast<size_t>(frame())) {
       StopPlaying();
       const uint64_t count = counters().underruns.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -77,8 +80,17 @@ class RingPort final : public Port {
     return n;
   }
   size_t WriteRx(const int16_t* src, size_t n) { return rx_.Write(src, n); }
-  void Flush() { flush_mark_.store(rx_.write_position(), std::memory_order_release); }
-  void Drain() { drain_mark_.store(rx_.write_position(), std::memory_order_release); }
+  // Each call is answered by one kFlushed / kDrained event, even when there was nothing to discard or
+  // to play. Calls that pile up within one tick are answered together, and a drain whose mark a later
+  // flush passed is cancelled (its reply was discarded): only the flush is answered.
+  void Flush() {
+    flush_mark_.store(rx_.write_position(), std::memory_order_release);
+    flush_requests_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  void Drain() {
+    drain_mark_.store(rx_.write_position(), std::memory_order_release);
+    drain_requests_.fetch_add(1, std::memory_order_acq_rel);
+  }
   void SetPrebuffer(size_t samples) { prebuffer_.store(samples, std::memory_order_relaxed); }
 
   size_t tx_buffered() const { return tx_.size(); }
@@ -91,10 +103,13 @@ class RingPort final : public Port {
 
  private:
   void ApplyFlush() {
+    const uint64_t request = flush_requests_.load(std::memory_order_acquire);
+    if (request == flush_seen_) return;
+    flush_seen_ = request;
     const uint64_t mark = flush_mark_.load(std::memory_order_acquire);
-    if (mark <= rx_.read_position()) return;
     rx_.SkipTo(mark);
-    if (drain_mark_.load(std::memory_order_acquire) <= mark) reported_drain_ = mark;
+    // A drain marked before the flush point belongs to the discarded reply: it is cancelled.
+    if (drain_mark_.load(std::memory_order_acquire) <= mark) drain_seen_ = drain_requests_.load(std::memory_order_acquire);
     StopPlaying();
     Post(EventType::kFlushed, static_cast<int64_t>(played_.load(std::memory_order_relaxed)));
   }
@@ -104,8 +119,8 @@ class RingPort final : public Port {
     playing_state_.store(false, std::memory_order_relaxed);
   }
 
-  void ReportDrained(uint64_t mark) {
-    reported_drain_ = mark;
+  void ReportDrained(uint64_t request) {
+    drain_seen_ = request;
     Post(EventType::kDrained, static_cast<int64_t>(played_.load(std::memory_order_relaxed)));
   }
 
@@ -115,11 +130,14 @@ class RingPort final : public Port {
   std::atomic<size_t> prebuffer_;
   std::atomic<bool> tx_notified_{false};
   std::atomic<uint64_t> flush_mark_{0};
+  std::atomic<uint64_t> flush_requests_{0};
   std::atomic<uint64_t> drain_mark_{0};
+  std::atomic<uint64_t> drain_requests_{0};
   std::atomic<uint64_t> played_{0};
   std::atomic<bool> playing_state_{false};
   bool playing_ = false;          // audio thread only
-  uint64_t reported_drain_ = 0;   // audio thread only
+  uint64_t flush_seen_ = 0;       // audio thread only: flush requests already applied
+  uint64_t drain_seen_ = 0;       // audio thread only: drain requests already reported
 };
 
 }  // namespace speakerd

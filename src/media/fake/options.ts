@@ -1,0 +1,56 @@
+/** Engine options of the fake, checked in the order and with the limits of ParseOptions (engine_wrap.cc). */
+import type { NativeEngineOptions } from '../binding.js';
+import { optionBool, optionInt, optionString, requireObject } from './args.js';
+
+/** Largest rate any port or device may run at (kMaxRate). */
+export const MAX_RATE = 192000;
+
+/** Every option with its default filled in. */
+export type ResolvedOptions = Required<NativeEngineOptions>;
+
+/** Validates `options` (TypeError/RangeError naming `options.<key>`) and fills in the defaults. */
+export function parseEngineOptions(options: unknown): ResolvedOptions {
+  const o = requireObject(options, 'options');
+  const device = optionString(o, 'device', 'null');
+  if (device !== 'null' && device !== 'alsa') throw new RangeError("options.device must be 'null' or 'alsa'");
+  const manualClock = optionBool(o, 'manualClock', false);
+  const bridgeRate = optionInt(o, 'bridgeRate', 16000, 8000, 48000);
+  const deviceRate = optionInt(o, 'deviceRate', 48000, 8000, MAX_RATE);
+  if (bridgeRate % 100 !== 0 || deviceRate % 100 !== 0) {
+    throw new RangeError('options.bridgeRate and options.deviceRate must be multiples of 100 Hz');
+  }
+  const capture = optionString(o, 'capture', 'default');
+  const playback = optionString(o, 'playback', 'default');
+  const alsaConfig = optionString(o, 'alsaConfig', '');
+  const captureChannels = optionInt(o, 'captureChannels', 1, 1, 8);
+  const playbackChannels = optionInt(o, 'playbackChannels', 1, 1, 8);
+  const bufferPeriods = optionInt(o, 'bufferPeriods', 4, 2, 32);
+  const prefillPeriods = optionInt(o, 'prefillPeriods', 2, 1, 31);
+  if (prefillPeriods >= bufferPeriods) {
+    throw new RangeError('options.prefillPeriods must be less than options.bufferPeriods');
+  }
+  return {
+    device,
+    manualClock,
+    bridgeRate,
+    deviceRate,
+    capture,
+    playback,
+    alsaConfig,
+    captureChannels,
+    playbackChannels,
+    bufferPeriods,
+    prefillPeriods,
+    captureQuality: optionInt(o, 'captureQuality', 5, 0, 10),
+    playbackQuality: optionInt(o, 'playbackQuality', 8, 0, 10),
+    aec: optionBool(o, 'aec', true),
+    aecTailMs: optionInt(o, 'aecTailMs', 250, 10, 1000),
+    aecDelayMs: optionInt(o, 'aecDelayMs', -1, -1, 1000),
+    aecMarginMs: optionInt(o, 'aecMarginMs', 20, 0, 200),
+    denoise: optionBool(o, 'denoise', true),
+    realtime: optionBool(o, 'realtime', true),
+    realtimePriority: optionInt(o, 'realtimePriority', 50, 1, 99),
+    retryMinMs: optionInt(o, 'retryMinMs', 500, 10, 60000),
+    retryMaxMs: optionInt(o, 'retryMaxMs', 10000, 10, 600000),
+  };
+}
