@@ -28,8 +28,12 @@ function speechLike(rate: number, seconds: number): Int16Array {
   return out;
 }
 
-/** The bridge alone (16 kHz device, no echo canceller): 8 ports mixing into the speaker, a ring and recorders. */
-async function benchBridge(dir: string): Promise<number> {
+/**
+ * The bridge alone (16 kHz device, no echo canceller): 8 ports (the device, 2 players, 2 tones, a
+ * ring port, 2 recorders). With `foreignRates` the ring runs at 24 kHz and one recorder at 48 kHz,
+ * so three port edges resample.
+ */
+async function benchBridge(dir: string, foreignRates: boolean): Promise<number> {
   const engine = await AudioEngine.create({ manualClock: true, device: { type: 'null', rate: 16000 }, aec: { enabled: false } });
   try {
     const voice = speechLike(16000, 5);
@@ -39,10 +43,11 @@ async function benchBridge(dir: string): Promise<number> {
       AudioMediaTone.create(engine, [{ freq: 440, ms: 1000 }], { loop: true }),
       AudioMediaTone.create(engine, [{ freq: 660, freq2: 990, ms: 1000 }], { loop: true }),
     ];
-    const ring = AudioMediaRing.create(engine, { rate: 24000, rxSeconds: 120 });
+    const ringRate = foreignRates ? 24000 : 16000;
+    const ring = AudioMediaRing.create(engine, { rate: ringRate, rxSeconds: 120 });
     const recorders = [
       await AudioMediaRecorder.create(engine, join(dir, 'a.wav'), { ringSeconds: SECONDS + 5 }),
-      await AudioMediaRecorder.create(engine, join(dir, 'b.wav'), { rate: 48000, ringSeconds: SECONDS + 5 }),
+      await AudioMediaRecorder.create(engine, join(dir, 'b.wav'), { rate: foreignRates ? 48000 : 16000, ringSeconds: SECONDS + 5 }),
     ];
     for (const s of sources) {
       s.startTransmit(engine.playbackMedia);
@@ -51,7 +56,7 @@ async function benchBridge(dir: string): Promise<number> {
     engine.captureMedia.startTransmit(ring);
     ring.startTransmit(engine.playbackMedia);
     engine.playbackMedia.startTransmit(recorders[1]!);
-    ring.write(speechLike(24000, SECONDS));
+    ring.write(speechLike(ringRate, SECONDS));
     const cpu = cpuMs(() => engine.step(SECONDS * 100));
     for (const r of recorders) r.destroy();
     return percentOfCore(cpu, SECONDS);
@@ -75,13 +80,16 @@ async function benchDeviceEdge(): Promise<{ percent: number; tickAvgUs: number }
 export async function benchMedia(): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'speakerd-bench-'));
   try {
-    const bridge = await benchBridge(dir);
+    const bridge = await benchBridge(dir, false);
+    const resampling = await benchBridge(dir, true);
     const edge = await benchDeviceEdge();
     return {
-      'bridge tick, 8 ports (% of a core)': bridge,
+      'bridge tick, 8 ports at the bridge rate (% of a core)': bridge,
+      'bridge tick, 8 ports, 3 of them resampling (% of a core)': resampling,
       'device edge 48k<->16k + AEC + preprocess (% of a core)': edge.percent,
       'device edge tick average (us per 10 ms)': edge.tickAvgUs,
-      'device edge + bridge (% of a core, target <= 0.6)': edge.percent + bridge,
+      'device edge + bridge at bridge rate (% of a core, target <= 0.6)': edge.percent + bridge,
+      'device edge + bridge with 3 resampling ports (% of a core)': edge.percent + resampling,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -22,7 +22,7 @@ struct AlsaSettings {
   unsigned period_frames = 480;
   unsigned buffer_periods = 4;
   unsigned prefill_periods = 2;
-  int wait_timeout_ms = 1000;  // a device that delivers nothing this long is treated as lost
+  int wait_timeout_ms = 250;  // a device that delivers nothing for two of these is treated as lost
 };
 
 struct AlsaDeviceInfo {

@@ -23,7 +23,9 @@ class TonePort final : public Port {
 
   bool GetFrame(int16_t* out) override {
     if (finished_ || segments_.empty()) return false;
-    const double two_pi = 6.283185307179586;
+    if (!started_) StartSegment();
+    first_.Renormalise();
+    second_.Renormalise();
     for (int i = 0; i < frame(); ++i) {
       if (finished_) {
         out[i] = 0;
@@ -32,13 +34,11 @@ class TonePort final : public Port {
       const ToneSegment& seg = segments_[segment_];
       float value = 0.0f;
       if (seg.freq1 > 0.0f && seg.amplitude > 0.0f) {
-        double s = std::sin(phase1_);
-        if (seg.freq2 > 0.0f) s = 0.5 * (s + std::sin(phase2_));
-        value = static_cast<float>(s) * seg.amplitude * Envelope(seg.samples) * 32767.0f;
+        double v = first_.Next();
+        if (seg.freq2 > 0.0f) v = 0.5 * (v + second_.Next());
+        value = static_cast<float>(v) * seg.amplitude * Envelope(seg.samples) * 32767.0f;
       }
       out[i] = SaturateFloat(value);
-      phase1_ = std::fmod(phase1_ + two_pi * seg.freq1 / rate(), two_pi);
-      phase2_ = std::fmod(phase2_ + two_pi * seg.freq2 / rate(), two_pi);
       if (++offset_ >= seg.samples) NextSegment();
     }
     counters().rx_frames.fetch_add(1, std::memory_order_relaxed);
@@ -57,16 +57,50 @@ class TonePort final : public Port {
     return 0.5f - 0.5f * std::cos(3.14159265f * static_cast<float>(edge) / static_cast<float>(fade));
   }
 
-  void NextSegment() {
-    offset_ = 0;
-    phase1_ = phase2_ = 0.0;
-    if (++segment_ < segments_.size()) return;
-    if (loop_) {
-      segment_ = 0;
-      return;
+  // A sine by rotating a phasor: two multiply-adds a sample instead of a sin() call; its length is
+  // renormalised once a frame so rounding cannot make it grow or fade.
+  struct Oscillator {
+    double c = 1.0, s = 0.0, step_c = 1.0, step_s = 0.0;
+    void Start(double freq, int rate) {
+      const double w = 6.283185307179586 * freq / rate;
+      c = 1.0;
+      s = 0.0;
+      step_c = std::cos(w);
+      step_s = std::sin(w);
     }
-    finished_ = true;
-    Post(EventType::kToneDone);
+    double Next() {
+      const double value = s;
+      const double next_c = c * step_c - s * step_s;
+      s = s * step_c + c * step_s;
+      c = next_c;
+      return value;
+    }
+    void Renormalise() {
+      const double norm = std::sqrt(c * c + s * s);
+      if (norm > 0.0) {
+        c /= norm;
+        s /= norm;
+      }
+    }
+  };
+
+  void StartSegment() {
+    started_ = true;
+    offset_ = 0;
+    first_.Start(segments_[segment_].freq1, rate());
+    second_.Start(segments_[segment_].freq2, rate());
+  }
+
+  void NextSegment() {
+    if (++segment_ >= segments_.size()) {
+      if (!loop_) {
+        finished_ = true;
+        Post(EventType::kToneDone);
+        return;
+      }
+      segment_ = 0;
+    }
+    StartSegment();
   }
 
   const std::vector<ToneSegment> segments_;
@@ -74,8 +108,9 @@ class TonePort final : public Port {
   const uint32_t fade_;
   size_t segment_ = 0;
   uint32_t offset_ = 0;
-  double phase1_ = 0.0;
-  double phase2_ = 0.0;
+  Oscillator first_;
+  Oscillator second_;
+  bool started_ = false;
   bool finished_ = false;
 };
 

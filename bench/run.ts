@@ -1,0 +1,23 @@
+/**
+ * `npm run bench`: per-audio-second costs and echo-canceller quality, printed as a table.
+ * Figures are ratios (percent of one core per second of audio, dB), so they compare across the
+ * shared, noisy machines this runs on; compare within one run, not across runs.
+ */
+import { benchEcho } from './echo.js';
+import { benchMedia } from './media.js';
+
+function print(title: string, rows: Record<string, number>): void {
+  console.log(`\n${title}`);
+  for (const [name, value] of Object.entries(rows)) console.log(`  ${name.padEnd(62)} ${value.toFixed(3)}`);
+}
+
+async function main(): Promise<void> {
+  console.log(`speakerd bench: node ${process.version}, ${process.arch}`);
+  print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
+  print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
