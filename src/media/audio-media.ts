@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { NativeEvent } from './binding.js';
 import type { AudioEngine } from './engine.js';
 import { checkLevel } from './validate.js';
 
@@ -68,9 +70,52 @@ export class AudioMedia {
   }
 }
 
-/** A port that can be destroyed (everything but the sound device). */
-export abstract class DestroyableMedia extends AudioMedia {
+/**
+ * A port that can be destroyed (everything but the sound device), with typed events: `Events` maps
+ * each event name to its arguments. The engine routes the port's native events to handleEvent().
+ */
+export abstract class DestroyableMedia<Events extends Record<keyof Events, unknown[]> = Record<never, never>> extends AudioMedia {
+  /** Port kind, for statistics. */
+  abstract readonly kind: string;
+  private readonly emitter = new EventEmitter();
   private destroyed = false;
+
+  /** @internal */
+  constructor(engine: AudioEngine, portId: number) {
+    super(engine, portId);
+    engine.register(portId, this);
+  }
+
+  /** Adds a listener. */
+  on<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
+    this.emitter.on(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Adds a listener called at most once. */
+  once<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
+    this.emitter.once(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof Events & string>(event: K, listener: (...args: Events[K]) => void): this {
+    this.emitter.off(event, listener as (...args: unknown[]) => void);
+    return this;
+  }
+
+  /** @internal Called by the engine with this port's native events. */
+  abstract handleEvent(event: NativeEvent): void;
+
+  /** Emits an event to the listeners. */
+  protected emitEvent<K extends keyof Events & string>(event: K, ...args: Events[K]): void {
+    this.emitter.emit(event, ...args);
+  }
+
+  /** How many listeners an event has. */
+  protected listeners(event: keyof Events & string): number {
+    return this.emitter.listenerCount(event);
+  }
 
   /** Whether destroy() was called. */
   get isDestroyed(): boolean {

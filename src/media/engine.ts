@@ -67,7 +67,7 @@ export interface EngineStats extends NativeEngineStats {
   lastError: { code: string; message: string } | null;
 }
 
-/** What a port object gives the engine so native events can reach it. */
+/** What a port object gives the engine so native events can reach it (DestroyableMedia). */
 export interface PortOwner {
   readonly kind: string;
   handleEvent(event: NativeEvent): void;

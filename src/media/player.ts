@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
 import type { NativeEvent } from './binding.js';
 import { DestroyableMedia } from './audio-media.js';
-import type { AudioEngine, PortOwner } from './engine.js';
+import type { AudioEngine } from './engine.js';
 import { MediaError } from './errors.js';
 import { downmix, parseWav, type WavLimits } from './wav.js';
 
@@ -12,22 +11,25 @@ export interface PlayerOptions {
   limits?: WavLimits;
 }
 
+/** Events of a player: 'eof' with how many times the end was reached. */
+export interface PlayerEvents {
+  eof: [passes: number];
+}
+
 /**
  * Plays a 16-bit PCM WAV file (mono or stereo, any rate from 8 to 192 kHz) into the bridge.
  * The file is decoded and converted to the bridge rate once, on creation. Emits 'eof' each time
  * the end is reached (with a loop, once per pass).
  */
-export class AudioMediaPlayer extends DestroyableMedia implements PortOwner {
+export class AudioMediaPlayer extends DestroyableMedia<PlayerEvents> {
   /** Port kind, for statistics. */
   readonly kind = 'player';
   /** Duration of the file in ms. */
   readonly durationMs: number;
-  private readonly events = new EventEmitter();
 
   private constructor(engine: AudioEngine, portId: number, durationMs: number) {
     super(engine, portId);
     this.durationMs = durationMs;
-    engine.register(portId, this);
   }
 
   /** Reads and decodes `file`; throws MediaError ERR_FILE, ERR_WAV_* on a bad file. */
@@ -60,20 +62,8 @@ export class AudioMediaPlayer extends DestroyableMedia implements PortOwner {
     return new AudioMediaPlayer(engine, id, (samples.length * 1000) / rate);
   }
 
-  /** Listens for 'eof' (argument: how many times the end was reached). */
-  on(event: 'eof', listener: (passes: number) => void): this {
-    this.events.on(event, listener);
-    return this;
-  }
-
-  /** Listens once for 'eof'. */
-  once(event: 'eof', listener: (passes: number) => void): this {
-    this.events.once(event, listener);
-    return this;
-  }
-
   /** @internal */
   handleEvent(event: NativeEvent): void {
-    if (event.type === 'eof') this.events.emit('eof', event.a);
+    if (event.type === 'eof') this.emitEvent('eof', event.a);
   }
 }

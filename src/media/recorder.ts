@@ -1,8 +1,7 @@
-import { EventEmitter } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { NativeEvent } from './binding.js';
 import { DestroyableMedia } from './audio-media.js';
-import type { AudioEngine, PortOwner } from './engine.js';
+import type { AudioEngine } from './engine.js';
 import { MediaError } from './errors.js';
 import { checkNumber, checkRate } from './validate.js';
 import { wavHeader } from './wav.js';
@@ -16,18 +15,22 @@ export interface RecorderOptions {
 
 const HEADER_BYTES = 44;
 
+/** Events of a recorder: 'error' when a write to the file fails. */
+export interface RecorderEvents {
+  error: [error: MediaError];
+}
+
 /**
  * Records what the bridge transmits to it into a mono 16-bit WAV file. The audio thread writes into
  * a bounded ring; this object drains it to disk off the audio clock. When the disk is too slow the
  * ring overflows and the lost samples are counted (`dropped`), never blocking the audio.
  * Emits 'error' (MediaError ERR_FILE) when a write fails, only if someone listens.
  */
-export class AudioMediaRecorder extends DestroyableMedia implements PortOwner {
+export class AudioMediaRecorder extends DestroyableMedia<RecorderEvents> {
   /** Port kind, for statistics. */
   readonly kind = 'recorder';
   /** Recording rate in Hz. */
   readonly rate: number;
-  private readonly events = new EventEmitter();
   private readonly file: FileHandle;
   private readonly scratch: Int16Array;
   private writing: Promise<void> = Promise.resolve();
@@ -41,7 +44,6 @@ export class AudioMediaRecorder extends DestroyableMedia implements PortOwner {
     this.file = file;
     this.rate = rate;
     this.scratch = new Int16Array(Math.max(rate, 4096));
-    engine.register(portId, this);
     this.timer = setInterval(() => this.drain(), drainMs);
     this.timer.unref();
   }
@@ -79,12 +81,6 @@ export class AudioMediaRecorder extends DestroyableMedia implements PortOwner {
   /** Bytes of audio written so far. */
   get bytesWritten(): number {
     return this.dataBytes;
-  }
-
-  /** Listens for 'error' (a failed write). */
-  on(event: 'error', listener: (error: MediaError) => void): this {
-    this.events.on(event, listener);
-    return this;
   }
 
   /** Writes what is left, fixes the header, closes the file and removes the port. */
@@ -130,7 +126,7 @@ export class AudioMediaRecorder extends DestroyableMedia implements PortOwner {
       await this.file.write(chunk, 0, chunk.length, position);
     } catch (error) {
       this.writeError = new MediaError('ERR_FILE', `recording write failed: ${(error as Error).message}`, { cause: error });
-      if (this.events.listenerCount('error') > 0) this.events.emit('error', this.writeError);
+      if (this.listeners('error') > 0) this.emitEvent('error', this.writeError);
     }
   }
 }

@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
 import type { NativeEvent, NativeRingStatus } from './binding.js';
 import { DestroyableMedia } from './audio-media.js';
-import type { AudioEngine, PortOwner } from './engine.js';
+import type { AudioEngine } from './engine.js';
 import { checkNumber, checkRate } from './validate.js';
 
 /** Options of AudioMediaRing.create(). */
@@ -36,14 +35,13 @@ export interface RingEvents {
  * is buffered, or at once after drain() (the end of a reply). flush() discards what was written
  * before it on the next tick (barge-in). The `played` counter counts samples actually played.
  */
-export class AudioMediaRing extends DestroyableMedia implements PortOwner {
+export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   /** Port kind, for statistics. */
   readonly kind = 'ring';
   /** Rate of both directions in Hz. */
   readonly rate: number;
   /** Samples per outgoing batch. */
   readonly batchSamples: number;
-  private readonly events = new EventEmitter();
   private readonly scratch: Int16Array;
   private carry: Int16Array;
   private carried = 0;
@@ -54,7 +52,6 @@ export class AudioMediaRing extends DestroyableMedia implements PortOwner {
     this.batchSamples = batchSamples;
     this.scratch = new Int16Array(txCapacity);
     this.carry = new Int16Array(batchSamples);
-    engine.register(portId, this);
   }
 
   /** Creates the port. */
@@ -100,18 +97,6 @@ export class AudioMediaRing extends DestroyableMedia implements PortOwner {
     return this.engine.call((n) => n.ringStatus(this.portId));
   }
 
-  /** Adds a listener. */
-  on<K extends keyof RingEvents>(event: K, listener: (...args: RingEvents[K]) => void): this {
-    this.events.on(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
-  /** Removes a listener. */
-  off<K extends keyof RingEvents>(event: K, listener: (...args: RingEvents[K]) => void): this {
-    this.events.off(event, listener as (...args: unknown[]) => void);
-    return this;
-  }
-
   /** Reads every whole batch now waiting and emits each as 'tx'. Called on each tx_ready event. */
   pullBatches(): void {
     if (this.isDestroyed || this.engine.isClosed) return;
@@ -126,7 +111,7 @@ export class AudioMediaRing extends DestroyableMedia implements PortOwner {
         const batch = this.carry;
         this.carry = new Int16Array(this.batchSamples);
         this.carried = 0;
-        this.events.emit('tx', batch);
+        this.emitEvent('tx', batch);
       }
     }
   }
@@ -138,13 +123,13 @@ export class AudioMediaRing extends DestroyableMedia implements PortOwner {
         this.pullBatches();
         return;
       case 'drained':
-        this.events.emit('drained', event.a);
+        this.emitEvent('drained', event.a);
         return;
       case 'underrun':
-        this.events.emit('underrun', event.a);
+        this.emitEvent('underrun', event.a);
         return;
       case 'flushed':
-        this.events.emit('flushed', event.a);
+        this.emitEvent('flushed', event.a);
         return;
       default:
         return;

@@ -1,7 +1,6 @@
-import { EventEmitter } from 'node:events';
 import type { NativeEvent } from './binding.js';
 import { DestroyableMedia } from './audio-media.js';
-import type { AudioEngine, PortOwner } from './engine.js';
+import type { AudioEngine } from './engine.js';
 import { checkNumber } from './validate.js';
 
 /** One step of a tone sequence. A segment with no frequency is a pause. */
@@ -16,21 +15,24 @@ export interface ToneSegment {
   ms: number;
 }
 
+/** Events of a tone generator: 'done' when a non-looping sequence has finished. */
+export interface ToneEvents {
+  done: [];
+}
+
 /**
  * Tone and chime generator (earcons): plays a sequence of segments with 5 ms fades, once or looped.
  * Emits 'done' when a non-looping sequence has finished.
  */
-export class AudioMediaTone extends DestroyableMedia implements PortOwner {
+export class AudioMediaTone extends DestroyableMedia<ToneEvents> {
   /** Port kind, for statistics. */
   readonly kind = 'tone';
   /** Total length of one pass in ms. */
   readonly durationMs: number;
-  private readonly events = new EventEmitter();
 
   private constructor(engine: AudioEngine, portId: number, durationMs: number) {
     super(engine, portId);
     this.durationMs = durationMs;
-    engine.register(portId, this);
   }
 
   /** Creates the generator; it starts sounding once connected to a sink. */
@@ -51,20 +53,8 @@ export class AudioMediaTone extends DestroyableMedia implements PortOwner {
     return new AudioMediaTone(engine, id, total);
   }
 
-  /** Listens for 'done'. */
-  on(event: 'done', listener: () => void): this {
-    this.events.on(event, listener);
-    return this;
-  }
-
-  /** Listens once for 'done'. */
-  once(event: 'done', listener: () => void): this {
-    this.events.once(event, listener);
-    return this;
-  }
-
   /** @internal */
   handleEvent(event: NativeEvent): void {
-    if (event.type === 'tone_done') this.events.emit('done');
+    if (event.type === 'tone_done') this.emitEvent('done');
   }
 }
