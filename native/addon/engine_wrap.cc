@@ -288,7 +288,12 @@ Napi::Value EngineWrap::CreateRing(const Napi::CallbackInfo& info) {
   s.batch = static_cast<size_t>(RequireInt(info, 3, "batch", 1, static_cast<int>(s.tx_capacity)));
   // The ring rounds its capacity up to a power of two; the prebuffer may use all of it (as setPrebuffer).
   s.prebuffer = static_cast<size_t>(RequireInt(info, 4, "prebuffer", 0, static_cast<int>(NextPowerOfTwo(s.rx_capacity))));
-  Port* port = new RingPort(rate, s);
+  int tx_rate = rate;
+  if (info.Length() > 5 && !info[5].IsUndefined()) {
+    tx_rate = RequireInt(info, 5, "txRate", 8000, kMaxRate);
+    CheckRate(info, tx_rate, "txRate");
+  }
+  Port* port = new RingPort(rate, tx_rate, s);
   return Napi::Number::New(info.Env(), AddPort(info.Env(), port, Kind::kRing));
 }
 

@@ -180,7 +180,7 @@ void ConferenceBridge::PushSink(int slot) {
   ApplyLevel(out, frame_, levels_[slot].tx_level.load(std::memory_order_relaxed));
   levels_[slot].tx_meter.store(MeasureLevel(out, frame_), std::memory_order_relaxed);
   if (port->from_bridge() != nullptr) {
-    port->from_bridge()->Process(out, frame_, port_buffer_, port->frame());
+    port->from_bridge()->Process(out, frame_, port_buffer_, port->put_frame());
     port->PutFrame(port_buffer_);
   } else {
     port->PutFrame(out);

@@ -51,7 +51,11 @@ struct PortCounters {
 
 class Port {
  public:
-  explicit Port(int rate) : rate_(rate), frame_(rate / kTicksPerSecond) {}
+  // `rate` is the rate of what the port transmits to the bridge (GetFrame), `put_rate` that of what it
+  // receives (PutFrame); they differ for a service that listens at 16 kHz and speaks at 24 kHz.
+  Port(int rate, int put_rate)
+      : rate_(rate), frame_(rate / kTicksPerSecond), put_rate_(put_rate), put_frame_(put_rate / kTicksPerSecond) {}
+  explicit Port(int rate) : Port(rate, rate) {}
   virtual ~Port() = default;
   Port(const Port&) = delete;
   Port& operator=(const Port&) = delete;
@@ -61,7 +65,7 @@ class Port {
     (void)out;
     return false;
   }
-  // Receives frame() samples.
+  // Receives put_frame() samples.
   virtual void PutFrame(const int16_t* in) { (void)in; }
   // Whether the port can be a source (rx) or a sink (tx) of the bridge.
   virtual bool CanTransmitToBridge() const = 0;
@@ -69,13 +73,18 @@ class Port {
 
   // Called on the JS thread before the port joins a bridge at bridge_rate: builds edge resamplers.
   void PrepareForBridge(int bridge_rate, int quality) {
-    if (rate_ == bridge_rate) return;
-    if (CanTransmitToBridge()) to_bridge_ = std::make_unique<Resampler>(rate_, bridge_rate, quality);
-    if (CanReceiveFromBridge()) from_bridge_ = std::make_unique<Resampler>(bridge_rate, rate_, quality);
+    if (CanTransmitToBridge() && rate_ != bridge_rate) {
+      to_bridge_ = std::make_unique<Resampler>(rate_, bridge_rate, quality);
+    }
+    if (CanReceiveFromBridge() && put_rate_ != bridge_rate) {
+      from_bridge_ = std::make_unique<Resampler>(bridge_rate, put_rate_, quality);
+    }
   }
 
   int rate() const { return rate_; }
   int frame() const { return frame_; }
+  int put_rate() const { return put_rate_; }
+  int put_frame() const { return put_frame_; }
   uint32_t id() const { return id_; }
   void Attach(uint32_t id, EventSink* events) {
     id_ = id;
@@ -93,6 +102,8 @@ class Port {
  private:
   const int rate_;
   const int frame_;
+  const int put_rate_;
+  const int put_frame_;
   uint32_t id_ = 0;
   EventSink* events_ = nullptr;
   std::unique_ptr<Resampler> to_bridge_;

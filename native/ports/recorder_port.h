@@ -12,9 +12,9 @@ class RecorderPort final : public Port {
       : Port(rate), ring_(capacity_samples), notify_samples_(notify_samples) {}
 
   void PutFrame(const int16_t* in) override {
-    const size_t written = ring_.Write(in, frame());
-    if (written < static_cast<size_t>(frame())) {
-      counters().dropped.fetch_add(frame() - written, std::memory_order_relaxed);
+    const size_t written = ring_.Write(in, put_frame());
+    if (written < static_cast<size_t>(put_frame())) {
+      counters().dropped.fetch_add(put_frame() - written, std::memory_order_relaxed);
     }
     counters().tx_frames.fetch_add(1, std::memory_order_relaxed);
     if (ring_.size() >= notify_samples_ && !notified_.exchange(true, std::memory_order_acq_rel)) {

@@ -24,14 +24,15 @@ struct RingSettings {
 
 class RingPort final : public Port {
  public:
-  RingPort(int rate, const RingSettings& s)
-      : Port(rate), tx_(s.tx_capacity), rx_(s.rx_capacity), batch_(s.batch), prebuffer_(s.prebuffer) {}
+  // `rate`: the incoming audio played into the bridge; `tx_rate`: what the bridge sends to JS.
+  RingPort(int rate, int tx_rate, const RingSettings& s)
+      : Port(rate, tx_rate), tx_(s.tx_capacity), rx_(s.rx_capacity), batch_(s.batch), prebuffer_(s.prebuffer) {}
 
   // ---- audio thread ----
   void PutFrame(const int16_t* in) override {
-    const size_t written = tx_.Write(in, frame());
-    if (written < static_cast<size_t>(frame())) {
-      counters().dropped.fetch_add(frame() - written, std::memory_order_relaxed);
+    const size_t written = tx_.Write(in, put_frame());
+    if (written < static_cast<size_t>(put_frame())) {
+      counters().dropped.fetch_add(put_frame() - written, std::memory_order_relaxed);
     }
     counters().tx_frames.fetch_add(1, std::memory_order_relaxed);
     if (tx_.size() >= batch_ && !tx_notified_.exchange(true, std::memory_order_acq_rel)) {

@@ -127,7 +127,8 @@ export interface NativeEngine {
   createRecorder(rate: number, capacity: number, notify: number): number;
   /** segments: rows of [freq1 Hz, freq2 Hz (0 = none), amplitude 0..1, duration ms]. */
   createTone(rate: number, segments: Float64Array, loop: boolean): number;
-  createRing(rate: number, txCapacity: number, rxCapacity: number, batch: number, prebuffer: number): number;
+  /** rate: what the port plays into the bridge; txRate (default rate): what the bridge sends to JS. */
+  createRing(rate: number, txCapacity: number, rxCapacity: number, batch: number, prebuffer: number, txRate?: number): number;
   removePort(port: number): void;
   connect(source: number, sink: number, level: number): void;
   disconnect(source: number, sink: number): void;

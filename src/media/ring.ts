@@ -5,8 +5,10 @@ import { checkNumber, checkRate } from './validate.js';
 
 /** Options of AudioMediaRing.create(). */
 export interface RingOptions {
-  /** Rate of both directions in Hz (e.g. 24000 for OpenAI). */
+  /** Rate of both directions in Hz (e.g. 24000 for OpenAI), unless txRate says otherwise. */
   rate: number;
+  /** Rate of the outgoing direction (what the bridge sends to JS), default `rate` (Gemini: 16000). */
+  txRate?: number;
   /** Outgoing batch length, default 40 ms. */
   batchMs?: number;
   /** Incoming audio buffered before playback starts, default 100 ms. */
@@ -38,17 +40,19 @@ export interface RingEvents {
 export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   /** Port kind, for statistics. */
   readonly kind = 'ring';
-  /** Rate of both directions in Hz. */
+  /** Rate of the incoming audio (JS to the bridge) in Hz. */
   readonly rate: number;
+  /** Rate of the outgoing batches (the bridge to JS) in Hz. */
+  readonly txRate: number;
   /** Samples per outgoing batch. */
   readonly batchSamples: number;
   private readonly scratch: Int16Array;
   private carry: Int16Array;
   private carried = 0;
 
-  private constructor(engine: AudioEngine, portId: number, rate: number, batchSamples: number, txCapacity: number) {
+  private constructor(engine: AudioEngine, portId: number, rates: [number, number], batchSamples: number, txCapacity: number) {
     super(engine, portId);
-    this.rate = rate;
+    [this.rate, this.txRate] = rates;
     this.batchSamples = batchSamples;
     this.scratch = new Int16Array(txCapacity);
     this.carry = new Int16Array(batchSamples);
@@ -58,16 +62,17 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   static create(engine: AudioEngine, options: RingOptions): AudioMediaRing {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
     const rate = checkRate(options.rate, 'options.rate');
+    const txRate = checkRate(options.txRate ?? rate, 'options.txRate');
     const batchMs = checkNumber(options.batchMs ?? 40, 'options.batchMs', 10, 1000);
     const prebufferMs = checkNumber(options.prebufferMs ?? 100, 'options.prebufferMs', 0, 5000);
     const txSeconds = checkNumber(options.txSeconds ?? 2, 'options.txSeconds', 0.1, 60);
     const rxSeconds = checkNumber(options.rxSeconds ?? 60, 'options.rxSeconds', 1, 600);
-    const batch = Math.round((rate * batchMs) / 1000);
-    const txCapacity = Math.max(Math.round(rate * txSeconds), batch * 2);
+    const batch = Math.round((txRate * batchMs) / 1000);
+    const txCapacity = Math.max(Math.round(txRate * txSeconds), batch * 2);
     const rxCapacity = Math.round(rate * rxSeconds);
     const prebuffer = Math.round((rate * prebufferMs) / 1000);
-    const id = engine.call((n) => n.createRing(rate, txCapacity, rxCapacity, batch, prebuffer));
-    return new AudioMediaRing(engine, id, rate, batch, txCapacity);
+    const id = engine.call((n) => n.createRing(rate, txCapacity, rxCapacity, batch, prebuffer, txRate));
+    return new AudioMediaRing(engine, id, [rate, txRate], batch, txCapacity);
   }
 
   /** Queues audio for playback; returns how many samples fitted (the rest did not: the ring is full). */
@@ -92,7 +97,7 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
     this.engine.call((n) => n.setPrebuffer(this.portId, Math.round((this.rate * ms) / 1000)));
   }
 
-  /** Ring positions and counters (in samples at `rate`). */
+  /** Ring positions and counters (in samples: rx at `rate`, tx at `txRate`). */
   status(): NativeRingStatus {
     return this.engine.call((n) => n.ringStatus(this.portId));
   }

@@ -433,6 +433,23 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(engine.ringStatus(ring).played).toBe(480);
     });
 
+    it('runs the two directions of a ring at different rates (16 kHz out, 24 kHz in)', async () => {
+      const { engine, events } = open();
+      const ring = engine.createRing(24000, 16000, 24000, 640, 0, 16000);
+      const tone = engine.createTone(RATE, Float64Array.from([1000, 0, 0.5, 1000]), false);
+      const recorder = engine.createRecorder(RATE, RATE, RATE);
+      engine.connect(tone, ring, 1);
+      engine.connect(ring, recorder, 1);
+      engine.writeRx(ring, sine(2400, 500, 8000, 24000));
+      engine.drain(ring);
+      engine.step(12);
+      await waitForEvents(events, (e) => e.type === 'drained');
+      expect(readTx(engine, ring).length).toBe(12 * 160);
+      expect(engine.ringStatus(ring).played).toBe(2400);
+      expect(readRecorder(engine, recorder).length).toBe(12 * FRAME);
+      expect(() => engine.createRing(24000, 16000, 24000, 640, 0, 22050)).toThrow(RangeError);
+    });
+
     it('answers every drain() and flush() with one event, even with nothing to play or discard', async () => {
       const { engine, events } = open();
       const { ring } = playoutRing(engine, 0);

@@ -194,7 +194,7 @@ export class FakeBridge {
     applyLevel(out, this.frame, levels.txLevel);
     levels.txMeter = measureLevel(out, this.frame);
     if (port.fromBridge !== null) {
-      port.fromBridge.process(out, this.frame, this.portBuffer, port.frame);
+      port.fromBridge.process(out, this.frame, this.portBuffer, port.putFrameSamples);
       port.putFrame(this.portBuffer);
     } else {
       port.putFrame(out);

@@ -82,9 +82,9 @@ export class FakeEngine implements NativeEngine {
     return this.addPort(makeTone(rate, segments, loop));
   }
 
-  createRing(rate: number, txCapacity: number, rxCapacity: number, batch: number, prebuffer: number): number {
+  createRing(rate: number, txCapacity: number, rxCapacity: number, batch: number, prebuffer: number, txRate?: number): number {
     this.requireOpen();
-    return this.addPort(makeRing(rate, txCapacity, rxCapacity, batch, prebuffer));
+    return this.addPort(makeRing(rate, txCapacity, rxCapacity, batch, prebuffer, txRate));
   }
 
   removePort(port: number): void {

@@ -12,8 +12,8 @@ import { f32 } from './dsp.js';
 /** Longest ring or recorder buffer, in seconds at its rate (kMaxRingSeconds). */
 export const MAX_RING_SECONDS = 600;
 
-function requireRate(rate: unknown): number {
-  return checkRate(requireInt(rate, 'rate', 8000, MAX_RATE), 'rate');
+function requireRate(rate: unknown, name = 'rate'): number {
+  return checkRate(requireInt(rate, name, 8000, MAX_RATE), name);
 }
 
 /** createPlayer(samples, rate, loop); the samples are copied. */
@@ -54,19 +54,21 @@ export function makeTone(rate: unknown, segments: unknown, loop: unknown): ToneP
   return new TonePort(r, rows, repeat);
 }
 
-/** createRing(rate, txCapacity, rxCapacity, batch, prebuffer). */
+/** createRing(rate, txCapacity, rxCapacity, batch, prebuffer, txRate = rate). */
 export function makeRing(
   rate: unknown,
   txCapacity: unknown,
   rxCapacity: unknown,
   batch: unknown,
   prebuffer: unknown,
+  txRate?: unknown,
 ): RingPort {
   const r = requireRate(rate);
   const frame = r / 100;
   const tx = requireInt(txCapacity, 'txCapacity', frame, r * MAX_RING_SECONDS);
   const rx = requireInt(rxCapacity, 'rxCapacity', frame, r * MAX_RING_SECONDS);
-  return new RingPort(r, {
+  const putRate = txRate === undefined ? r : requireRate(txRate, 'txRate');
+  return new RingPort(r, putRate, {
     txCapacity: tx,
     rxCapacity: rx,
     batch: requireInt(batch, 'batch', 1, tx),

@@ -18,8 +18,10 @@ export interface PortCounters {
 
 /** Base of every fake port: rate, frame, id, counters and the edge resamplers. */
 export abstract class FakePort {
-  /** Samples per 10 ms frame at the port's rate. */
+  /** Samples per 10 ms frame at the port's rate (what it transmits to the bridge). */
   readonly frame: number;
+  /** Samples per 10 ms frame of what the port receives from the bridge. */
+  readonly putFrameSamples: number;
   readonly counters: PortCounters = { rxFrames: 0, txFrames: 0, underruns: 0, dropped: 0 };
   /** Port rate to bridge rate, for sources at another rate. */
   toBridge: LinearResampler | null = null;
@@ -28,8 +30,13 @@ export abstract class FakePort {
   private id = 0;
   private events: PostEvent | null = null;
 
-  constructor(readonly rate: number) {
+  /** `rate`: what the port transmits to the bridge; `putRate`: what it receives (default the same). */
+  constructor(
+    readonly rate: number,
+    readonly putRate: number = rate,
+  ) {
     this.frame = rate / 100;
+    this.putFrameSamples = putRate / 100;
   }
 
   /** Whether the port can be a source (rx) of the bridge. */
@@ -43,16 +50,15 @@ export abstract class FakePort {
     return false;
   }
 
-  /** Receives `frame` samples. */
+  /** Receives `putFrameSamples` samples. */
   putFrame(input: Int16Array): void {
     void input;
   }
 
   /** Builds the edge resamplers for a bridge at `bridgeRate` (PrepareForBridge). */
   prepareForBridge(bridgeRate: number): void {
-    if (this.rate === bridgeRate) return;
-    if (this.canTransmit) this.toBridge = new LinearResampler(this.rate, bridgeRate);
-    if (this.canReceive) this.fromBridge = new LinearResampler(bridgeRate, this.rate);
+    if (this.canTransmit && this.rate !== bridgeRate) this.toBridge = new LinearResampler(this.rate, bridgeRate);
+    if (this.canReceive && this.putRate !== bridgeRate) this.fromBridge = new LinearResampler(bridgeRate, this.putRate);
   }
 
   /** Gives the port its id and event sink. */

@@ -60,8 +60,8 @@ export class RecorderPort extends FakePort {
   }
 
   override putFrame(input: Int16Array): void {
-    const written = this.ring.push(input, this.frame);
-    if (written < this.frame) this.counters.dropped += this.frame - written;
+    const written = this.ring.push(input, this.putFrameSamples);
+    if (written < this.putFrameSamples) this.counters.dropped += this.putFrameSamples - written;
     this.counters.txFrames++;
     if (this.ring.size >= this.notify && !this.notified) {
       this.notified = true;

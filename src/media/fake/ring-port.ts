@@ -37,8 +37,9 @@ export class RingPort extends FakePort {
   private played = 0;
   private playing = false;
 
-  constructor(rate: number, s: RingSettings) {
-    super(rate);
+  /** `rate`: incoming audio played into the bridge; `txRate`: what the bridge sends to JS. */
+  constructor(rate: number, txRate: number, s: RingSettings) {
+    super(rate, txRate);
     this.tx = new SampleRing(s.txCapacity);
     this.rx = new SampleRing(s.rxCapacity);
     this.batch = s.batch;
@@ -51,8 +52,8 @@ export class RingPort extends FakePort {
   }
 
   override putFrame(input: Int16Array): void {
-    const written = this.tx.push(input, this.frame);
-    if (written < this.frame) this.counters.dropped += this.frame - written;
+    const written = this.tx.push(input, this.putFrameSamples);
+    if (written < this.putFrameSamples) this.counters.dropped += this.putFrameSamples - written;
     this.counters.txFrames++;
     if (this.tx.size >= this.batch && !this.txNotified) {
       this.txNotified = true;
