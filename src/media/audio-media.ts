@@ -10,13 +10,17 @@ import { checkLevel } from './validate.js';
 export class AudioMedia {
   /** The engine this port belongs to. */
   readonly engine: AudioEngine;
-  /** The bridge port id (0 is the sound device). */
-  readonly portId: number;
+  private readonly id: number;
 
   /** @internal Ports are made by AudioEngine and the create() factories. */
   constructor(engine: AudioEngine, portId: number) {
     this.engine = engine;
-    this.portId = portId;
+    this.id = portId;
+  }
+
+  /** The bridge port id (0 is the sound device). */
+  get portId(): number {
+    return this.id;
   }
 
   /** Sends this port's audio to `sink`, scaled by `level` (default 1.0). Calling it again changes the level. */

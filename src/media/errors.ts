@@ -10,6 +10,7 @@ export type MediaErrorCode =
   | 'ERR_ENGINE_CLOSED'
   | 'ERR_PORT_DESTROYED'
   | 'ERR_PORT_KIND'
+  | 'ERR_PORT_NOT_CREATED'
   | 'ERR_TOO_MANY_PORTS'
   | 'ERR_BUSY'
   | 'ERR_NOT_MANUAL'

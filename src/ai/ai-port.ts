@@ -1,0 +1,511 @@
+import { EventEmitter } from 'node:events';
+import { AudioMedia } from '../media/audio-media.js';
+import type { AudioEngine } from '../media/engine.js';
+import { MediaError } from '../media/errors.js';
+import { AudioMediaRing } from '../media/ring.js';
+import type { AiBackend, BackendSignal } from './backend.js';
+import { BACKENDS } from './backends/index.js';
+import { Backoff } from './backoff.js';
+import { AiConnection, type CloseInfo } from './connection.js';
+import { ConversationMemory } from './context.js';
+import { resolveParam, redact, type PortLimits } from './param.js';
+import { Playout } from './playout.js';
+import { SendQueue } from './send-queue.js';
+import { BUILTIN_TOOLS, findBuiltin, type DeviceControls } from './tools.js';
+import type { AiEvent, AiLogger, AiPortParam, AiState } from './types.js';
+import { AiError } from './errors.js';
+import { connectionFailure } from './failures.js';
+
+/** Options that are not part of the (serialisable) parameters. */
+export interface AiPortOptions {
+  logger?: AiLogger;
+  /** What the built-in volume and mute tools act on; default: the engine's playback level and this port's mute. */
+  controls?: DeviceControls;
+}
+
+/** Counters of an AI port. */
+export interface AiPortStats {
+  state: AiState;
+  sentMs: number;
+  receivedMs: number;
+  droppedSendMs: number;
+  droppedPlayoutMs: number;
+  lateAudioMs: number;
+  malformedMessages: number;
+  unknownMessages: number;
+  reconnects: number;
+}
+
+const defaultLogger: AiLogger = { warn: (m) => process.stderr.write(`speakerd ai: ${m}\n`), info: () => {} };
+
+/**
+ * A bridge port that holds the conversation with a real-time speech-to-speech service.
+ * Connect the microphone to it and it to the speaker: `captureMedia.startTransmit(ai)`,
+ * `ai.startTransmit(playbackMedia)`. The port owns the socket, the send queue, reconnection, session
+ * renewal and barge-in; the backend only translates. Events arrive through onEvent() (override it)
+ * and `on('event', …)`.
+ */
+export class AudioMediaAiPort extends AudioMedia {
+  private readonly emitter = new EventEmitter();
+  private readonly logger: AiLogger;
+  private readonly controlsOverride: DeviceControls | undefined;
+  private param: AiPortParam | null = null;
+  private limits!: PortLimits;
+  private backend!: AiBackend;
+  private ring: AudioMediaRing | null = null;
+  private playout!: Playout;
+  private queue!: SendQueue;
+  private backoff!: Backoff;
+  private memory!: ConversationMemory;
+  private connection: AiConnection | null = null;
+  private state: AiState = 'idle';
+  private url = '';
+  private token: string | null = null;
+  private userClosed = true;
+  private sessionReady = false;
+  private everReady = false;
+  private renewing = false;
+  private renewalDue = false;
+  private fatalSeen: string | null = null;
+  private lastFatalReported: string | null = null;
+  private activeResponse: string | null = null;
+  private awaitingResponse = false;
+  private pendingResponses = 0;
+  private muted = false;
+  private timers: Partial<Record<'session' | 'retry' | 'lifetime' | 'renewal', NodeJS.Timeout>> = {};
+  private counters = { sentSamples: 0, receivedSamples: 0, malformed: 0, unknown: 0, reconnects: 0 };
+
+  /** A port not yet in the bridge: call createPort() next. */
+  constructor(engine: AudioEngine, options: AiPortOptions = {}) {
+    super(engine, -1);
+    this.logger = options.logger ?? defaultLogger;
+    this.controlsOverride = options.controls;
+  }
+
+  /** The bridge port id; throws ERR_PORT_NOT_CREATED before createPort(). */
+  override get portId(): number {
+    if (!this.ring) throw new MediaError('ERR_PORT_NOT_CREATED', 'call createPort() before using the AI port');
+    return this.ring.portId;
+  }
+
+  /** Creates the media half with a backend chosen by `param.backend` (default 'openai'). */
+  createPort(param: AiPortParam = {}): void {
+    if (this.ring) throw new AiError('ERR_AI_STATE', 'createPort() was already called');
+    this.limits = resolveParam(param);
+    const factory = BACKENDS[param.backend ?? 'openai'];
+    if (!factory) throw new RangeError(`param.backend must be one of ${Object.keys(BACKENDS).join(', ')}, got '${param.backend}'`);
+    this.param = structuredClone(param);
+    const builtins = (param.builtinTools ?? []).map((b) => BUILTIN_TOOLS[b].definition);
+    this.backend = factory({ ...this.param, tools: [...(param.tools ?? []), ...builtins] });
+    this.ring = AudioMediaRing.create(this.engine, {
+      rate: this.backend.outputRate,
+      txRate: this.backend.inputRate,
+      batchMs: this.limits.batchMs,
+      prebufferMs: this.limits.prebufferMs,
+    });
+    this.playout = new Playout(this.ring, this.backend.outputRate);
+    const batchesQueued = Math.max(1, Math.round(this.limits.maxQueuedAudioMs / this.limits.batchMs));
+    this.queue = new SendQueue({ maxAudioMessages: batchesQueued, highWaterBytes: 256 * 1024 });
+    this.backoff = new Backoff(this.limits.reconnect);
+    this.memory = new ConversationMemory(this.limits.contextTurns);
+    this.ring.on('tx', (batch) => this.sendMicrophone(batch));
+    this.ring.on('drained', () => this.maybeRenew());
+  }
+
+  /** Connects to `url` (ws:// or wss://) with `token` (null for local servers), and keeps connected. */
+  connect(url: string, token: string | null): void {
+    this.requireCreated();
+    if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError('url must be a ws:// or wss:// URL');
+    if (token !== null && (typeof token !== 'string' || token === '')) throw new TypeError('token must be a non-empty string or null');
+    new URL(url);
+    if (!this.userClosed) this.disconnect();
+    this.url = url;
+    this.token = token;
+    this.userClosed = false;
+    this.backoff.reset();
+    this.open();
+  }
+
+  /** Closes the connection (code 1000) and stops reconnecting. */
+  disconnect(): void {
+    this.userClosed = true;
+    this.clearTimers();
+    if (this.connection) {
+      this.setState('closing');
+      this.connection.close(1000, 'client disconnect');
+    } else {
+      this.setState('idle');
+    }
+  }
+
+  /** Disconnects and removes the port from the bridge. */
+  destroy(): void {
+    this.disconnect();
+    this.ring?.destroy();
+  }
+
+  /** Whether a configured session is up. */
+  isConnected(): boolean {
+    return this.sessionReady;
+  }
+
+  /** idle, connecting, connected, reconnecting, closing or failed. */
+  getState(): AiState {
+    return this.state;
+  }
+
+  /** Override to receive every event (called before the 'event' listeners). */
+  onEvent(event: AiEvent): void {
+    void event;
+  }
+
+  /** Listens for events. */
+  on(name: 'event', listener: (event: AiEvent) => void): this {
+    this.emitter.on(name, listener);
+    return this;
+  }
+
+  /** Stops listening. */
+  off(name: 'event', listener: (event: AiEvent) => void): this {
+    this.emitter.off(name, listener);
+    return this;
+  }
+
+  /** Injects a user turn as text and asks for a reply. */
+  say(text: string): void {
+    if (typeof text !== 'string' || text.trim() === '') throw new TypeError('text must be a non-empty string');
+    this.requireSession();
+    this.sendControl(this.backend.userText(text));
+    this.memory.add('user', text);
+    this.requestResponse();
+  }
+
+  /** Stops the reply now: playback stops on the next tick and the service is told what was heard. */
+  interrupt(): void {
+    this.requireCreated();
+    this.stopPlayback(true);
+  }
+
+  /** Answers a tool call forwarded as a 'tool_call' event, then asks for the spoken reply. */
+  sendToolResult(callId: string, output: unknown): void {
+    if (typeof callId !== 'string' || callId === '') throw new TypeError('callId must be a non-empty string');
+    this.requireSession();
+    this.sendControl(this.backend.toolResult(callId, typeof output === 'string' ? output : JSON.stringify(output)));
+    this.requestResponse();
+  }
+
+  /** Mutes the microphone towards the service: digital silence is sent, so its VAD still ends turns. */
+  setMuted(muted: boolean): void {
+    if (typeof muted !== 'boolean') throw new TypeError('muted must be a boolean');
+    this.requireCreated();
+    this.muted = muted;
+    this.ring?.adjustTxLevel(muted ? 0 : 1);
+  }
+
+  /** Whether the microphone is muted. */
+  isMuted(): boolean {
+    return this.muted;
+  }
+
+  /** The parameters, without secrets (the token and URL are not part of them). */
+  toJSON(): AiPortParam {
+    return structuredClone(this.param ?? {});
+  }
+
+  /** Parses and checks parameters written by toJSON(). */
+  static paramFromJSON(text: string): AiPortParam {
+    const param = JSON.parse(text) as AiPortParam;
+    resolveParam(param);
+    return param;
+  }
+
+  /** Counters in ms of audio and messages. */
+  stats(): AiPortStats {
+    const inMs = (samples: number, rate: number): number => Math.round((samples * 1000) / rate);
+    const inRate = this.backend?.inputRate ?? 1;
+    const outRate = this.backend?.outputRate ?? 1;
+    return {
+      state: this.state,
+      sentMs: inMs(this.counters.sentSamples, inRate),
+      receivedMs: inMs(this.counters.receivedSamples, outRate),
+      droppedSendMs: inMs(this.queue?.droppedSamples ?? 0, inRate),
+      droppedPlayoutMs: inMs(this.playout?.overflowSamples ?? 0, outRate),
+      lateAudioMs: inMs(this.playout?.lateSamples ?? 0, outRate),
+      malformedMessages: this.counters.malformed,
+      unknownMessages: this.counters.unknown,
+      reconnects: this.counters.reconnects,
+    };
+  }
+
+  // ---- connection ----
+
+  private open(): void {
+    this.clearTimer('retry');
+    this.setState(this.everReady || this.renewing ? 'reconnecting' : 'connecting');
+    let connection: AiConnection;
+    try {
+      const plan = this.backend.prepareConnection(this.url, this.token);
+      connection = new AiConnection(plan, { ...this.limits, tls: this.param?.tls, logger: this.logger });
+    } catch (error) {
+      this.emitEvent({ type: 'error', code: 'ERR_AI_CONNECT', message: redact((error as Error).message, this.token), fatal: true });
+      this.setState('failed');
+      return;
+    }
+    this.connection = connection;
+    connection.on('open', () => this.connection === connection && this.opened(connection));
+    connection.on('message', (text: string) => this.connection === connection && this.received(text));
+    connection.on('close', (info: CloseInfo) => this.connection === connection && this.closed(info));
+  }
+
+  private opened(connection: AiConnection): void {
+    this.queue.attach(connection);
+    this.sendControl(this.backend.onOpen());
+    this.timers.session = setTimeout(() => {
+      this.emitEvent({ type: 'error', code: 'ERR_AI_TIMEOUT', message: `the session was not set up within ${this.limits.sessionTimeoutMs} ms`, fatal: false });
+      connection.terminate();
+    }, this.limits.sessionTimeoutMs);
+  }
+
+  private closed(info: CloseInfo): void {
+    this.connection = null;
+    this.queue.attach(null);
+    this.clearTimer('session');
+    this.clearTimer('lifetime');
+    this.clearTimer('renewal');
+    this.sessionReady = false;
+    this.activeResponse = null;
+    this.awaitingResponse = false;
+    this.pendingResponses = 0;
+    this.playout.endOfSession();
+    const renewal = this.renewing;
+    if (this.userClosed) {
+      this.renewing = false;
+      this.setState('idle');
+      this.emitEvent({ type: 'disconnected', code: info.code, reason: info.reason, renewal: false });
+      return;
+    }
+    const failure = connectionFailure(info, this.fatalSeen, this.limits);
+    this.fatalSeen = null;
+    if (failure.error) this.reportError(failure.error);
+    const delay = renewal ? 0 : failure.fatal ? this.limits.reconnect.fatalRetryMs : this.backoff.next();
+    this.setState(failure.fatal ? 'failed' : 'reconnecting');
+    this.emitEvent({
+      type: 'disconnected',
+      code: info.code,
+      reason: redact(info.reason || info.error || '', this.token),
+      renewal,
+      retryInMs: delay,
+      ...(info.httpStatus ? { httpStatus: info.httpStatus } : {}),
+    });
+    this.counters.reconnects++;
+    this.timers.retry = setTimeout(() => this.open(), delay);
+  }
+
+  // ---- messages ----
+
+  private received(text: string): void {
+    for (const signal of this.backend.decode(text)) this.handle(signal);
+  }
+
+  private handle(s: BackendSignal): void {
+    switch (s.kind) {
+      case 'session_created':
+        this.sendControl(this.backend.sessionSetup());
+        return;
+      case 'session_ready':
+        for (const m of s.mismatches) this.emitEvent({ type: 'error', code: 'ERR_AI_CONFIG_MISMATCH', message: m, fatal: false });
+        if (!this.sessionReady) this.ready();
+        return;
+      case 'audio':
+        this.counters.receivedSamples += s.pcm.length;
+        if (!this.playout.write(s.itemId, s.pcm)) {
+          this.emitEvent({ type: 'error', code: 'ERR_AI_PLAYOUT_FULL', message: 'the playout buffer is full: reply audio was dropped', fatal: false });
+        }
+        return;
+      case 'audio_done':
+        this.playout.done(s.itemId);
+        return;
+      case 'speech_started':
+        if (this.backend.serverCancelsOnSpeech) this.stopPlayback(false);
+        this.emitEvent({ type: 'speech_started', ...(s.itemId ? { itemId: s.itemId } : {}) });
+        return;
+      case 'speech_stopped':
+        this.emitEvent({ type: 'speech_stopped', ...(s.itemId ? { itemId: s.itemId } : {}) });
+        return;
+      case 'transcript':
+        if (s.final) this.memory.add(s.role, s.text);
+        this.emitEvent({ type: 'transcript', role: s.role, text: s.text, final: s.final, ...(s.itemId ? { itemId: s.itemId } : {}) });
+        return;
+      case 'response_created':
+        this.activeResponse = s.responseId;
+        this.awaitingResponse = false;
+        this.emitEvent({ type: 'response_start', responseId: s.responseId });
+        return;
+      case 'response_done':
+        this.responseDone(s.responseId, s.status, s.reason);
+        return;
+      case 'tool_call':
+        this.toolCall(s.callId, s.name, s.arguments);
+        return;
+      case 'error':
+        this.serviceError(s);
+        return;
+      case 'unknown':
+        this.counters.unknown++;
+        return;
+      case 'malformed':
+        this.counters.malformed++;
+        return;
+      case 'ignored':
+        return;
+    }
+  }
+
+  private ready(): void {
+    this.clearTimer('session');
+    this.sessionReady = true;
+    this.backoff.reset();
+    this.lastFatalReported = null;
+    const renewal = this.renewing;
+    if (this.everReady) for (const turn of this.memory.recent()) this.sendControl(this.backend.contextTurn(turn.role, turn.text));
+    this.everReady = true;
+    this.renewing = false;
+    this.renewalDue = false;
+    this.setState('connected');
+    this.timers.lifetime = setTimeout(() => {
+      this.renewalDue = true;
+      this.maybeRenew();
+    }, this.limits.sessionLifetimeMs);
+    this.emitEvent({ type: 'connected', renewal, dialect: this.backend.dialect });
+  }
+
+  private responseDone(responseId: string, status: string, reason: string | undefined): void {
+    this.activeResponse = null;
+    this.emitEvent({ type: 'response_done', responseId, status, ...(reason ? { reason } : {}) });
+    if (this.pendingResponses > 0) {
+      this.pendingResponses--;
+      this.requestResponse();
+    }
+    this.maybeRenew();
+  }
+
+  private toolCall(callId: string, name: string, args: string): void {
+    const builtin = findBuiltin(this.param?.builtinTools ?? [], name);
+    if (!builtin) {
+      this.emitEvent({ type: 'tool_call', callId, name, arguments: args });
+      return;
+    }
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(args || '{}') as Record<string, unknown>;
+    } catch {
+      parsed = {};
+    }
+    this.sendToolResult(callId, builtin.run(parsed, this.controlsOverride ?? this.defaultControls()));
+  }
+
+  private serviceError(s: Extract<BackendSignal, { kind: 'error' }>): void {
+    if (s.code === 'conversation_already_has_active_response' && this.awaitingResponse) {
+      this.awaitingResponse = false;
+      this.pendingResponses++;
+    }
+    if (s.sessionExpired) {
+      this.renewing = true;
+      setTimeout(() => this.connection?.close(1000, 'session expired'), 2000).unref();
+    }
+    if (s.fatal) this.fatalSeen = s.code;
+    this.reportError({ code: 'ERR_AI_SERVICE', vendorCode: s.code, message: s.message, fatal: s.fatal });
+  }
+
+  // ---- audio and actions ----
+
+  private sendMicrophone(batch: Int16Array): void {
+    if (!this.sessionReady) return;
+    this.queue.pushAudio(this.backend.encodeAudio(batch), batch.length);
+    this.counters.sentSamples += batch.length;
+  }
+
+  private stopPlayback(cancel: boolean): void {
+    const heard = this.playout.stop();
+    if (heard && this.sessionReady) this.sendControl(this.backend.truncate(heard.itemId, heard.playedMs));
+    if (cancel && this.sessionReady && (this.activeResponse || this.awaitingResponse)) this.sendControl(this.backend.cancelResponse());
+    if (heard) this.emitEvent({ type: 'interrupted', itemId: heard.itemId, playedMs: heard.playedMs });
+  }
+
+  private requestResponse(): void {
+    if (this.activeResponse !== null || this.awaitingResponse) {
+      this.pendingResponses++;
+      return;
+    }
+    this.awaitingResponse = true;
+    this.sendControl(this.backend.createResponse());
+  }
+
+  private maybeRenew(): void {
+    if (!this.renewalDue || !this.sessionReady || this.renewing) return;
+    if (this.activeResponse !== null || this.awaitingResponse || this.playout.busy) {
+      this.timers.renewal ??= setTimeout(() => {
+        delete this.timers.renewal;
+        this.maybeRenew();
+      }, 500);
+      return;
+    }
+    this.renewing = true;
+    this.connection?.close(1000, 'session renewal');
+  }
+
+  private defaultControls(): DeviceControls {
+    const playback = this.engine.playbackMedia;
+    return {
+      getVolume: () => Math.round(playback.getTxLevelAdjust() * 100),
+      setVolume: (v) => playback.adjustTxLevel(v / 100),
+      isMuted: () => this.muted,
+      setMuted: (m) => this.setMuted(m),
+    };
+  }
+
+  // ---- plumbing ----
+
+  private sendControl(messages: string[]): void {
+    for (const m of messages) this.queue.pushControl(m);
+  }
+
+  private reportError(e: { code: string; message: string; fatal: boolean; vendorCode?: string; httpStatus?: number }): void {
+    const key = `${e.code}:${e.vendorCode ?? ''}:${e.httpStatus ?? ''}`;
+    if (e.fatal && this.lastFatalReported === key) return;
+    if (e.fatal) this.lastFatalReported = key;
+    this.emitEvent({ type: 'error', ...e, message: redact(e.message, this.token) });
+  }
+
+  private emitEvent(event: AiEvent): void {
+    try {
+      this.onEvent(event);
+      this.emitter.emit('event', event);
+    } catch (error) {
+      this.logger.warn(`an AI event listener threw: ${(error as Error).message}`);
+    }
+  }
+
+  private setState(state: AiState): void {
+    this.state = state;
+  }
+
+  private requireCreated(): void {
+    if (!this.ring) throw new MediaError('ERR_PORT_NOT_CREATED', 'call createPort() before using the AI port');
+  }
+
+  private requireSession(): void {
+    this.requireCreated();
+    if (!this.sessionReady) throw new AiError('ERR_AI_NOT_CONNECTED', 'the AI service is not connected');
+  }
+
+  private clearTimer(name: keyof AudioMediaAiPort['timers']): void {
+    const timer = this.timers[name];
+    if (timer !== undefined) clearTimeout(timer);
+    delete this.timers[name];
+  }
+
+  private clearTimers(): void {
+    for (const name of Object.keys(this.timers) as (keyof AudioMediaAiPort['timers'])[]) this.clearTimer(name);
+  }
+}

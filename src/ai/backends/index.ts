@@ -1,0 +1,7 @@
+import type { BackendFactory } from '../backend.js';
+import { createOpenAiBackend } from './openai.js';
+
+/** Backends by name; adding a vendor is one file in this folder and one line here. */
+export const BACKENDS: Readonly<Record<string, BackendFactory>> = {
+  openai: createOpenAiBackend,
+};

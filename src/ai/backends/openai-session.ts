@@ -1,0 +1,118 @@
+import type { AiPortParam, TurnDetection } from '../types.js';
+
+/** A JSON object as sent or received. */
+export type Json = Record<string, unknown>;
+
+function turnDetection(td: TurnDetection | null | undefined): Json | null {
+  if (td === null) return null;
+  const t = td ?? { type: 'server_vad' };
+  const out: Json = { type: t.type };
+  if (t.type === 'server_vad') {
+    if (t.threshold !== undefined) out.threshold = t.threshold;
+    if (t.prefixPaddingMs !== undefined) out.prefix_padding_ms = t.prefixPaddingMs;
+    if (t.silenceDurationMs !== undefined) out.silence_duration_ms = t.silenceDurationMs;
+    if (t.idleTimeoutMs !== undefined) out.idle_timeout_ms = t.idleTimeoutMs;
+  } else if (t.eagerness !== undefined) {
+    out.eagerness = t.eagerness;
+  }
+  out.create_response = t.createResponse ?? true;
+  out.interrupt_response = t.interruptResponse ?? true;
+  return out;
+}
+
+function tools(param: AiPortParam): Json[] {
+  return (param.tools ?? []).map((t) => ({ type: 'function', name: t.name, description: t.description, parameters: t.parameters }));
+}
+
+/** The GA `session` object for session.update. */
+export function gaSession(param: AiPortParam): Json {
+  const input: Json = {
+    format: { type: 'audio/pcm', rate: 24000 },
+    turn_detection: turnDetection(param.turnDetection),
+    noise_reduction: param.noiseReduction === null ? null : { type: param.noiseReduction ?? 'far_field' },
+  };
+  if (param.inputTranscription !== undefined) input.transcription = param.inputTranscription;
+  const output: Json = { format: { type: 'audio/pcm', rate: 24000 } };
+  if (param.voice !== undefined) output.voice = param.voice;
+  const session: Json = {
+    type: 'realtime',
+    output_modalities: param.outputModalities ?? ['audio'],
+    audio: { input, output },
+    tools: tools(param),
+  };
+  if (param.instructions !== undefined) session.instructions = param.instructions;
+  return session;
+}
+
+/** The beta `session` object for session.update (flat shape, no `type`). */
+export function betaSession(param: AiPortParam): Json {
+  const modalities = param.outputModalities?.includes('text') && !param.outputModalities.includes('audio') ? ['text'] : ['text', 'audio'];
+  const session: Json = {
+    modalities,
+    input_audio_format: 'pcm16',
+    output_audio_format: 'pcm16',
+    turn_detection: turnDetection(param.turnDetection),
+    input_audio_noise_reduction: param.noiseReduction === null ? null : { type: param.noiseReduction ?? 'far_field' },
+    tools: tools(param),
+  };
+  if (param.inputTranscription !== undefined) session.input_audio_transcription = param.inputTranscription;
+  if (param.voice !== undefined) session.voice = param.voice;
+  if (param.instructions !== undefined) session.instructions = param.instructions;
+  return session;
+}
+
+function get(obj: unknown, path: string[]): unknown {
+  let cur = obj;
+  for (const key of path) {
+    if (typeof cur !== 'object' || cur === null) return undefined;
+    cur = (cur as Json)[key];
+  }
+  return cur;
+}
+
+/** Whether a session object is in the GA shape (`type` and nested `audio`) or the beta one. */
+export function sessionDialect(session: unknown): 'ga' | 'beta' {
+  return get(session, ['type']) !== undefined || get(session, ['audio']) !== undefined ? 'ga' : 'beta';
+}
+
+/**
+ * Compares what was asked with the effective configuration in session.updated; returns one line per
+ * difference that changes what the device does (wrong audio format, voice, detection, transcription).
+ */
+export function sessionMismatches(requested: Json, effective: unknown, dialect: 'ga' | 'beta'): string[] {
+  const paths: string[][] =
+    dialect === 'ga'
+      ? [
+          ['audio', 'input', 'format', 'type'],
+          ['audio', 'input', 'format', 'rate'],
+          ['audio', 'output', 'format', 'type'],
+          ['audio', 'output', 'format', 'rate'],
+          ['audio', 'output', 'voice'],
+          ['audio', 'input', 'turn_detection', 'type'],
+          ['audio', 'input', 'transcription', 'model'],
+          ['audio', 'input', 'noise_reduction', 'type'],
+          ['output_modalities'],
+          ['instructions'],
+        ]
+      : [
+          ['input_audio_format'],
+          ['output_audio_format'],
+          ['voice'],
+          ['turn_detection', 'type'],
+          ['input_audio_transcription', 'model'],
+          ['input_audio_noise_reduction', 'type'],
+          ['modalities'],
+          ['instructions'],
+        ];
+  const out: string[] = [];
+  for (const path of paths) {
+    const want = get(requested, path);
+    if (want === undefined) continue;
+    const have = get(effective, path);
+    if (JSON.stringify(want) !== JSON.stringify(have)) {
+      const show = (v: unknown): string => (path.at(-1) === 'instructions' ? `${String(v).length} characters` : JSON.stringify(v));
+      out.push(`session.${path.join('.')}: asked ${show(want)}, service uses ${show(have)}`);
+    }
+  }
+  return out;
+}

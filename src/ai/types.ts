@@ -1,0 +1,113 @@
+/** Types shared by the AI port and its backends. */
+
+/** Connection state of an AI port. */
+export type AiState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closing' | 'failed';
+
+/** Server voice activity detection settings (OpenAI names, camelCase). */
+export type TurnDetection =
+  | {
+      type: 'server_vad';
+      threshold?: number;
+      prefixPaddingMs?: number;
+      silenceDurationMs?: number;
+      createResponse?: boolean;
+      interruptResponse?: boolean;
+      idleTimeoutMs?: number | null;
+    }
+  | { type: 'semantic_vad'; eagerness?: 'low' | 'medium' | 'high' | 'auto'; createResponse?: boolean; interruptResponse?: boolean };
+
+/** A function the model may call. */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments. */
+  parameters: Record<string, unknown>;
+}
+
+/** TLS settings for wss:// (certificates are verified against the system store by default). */
+export interface TlsSettings {
+  /** Extra CA certificate(s) to trust, PEM file. */
+  caFile?: string;
+  /** Client certificate and key, PEM files. */
+  certFile?: string;
+  keyFile?: string;
+  /** Lowest TLS version, default 'TLSv1.2'. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** Verify the server certificate, default true; false logs a warning at every connect. */
+  verify?: boolean;
+}
+
+/**
+ * Everything that configures an AI port; JSON-serialisable and free of secrets (the token is given
+ * to connect() only). Every field has a default.
+ */
+export interface AiPortParam {
+  /** Backend name, default 'openai'. */
+  backend?: string;
+  /** Model, added to the URL as `model=` when the URL has none. Default 'gpt-realtime'. */
+  model?: string;
+  /** Protocol dialect: 'ga' (default), 'beta', or 'auto' (from session.created). */
+  dialect?: 'ga' | 'beta' | 'auto';
+  voice?: string;
+  instructions?: string;
+  /** ['audio'] (default) or ['text']. */
+  outputModalities?: ('audio' | 'text')[];
+  /** Default server_vad with the service's defaults; null for push-to-talk (manual commit). */
+  turnDetection?: TurnDetection | null;
+  /** Transcription of the user's speech, e.g. { model: 'gpt-4o-mini-transcribe' }; default off. */
+  inputTranscription?: { model: string; language?: string; prompt?: string } | null;
+  /** Default 'far_field' (a smart speaker); null turns it off. */
+  noiseReduction?: 'near_field' | 'far_field' | null;
+  tools?: ToolDefinition[];
+  /** Device tools answered by the port itself. */
+  builtinTools?: ('time' | 'volume' | 'mute')[];
+  /** Microphone batch sent per message, default 40 ms. */
+  batchMs?: number;
+  /** Reply audio buffered before playback starts, default 100 ms. */
+  prebufferMs?: number;
+  /** Reconnect backoff, default 1000 ms doubling to 30000 ms with ±20 % jitter. */
+  reconnect?: { minMs?: number; maxMs?: number; jitter?: number; fatalRetryMs?: number };
+  /** WebSocket ping cadence and how long a pong may take, default 15000 / 10000 ms. */
+  pingIntervalMs?: number;
+  pongTimeoutMs?: number;
+  /** TCP + TLS + HTTP upgrade, default 10000 ms. */
+  connectTimeoutMs?: number;
+  /** From open until the session is configured, default 10000 ms. */
+  sessionTimeoutMs?: number;
+  /** Renew the session after this long (between replies), default 55 min. */
+  sessionLifetimeMs?: number;
+  /** Largest incoming message, default 32 MiB; larger closes with 1009 and an error event. */
+  maxPayload?: number;
+  /** Audio kept queued under back-pressure, default 2000 ms. */
+  maxQueuedAudioMs?: number;
+  /** Conversation turns restored as text after a renewal or reconnect, default 20. */
+  contextTurns?: number;
+  tls?: TlsSettings;
+}
+
+/** Events of an AI port. */
+export type AiEvent =
+  | { type: 'connected'; renewal: boolean; dialect: string; sessionId?: string }
+  | {
+      type: 'disconnected';
+      code: number;
+      reason: string;
+      httpStatus?: number;
+      renewal: boolean;
+      /** When the next attempt is made (absent when none is planned). */
+      retryInMs?: number;
+    }
+  | { type: 'transcript'; role: 'user' | 'assistant'; text: string; final: boolean; itemId?: string }
+  | { type: 'response_start'; responseId: string }
+  | { type: 'response_done'; responseId: string; status: string; reason?: string }
+  | { type: 'speech_started'; itemId?: string }
+  | { type: 'speech_stopped'; itemId?: string }
+  | { type: 'interrupted'; itemId: string; playedMs: number }
+  | { type: 'tool_call'; callId: string; name: string; arguments: string }
+  | { type: 'error'; code: string; message: string; fatal: boolean; vendorCode?: string; httpStatus?: number };
+
+/** Where the port reports what a person operating the device should know. */
+export interface AiLogger {
+  warn(message: string): void;
+  info(message: string): void;
+}
