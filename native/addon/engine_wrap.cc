@@ -131,6 +131,7 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
       e.Set("port", static_cast<double>(n->event.port_id));
       e.Set("a", static_cast<double>(n->event.a));
       e.Set("b", static_cast<double>(n->event.b));
+      e.Set("timeUs", static_cast<double>(n->event.time_us));
       if (!n->code.empty()) e.Set("code", n->code);
       if (!n->message.empty()) e.Set("message", n->message);
       delete n;

@@ -119,7 +119,9 @@ void Engine::Stop() {
 }
 
 void Engine::Post(const Event& event) {
-  if (!events_.Push(event)) counters_.events_dropped.fetch_add(1, std::memory_order_relaxed);
+  Event stamped = event;
+  stamped.time_us = MonotonicNs() / 1000;
+  if (!events_.Push(stamped)) counters_.events_dropped.fetch_add(1, std::memory_order_relaxed);
   sem_post(&wake_);
 }
 
@@ -300,7 +302,7 @@ void Engine::ControlLoop() {
       retry_at_ms = now_ms + static_cast<uint64_t>(options_.retry_min_ms);
       backoff_ms = options_.retry_min_ms * 2;
       const int err = failed_error_.load(std::memory_order_relaxed);
-      notify_(EngineNotice{Event{EventType::kDeviceLost, 0, err, 0}, "ERR_DEVICE_LOST",
+      notify_(EngineNotice{Event{EventType::kDeviceLost, 0, err, 0, MonotonicNs() / 1000}, "ERR_DEVICE_LOST",
                            std::string("sound device lost: ") + snd_strerror(err)});
     }
     if (device_in_use || now_ms < retry_at_ms || !running_.load()) continue;
@@ -309,14 +311,14 @@ void Engine::ControlLoop() {
     const int err = device->Open(options_.alsa, &message);
     if (err < 0) {
       retry_at_ms = now_ms + static_cast<uint64_t>(backoff_ms);
-      notify_(EngineNotice{Event{EventType::kDeviceOpenFailed, 0, err, backoff_ms}, "ERR_DEVICE_OPEN", message});
+      notify_(EngineNotice{Event{EventType::kDeviceOpenFailed, 0, err, backoff_ms, MonotonicNs() / 1000}, "ERR_DEVICE_OPEN", message});
       backoff_ms = backoff_ms * 2 > options_.retry_max_ms ? options_.retry_max_ms : backoff_ms * 2;
       continue;
     }
     device_in_use = true;
     backoff_ms = options_.retry_min_ms;
     pending_.store(device.release(), std::memory_order_release);
-    notify_(EngineNotice{Event{EventType::kDeviceOpen, 0, 0, 0}, "", "sound device open"});
+    notify_(EngineNotice{Event{EventType::kDeviceOpen, 0, 0, 0, MonotonicNs() / 1000}, "", "sound device open"});
   }
 }
 

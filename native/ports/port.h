@@ -33,6 +33,7 @@ struct Event {
   uint32_t port_id;
   int64_t a;
   int64_t b;
+  int64_t time_us = 0;  // CLOCK_MONOTONIC when posted (the tick it happened on), set by the engine
 };
 
 class EventSink {

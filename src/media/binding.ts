@@ -68,12 +68,16 @@ export type NativeEventType =
   | 'device_open_failed'
   | 'device_lost';
 
-/** One engine event; `a` and `b` carry per-type numbers (see native/ports/port.h). */
+/**
+ * One engine event; `a` and `b` carry per-type numbers (see native/ports/port.h). `timeUs` is the
+ * CLOCK_MONOTONIC time it happened (the audio tick), in µs: the same clock as process.hrtime().
+ */
 export interface NativeEvent {
   type: NativeEventType;
   port: number;
   a: number;
   b: number;
+  timeUs: number;
   code?: string;
   message?: string;
 }

@@ -89,7 +89,13 @@ describe.each(bindings)('%s binding', (_name, binding) => {
   /** A started manual-clock engine and the events it delivers. */
   function open(options: NativeEngineOptions = {}, start = true): { engine: NativeEngine; events: NativeEvent[] } {
     const events: NativeEvent[] = [];
-    const engine = new binding.Engine({ manualClock: true, ...options }, (e) => events.push(e));
+    const engine = new binding.Engine({ manualClock: true, ...options }, ({ timeUs, ...event }) => {
+      // Every event carries the monotonic time it happened, on process.hrtime()'s clock.
+      const nowUs = Number(process.hrtime.bigint() / 1000n);
+      expect(timeUs).toBeGreaterThan(nowUs - 5_000_000);
+      expect(timeUs).toBeLessThanOrEqual(nowUs);
+      events.push(event as NativeEvent);
+    });
     engines.push(engine);
     if (start) engine.start();
     return { engine, events };

@@ -204,7 +204,8 @@ export class FakeEngine implements NativeEngine {
   }
 
   private readonly post = (type: NativeEventType, port: number, a: number, b: number, message?: string): void => {
-    this.events.post(message === undefined ? { type, port, a, b } : { type, port, a, b, message });
+    const timeUs = Number(process.hrtime.bigint() / 1000n);
+    this.events.post(message === undefined ? { type, port, a, b, timeUs } : { type, port, a, b, timeUs, message });
   };
 
   private tick(): void {
