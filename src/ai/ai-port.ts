@@ -28,6 +28,8 @@ export interface AiPortStats {
   state: AiState;
   sentMs: number;
   receivedMs: number;
+  /** Reply audio actually played into the bridge. */
+  playedMs: number;
   droppedSendMs: number;
   droppedPlayoutMs: number;
   lateAudioMs: number;
@@ -105,7 +107,7 @@ export class AudioMediaAiPort extends AudioMedia {
     });
     this.playout = new Playout(this.ring, this.backend.outputRate);
     const batchesQueued = Math.max(1, Math.round(this.limits.maxQueuedAudioMs / this.limits.batchMs));
-    this.queue = new SendQueue({ maxAudioMessages: batchesQueued, highWaterBytes: 256 * 1024 });
+    this.queue = new SendQueue({ maxAudioMessages: batchesQueued, highWaterBytes: this.limits.sendHighWaterBytes });
     this.backoff = new Backoff(this.limits.reconnect);
     this.memory = new ConversationMemory(this.limits.contextTurns);
     this.ring.on('tx', (batch) => this.sendMicrophone(batch));
@@ -228,6 +230,7 @@ export class AudioMediaAiPort extends AudioMedia {
       state: this.state,
       sentMs: inMs(this.counters.sentSamples, inRate),
       receivedMs: inMs(this.counters.receivedSamples, outRate),
+      playedMs: inMs(this.ring && !this.ring.isDestroyed && !this.engine.isClosed ? this.ring.status().played : 0, outRate),
       droppedSendMs: inMs(this.queue?.droppedSamples ?? 0, inRate),
       droppedPlayoutMs: inMs(this.playout?.overflowSamples ?? 0, outRate),
       lateAudioMs: inMs(this.playout?.lateSamples ?? 0, outRate),

@@ -12,6 +12,7 @@ export interface PortLimits {
   sessionLifetimeMs: number;
   maxPayload: number;
   maxQueuedAudioMs: number;
+  sendHighWaterBytes: number;
   contextTurns: number;
 }
 
@@ -99,6 +100,7 @@ export function resolveParam(param: AiPortParam): PortLimits {
     sessionLifetimeMs: num(param.sessionLifetimeMs, 'param.sessionLifetimeMs', 1000, 86400000, 55 * 60 * 1000),
     maxPayload: num(param.maxPayload, 'param.maxPayload', 1024, 1024 * 1024 * 1024, 32 * 1024 * 1024),
     maxQueuedAudioMs: num(param.maxQueuedAudioMs, 'param.maxQueuedAudioMs', 40, 60000, 2000),
+    sendHighWaterBytes: num(param.sendHighWaterBytes, 'param.sendHighWaterBytes', 1024, 64 * 1024 * 1024, 256 * 1024),
     contextTurns: num(param.contextTurns, 'param.contextTurns', 0, 200, 20),
   };
 }

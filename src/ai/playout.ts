@@ -39,8 +39,14 @@ export class Playout {
     private readonly rate: number,
   ) {}
 
+  /** Whether the ring can still be used (not destroyed, engine open). */
+  private get usable(): boolean {
+    return !this.ring.isDestroyed && !this.ring.engine.isClosed;
+  }
+
   /** Queues audio of `itemId`; returns false when the ring could not take all of it. */
   write(itemId: string, pcm: Int16Array): boolean {
+    if (!this.usable) return true;
     if (this.interrupted.includes(itemId)) {
       this.lateSamples += pcm.length;
       return true;
@@ -58,13 +64,14 @@ export class Playout {
 
   /** The service finished sending `itemId`: play what is left without waiting for the prebuffer. */
   done(itemId: string): void {
-    if (this.current?.itemId !== itemId || this.current.done) return;
+    if (this.current?.itemId !== itemId || this.current.done || !this.usable) return;
     this.current.done = true;
     this.ring.drain();
   }
 
   /** Whether reply audio is playing or waiting to play. */
   get busy(): boolean {
+    if (!this.usable) return false;
     const status = this.ring.status();
     return status.playing || status.rxBuffered > 0;
   }
@@ -74,6 +81,7 @@ export class Playout {
    * current item, or null when nothing of it remained unheard.
    */
   stop(): Interruption | null {
+    if (!this.usable) return null;
     const item = this.current;
     const readPosition = this.ring.status().readPosition;
     this.ring.flush();
@@ -88,7 +96,7 @@ export class Playout {
 
   /** The session ended: let what arrived play out, and start afresh with the next session. */
   endOfSession(): void {
-    if (this.current && !this.current.done) this.ring.drain();
+    if (this.current && !this.current.done && this.usable) this.ring.drain();
     this.current = null;
   }
 }

@@ -80,6 +80,8 @@ export interface AiPortParam {
   maxPayload?: number;
   /** Audio kept queued under back-pressure, default 2000 ms. */
   maxQueuedAudioMs?: number;
+  /** Unsent bytes the socket may hold before the port stops handing it more, default 256 KiB. */
+  sendHighWaterBytes?: number;
   /** Conversation turns restored as text after a renewal or reconnect, default 20. */
   contextTurns?: number;
   tls?: TlsSettings;

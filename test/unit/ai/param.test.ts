@@ -15,6 +15,7 @@ describe('resolveParam', () => {
       sessionLifetimeMs: 55 * 60 * 1000,
       maxPayload: 32 * 1024 * 1024,
       maxQueuedAudioMs: 2000,
+      sendHighWaterBytes: 256 * 1024,
       contextTurns: 20,
     });
   });
