@@ -91,7 +91,7 @@ export function resolveParam(param: AiPortParam): PortLimits {
       minMs,
       maxMs: num(r.maxMs, 'param.reconnect.maxMs', minMs, 3600000, Math.max(30000, minMs)),
       jitter: num(r.jitter, 'param.reconnect.jitter', 0, 1, 0.2),
-      fatalRetryMs: num(r.fatalRetryMs, 'param.reconnect.fatalRetryMs', 1000, 86400000, 300000),
+      fatalRetryMs: num(r.fatalRetryMs, 'param.reconnect.fatalRetryMs', 100, 86400000, 300000),
     },
     pingIntervalMs: num(param.pingIntervalMs, 'param.pingIntervalMs', 100, 600000, 15000),
     pongTimeoutMs: num(param.pongTimeoutMs, 'param.pongTimeoutMs', 100, 600000, 10000),

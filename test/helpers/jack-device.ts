@@ -9,7 +9,9 @@ import { join } from 'node:path';
  * can be killed and restarted, which is how the tests unplug the device.
  */
 export class JackDevice {
-  readonly name = `speakerd-test-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  // One fixed name: JACK keeps a registry of at most 8 servers in /dev/shm, and a server killed with
+  // SIGKILL (how the tests unplug the device) leaves its entry behind; reusing the name reuses it.
+  readonly name = 'speakerd-test';
   readonly dir = mkdtempSync(join(tmpdir(), 'speakerd-jack-'));
   readonly config = join(this.dir, 'asound.conf');
   private server: ChildProcess | null = null;
@@ -59,18 +61,18 @@ export class JackDevice {
   }
 
   /** Kills the server at once, like a device being unplugged. */
-  async kill(): Promise<void> {
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const server = this.server;
     this.server = null;
     if (!server || server.exitCode !== null) return;
     const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGKILL');
+    server.kill(signal);
     await exited;
   }
 
-  /** Stops the server and removes the configuration. */
+  /** Stops the server cleanly and removes the configuration. */
   async remove(): Promise<void> {
-    await this.kill();
+    await this.kill('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
