@@ -3,6 +3,7 @@
  * Figures are ratios (percent of one core per second of audio, dB), so they compare across the
  * shared, noisy machines this runs on; compare within one run, not across runs.
  */
+import { benchAi } from './ai.js';
 import { benchEcho } from './echo.js';
 import { benchMedia } from './media.js';
 
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
   console.log(`speakerd bench: node ${process.version}, ${process.arch}`);
   print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
+  print('AI port against the fake OpenAI service (loopback)', await benchAi());
 }
 
 main().catch((error: unknown) => {

@@ -149,6 +149,7 @@ void Engine::Step(int ticks) {
 }
 
 void Engine::AudioLoop() {
+  pthread_setname_np(pthread_self(), "speakerd-audio");
   if (options_.realtime) {
     sched_param param{};
     param.sched_priority = options_.realtime_priority;
@@ -278,13 +279,15 @@ void Engine::ProcessPlayback() {
 }
 
 void Engine::ControlLoop() {
+  pthread_setname_np(pthread_self(), "speakerd-ctl");
   uint64_t retry_at_ms = 0;
   int backoff_ms = options_.retry_min_ms;
   bool device_in_use = false;
   while (running_.load(std::memory_order_relaxed)) {
     timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_nsec += 50 * 1000000L;
+    // Events and failures wake this thread at once; the timeout only paces device retries.
+    deadline.tv_nsec += 100 * 1000000L;
     if (deadline.tv_nsec >= 1000000000L) {
       deadline.tv_sec += 1;
       deadline.tv_nsec -= 1000000000L;

@@ -15,6 +15,7 @@ import { BUILTIN_TOOLS, findBuiltin, type DeviceControls } from './tools.js';
 import type { AiEvent, AiLogger, AiPortParam, AiState } from './types.js';
 import { AiError } from './errors.js';
 import { connectionFailure } from './failures.js';
+import { LatencyWindow, monotonicUs, type LatencySummary } from './latency.js';
 
 /** Options that are not part of the (serialisable) parameters. */
 export interface AiPortOptions {
@@ -33,6 +34,10 @@ export interface AiPortStats {
   droppedSendMs: number;
   droppedPlayoutMs: number;
   lateAudioMs: number;
+  /** From the capture of a batch's last sample to the batch written to the socket. */
+  micToWireMs: LatencySummary;
+  /** From the service's speech_started arriving to playback stopping on the audio thread. */
+  bargeInMs: LatencySummary;
   malformedMessages: number;
   unknownMessages: number;
   reconnects: number;
@@ -76,6 +81,9 @@ export class AudioMediaAiPort extends AudioMedia {
   private muted = false;
   private timers: Partial<Record<'session' | 'retry' | 'lifetime' | 'renewal', NodeJS.Timeout>> = {};
   private counters = { sentSamples: 0, receivedSamples: 0, malformed: 0, unknown: 0, reconnects: 0 };
+  private readonly micToWire = new LatencyWindow();
+  private readonly bargeIn = new LatencyWindow();
+  private speechHeardUs: number | null = null;
 
   /** A port not yet in the bridge: call createPort() next. */
   constructor(engine: AudioEngine, options: AiPortOptions = {}) {
@@ -110,7 +118,11 @@ export class AudioMediaAiPort extends AudioMedia {
     this.queue = new SendQueue({ maxAudioMessages: batchesQueued, highWaterBytes: this.limits.sendHighWaterBytes });
     this.backoff = new Backoff(this.limits.reconnect);
     this.memory = new ConversationMemory(this.limits.contextTurns);
-    this.ring.on('tx', (batch) => this.sendMicrophone(batch));
+    this.ring.on('tx', (batch, capturedUs) => this.sendMicrophone(batch, capturedUs));
+    this.ring.on('flushed', (_played, timeUs) => {
+      if (this.speechHeardUs !== null) this.bargeIn.add((timeUs - this.speechHeardUs) / 1000);
+      this.speechHeardUs = null;
+    });
     this.ring.on('drained', () => this.maybeRenew());
   }
 
@@ -234,6 +246,8 @@ export class AudioMediaAiPort extends AudioMedia {
       droppedSendMs: inMs(this.queue?.droppedSamples ?? 0, inRate),
       droppedPlayoutMs: inMs(this.playout?.overflowSamples ?? 0, outRate),
       lateAudioMs: inMs(this.playout?.lateSamples ?? 0, outRate),
+      micToWireMs: this.micToWire.summary(),
+      bargeInMs: this.bargeIn.summary(),
       malformedMessages: this.counters.malformed,
       unknownMessages: this.counters.unknown,
       reconnects: this.counters.reconnects,
@@ -329,7 +343,10 @@ export class AudioMediaAiPort extends AudioMedia {
         this.playout.done(s.itemId);
         return;
       case 'speech_started':
-        if (this.backend.serverCancelsOnSpeech) this.stopPlayback(false);
+        if (this.backend.serverCancelsOnSpeech) {
+          this.speechHeardUs = monotonicUs();
+          this.stopPlayback(false);
+        }
         this.emitEvent({ type: 'speech_started', ...(s.itemId ? { itemId: s.itemId } : {}) });
         return;
       case 'speech_stopped':
@@ -422,9 +439,9 @@ export class AudioMediaAiPort extends AudioMedia {
 
   // ---- audio and actions ----
 
-  private sendMicrophone(batch: Int16Array): void {
+  private sendMicrophone(batch: Int16Array, capturedUs: number): void {
     if (!this.sessionReady) return;
-    this.queue.pushAudio(this.backend.encodeAudio(batch), batch.length);
+    this.queue.pushAudio(this.backend.encodeAudio(batch), batch.length, () => this.micToWire.add((monotonicUs() - capturedUs) / 1000));
     this.counters.sentSamples += batch.length;
   }
 

@@ -16,6 +16,7 @@ interface Entry {
   data: string;
   audio: boolean;
   samples: number;
+  onSent?: () => void;
 }
 
 /**
@@ -40,9 +41,12 @@ export class SendQueue {
     this.audioCount = 0;
   }
 
-  /** Queues one audio message holding `samples` samples, dropping the oldest audio when over the limit. */
-  pushAudio(data: string, samples: number): void {
-    this.entries.push({ data, audio: true, samples });
+  /**
+   * Queues one audio message holding `samples` samples, dropping the oldest audio when over the
+   * limit; `onSent` runs once the socket has written it.
+   */
+  pushAudio(data: string, samples: number, onSent?: () => void): void {
+    this.entries.push(onSent ? { data, audio: true, samples, onSent } : { data, audio: true, samples });
     this.audioCount++;
     while (this.audioCount > this.options.maxAudioMessages) this.dropOldestAudio();
     this.pump();
@@ -65,7 +69,8 @@ export class SendQueue {
     while (socket && this.entries.length > 0 && socket.bufferedAmount < this.options.highWaterBytes) {
       const entry = this.entries.shift() as Entry;
       if (entry.audio) this.audioCount--;
-      socket.send(entry.data, () => {
+      socket.send(entry.data, (error) => {
+        if (!error) entry.onSent?.();
         if (this.socket === socket) this.pump();
       });
     }

@@ -21,14 +21,17 @@ export interface RingOptions {
 
 /** Events of a ring port. */
 export interface RingEvents {
-  /** One batch of what the bridge sends to this port (the echo-cancelled microphone). */
-  tx: [samples: Int16Array];
+  /**
+   * One batch of what the bridge sends to this port (the echo-cancelled microphone), and the
+   * monotonic time (µs, process.hrtime's clock) its last sample was captured.
+   */
+  tx: [samples: Int16Array, capturedUs: number];
   /** Everything up to the drain mark was played (argument: samples played in total). */
   drained: [played: number];
   /** Playback ran dry in the middle of a reply (argument: underruns so far). */
   underrun: [count: number];
-  /** A flush was applied on the audio thread (argument: samples played when it was). */
-  flushed: [played: number];
+  /** A flush was applied on the audio thread: samples played then, and the tick's monotonic time (µs). */
+  flushed: [played: number, timeUs: number];
 }
 
 /**
@@ -102,10 +105,17 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
     return this.engine.call((n) => n.ringStatus(this.portId));
   }
 
-  /** Reads every whole batch now waiting and emits each as 'tx'. Called on each tx_ready event. */
-  pullBatches(): void {
+  /**
+   * Reads every whole batch now waiting and emits each as 'tx'. Called on each tx_ready event, which
+   * says how many samples were waiting (`waiting`) at the tick of `timeUs`; capture times of the
+   * batches are counted from there, one sample period per sample.
+   */
+  pullBatches(timeUs = Number(process.hrtime.bigint() / 1000n), waiting = 0): void {
     if (this.isDestroyed || this.engine.isClosed) return;
     const n = this.engine.call((native) => native.readTx(this.portId, this.scratch));
+    const usPerSample = 1e6 / this.txRate;
+    // The sample at read index `waiting - 1` completed the tick of `timeUs`.
+    const reference = waiting > 0 ? waiting : n;
     let offset = 0;
     while (offset < n) {
       const take = Math.min(this.batchSamples - this.carried, n - offset);
@@ -116,7 +126,7 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
         const batch = this.carry;
         this.carry = new Int16Array(this.batchSamples);
         this.carried = 0;
-        this.emitEvent('tx', batch);
+        this.emitEvent('tx', batch, Math.round(timeUs + (offset - reference) * usPerSample));
       }
     }
   }
@@ -125,7 +135,7 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   handleEvent(event: NativeEvent): void {
     switch (event.type) {
       case 'tx_ready':
-        this.pullBatches();
+        this.pullBatches(event.timeUs, event.a);
         return;
       case 'drained':
         this.emitEvent('drained', event.a);
@@ -134,7 +144,7 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
         this.emitEvent('underrun', event.a);
         return;
       case 'flushed':
-        this.emitEvent('flushed', event.a);
+        this.emitEvent('flushed', event.a, event.timeUs);
         return;
       default:
         return;

@@ -41,6 +41,9 @@ describe('AI port: conversation', () => {
     expect(h.events.map((e) => e.type)).toEqual(expect.arrayContaining(['response_start', 'transcript', 'response_done']));
     expect(await h.event('transcript', (e) => e.final)).toMatchObject({ role: 'assistant', text: 'Hello there' });
     expect(h.ai.stats()).toMatchObject({ malformedMessages: 0, unknownMessages: 0, droppedPlayoutMs: 0 });
+    const micToWire = h.ai.stats().micToWireMs;
+    expect(micToWire.count).toBeGreaterThan(5);
+    expect(micToWire.p50).toBeGreaterThan(0);
   });
 
   it('plays a reply shorter than the prebuffer at once, and no part of it leaks into the next', async () => {
