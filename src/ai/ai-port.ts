@@ -343,10 +343,9 @@ export class AudioMediaAiPort extends AudioMedia {
         this.playout.done(s.itemId);
         return;
       case 'speech_started':
-        if (this.backend.serverCancelsOnSpeech) {
-          this.speechHeardUs = monotonicUs();
-          this.stopPlayback(false);
-        }
+        // Barge-in: the user talks over the reply. A service that does not cancel by itself is asked to.
+        this.speechHeardUs = monotonicUs();
+        this.stopPlayback(!this.backend.serverCancelsOnSpeech);
         this.emitEvent({ type: 'speech_started', ...(s.itemId ? { itemId: s.itemId } : {}) });
         return;
       case 'speech_stopped':

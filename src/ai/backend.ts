@@ -36,7 +36,7 @@ export interface AiBackend {
   readonly outputRate: number;
   /** The dialect in use ('ga', 'beta', …), settled by the first session message when 'auto'. */
   readonly dialect: string;
-  /** Whether the service cancels its reply by itself when it hears the user (no cancel needed). */
+  /** Whether the service cancels its reply by itself when it hears the user (else the port cancels it). */
   readonly serverCancelsOnSpeech: boolean;
   /** Whether the service's own voice detection is on (false: push-to-talk; the port commits turns). */
   readonly serverTurnDetection: boolean;

@@ -40,6 +40,18 @@ describe('AI port: barge-in, actions and tools', () => {
     expect(h.ai.stats().bargeInMs.max).toBeGreaterThan(0);
   });
 
+  it('cancels the reply itself when the service is set not to (interrupt_response false)', async () => {
+    h = await startHarness({ param: { turnDetection: { type: 'server_vad', interruptResponse: false } } });
+    await h.event('connected');
+    void h.server.sendResponse({ audio: tone(3000), chunkMs: 100, holdDone: true });
+    await waitFor(() => h!.played() > 4800, 3000, 'playing');
+    h.server.speechStarted();
+    await h.server.waitFor('conversation.item.truncate');
+    await h.server.waitFor('response.cancel');
+    expect(await h.event('response_done', (e) => e.status === 'cancelled')).toMatchObject({ reason: 'client_cancelled' });
+    expect(h.server.cancels.map((c) => c.source)).toEqual(['client']);
+  });
+
   it('drops late audio of the interrupted item', async () => {
     h = await startHarness();
     await h.event('connected');

@@ -122,6 +122,23 @@ describe('AI port: links that die', () => {
     await waitFor(() => count(h!, 'disconnected') >= 2, 3000, 'retried');
   });
 
+  it('gives up on a handshake that never completes', async () => {
+    const { createServer } = await import('node:net');
+    const accepted: import('node:net').Socket[] = [];
+    const blackhole = createServer((socket) => accepted.push(socket));
+    await new Promise<void>((r) => blackhole.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => {
+      accepted.forEach((s) => s.destroy());
+      return new Promise<void>((r) => blackhole.close(() => r()));
+    });
+    const port = (blackhole.address() as { port: number }).port;
+    h = await startHarness({ connect: false, param: { connectTimeoutMs: 300 } });
+    h.ai.connect(`ws://127.0.0.1:${port}/v1/realtime`, null);
+    const error = await h.event('error', (e) => e.code === 'ERR_AI_TIMEOUT');
+    expect(error.message).toMatch(/no connection within 300 ms/);
+    expect(h.ai.getState()).toBe('reconnecting');
+  });
+
   it('closes with 1009 on an oversize message, reports it and reconnects', async () => {
     h = await startHarness({ param: { maxPayload: 64 * 1024 } });
     await h.event('connected');

@@ -99,6 +99,32 @@ describe('AI port: conversation', () => {
     await h.event('error', (e) => /output\.format\.type/.test(e.message));
   });
 
+  it('delivers events to an onEvent override as well as to listeners', async () => {
+    const { AudioMediaAiPort } = await import('../../src/ai/index.js');
+    const seen: string[] = [];
+    class Speaker extends AudioMediaAiPort {
+      override onEvent(event: { type: string }): void {
+        seen.push(event.type);
+      }
+    }
+    h = await startHarness({ connect: false });
+    const port = new Speaker(h.engine);
+    port.createPort({});
+    port.connect(h.server.url, null);
+    await waitFor(() => seen.includes('connected'), 3000, 'override called');
+    port.destroy();
+  });
+
+  it('serialises its parameters without secrets and reads them back checked', async () => {
+    h = await startHarness({ param: { voice: 'cedar', tls: { caFile: '/etc/ssl/ca.pem' } }, token: 'sk-secret-token-value' });
+    await h.event('connected');
+    const text = JSON.stringify(h.ai);
+    expect(text).not.toContain('sk-secret');
+    const { AudioMediaAiPort } = await import('../../src/ai/index.js');
+    expect(AudioMediaAiPort.paramFromJSON(text)).toMatchObject({ voice: 'cedar', tls: { caFile: '/etc/ssl/ca.pem' } });
+    expect(() => AudioMediaAiPort.paramFromJSON('{"batchMs":1}')).toThrow(/param\.batchMs/);
+  });
+
   it('mute sends digital silence, never the microphone', async () => {
     h = await startHarness();
     await h.event('connected');
