@@ -1,0 +1,92 @@
+import type { EventEmitter } from 'node:events';
+
+/** Service states (design.md); `muted` is an overlay reported beside the state. */
+export type ServiceState =
+  | 'starting'
+  | 'connecting'
+  | 'listening'
+  | 'user_speaking'
+  | 'thinking'
+  | 'speaking'
+  | 'offline'
+  | 'error'
+  | 'stopping';
+
+/** What `status` reports. Every field is always present. */
+export interface ServiceStatus {
+  state: ServiceState;
+  muted: boolean;
+  /** 0..100 */
+  volume: number;
+  backend: string;
+  connection: { state: string; connected: boolean; reconnects: number };
+  uptimeS: number;
+  audio: {
+    frames: number;
+    xruns: number;
+    underruns: number;
+    dropped: number;
+    deviceState: string;
+    tickAvgUs: number;
+    tickMaxUs: number;
+    aec: { erleDb: number; converged: boolean } | null;
+  };
+  lastError: { code: string; message: string; httpStatus?: number; at: string } | null;
+}
+
+/** One event published to subscribers: `{"event": name, "data": {...}}` on the socket. */
+export interface ServiceEvent {
+  event:
+    | 'state'
+    | 'transcript'
+    | 'response_start'
+    | 'response_done'
+    | 'speech_started'
+    | 'speech_stopped'
+    | 'tool_call'
+    | 'error'
+    | 'config_reloaded'
+    | 'volume'
+    | 'mute';
+  data: Record<string, unknown>;
+}
+
+/** An ALSA device as listed by `devices`. */
+export interface DeviceEntry {
+  name: string;
+  description: string;
+  direction: 'input' | 'output' | 'duplex';
+}
+
+/**
+ * What the control socket drives: implemented by the daemon (src/service/), faked in control tests.
+ * Methods throw errors with a stable `code` (e.g. ERR_AI_NOT_CONNECTED, ERR_CONFIG_INVALID) that the
+ * control server passes on as `{code, message}`.
+ */
+export interface ControlTarget {
+  /** Emits 'event' with a ServiceEvent for every change. */
+  readonly events: EventEmitter;
+  status(): ServiceStatus;
+  /** The events a new subscriber gets first so it never starts blind (at least the current 'state'). */
+  snapshot(): ServiceEvent[];
+  setMuted(muted: boolean): void;
+  isMuted(): boolean;
+  /** 0..100, persisted. */
+  setVolume(volume: number): void;
+  getVolume(): number;
+  connect(): void;
+  disconnect(): void;
+  interrupt(): void;
+  say(text: string): void;
+  toolResult(callId: string, output: unknown): void;
+  /** A non-secret key's value, or the whole non-secret configuration when `key` is omitted. */
+  configGet(key?: string): unknown;
+  /** Validates, applies (live when possible) and persists one key; secret keys are write-only. */
+  configSet(key: string, value: unknown): Promise<void>;
+  /** Re-reads the configuration files (like SIGHUP). */
+  reload(): Promise<void>;
+  devices(): DeviceEntry[];
+  version(): { version: string; node: string; addon: string };
+  /** Signal levels 0..255 of the microphone (after echo cancellation) and the speaker. */
+  levels(): { mic: number; speaker: number };
+}
