@@ -7,6 +7,7 @@
         "native/addon/addon.cc",
         "native/addon/engine_wrap.cc",
         "native/addon/dsp_wrap.cc",
+        "native/addon/notify.cc",
         "native/engine/engine.cc",
         "native/bridge/conference_bridge.cc",
         "native/device/alsa_duplex.cc",

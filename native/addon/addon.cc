@@ -3,6 +3,7 @@
 
 #include "dsp_wrap.h"
 #include "engine_wrap.h"
+#include "notify.h"
 
 namespace speakerd {
 
@@ -11,6 +12,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("EchoCanceller", EchoCancellerWrap::Define(env));
   exports.Set("resample", Napi::Function::New(env, ResampleBuffer, "resample"));
   exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
+  exports.Set("notify", Napi::Function::New(env, Notify, "notify"));
+  exports.Set("NotifyReceiver", NotifyReceiverWrap::Define(env));
   return exports;
 }
 

@@ -173,8 +173,19 @@ export interface NativeDeviceInfo {
   direction: 'input' | 'output' | 'duplex';
 }
 
+/** A datagram socket like systemd's notify socket (tests). */
+export interface NativeNotifyReceiver {
+  /** The next datagram and its sender's pid, or null after `timeoutMs`. */
+  receive(timeoutMs: number): { message: string; pid: number } | null;
+  close(): void;
+}
+
 /** What the addon exports. */
 export interface NativeBinding {
+  /** sd_notify: sends `state` to $NOTIFY_SOCKET; false when it is unset. */
+  notify?(state: string): boolean;
+  /** Test receiver for sd_notify datagrams (a leading '@' is the abstract namespace). */
+  NotifyReceiver?: new (path: string) => NativeNotifyReceiver;
   Engine: new (options: NativeEngineOptions, onEvent: (event: NativeEvent) => void) => NativeEngine;
   EchoCanceller: new (options: NativeEchoOptions) => NativeEchoCanceller;
   resample(samples: Int16Array, inRate: number, outRate: number, quality: number): Int16Array;

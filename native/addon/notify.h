@@ -1,0 +1,26 @@
+// sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET, and a receiver for tests.
+#pragma once
+
+#include <napi.h>
+
+namespace speakerd {
+
+// notify(state: string): boolean. Sends `state` to $NOTIFY_SOCKET (a leading '@' is the abstract
+// namespace); false when the variable is unset. Throws Error{code:'ERR_NOTIFY'} when sending fails.
+Napi::Value Notify(const Napi::CallbackInfo& info);
+
+// JavaScript class `NotifyReceiver(path)`: binds a datagram socket like systemd's and returns
+// { message, pid } per datagram from receive(timeoutMs) (null on timeout); close() releases it.
+class NotifyReceiverWrap : public Napi::ObjectWrap<NotifyReceiverWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit NotifyReceiverWrap(const Napi::CallbackInfo& info);
+  ~NotifyReceiverWrap() override;
+
+ private:
+  Napi::Value Receive(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  int fd_ = -1;
+};
+
+}  // namespace speakerd
