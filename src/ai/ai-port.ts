@@ -7,6 +7,8 @@ import type { AiBackend, BackendSignal } from './backend.js';
 import { BACKENDS } from './backends/index.js';
 import { Backoff } from './backoff.js';
 import { AiConnection, type CloseInfo } from './connection.js';
+import { LocalConnection } from './local/connection.js';
+import { LOCAL_PEERS } from './local/index.js';
 import { ConversationMemory } from './context.js';
 import { resolveParam, redact, type PortLimits } from './param.js';
 import { Playout } from './playout.js';
@@ -64,7 +66,7 @@ export class AudioMediaAiPort extends AudioMedia {
   private queue!: SendQueue;
   private backoff!: Backoff;
   private memory!: ConversationMemory;
-  private connection: AiConnection | null = null;
+  private connection: AiConnection | LocalConnection | null = null;
   private state: AiState = 'idle';
   private url = '';
   private token: string | null = null;
@@ -129,7 +131,10 @@ export class AudioMediaAiPort extends AudioMedia {
   /** Connects to `url` (ws:// or wss://) with `token` (null for local servers), and keeps connected. */
   connect(url: string, token: string | null): void {
     this.requireCreated();
-    if (typeof url !== 'string' || !/^wss?:\/\//.test(url)) throw new TypeError('url must be a ws:// or wss:// URL');
+    if (typeof url !== 'string' || !/^(wss?|local):\/\//.test(url)) throw new TypeError('url must be a ws://, wss:// or local:// URL');
+    if (url.startsWith('local://') && !LOCAL_PEERS[new URL(url).hostname]) {
+      throw new RangeError(`no local service '${new URL(url).hostname}' (known: ${Object.keys(LOCAL_PEERS).join(', ')})`);
+    }
     if (token !== null && (typeof token !== 'string' || token === '')) throw new TypeError('token must be a non-empty string or null');
     new URL(url);
     if (!this.userClosed) this.disconnect();
@@ -259,10 +264,11 @@ export class AudioMediaAiPort extends AudioMedia {
   private open(): void {
     this.clearTimer('retry');
     this.setState(this.everReady || this.renewing ? 'reconnecting' : 'connecting');
-    let connection: AiConnection;
+    let connection: AiConnection | LocalConnection;
     try {
       const plan = this.backend.prepareConnection(this.url, this.token);
-      connection = new AiConnection(plan, { ...this.limits, tls: this.param?.tls, logger: this.logger });
+      const local = plan.url.startsWith('local://') ? LOCAL_PEERS[new URL(plan.url).hostname] : undefined;
+      connection = local ? new LocalConnection(local()) : new AiConnection(plan, { ...this.limits, tls: this.param?.tls, logger: this.logger });
     } catch (error) {
       this.emitEvent({ type: 'error', code: 'ERR_AI_CONNECT', message: redact((error as Error).message, this.token), fatal: true });
       this.setState('failed');
@@ -274,7 +280,7 @@ export class AudioMediaAiPort extends AudioMedia {
     connection.on('close', (info: CloseInfo) => this.connection === connection && this.closed(info));
   }
 
-  private opened(connection: AiConnection): void {
+  private opened(connection: AiConnection | LocalConnection): void {
     this.queue.attach(connection);
     this.sendControl(this.backend.onOpen());
     this.timers.session = setTimeout(() => {

@@ -1,0 +1,73 @@
+/** Settings of the energy voice activity detector. */
+export interface VadOptions {
+  /** Samples per analysis frame (10 ms at the rate). */
+  frame: number;
+  /** Speech must be this many dB above the tracked noise floor. */
+  marginDb: number;
+  /** And at least this loud (dBFS), so digital silence or hiss is never speech. */
+  minDbfs: number;
+  /** Frames of speech before it counts as started (30 ms). */
+  startFrames: number;
+  /** Frames of quiet before speech counts as stopped (700 ms). */
+  stopFrames: number;
+}
+
+/** What one frame changed. */
+export type VadEdge = 'start' | 'stop' | null;
+
+function dbfs(samples: Int16Array, start: number, end: number): number {
+  let sum = 0;
+  for (let i = start; i < end; i++) sum += (samples[i] ?? 0) ** 2;
+  const rms = Math.sqrt(sum / Math.max(1, end - start));
+  return rms > 0 ? 20 * Math.log10(rms / 32768) : -120;
+}
+
+/**
+ * A small energy voice activity detector with an adaptive noise floor (falls at once, rises slowly),
+ * for the parrot backend. Feed it frames; it reports the edges of speech.
+ */
+export class EnergyVad {
+  private floor = -70;
+  private above = 0;
+  private below = 0;
+  private speaking = false;
+
+  constructor(private readonly options: VadOptions) {}
+
+  /** Whether speech is in progress. */
+  get inSpeech(): boolean {
+    return this.speaking;
+  }
+
+  /** Analyses `samples` frame by frame; returns the last edge seen (null when none). */
+  push(samples: Int16Array, extraMarginDb = 0): VadEdge {
+    let edge: VadEdge = null;
+    for (let at = 0; at + this.options.frame <= samples.length; at += this.options.frame) {
+      const level = dbfs(samples, at, at + this.options.frame);
+      const loud = level > Math.max(this.options.minDbfs, this.floor + this.options.marginDb + extraMarginDb);
+      if (!loud) this.floor = level < this.floor ? level : this.floor + 0.05;
+      if (loud) {
+        this.above++;
+        this.below = 0;
+      } else {
+        this.below++;
+        this.above = 0;
+      }
+      if (!this.speaking && this.above >= this.options.startFrames) {
+        this.speaking = true;
+        edge = 'start';
+      } else if (this.speaking && this.below >= this.options.stopFrames) {
+        this.speaking = false;
+        edge = 'stop';
+      }
+    }
+    return edge;
+  }
+
+  /** Forgets an utterance in progress (the noise floor is kept). */
+  reset(): void {
+    this.speaking = false;
+    this.above = 0;
+    this.below = 0;
+  }
+}
