@@ -27,7 +27,7 @@ function dbfs(samples: Int16Array, start: number, end: number): number {
  * for the parrot backend. Feed it frames; it reports the edges of speech.
  */
 export class EnergyVad {
-  private floor = -70;
+  private floor = -60;
   private above = 0;
   private below = 0;
   private speaking = false;
@@ -45,7 +45,9 @@ export class EnergyVad {
     for (let at = 0; at + this.options.frame <= samples.length; at += this.options.frame) {
       const level = dbfs(samples, at, at + this.options.frame);
       const loud = level > Math.max(this.options.minDbfs, this.floor + this.options.marginDb + extraMarginDb);
-      if (!loud) this.floor = level < this.floor ? level : this.floor + 0.05;
+      // The floor follows quiet frames down at once and creeps up (1 dB/s during speech, 5 dB/s
+      // otherwise), so a steady noise that starts loud still becomes the floor.
+      this.floor = level < this.floor ? level : this.floor + (loud ? 0.01 : 0.05);
       if (loud) {
         this.above++;
         this.below = 0;

@@ -22,8 +22,16 @@ describe('EnergyVad', () => {
     expect(vad.push(new Int16Array(FRAME * 50))).toBeNull();
     expect(vad.push(tone(10, 50))).toBeNull();
     const floorSet = new EnergyVad({ frame: FRAME, marginDb: 12, minDbfs: -50, startFrames: 3, stopFrames: 5 });
-    floorSet.push(tone(50, 300));
-    expect(floorSet.push(tone(5, 1500), 10)).toBeNull();
-    expect(floorSet.push(tone(5, 1500))).toBe('start');
+    floorSet.push(tone(100, 100));
+    expect(floorSet.push(tone(5, 1000), 10)).toBeNull();
+    expect(floorSet.push(tone(5, 1000))).toBe('start');
+  });
+
+  it('lets a steady noise that starts loud become the floor', () => {
+    const vad = new EnergyVad({ frame: FRAME, marginDb: 12, minDbfs: -50, startFrames: 3, stopFrames: 5 });
+    let edges = 0;
+    for (let i = 0; i < 30; i++) if (vad.push(tone(100, 400)) !== null) edges++;
+    expect(edges).toBe(2);
+    expect(vad.inSpeech).toBe(false);
   });
 });
