@@ -113,7 +113,8 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                       InstanceMethod<&EngineWrap::SetPrebuffer>("setPrebuffer"),
                       InstanceMethod<&EngineWrap::RingStatus>("ringStatus"),
                       InstanceMethod<&EngineWrap::PortStats>("portStats"),
-                      InstanceMethod<&EngineWrap::Stats>("stats")});
+                      InstanceMethod<&EngineWrap::Stats>("stats"),
+                      InstanceMethod<&EngineWrap::StallForTest>("stallForTest")});
 }
 
 EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
@@ -443,6 +444,12 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
     out.Set("aec", info.Env().Null());
   }
   return out;
+}
+
+Napi::Value EngineWrap::StallForTest(const Napi::CallbackInfo& info) {
+  RequireOpen(info.Env());
+  engine_->StallForTest(RequireInt(info, 0, "ms", 0, 600000));
+  return info.Env().Undefined();
 }
 
 }  // namespace speakerd

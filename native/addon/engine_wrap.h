@@ -48,6 +48,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value RingStatus(const Napi::CallbackInfo& info);
   Napi::Value PortStats(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
+  Napi::Value StallForTest(const Napi::CallbackInfo& info);
 
   void RequireOpen(Napi::Env env) const;
   Entry& Lookup(const Napi::CallbackInfo& info, size_t index);

@@ -125,6 +125,10 @@ void Engine::Post(const Event& event) {
   sem_post(&wake_);
 }
 
+void Engine::StallForTest(int ms) {
+  stall_until_ns_.store(MonotonicNs() + static_cast<int64_t>(ms) * 1000000LL, std::memory_order_relaxed);
+}
+
 void Engine::Step(int ticks) {
   for (int i = 0; i < ticks && running_.load(std::memory_order_relaxed); ++i) {
     TakePendingDevice();
@@ -156,6 +160,12 @@ void Engine::AudioLoop() {
     counters_.realtime.store(pthread_setschedparam(pthread_self(), SCHED_FIFO, &param) == 0);
   }
   while (running_.load(std::memory_order_relaxed)) {
+    if (MonotonicNs() < stall_until_ns_.load(std::memory_order_relaxed)) {
+      // Deliberate stall (watchdog tests): the clock stops as a hung audio thread would.
+      const timespec nap{0, 10000000L};
+      nanosleep(&nap, nullptr);
+      continue;
+    }
     TakePendingDevice();
     if (active_ == nullptr) {
       WaitNullClock();

@@ -75,6 +75,8 @@ class Engine : private EventSink {
   void Stop();
   // Manual clock only: runs `ticks` ticks on the calling thread.
   void Step(int ticks);
+  // Stops the audio clock for `ms` as a hung audio thread would (tests of the watchdog).
+  void StallForTest(int ms);
 
   ConferenceBridge& bridge() { return bridge_; }
   const EngineOptions& options() const { return options_; }
@@ -133,6 +135,7 @@ class Engine : private EventSink {
 
   std::atomic<bool> running_{false};
   bool stopped_ = false;  // JS thread only: Stop() ran (also for an engine never started)
+  std::atomic<int64_t> stall_until_ns_{0};
   std::thread audio_thread_;
   std::thread control_thread_;
   int64_t null_clock_next_ns_ = 0;

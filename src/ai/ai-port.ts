@@ -86,6 +86,7 @@ export class AudioMediaAiPort extends AudioMedia {
   private readonly micToWire = new LatencyWindow();
   private readonly bargeIn = new LatencyWindow();
   private speechHeardUs: number | null = null;
+  private audioPlaying = false;
 
   /** A port not yet in the bridge: call createPort() next. */
   constructor(engine: AudioEngine, options: AiPortOptions = {}) {
@@ -124,8 +125,12 @@ export class AudioMediaAiPort extends AudioMedia {
     this.ring.on('flushed', (_played, timeUs) => {
       if (this.speechHeardUs !== null) this.bargeIn.add((timeUs - this.speechHeardUs) / 1000);
       this.speechHeardUs = null;
+      this.audioFinished(true);
     });
-    this.ring.on('drained', () => this.maybeRenew());
+    this.ring.on('drained', () => {
+      this.audioFinished(false);
+      this.maybeRenew();
+    });
   }
 
   /** Connects to `url` (ws:// or wss://) with `token` (null for local servers), and keeps connected. */
@@ -211,6 +216,32 @@ export class AudioMediaAiPort extends AudioMedia {
     this.requireSession();
     this.sendControl(this.backend.toolResult(callId, typeof output === 'string' ? output : JSON.stringify(output)));
     this.requestResponse();
+  }
+
+  /**
+   * Applies new parameters to the running session (voice, instructions, transcription, tools …):
+   * a session.update at once, or a session renewal between replies when the voice changes (a
+   * service cannot change the voice of a session that has spoken). Media and limit fields
+   * (batchMs, prebufferMs, backend, dialect) need a new port and are refused here.
+   */
+  reconfigure(param: AiPortParam): void {
+    this.requireCreated();
+    resolveParam(param);
+    const fixed = ['backend', 'dialect', 'batchMs', 'prebufferMs', 'model'] as const;
+    for (const key of fixed) {
+      if (JSON.stringify(param[key]) !== JSON.stringify(this.param?.[key])) throw new AiError('ERR_AI_STATE', `param.${key} cannot change on a live port`);
+    }
+    const voiceChanged = param.voice !== this.param?.voice;
+    this.param = structuredClone(param);
+    const builtins = (param.builtinTools ?? []).map((b) => BUILTIN_TOOLS[b].definition);
+    this.backend.reconfigure({ ...this.param, tools: [...(param.tools ?? []), ...builtins] });
+    if (!this.sessionReady) return;
+    if (voiceChanged) {
+      this.renewalDue = true;
+      this.maybeRenew();
+    } else {
+      this.sendControl(this.backend.sessionSetup());
+    }
   }
 
   /** Mutes the microphone towards the service: digital silence is sent, so its VAD still ends turns. */
@@ -341,6 +372,10 @@ export class AudioMediaAiPort extends AudioMedia {
         return;
       case 'audio':
         this.counters.receivedSamples += s.pcm.length;
+        if (!this.audioPlaying && this.playout.currentItemId !== s.itemId && !this.playout.isInterrupted(s.itemId)) {
+          this.audioPlaying = true;
+          this.emitEvent({ type: 'audio_start', itemId: s.itemId });
+        }
         if (!this.playout.write(s.itemId, s.pcm)) {
           this.emitEvent({ type: 'error', code: 'ERR_AI_PLAYOUT_FULL', message: 'the playout buffer is full: reply audio was dropped', fatal: false });
         }
@@ -455,6 +490,12 @@ export class AudioMediaAiPort extends AudioMedia {
     if (heard && this.sessionReady) this.sendControl(this.backend.truncate(heard.itemId, heard.playedMs));
     if (cancel && this.sessionReady && (this.activeResponse || this.awaitingResponse)) this.sendControl(this.backend.cancelResponse());
     if (heard) this.emitEvent({ type: 'interrupted', itemId: heard.itemId, playedMs: heard.playedMs });
+  }
+
+  private audioFinished(interrupted: boolean): void {
+    if (!this.audioPlaying) return;
+    this.audioPlaying = false;
+    this.emitEvent({ type: 'audio_done', interrupted });
   }
 
   private requestResponse(): void {

@@ -62,6 +62,8 @@ export interface AiBackend {
   toolResult(callId: string, output: string): string[];
   /** A past turn, restored as text into a new session. */
   contextTurn(role: 'user' | 'assistant', text: string): string[];
+  /** Takes new parameters (voice, instructions, …); sessionSetup() then describes them. */
+  reconfigure(param: AiPortParam): void;
 }
 
 /** Makes a backend from the port's parameters. */

@@ -39,6 +39,16 @@ export class Playout {
     private readonly rate: number,
   ) {}
 
+  /** The item whose audio is being queued or played, if any. */
+  get currentItemId(): string | null {
+    return this.current?.itemId ?? null;
+  }
+
+  /** Whether `itemId` was interrupted (its audio is dropped). */
+  isInterrupted(itemId: string): boolean {
+    return this.interrupted.includes(itemId);
+  }
+
   /** Whether the ring can still be used (not destroyed, engine open). */
   private get usable(): boolean {
     return !this.ring.isDestroyed && !this.ring.engine.isClosed;

@@ -105,6 +105,10 @@ export type AiEvent =
   | { type: 'speech_started'; itemId?: string }
   | { type: 'speech_stopped'; itemId?: string }
   | { type: 'interrupted'; itemId: string; playedMs: number }
+  /** Reply audio of an item started arriving (the device is about to speak). */
+  | { type: 'audio_start'; itemId: string }
+  /** The reply audio finished playing, or was cut off by a barge-in. */
+  | { type: 'audio_done'; interrupted: boolean }
   | { type: 'tool_call'; callId: string; name: string; arguments: string }
   | { type: 'error'; code: string; message: string; fatal: boolean; vendorCode?: string; httpStatus?: number };
 

@@ -148,6 +148,8 @@ export interface NativeEngine {
   ringStatus(port: number): NativeRingStatus;
   portStats(port: number): NativePortStats;
   stats(): NativeEngineStats;
+  /** Stops the audio clock for `ms` as a hung audio thread would (watchdog tests). */
+  stallForTest(ms: number): void;
 }
 
 /** The offline echo canceller (the engine's own, run on whole buffers). */

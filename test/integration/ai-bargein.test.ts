@@ -36,6 +36,7 @@ describe('AI port: barge-in, actions and tools', () => {
     expect(await h.event('response_done', (e) => e.status === 'cancelled')).toMatchObject({ reason: 'turn_detected' });
     expect(h.server.cancels.map((c) => c.source)).toEqual(['turn_detected']);
     expect(h.events.map((e) => e.type)).toContain('speech_started');
+    expect(await h.event('audio_done')).toMatchObject({ interrupted: true });
     await waitFor(() => h!.ai.stats().bargeInMs.count === 1, 1000, 'barge-in latency recorded');
     expect(h.ai.stats().bargeInMs.max).toBeGreaterThan(0);
   });

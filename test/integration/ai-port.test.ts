@@ -40,6 +40,10 @@ describe('AI port: conversation', () => {
     await waitFor(() => Math.abs(h!.heardSpan() - reply.length) < ms(5), 1000, 'reply heard');
     expect(h.events.map((e) => e.type)).toEqual(expect.arrayContaining(['response_start', 'transcript', 'response_done']));
     expect(await h.event('transcript', (e) => e.final)).toMatchObject({ role: 'assistant', text: 'Hello there' });
+    expect(await h.event('audio_done')).toMatchObject({ interrupted: false });
+    const order = h.events.map((e) => e.type);
+    expect(order.indexOf('audio_start')).toBeGreaterThan(order.indexOf('response_start'));
+    expect(order.indexOf('audio_done')).toBeGreaterThan(order.indexOf('audio_start'));
     expect(h.ai.stats()).toMatchObject({ malformedMessages: 0, unknownMessages: 0, droppedPlayoutMs: 0 });
     const micToWire = h.ai.stats().micToWireMs;
     expect(micToWire.count).toBeGreaterThan(5);
@@ -123,6 +127,19 @@ describe('AI port: conversation', () => {
     const { AudioMediaAiPort } = await import('../../src/ai/index.js');
     expect(AudioMediaAiPort.paramFromJSON(text)).toMatchObject({ voice: 'cedar', tls: { caFile: '/etc/ssl/ca.pem' } });
     expect(() => AudioMediaAiPort.paramFromJSON('{"batchMs":1}')).toThrow(/param\.batchMs/);
+  });
+
+  it('applies new instructions with a session.update, and renews the session for a new voice', async () => {
+    h = await startHarness({ param: { voice: 'marin', instructions: 'one' } });
+    await h.event('connected');
+    h.ai.reconfigure({ ...h.ai.toJSON(), instructions: 'two' });
+    const update = await h.server.waitFor('session.update', { match: (m) => JSON.stringify(m.event).includes('"two"') });
+    expect(update.conn).toBe(0);
+    h.ai.reconfigure({ ...h.ai.toJSON(), voice: 'cedar' });
+    expect(await h.event('connected', (e) => e.renewal)).toMatchObject({ renewal: true });
+    const renewed = await h.server.waitFor('session.update', { conn: 1 });
+    expect(renewed.event).toMatchObject({ session: { instructions: 'two', audio: { output: { voice: 'cedar' } } } });
+    expect(() => h!.ai.reconfigure({ ...h!.ai.toJSON(), batchMs: 20 })).toThrow(/batchMs cannot change/);
   });
 
   it('mute sends digital silence, never the microphone', async () => {

@@ -47,7 +47,7 @@ export class OpenAiBackend implements AiBackend {
   private resolved: 'ga' | 'beta' | null;
   private requested: Json | null = null;
 
-  constructor(private readonly param: AiPortParam) {
+  constructor(private param: AiPortParam) {
     const dialect = param.dialect ?? 'ga';
     this.resolved = dialect === 'auto' ? null : dialect;
     const td = param.turnDetection;
@@ -159,6 +159,10 @@ export class OpenAiBackend implements AiBackend {
       fatal: FATAL_CODES.has(code),
       sessionExpired: code === 'session_expired',
     };
+  }
+
+  reconfigure(param: AiPortParam): void {
+    this.param = param;
   }
 
   encodeAudio(pcm: Int16Array): string {

@@ -31,6 +31,8 @@ export class FakeEngine implements NativeEngine {
   private closed = false;
   private running = false;
   private readonly clock = new RealtimeClock(() => this.tick());
+  /** stallForTest(): no tick runs before this time (ms since the epoch). */
+  private stalledUntil = 0;
   private readonly tickStats = new TickStats();
 
   constructor(options: NativeEngineOptions, onEvent: (event: NativeEvent) => void) {
@@ -85,6 +87,11 @@ export class FakeEngine implements NativeEngine {
   createRing(rate: number, txCapacity: number, rxCapacity: number, batch: number, prebuffer: number, txRate?: number): number {
     this.requireOpen();
     return this.addPort(makeRing(rate, txCapacity, rxCapacity, batch, prebuffer, txRate));
+  }
+
+  stallForTest(ms: number): void {
+    this.requireOpen();
+    this.stalledUntil = Date.now() + requireInt(ms, 'ms', 0, 600000);
   }
 
   removePort(port: number): void {
@@ -209,6 +216,7 @@ export class FakeEngine implements NativeEngine {
   };
 
   private tick(): void {
+    if (Date.now() < this.stalledUntil) return;
     this.tickStats.measure(() => {
       this.device.beginTick();
       this.bridge.tick();
