@@ -173,6 +173,11 @@ export class AudioEngine extends EventEmitter {
     this.call((n) => n.step(ticks));
   }
 
+  /** Stops the audio clock for `ms`, as a hung audio thread would (watchdog tests). */
+  stallForTest(ms: number): void {
+    this.call((n) => n.stallForTest(ms));
+  }
+
   /** Statistics: frames, xruns, underruns, dropped, tick time, echo canceller state, per port. */
   stats(): EngineStats {
     const base = this.call((n) => n.stats());

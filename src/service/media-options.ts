@@ -1,0 +1,66 @@
+import type { AiPortParam } from '../ai/types.js';
+import type { SpeakerdConfig } from '../config/types.js';
+import type { AudioEngineOptions } from '../media/engine.js';
+
+/** The engine's options from `audio.*` and `aec.*`. */
+export function engineOptions(config: SpeakerdConfig): AudioEngineOptions {
+  const a = config.audio;
+  const device: AudioEngineOptions['device'] =
+    a.device === 'alsa'
+      ? {
+          type: 'alsa',
+          capture: a.capture,
+          playback: a.playback,
+          rate: a.rate,
+          captureChannels: a.captureChannels,
+          playbackChannels: a.playbackChannels,
+          bufferPeriods: a.bufferPeriods,
+          prefillPeriods: a.prefillPeriods,
+          ...(a.alsaConfig ? { alsaConfig: a.alsaConfig } : {}),
+        }
+      : { type: 'null', rate: a.rate };
+  return {
+    device,
+    bridgeRate: a.bridgeRate,
+    aec: { enabled: config.aec.enabled, tailMs: config.aec.tailMs, delayMs: config.aec.delayMs, marginMs: config.aec.marginMs, denoise: config.aec.denoise },
+  };
+}
+
+/** The AI port's parameters from `ai.*` (no secrets: the key goes to connect()). */
+export function aiParam(config: SpeakerdConfig): AiPortParam {
+  const ai = config.ai;
+  const param: AiPortParam = {
+    backend: ai.backend,
+    model: ai.model,
+    dialect: ai.dialect,
+    batchMs: ai.batchMs,
+    prebufferMs: ai.prebufferMs,
+    sessionLifetimeMs: ai.sessionLifetimeMs,
+    builtinTools: [...ai.builtinTools],
+    noiseReduction: ai.noiseReduction === 'none' ? null : ai.noiseReduction,
+    turnDetection:
+      ai.turnDetection === 'none'
+        ? null
+        : ai.turnDetection === 'semantic_vad'
+          ? { type: 'semantic_vad' }
+          : { type: 'server_vad', threshold: ai.vadThreshold, silenceDurationMs: ai.silenceDurationMs },
+  };
+  if (ai.voice) param.voice = ai.voice;
+  if (ai.instructions) param.instructions = ai.instructions;
+  if (ai.transcriptionModel) param.inputTranscription = { model: ai.transcriptionModel };
+  const tls = ai.tls;
+  if (tls.caFile || tls.certFile || tls.keyFile || !tls.verify) {
+    param.tls = {
+      verify: tls.verify,
+      ...(tls.caFile ? { caFile: tls.caFile } : {}),
+      ...(tls.certFile ? { certFile: tls.certFile } : {}),
+      ...(tls.keyFile ? { keyFile: tls.keyFile } : {}),
+    };
+  }
+  return param;
+}
+
+/** The service URL: `ai.url`, or the backend's default. */
+export function aiUrl(config: SpeakerdConfig, defaults: Readonly<Record<string, string>>): string {
+  return config.ai.url || defaults[config.ai.backend] || '';
+}

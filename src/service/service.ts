@@ -1,0 +1,360 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { AudioMediaAiPort } from '../ai/ai-port.js';
+import type { AiEvent } from '../ai/types.js';
+import type { SpeakerdConfig } from '../config/types.js';
+import type { ControlTarget, DeviceEntry, ServiceEvent, ServiceState, ServiceStatus } from '../control/target.js';
+import { AudioEngine } from '../media/engine.js';
+import { Earcons, type EarconSettings } from './earcons.js';
+import { aiParam, aiUrl, engineOptions } from './media-options.js';
+import { nextState, type StateInput } from './state-machine.js';
+import { volumeToGain } from './volume.js';
+
+/** What the service logs through (one component's logger). */
+export interface ServiceLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  warning(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** What the service keeps across restarts. */
+export interface PersistentState {
+  volume: number;
+  muted: boolean;
+}
+
+/** What the service is made of, given by the composition root (src/cli/speakerd.ts). */
+export interface ServiceDeps {
+  config: SpeakerdConfig;
+  apiKey: string | null;
+  /** Default service URLs per backend. */
+  defaultUrls: Readonly<Record<string, string>>;
+  state: PersistentState;
+  saveState(state: PersistentState): Promise<void>;
+  /** Re-reads the configuration (files, env, flags); throws with every problem when it is invalid. */
+  loadConfig(): { config: SpeakerdConfig; apiKey: string | null };
+  /** Keys whose value differs, with what applying them takes. */
+  diffConfig(a: SpeakerdConfig, b: SpeakerdConfig): { path: string; effect: 'live' | 'reconnect' | 'reopen' | 'restart' }[];
+  /** Applies one `config_set` key persistently (validated); resolves to the new configuration. */
+  setConfigKey(key: string, value: unknown): Promise<{ config: SpeakerdConfig; apiKey: string | null }>;
+  /** The non-secret value of a key (or the whole configuration). */
+  configValue(config: SpeakerdConfig, key?: string): unknown;
+  log: ServiceLog;
+  version: string;
+}
+
+/**
+ * The daemon's composition root at run time: the audio engine, the AI port, earcons and the
+ * lifecycle state machine, exposed to the control socket as a ControlTarget. Everything else on
+ * the board (LEDs, buttons, scripts) follows its 'event' stream.
+ */
+export class Service implements ControlTarget {
+  readonly events = new EventEmitter();
+  private config: SpeakerdConfig;
+  private apiKey: string | null;
+  private engine: AudioEngine | null = null;
+  private ai: AudioMediaAiPort | null = null;
+  private earcons: Earcons | null = null;
+  private state: ServiceState = 'starting';
+  private volume: number;
+  private muted: boolean;
+  private lastError: ServiceStatus['lastError'] = null;
+  private readonly startedAt = Date.now();
+  private wasConnected = false;
+
+  constructor(private readonly deps: ServiceDeps) {
+    this.config = deps.config;
+    this.apiKey = deps.apiKey;
+    this.volume = deps.state.volume;
+    this.muted = deps.state.muted;
+  }
+
+  /** Opens audio and starts the conversation. */
+  async start(): Promise<void> {
+    await this.openMedia();
+    this.transition({ kind: 'audio_ready' });
+    this.connectAi();
+  }
+
+  /** Stops everything: the WebSocket closes with 1000, state is saved, audio stops. */
+  async stop(): Promise<void> {
+    this.transition({ kind: 'stopping' });
+    this.closeMedia();
+    await this.deps.saveState({ volume: this.volume, muted: this.muted });
+  }
+
+  /** The engine's frame counter (the watchdog's proof that the audio clock runs). */
+  audioFrames(): number {
+    return this.engine && !this.engine.isClosed ? this.engine.stats().frames : 0;
+  }
+
+  /** The current state, e.g. for sd_notify STATUS=. */
+  get currentState(): ServiceState {
+    return this.state;
+  }
+
+  /** Stops the audio clock (watchdog tests). */
+  stallAudioForTest(ms: number): void {
+    this.engine?.stallForTest(ms);
+  }
+
+  // ---- ControlTarget ----
+
+  status(): ServiceStatus {
+    const stats = this.engine && !this.engine.isClosed ? this.engine.stats() : null;
+    const ai = this.ai?.stats();
+    return {
+      state: this.state,
+      muted: this.muted,
+      volume: this.volume,
+      backend: this.config.ai.backend,
+      connection: { state: this.ai?.getState() ?? 'idle', connected: this.ai?.isConnected() ?? false, reconnects: ai?.reconnects ?? 0 },
+      uptimeS: Math.round((Date.now() - this.startedAt) / 1000),
+      audio: {
+        frames: stats?.frames ?? 0,
+        xruns: stats?.xruns ?? 0,
+        underruns: stats?.underruns ?? 0,
+        dropped: (stats?.dropped ?? 0) + Math.round((((ai?.droppedSendMs ?? 0) + (ai?.droppedPlayoutMs ?? 0)) * this.config.audio.bridgeRate) / 1000),
+        deviceState: stats?.deviceState ?? 'closed',
+        tickAvgUs: stats?.tickAvgUs ?? 0,
+        tickMaxUs: stats?.tickMaxUs ?? 0,
+        aec: stats?.aec ?? null,
+      },
+      lastError: this.lastError,
+    };
+  }
+
+  snapshot(): ServiceEvent[] {
+    return [
+      { event: 'state', data: { state: this.state, muted: this.muted } },
+      { event: 'volume', data: { volume: this.volume } },
+      { event: 'mute', data: { muted: this.muted } },
+    ];
+  }
+
+  setMuted(muted: boolean): void {
+    if (muted === this.muted) return;
+    this.muted = muted;
+    this.ai?.setMuted(muted);
+    this.earcons?.play(muted ? 'mute' : 'unmute');
+    this.publish({ event: 'mute', data: { muted } });
+    this.publish({ event: 'state', data: { state: this.state, muted } });
+    this.persist();
+  }
+
+  isMuted(): boolean {
+    return this.muted;
+  }
+
+  setVolume(volume: number): void {
+    const v = Math.max(0, Math.min(100, Math.round(volume)));
+    if (v === this.volume) return;
+    this.volume = v;
+    this.engine?.playbackMedia.adjustTxLevel(volumeToGain(v));
+    this.publish({ event: 'volume', data: { volume: v } });
+    this.persist();
+  }
+
+  getVolume(): number {
+    return this.volume;
+  }
+
+  connect(): void {
+    this.connectAi();
+  }
+
+  disconnect(): void {
+    this.ai?.disconnect();
+  }
+
+  interrupt(): void {
+    this.ai?.interrupt();
+  }
+
+  say(text: string): void {
+    this.requireAi().say(text);
+  }
+
+  toolResult(callId: string, output: unknown): void {
+    this.requireAi().sendToolResult(callId, output);
+  }
+
+  configGet(key?: string): unknown {
+    return this.deps.configValue(this.config, key);
+  }
+
+  async configSet(key: string, value: unknown): Promise<void> {
+    const next = await this.deps.setConfigKey(key, value);
+    await this.apply(next.config, next.apiKey);
+  }
+
+  async reload(): Promise<void> {
+    const next = this.deps.loadConfig();
+    await this.apply(next.config, next.apiKey);
+  }
+
+  devices(): DeviceEntry[] {
+    return AudioEngine.listDevices();
+  }
+
+  version(): { version: string; node: string; addon: string } {
+    return { version: this.deps.version, node: process.version, addon: 'speakerd.node (napi 8)' };
+  }
+
+  levels(): { mic: number; speaker: number } {
+    if (!this.engine || this.engine.isClosed) return { mic: 0, speaker: 0 };
+    return { mic: this.engine.captureMedia.getRxLevel(), speaker: this.engine.playbackMedia.getTxLevel() };
+  }
+
+  // ---- inside ----
+
+  private async openMedia(): Promise<void> {
+    const engine = await AudioEngine.create(engineOptions(this.config));
+    this.engine = engine;
+    engine.on('device', (d: { state: string; code?: string; message?: string }) => {
+      if (d.state === 'open') this.deps.log.info('sound device open');
+      else this.recordError(d.code ?? 'ERR_DEVICE', d.message ?? 'sound device error');
+    });
+    engine.playbackMedia.adjustTxLevel(volumeToGain(this.volume));
+    this.earcons = new Earcons(engine, this.earconSettings(), () => this.state === 'speaking');
+    for (const problem of await this.earcons.load()) this.deps.log.warning(problem);
+    this.ai = this.createAi(engine);
+  }
+
+  /** An AI port wired microphone-in, speaker-out, with the current mute and configuration. */
+  private createAi(engine: AudioEngine): AudioMediaAiPort {
+    const logger = { warn: (m: string) => this.deps.log.warning(m), info: (m: string) => this.deps.log.info(m) };
+    const ai = new AudioMediaAiPort(engine, { logger, controls: this.controls() });
+    ai.createPort(aiParam(this.config));
+    engine.captureMedia.startTransmit(ai);
+    ai.startTransmit(engine.playbackMedia);
+    ai.setMuted(this.muted);
+    ai.on('event', (e) => this.onAiEvent(e));
+    return ai;
+  }
+
+  private closeMedia(): void {
+    this.earcons?.stop();
+    this.ai?.destroy();
+    this.engine?.close();
+    this.ai = null;
+    this.engine = null;
+    this.earcons = null;
+  }
+
+  private connectAi(): void {
+    if (!this.ai) return;
+    this.transition({ kind: 'connecting' });
+    this.ai.connect(aiUrl(this.config, this.deps.defaultUrls), this.apiKey);
+  }
+
+  private async apply(config: SpeakerdConfig, apiKey: string | null): Promise<void> {
+    const changes = this.deps.diffConfig(this.config, config);
+    this.config = config;
+    this.apiKey = apiKey;
+    const effects = new Set(changes.map((c) => c.effect));
+    if (effects.has('restart')) {
+      this.deps.log.warning('some changes take effect after a restart', { keys: changes.filter((c) => c.effect === 'restart').map((c) => c.path).join(',') });
+    }
+    if (effects.has('reopen')) {
+      this.closeMedia();
+      await this.openMedia();
+      this.transition({ kind: 'audio_ready' });
+      this.connectAi();
+    } else if (effects.has('reconnect')) {
+      this.ai?.destroy();
+      this.ai = this.engine ? this.createAi(this.engine) : null;
+      this.connectAi();
+    } else if (changes.some((c) => c.path.startsWith('ai.'))) {
+      this.ai?.reconfigure(aiParam(config));
+    }
+    if (changes.some((c) => c.path.startsWith('earcons.'))) await this.earcons?.load(this.earconSettings());
+    this.publish({ event: 'config_reloaded', data: { changed: changes.map((c) => c.path) } });
+  }
+
+  private onAiEvent(e: AiEvent): void {
+    switch (e.type) {
+      case 'connected':
+        if (!e.renewal) this.earcons?.play('ready');
+        this.wasConnected = true;
+        break;
+      case 'disconnected':
+        if (!e.renewal && this.wasConnected && this.state !== 'stopping') this.earcons?.play('connectionLost');
+        if (!e.renewal) this.wasConnected = false;
+        if (e.httpStatus) this.recordError('ERR_AI_HANDSHAKE', e.reason, e.httpStatus);
+        break;
+      case 'audio_start':
+        this.earcons?.stop();
+        break;
+      case 'error':
+        this.recordError(e.code, e.message, e.httpStatus);
+        if (e.fatal) this.earcons?.play('error');
+        break;
+      default:
+        break;
+    }
+    this.transition({ kind: 'ai', event: e });
+    const forwarded: Partial<Record<AiEvent['type'], ServiceEvent['event']>> = {
+      transcript: 'transcript',
+      response_start: 'response_start',
+      response_done: 'response_done',
+      speech_started: 'speech_started',
+      speech_stopped: 'speech_stopped',
+      tool_call: 'tool_call',
+      error: 'error',
+    };
+    const name = forwarded[e.type];
+    if (name) {
+      const { type: _type, ...data } = e;
+      this.publish({ event: name, data });
+    }
+  }
+
+  private transition(input: StateInput): void {
+    const next = nextState(this.state, input);
+    if (next === this.state) return;
+    this.state = next;
+    this.publish({ event: 'state', data: { state: next, muted: this.muted } });
+  }
+
+  private recordError(code: string, message: string, httpStatus?: number): void {
+    this.lastError = { code, message, ...(httpStatus ? { httpStatus } : {}), at: new Date().toISOString() };
+    this.deps.log.error(message, { code, ...(httpStatus ? { httpStatus } : {}) });
+  }
+
+  private publish(event: ServiceEvent): void {
+    this.events.emit('event', event);
+  }
+
+  private persist(): void {
+    this.deps.saveState({ volume: this.volume, muted: this.muted }).catch((error: Error) => this.deps.log.error(`cannot save the state: ${error.message}`));
+  }
+
+  private requireAi(): AudioMediaAiPort {
+    if (!this.ai) throw Object.assign(new Error('the AI service is not running'), { code: 'ERR_AI_NOT_CONNECTED' });
+    return this.ai;
+  }
+
+  private controls(): { getVolume(): number; setVolume(v: number): void; isMuted(): boolean; setMuted(m: boolean): void } {
+    return {
+      getVolume: () => this.volume,
+      setVolume: (v) => this.setVolume(v),
+      isMuted: () => this.muted,
+      setMuted: (m) => this.setMuted(m),
+    };
+  }
+
+  private earconSettings(): EarconSettings {
+    const e = this.config.earcons;
+    return { enabled: e.enabled, volume: e.volume, files: { ready: e.ready, connectionLost: e.connectionLost, error: e.error, mute: e.mute, unmute: e.unmute } };
+  }
+}
+
+/** The package version, read once. */
+export function packageVersion(packageJson: string): string {
+  try {
+    return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
