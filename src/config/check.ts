@@ -1,0 +1,104 @@
+/** Validation of single values (with parsing of environment strings) and of rules across keys. */
+
+import { accessSync, constants } from 'node:fs';
+import { showValue, type ConfigProblem } from './errors.js';
+import { getPath, type KeySpec } from './keys.js';
+import { KEYS } from './schema.js';
+import { describeFsError, type Leaf } from './sources.js';
+import type { SpeakerdConfig } from './types.js';
+
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+
+function parseNumber(text: string): number | undefined {
+  const trimmed = text.trim();
+  return NUMBER.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/**
+ * Parses a string from the environment or the command line for a key: numbers in decimal notation;
+ * booleans true/false, 1/0, yes/no, on/off; arrays as JSON (`[1000, 1001]`) or a comma-separated
+ * list (`time,volume`, '' = empty). Returns undefined when the text does not parse.
+ */
+export function parseText(spec: KeySpec, text: string): unknown {
+  switch (spec.kind) {
+    case 'string':
+      return text;
+    case 'number':
+      return parseNumber(text);
+    case 'boolean': {
+      const word = text.trim().toLowerCase();
+      return TRUE.has(word) ? true : FALSE.has(word) ? false : undefined;
+    }
+    case 'array': {
+      const trimmed = text.trim();
+      if (trimmed.startsWith('[')) {
+        try {
+          return JSON.parse(trimmed) as unknown;
+        } catch {
+          return undefined;
+        }
+      }
+      const items = trimmed === '' ? [] : trimmed.split(',').map((s) => s.trim());
+      if (spec.itemType === 'string') return items;
+      const numbers = items.map(parseNumber);
+      return numbers.includes(undefined) ? undefined : numbers;
+    }
+  }
+}
+
+/**
+ * Checks one value against its key's format. `fromText`: a string value for a key that is not a string
+ * is parsed first (environment, command line); file values are taken as they are.
+ */
+export function checkLeaf(leaf: Leaf, fromText: boolean): { value: unknown } | { problem: ConfigProblem } {
+  const spec = KEYS.get(leaf.path) as KeySpec;
+  let value = leaf.value;
+  if (fromText && typeof value === 'string' && spec.kind !== 'string') value = parseText(spec, value) ?? value;
+  try {
+    spec.format(value);
+    return { value };
+  } catch (error) {
+    const expected = (error as Error).message;
+    const message = spec.noEcho ? expected : `${expected}, got ${showValue(value)}`;
+    return { problem: { path: leaf.path, message, source: leaf.source } };
+  }
+}
+
+type Origins = Readonly<Record<string, string>>;
+
+function problem(path: string, message: string, origins: Origins): ConfigProblem {
+  const source = origins[path];
+  return source === undefined ? { path, message } : { path, message, source };
+}
+
+const FILE_KEYS = ['audio.alsaConfig', 'ai.tls.caFile', 'ai.tls.certFile', 'ai.tls.keyFile', 'earcons.ready', 'earcons.connectionLost', 'earcons.error', 'earcons.mute', 'earcons.unmute'];
+
+/** Rules that involve more than one key, and files named by the configuration that must be readable. */
+export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const { audio, ai } = config;
+  if (audio.prefillPeriods >= audio.bufferPeriods) {
+    problems.push(problem('audio.prefillPeriods', `must be less than audio.bufferPeriods (${audio.bufferPeriods}), got ${audio.prefillPeriods}`, origins));
+  }
+  if (ai.url !== '') {
+    const local = ai.url.startsWith('local:');
+    if (ai.backend === 'parrot' && !local) problems.push(problem('ai.url', `backend 'parrot' needs a local:// URL or '', got ${showValue(ai.url)}`, origins));
+    if (ai.backend !== 'parrot' && local) problems.push(problem('ai.url', `backend '${ai.backend}' needs a ws:// or wss:// URL or '', got ${showValue(ai.url)}`, origins));
+  }
+  if ((ai.tls.certFile === '') !== (ai.tls.keyFile === '')) {
+    const missing = ai.tls.certFile === '' ? 'ai.tls.certFile' : 'ai.tls.keyFile';
+    problems.push(problem(missing, 'must be set too: ai.tls.certFile and ai.tls.keyFile go together', origins));
+  }
+  for (const path of FILE_KEYS) {
+    const value = getPath(config, path);
+    if (typeof value !== 'string' || value === '') continue;
+    try {
+      accessSync(value, constants.R_OK);
+    } catch (error) {
+      problems.push(problem(path, `cannot read ${value}: ${describeFsError(error)}`, origins));
+    }
+  }
+  return problems;
+}

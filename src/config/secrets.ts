@@ -1,0 +1,103 @@
+/**
+ * The API key: read from `ai.apiKeyFile` or from the systemd credential `ai.credential`, never part of
+ * the configuration object, and never quoted in a problem, warning or log line.
+ *
+ * Precedence: an explicit `ai.apiKeyFile` wins; the credential `$CREDENTIALS_DIRECTORY/<ai.credential>`
+ * is used when `ai.apiKeyFile` is '' (a credential present beside an apiKeyFile gives a warning).
+ */
+
+import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfigProblem } from './errors.js';
+import { DEFAULT_AI_URLS } from './schema.js';
+import { describeFsError } from './sources.js';
+import type { AiConfig } from './types.js';
+
+/** Largest key file read, in bytes. */
+export const MAX_KEY_BYTES = 16 * 1024;
+
+/** The endpoint the AI port connects to: `ai.url`, or the backend's default when it is ''. */
+export function effectiveAiUrl(ai: Pick<AiConfig, 'backend' | 'url'>): string {
+  return ai.url !== '' ? ai.url : DEFAULT_AI_URLS[ai.backend];
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/** Whether the backend needs an API key: 'openai' at any host but the loopback (local fakes need none). */
+export function backendNeedsKey(ai: Pick<AiConfig, 'backend' | 'url'>): boolean {
+  if (ai.backend !== 'openai') return false;
+  try {
+    return !LOOPBACK.test(new URL(effectiveAiUrl(ai)).hostname);
+  } catch {
+    return true;
+  }
+}
+
+/** The outcome of looking for the key. */
+export interface ApiKeyResult {
+  apiKey: string | null;
+  /** The file the key came from (a path is not a secret). */
+  source: string | null;
+  problems: ConfigProblem[];
+  warnings: string[];
+}
+
+type KeyRead = { missing: true } | { key: string } | { problem: string };
+
+function readKeyFile(file: string): KeyRead {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return { problem: `${file} is not a regular file` };
+    if ((stat.mode & 0o077) !== 0) {
+      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
+      return { problem: `${file} is accessible by group or others (mode ${mode}); the API key must be private: run chmod 600 ${file}` };
+    }
+    if (stat.size > MAX_KEY_BYTES) return { problem: `${file} is larger than ${MAX_KEY_BYTES} bytes; it must hold only the key` };
+    const key = readFileSync(fd, 'utf8').trim();
+    if (key === '') return { problem: `${file} is empty; it must hold the API key` };
+    if (/[\s\x00-\x1f\x7f]/.test(key)) return { problem: `${file} holds spaces, line breaks or control characters inside the key; it must hold only the key` };
+    return { key };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
+    return { problem: `cannot read ${file}: ${describeFsError(error)}` };
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Finds and reads the API key for `ai` (see the module comment for the precedence). */
+export function readApiKey(ai: AiConfig, env: NodeJS.ProcessEnv, origins: Readonly<Record<string, string>> = {}): ApiKeyResult {
+  const result: ApiKeyResult = { apiKey: null, source: null, problems: [], warnings: [] };
+  const needed = backendNeedsKey(ai);
+  const credentialDir = env.CREDENTIALS_DIRECTORY;
+  const credential = credentialDir && ai.credential ? join(credentialDir, ai.credential) : null;
+  const take = (file: string, path: 'ai.apiKeyFile' | 'ai.credential'): boolean => {
+    const read = readKeyFile(file);
+    const source = origins[path] ?? (path === 'ai.credential' ? '$CREDENTIALS_DIRECTORY' : undefined);
+    if ('key' in read) Object.assign(result, { apiKey: read.key, source: file });
+    else if ('problem' in read) result.problems.push({ path, message: read.problem, ...(source ? { source } : {}) });
+    return !('missing' in read);
+  };
+  if (ai.apiKeyFile !== '') {
+    const found = take(ai.apiKeyFile, 'ai.apiKeyFile');
+    if (!found && needed) {
+      result.problems.push({ path: 'ai.apiKeyFile', message: `${ai.apiKeyFile} does not exist; backend '${ai.backend}' needs an API key there` });
+    } else if (!found) result.warnings.push(`ai.apiKeyFile ${ai.apiKeyFile} does not exist (backend '${ai.backend}' needs no key)`);
+    if (credential && existsSync(credential)) {
+      result.warnings.push(`the systemd credential '${ai.credential}' is ignored: ai.apiKeyFile is set`);
+    }
+    return result;
+  }
+  const found = credential !== null && take(credential, 'ai.credential');
+  if (!found && needed) {
+    result.problems.push({
+      path: 'ai.apiKeyFile',
+      message:
+        `backend '${ai.backend}' at ${effectiveAiUrl(ai)} needs an API key: set ai.apiKeyFile to a file holding only the key ` +
+        `(chmod 600), or pass the systemd credential '${ai.credential || 'ai-api-key'}' (LoadCredential=${ai.credential || 'ai-api-key'}:/path/to/key)`,
+    });
+  }
+  return result;
+}

@@ -1,0 +1,99 @@
+/** The shape of the speakerd configuration; docs and defaults are in `schema.ts`. */
+
+/** Sound device type: the real-time null clock or ALSA PCMs. */
+export type AudioDeviceType = 'null' | 'alsa';
+/** AI backends the daemon can run. */
+export type AiBackendName = 'parrot' | 'openai';
+/** Built-in tools the daemon can offer the model. */
+export type BuiltinTool = 'time' | 'volume' | 'mute';
+/** Log levels, most verbose first. */
+export type LogLevel = 'debug' | 'info' | 'notice' | 'warning' | 'error';
+
+/** `audio.*` */
+export interface AudioConfig {
+  device: AudioDeviceType;
+  capture: string;
+  playback: string;
+  rate: number;
+  bridgeRate: number;
+  alsaConfig: string;
+  captureChannels: number;
+  playbackChannels: number;
+  bufferPeriods: number;
+  prefillPeriods: number;
+  volume: number;
+}
+
+/** `aec.*` */
+export interface AecConfig {
+  enabled: boolean;
+  tailMs: number;
+  delayMs: number;
+  marginMs: number;
+  denoise: boolean;
+}
+
+/** `ai.tls.*` */
+export interface AiTlsConfig {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  verify: boolean;
+}
+
+/** `ai.*` */
+export interface AiConfig {
+  backend: AiBackendName;
+  url: string;
+  model: string;
+  dialect: 'ga' | 'beta' | 'auto';
+  apiKeyFile: string;
+  credential: string;
+  voice: string;
+  instructions: string;
+  turnDetection: 'server_vad' | 'semantic_vad' | 'none';
+  vadThreshold: number;
+  silenceDurationMs: number;
+  transcriptionModel: string;
+  noiseReduction: 'far_field' | 'near_field' | 'none';
+  builtinTools: BuiltinTool[];
+  batchMs: number;
+  prebufferMs: number;
+  sessionLifetimeMs: number;
+  tls: AiTlsConfig;
+}
+
+/** `control.*` */
+export interface ControlConfig {
+  socket: string;
+  group: string;
+  mode: string;
+  maxClients: number;
+  maxLineBytes: number;
+  allowUids: number[];
+}
+
+/** `earcons.*` */
+export interface EarconsConfig {
+  enabled: boolean;
+  volume: number;
+  ready: string;
+  connectionLost: string;
+  error: string;
+  mute: string;
+  unmute: string;
+}
+
+/** The whole configuration, as `loadConfig()` returns it (every key present). */
+export interface SpeakerdConfig {
+  audio: AudioConfig;
+  aec: AecConfig;
+  ai: AiConfig;
+  control: ControlConfig;
+  earcons: EarconsConfig;
+  leds: { driver: 'none' | 'sysfs' | 'gpio' | 'apa102'; brightness: number };
+  buttons: { driver: 'none' | 'evdev' | 'gpio' };
+  log: { level: LogLevel };
+  state: { file: string };
+  watchdog: { maxLoopLagMs: number };
+}
