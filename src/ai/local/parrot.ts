@@ -31,6 +31,7 @@ export class ParrotPeer implements LocalPeer {
   private utterance: Int16Array[] = [];
   private utteranceSamples = 0;
   private counter = 0;
+  private pendingText: string | null = null;
   private reply: { responseId: string; itemId: string; timer: NodeJS.Timeout } | null = null;
 
   start(send: (message: string) => void): void {
@@ -58,6 +59,7 @@ export class ParrotPeer implements LocalPeer {
         return;
       case 'response.create':
         if (this.reply) this.error('conversation_already_has_active_response', 'Conversation already has an active response');
+        else this.answerText();
         return;
       case 'response.cancel':
         this.cancel('client_cancelled');
@@ -108,11 +110,15 @@ export class ParrotPeer implements LocalPeer {
   private itemCreated(item: Json | undefined): void {
     this.emit({ type: 'conversation.item.added', item: { ...(item ?? {}), id: this.id('item') } });
     const content = (item?.content as Json[] | undefined)?.[0];
-    if (item?.role === 'user' && typeof content?.text === 'string') {
-      const beep = new Int16Array(RATE * 0.3);
-      for (let i = 0; i < beep.length; i++) beep[i] = Math.round(6000 * Math.sin((2 * Math.PI * 660 * i) / RATE));
-      this.respond(beep, `you said: ${content.text}`);
-    }
+    if (item?.role === 'user' && typeof content?.text === 'string') this.pendingText = content.text;
+  }
+
+  /** response.create after a text turn: a short tone, and the text as the transcript. */
+  private answerText(): void {
+    const beep = new Int16Array(RATE * 0.3);
+    for (let i = 0; i < beep.length; i++) beep[i] = Math.round(6000 * Math.sin((2 * Math.PI * 660 * i) / RATE));
+    this.respond(beep, this.pendingText === null ? '(parrot)' : `you said: ${this.pendingText}`);
+    this.pendingText = null;
   }
 
   private respond(audio: Int16Array, transcript: string): void {
