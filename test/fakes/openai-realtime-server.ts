@@ -54,6 +54,8 @@ export interface FakeRealtimeServerOptions {
   maxPayload?: number;
   /** Prefix of session ids (default `sess_`). */
   sessionIdPrefix?: string;
+  /** TCP port, default an ephemeral one (a restarted service can come back on the same port). */
+  port?: number;
   /** Request path (default `/v1/realtime`); other paths get HTTP 404. */
   path?: string;
   /** Rewrites the effective session before `session.updated`, to make the server ignore or alter fields. */
@@ -97,13 +99,13 @@ export class FakeRealtimeServer implements ConnectionHost {
     });
   }
 
-  /** Starts a server on 127.0.0.1 with an ephemeral port. */
+  /** Starts a server on 127.0.0.1, on `options.port` or an ephemeral port. */
   static async start(options: FakeRealtimeServerOptions = {}): Promise<FakeRealtimeServer> {
     const { tls } = options;
     const server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }) : createHttpServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     const { port } = server.address() as AddressInfo;
     const url = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}${options.path ?? '/v1/realtime'}`;

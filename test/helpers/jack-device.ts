@@ -11,17 +11,20 @@ import { join } from 'node:path';
 export class JackDevice {
   // One fixed name: JACK keeps a registry of at most 8 servers in /dev/shm, and a server killed with
   // SIGKILL (how the tests unplug the device) leaves its entry behind; reusing the name reuses it.
-  readonly name = 'speakerd-test';
+  readonly name: string;
   readonly dir = mkdtempSync(join(tmpdir(), 'speakerd-jack-'));
   readonly config = join(this.dir, 'asound.conf');
   private server: ChildProcess | null = null;
 
-  constructor() {
+  /** `name`: the JACK server's name (one per test file that runs at the same time). */
+  constructor(name = 'speakerd-test', extraConfig = '') {
+    this.name = name;
     writeFileSync(
       this.config,
       [
         `pcm.jackraw { type jack playback_ports { 0 system:playback_1 } capture_ports { 0 system:capture_1 } }`,
         'pcm.jack { type plug slave.pcm "jackraw" }',
+        extraConfig,
         '',
       ].join('\n'),
     );
