@@ -1,0 +1,133 @@
+/** Options of the control server, their defaults, and their validation. */
+import type { Socket } from 'node:net';
+import type { ControlTarget } from './target.js';
+
+/** Credentials of the process at the other end of a connection (SO_PEERCRED). */
+export interface PeerCredentials {
+  uid: number;
+  gid: number;
+  pid: number;
+}
+
+/** Where the control server reports; `info` is the audit trail of mutating commands. */
+export interface ControlLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Options of ControlServer.start(). */
+export interface ControlServerOptions {
+  /** Path of the socket file (`control.socket`, default `/run/speakerd/control.sock` in the daemon). */
+  path: string;
+  /** What the socket drives. */
+  target: ControlTarget;
+  /** Permission bits of the socket file. Default 0o660. */
+  mode?: number;
+  /** Group of the socket file, a gid or a name from /etc/group. Default: left as created. */
+  group?: number | string;
+  /** Clients connected at once; one more gets ERR_TOO_MANY_CLIENTS and is closed. Default 64. */
+  maxClients?: number;
+  /** Longest request line in bytes, newline excluded. Default 65536. */
+  maxLineBytes?: number;
+  /** Requests of one client awaiting their reply; more get ERR_TOO_MANY_PENDING. Default 32. */
+  maxPendingPerClient?: number;
+  /** Unsent output a client may have before it is dropped (a stalled subscriber). Default 1 MiB. */
+  subscriberBufferBytes?: number;
+  /** Time an asynchronous command (config_set, reload) may take before ERR_TIMEOUT. Default 30000 ms. */
+  commandTimeoutMs?: number;
+  /**
+   * Uids allowed to run mutating commands. Enforced only when `peerCredentials` knows the peer;
+   * omitted (with `allowGids`) = everyone who can open the socket.
+   */
+  allowUids?: number[];
+  /** Gids allowed to run mutating commands, like `allowUids` (either list admits). */
+  allowGids?: number[];
+  /*
+   * ┌──────────────────────────────────────────────────────────────────────────────────────────┐
+   * │ Workaround: Node has no API for SO_PEERCRED                                              │
+   * │ (https://man7.org/linux/man-pages/man7/unix.7.html), so peer credentials come from this  │
+   * │ hook, and the default one knows nothing (returns null).                                  │
+   * └──────────────────────────────────────────────────────────────────────────────────────────┘
+   */
+  /**
+   * Reads the peer's credentials ({uid, gid, pid}) once per connection. Default: returns null, so the
+   * peer is unknown, treated as allowed, and the allow-lists do not apply. A native helper (e.g. a
+   * getsockopt(SO_PEERCRED) binding in the addon) can be plugged in here.
+   */
+  peerCredentials?: (socket: Socket) => PeerCredentials | null;
+  /** Listen on the socket systemd hands over (LISTEN_PID/LISTEN_FDS) when there is one. Default true. */
+  socketActivation?: boolean;
+  /** Environment read for socket activation. Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Default: warnings to stderr, info discarded. */
+  logger?: ControlLogger;
+}
+
+/** Options with every default applied. */
+export type ResolvedOptions = Required<Omit<ControlServerOptions, 'group' | 'allowUids' | 'allowGids'>> &
+  Pick<ControlServerOptions, 'group' | 'allowUids' | 'allowGids'>;
+
+/** Defaults of the limits (documented in docs/control-protocol.md). */
+export const CONTROL_DEFAULTS = {
+  mode: 0o660,
+  maxClients: 64,
+  maxLineBytes: 65536,
+  maxPendingPerClient: 32,
+  subscriberBufferBytes: 1024 * 1024,
+  commandTimeoutMs: 30000,
+} as const;
+
+const defaultLogger: ControlLogger = {
+  info: () => {},
+  warn: (m) => process.stderr.write(`speakerd control: ${m}\n`),
+};
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`${name} must be a positive integer`);
+  return v;
+}
+
+function idList(name: string, list: number[] | undefined): void {
+  if (list === undefined) return;
+  if (!Array.isArray(list) || list.some((id) => !Number.isSafeInteger(id) || id < 0)) {
+    throw new TypeError(`${name} must be an array of non-negative integers`);
+  }
+}
+
+/** Checks the options and applies the defaults; throws TypeError/RangeError naming the bad option. */
+export function resolveOptions(options: ControlServerOptions): ResolvedOptions {
+  if (typeof options.path !== 'string' || options.path.length === 0) throw new TypeError('path must be a non-empty string');
+  if (options.target === null || typeof options.target !== 'object') throw new TypeError('target is required');
+  const mode = options.mode ?? CONTROL_DEFAULTS.mode;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new RangeError('mode must be from 0 to 0o777');
+  const group = options.group;
+  if (group !== undefined && !(typeof group === 'string' ? group.length > 0 : Number.isSafeInteger(group) && group >= 0)) {
+    throw new TypeError('group must be a gid or a group name');
+  }
+  idList('allowUids', options.allowUids);
+  idList('allowGids', options.allowGids);
+  return {
+    ...options,
+    mode,
+    maxClients: positiveInt('maxClients', options.maxClients, CONTROL_DEFAULTS.maxClients),
+    maxLineBytes: positiveInt('maxLineBytes', options.maxLineBytes, CONTROL_DEFAULTS.maxLineBytes),
+    maxPendingPerClient: positiveInt('maxPendingPerClient', options.maxPendingPerClient, CONTROL_DEFAULTS.maxPendingPerClient),
+    subscriberBufferBytes: positiveInt('subscriberBufferBytes', options.subscriberBufferBytes, CONTROL_DEFAULTS.subscriberBufferBytes),
+    commandTimeoutMs: positiveInt('commandTimeoutMs', options.commandTimeoutMs, CONTROL_DEFAULTS.commandTimeoutMs),
+    peerCredentials: options.peerCredentials ?? (() => null),
+    socketActivation: options.socketActivation ?? true,
+    env: options.env ?? process.env,
+    logger: options.logger ?? defaultLogger,
+  };
+}
+
+/**
+ * Whether a peer may run mutating commands: yes when its credentials are unknown (documented: the
+ * allow-lists need peer credentials) or no allow-list is set, else when its uid or gid is listed.
+ */
+export function mayMutate(options: ResolvedOptions, peer: PeerCredentials | null): boolean {
+  if (peer === null) return true;
+  if (options.allowUids === undefined && options.allowGids === undefined) return true;
+  return (options.allowUids?.includes(peer.uid) ?? false) || (options.allowGids?.includes(peer.gid) ?? false);
+}

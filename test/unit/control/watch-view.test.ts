@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { formatDuration, formatResult, formatStatus } from '../../../src/cli/ctl/format.js';
+import { clean, levelBar, redraw, WatchView, WATCH_TRANSCRIPTS } from '../../../src/cli/ctl/watch-view.js';
+
+describe('WatchView', () => {
+  it('draws bars proportional to the level', () => {
+    expect(levelBar(0, 10)).toBe('[----------]');
+    expect(levelBar(255, 10)).toBe('[##########]');
+    expect(levelBar(128, 10)).toBe('[#####-----]');
+    expect(levelBar(999, 4)).toBe('[####]');
+  });
+
+  it('follows state, mute, volume, levels and errors', () => {
+    const v = new WatchView();
+    v.applyStatus({ state: 'listening', muted: false, volume: 40, backend: 'openai', lastError: null });
+    expect(v.apply({ event: 'state', data: { state: 'speaking' } })).toBe('state speaking');
+    expect(v.apply({ event: 'mute', data: { muted: true } })).toBe('muted');
+    expect(v.apply({ event: 'volume', data: { volume: 70 } })).toBe('volume 70');
+    expect(v.apply({ event: 'levels', data: { mic: 51, speaker: 255 } })).toBeNull();
+    expect(v.apply({ event: 'error', data: { code: 'ERR_AI_TIMEOUT', message: 'no pong' } })).toBe('error ERR_AI_TIMEOUT: no pong');
+    expect(v.apply({ event: 'something_new', data: {} })).toBeNull();
+    const lines = v.render(80);
+    expect(lines[0]).toBe('speakerd  speaking   mic MUTED   volume 70   backend openai');
+    expect(lines[1]).toMatch(/^mic {5}\[#+-+\] {2}51$/);
+    expect(lines[2]).toMatch(/^speaker \[#+\] 255$/);
+    expect(lines.at(-1)).toBe('last error: ERR_AI_TIMEOUT: no pong');
+  });
+
+  it('keeps the last transcripts, replacing a partial one by its continuation', () => {
+    const v = new WatchView();
+    expect(v.apply({ event: 'transcript', data: { role: 'assistant', text: 'It is', final: false } })).toBeNull();
+    expect(v.apply({ event: 'transcript', data: { role: 'assistant', text: 'It is noon.', final: true } })).toBe('assistant: It is noon.');
+    expect(v.transcripts).toEqual([{ role: 'assistant', text: 'It is noon.', final: true }]);
+    for (let i = 0; i < 10; i++) v.apply({ event: 'transcript', data: { role: 'user', text: `t${i}`, final: true } });
+    expect(v.transcripts.map((t) => t.text)).toEqual(['t5', 't6', 't7', 't8', 't9']);
+    expect(v.transcripts).toHaveLength(WATCH_TRANSCRIPTS);
+  });
+
+  it('renders a fixed number of lines, none wider than the terminal, without control characters', () => {
+    const v = new WatchView();
+    v.apply({ event: 'transcript', data: { role: 'user', text: `evil\x1b[2J${'long '.repeat(50)}`, final: true } });
+    const lines = v.render(40);
+    expect(lines).toHaveLength(new WatchView().render(40).length);
+    for (const l of lines) {
+      expect(l.length).toBeLessThanOrEqual(40);
+      expect(l).not.toMatch(/[\x00-\x1f]/);
+    }
+    expect(clean('a\nb\tc\x9b')).toBe('a b c ');
+  });
+
+  it('redraw moves up over the previous frame and clears what is left', () => {
+    expect(redraw(['a', 'b'], 0)).toBe('\x1b[2Ka\n\x1b[2Kb\n\x1b[J');
+    expect(redraw(['a'], 3)).toBe('\x1b[3F\x1b[2Ka\n\x1b[J');
+  });
+});
+
+describe('format', () => {
+  it('formats durations', () => {
+    expect(formatDuration(5)).toBe('5s');
+    expect(formatDuration(65)).toBe('1m 05s');
+    expect(formatDuration(3723)).toBe('1h 02m 03s');
+    expect(formatDuration(-1)).toBe('?');
+  });
+
+  it('formats a status with missing fields without throwing', () => {
+    expect(formatStatus({})).toMatch(/^state:\s+\?$/m);
+    expect(formatStatus({ lastError: { code: 'ERR_AI_HANDSHAKE', message: 'refused', httpStatus: 401, at: 'T' } })).toContain(
+      'ERR_AI_HANDSHAKE: refused (HTTP 401) at T',
+    );
+  });
+
+  it('formats results', () => {
+    expect(formatResult('devices', { devices: [] })).toBe('no sound devices');
+    expect(formatResult('config_get', { value: { a: 1 } })).toBe('{\n  "a": 1\n}');
+    expect(formatResult('connect', {})).toBe('');
+  });
+});
