@@ -294,20 +294,8 @@ export class Service implements ControlTarget {
         break;
     }
     this.transition({ kind: 'ai', event: e });
-    const forwarded: Partial<Record<AiEvent['type'], ServiceEvent['event']>> = {
-      transcript: 'transcript',
-      response_start: 'response_start',
-      response_done: 'response_done',
-      speech_started: 'speech_started',
-      speech_stopped: 'speech_stopped',
-      tool_call: 'tool_call',
-      error: 'error',
-    };
-    const name = forwarded[e.type];
-    if (name) {
-      const { type: _type, ...data } = e;
-      this.publish({ event: name, data });
-    }
+    const published = toServiceEvent(e);
+    if (published) this.publish(published);
   }
 
   private transition(input: StateInput): void {
@@ -356,5 +344,30 @@ export function packageVersion(packageJson: string): string {
     return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? '0.0.0';
   } catch {
     return '0.0.0';
+  }
+}
+
+/** The control socket's shape of an AI event (docs/control-protocol.md), or null when not published. */
+export function toServiceEvent(e: AiEvent): ServiceEvent | null {
+  const item = (id: string | undefined): Record<string, unknown> => (id ? { item_id: id } : {});
+  switch (e.type) {
+    case 'transcript':
+      return { event: 'transcript', data: { role: e.role, text: e.text, final: e.final, ...item(e.itemId) } };
+    case 'response_start':
+      return { event: 'response_start', data: { response_id: e.responseId } };
+    case 'response_done':
+      return { event: 'response_done', data: { response_id: e.responseId, status: e.status, ...(e.reason ? { reason: e.reason } : {}) } };
+    case 'speech_started':
+    case 'speech_stopped':
+      return { event: e.type, data: item(e.itemId) };
+    case 'tool_call':
+      return { event: 'tool_call', data: { call_id: e.callId, name: e.name, arguments: e.arguments } };
+    case 'error':
+      return {
+        event: 'error',
+        data: { code: e.code, message: e.message, fatal: e.fatal, ...(e.vendorCode ? { vendorCode: e.vendorCode } : {}), ...(e.httpStatus ? { httpStatus: e.httpStatus } : {}) },
+      };
+    default:
+      return null;
   }
 }
