@@ -101,6 +101,17 @@ describe('speakerd under a notify socket', () => {
     await d.notice(/RELOADING=1\nMONOTONIC_USEC=\d+/, mark);
     await d.notice(/READY=1/, mark + 1);
     expect((await d.request({ cmd: 'config_get', key: 'ai.instructions' })).result).toMatchObject({ key: 'ai.instructions', value: 'two' });
+    // A key that needs the sound device reopened: the engine is rebuilt and the audio clock goes on.
+    d.writeConfig({ ai: { instructions: 'two' }, audio: { bridgeRate: 24000 } });
+    const framesBefore = ((await d.request({ cmd: 'status' })).result as { audio: { frames: number } }).audio.frames;
+    d.child?.kill('SIGHUP');
+    await waitFor(() => (d!.output.match(/configuration reloaded/g) ?? []).length >= 2, 5000, 'second reload');
+    await waitFor(() => d!.notices.filter((n) => /STATUS=listening/.test(n.message)).length >= 2, 5000, 'listening after reopen');
+    const after = (await d.request({ cmd: 'status' })).result as { audio: { frames: number }; state: string };
+    expect(after.audio.frames).toBeLessThan(framesBefore + 1000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(((await d.request({ cmd: 'status' })).result as { audio: { frames: number } }).audio.frames).toBeGreaterThan(after.audio.frames);
+    expect((await d.request({ cmd: 'config_get', key: 'audio.bridgeRate' })).result).toMatchObject({ value: 24000 });
     d.writeConfig({ ai: { instructions: 3 } });
     d.child?.kill('SIGHUP');
     await waitFor(() => /reload refused/.test(d!.output), 3000, 'refused reload');
