@@ -4,6 +4,7 @@
  * shared, noisy machines this runs on; compare within one run, not across runs.
  */
 import { benchAi } from './ai.js';
+import { benchControl } from './control.js';
 import { benchEcho } from './echo.js';
 import { benchMedia } from './media.js';
 
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
+  print('control socket of a running daemon', await benchControl());
 }
 
 main().catch((error: unknown) => {
