@@ -44,7 +44,12 @@ export interface ApiKeyResult {
 
 type KeyRead = { missing: true } | { key: string } | { problem: string };
 
-function readKeyFile(file: string): KeyRead {
+/**
+ * Reads a key file. With `emptyIsMissing` (the systemd credential), a file holding only white space
+ * counts as no key: systemd 252 cannot skip a missing `LoadCredential=` file, so the unit supplies an
+ * empty `SetCredential=` fallback under the same name.
+ */
+function readKeyFile(file: string, emptyIsMissing = false): KeyRead {
   let fd: number | undefined;
   try {
     fd = openSync(file, 'r');
@@ -56,7 +61,7 @@ function readKeyFile(file: string): KeyRead {
     }
     if (stat.size > MAX_KEY_BYTES) return { problem: `${file} is larger than ${MAX_KEY_BYTES} bytes; it must hold only the key` };
     const key = readFileSync(fd, 'utf8').trim();
-    if (key === '') return { problem: `${file} is empty; it must hold the API key` };
+    if (key === '') return emptyIsMissing ? { missing: true } : { problem: `${file} is empty; it must hold the API key` };
     if (/[\s\x00-\x1f\x7f]/.test(key)) return { problem: `${file} holds spaces, line breaks or control characters inside the key; it must hold only the key` };
     return { key };
   } catch (error) {
@@ -74,7 +79,7 @@ export function readApiKey(ai: AiConfig, env: NodeJS.ProcessEnv, origins: Readon
   const credentialDir = env.CREDENTIALS_DIRECTORY;
   const credential = credentialDir && ai.credential ? join(credentialDir, ai.credential) : null;
   const take = (file: string, path: 'ai.apiKeyFile' | 'ai.credential'): boolean => {
-    const read = readKeyFile(file);
+    const read = readKeyFile(file, path === 'ai.credential');
     const source = origins[path] ?? (path === 'ai.credential' ? '$CREDENTIALS_DIRECTORY' : undefined);
     if ('key' in read) Object.assign(result, { apiKey: read.key, source: file });
     else if ('problem' in read) result.problems.push({ path, message: read.problem, ...(source ? { source } : {}) });

@@ -125,6 +125,17 @@ describe('systemd credential', () => {
     expect(e.problems[0]?.message).toContain('needs an API key');
   });
 
+  it('empty (the SetCredential fallback of the unit when no key file is installed) is the same as none', () => {
+    const dir = etc.path('creds');
+    etc.write('creds/ai-api-key', '\n', 0o400);
+    expect(etc.load({ env: { CREDENTIALS_DIRECTORY: dir } }).apiKey).toBeNull();
+    const e = failure(() => etc.load({ env: { CREDENTIALS_DIRECTORY: dir }, overrides: OPENAI }));
+    expect(e.problems[0]?.message).toContain('needs an API key');
+    const empty = etc.write('empty-key', '  \n', 0o600);
+    const f = failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': empty } }));
+    expect(f.problems[0]?.message).toContain('is empty');
+  });
+
   it('is refused when accessible by others, naming the file', () => {
     const file = etc.write('creds/ai-api-key', KEY, 0o644);
     const e = failure(() => etc.load({ env: { CREDENTIALS_DIRECTORY: etc.path('creds') }, overrides: OPENAI }));
