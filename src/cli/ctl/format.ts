@@ -33,11 +33,16 @@ function lastError(value: unknown): string {
   return `${str(e.code)}: ${str(e.message, '')}${http}${at}`;
 }
 
+/** A number with one decimal, or '?' when it is not a number. */
+function oneDecimal(value: unknown): string {
+  return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(1) : '?';
+}
+
 /** The `status` result as aligned lines. */
 export function formatStatus(result: Obj): string {
   const c = obj(result.connection);
   const a = obj(result.audio);
-  const aec = a.aec === null || a.aec === undefined ? 'off' : `ERLE ${str(obj(a.aec).erleDb)} dB, ${obj(a.aec).converged ? 'converged' : 'converging'}`;
+  const aec = a.aec === null || a.aec === undefined ? 'off' : `ERLE ${oneDecimal(obj(a.aec).erleDb)} dB, ${obj(a.aec).converged ? 'converged' : 'converging'}`;
   const rows: [string, string][] = [
     ['state', str(result.state)],
     ['muted', result.muted === true ? 'yes' : result.muted === false ? 'no' : '?'],
@@ -46,7 +51,7 @@ export function formatStatus(result: Obj): string {
     ['connection', `${c.connected ? 'connected' : 'not connected'} (${str(c.state)}, ${str(c.reconnects)} reconnects)`],
     ['uptime', formatDuration(result.uptimeS)],
     ['audio', `device ${str(a.deviceState)}, ${str(a.frames)} frames, ${str(a.xruns)} xruns, ${str(a.underruns)} underruns, ${str(a.dropped)} dropped`],
-    ['tick', `avg ${str(a.tickAvgUs)} us, max ${str(a.tickMaxUs)} us`],
+    ['tick', `avg ${oneDecimal(a.tickAvgUs)} us, max ${oneDecimal(a.tickMaxUs)} us`],
     ['echo canceller', aec],
     ['last error', lastError(result.lastError)],
   ];
