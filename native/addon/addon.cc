@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("resample", Napi::Function::New(env, ResampleBuffer, "resample"));
   exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("NotifyReceiver", NotifyReceiverWrap::Define(env));
   return exports;
 }

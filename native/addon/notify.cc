@@ -47,6 +47,19 @@ Napi::Value Notify(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, true);
 }
 
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int fd = RequireInt(info, 0, "fd", 0, 1 << 30);
+  ucred cred{};
+  socklen_t length = sizeof(cred);
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &length) < 0 || length != sizeof(cred)) return env.Null();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("uid", static_cast<double>(cred.uid));
+  out.Set("gid", static_cast<double>(cred.gid));
+  out.Set("pid", static_cast<double>(cred.pid));
+  return out;
+}
+
 Napi::Function NotifyReceiverWrap::Define(Napi::Env env) {
   return DefineClass(env, "NotifyReceiver",
                      {InstanceMethod<&NotifyReceiverWrap::Receive>("receive"),

@@ -9,6 +9,9 @@ namespace speakerd {
 // namespace); false when the variable is unset. Throws Error{code:'ERR_NOTIFY'} when sending fails.
 Napi::Value Notify(const Napi::CallbackInfo& info);
 
+// peerCredentials(fd: number): { uid, gid, pid } | null — SO_PEERCRED of a connected Unix socket.
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info);
+
 // JavaScript class `NotifyReceiver(path)`: binds a datagram socket like systemd's and returns
 // { message, pid } per datagram from receive(timeoutMs) (null on timeout); close() releases it.
 class NotifyReceiverWrap : public Napi::ObjectWrap<NotifyReceiverWrap> {

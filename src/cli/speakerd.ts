@@ -20,6 +20,7 @@ import { createLogger } from '../system/log.js';
 import { ignoreEpipe } from '../system/log-sink.js';
 import { SystemdNotifier, nativeNotify, watchdogIntervalMs } from '../system/notify.js';
 import { Watchdog } from '../system/watchdog.js';
+import { unixPeer } from '../system/peer.js';
 
 const USAGE = 'usage: speakerd [--config FILE] [--check-config] [--print-config] [--etc-dir DIR] [--set KEY=VALUE]...';
 /** A graceful stop must finish within this (systemd's stop timeout is longer). */
@@ -121,13 +122,12 @@ async function main(): Promise<void> {
     maxLineBytes: loaded.config.control.maxLineBytes,
     ...(loaded.config.control.group ? { group: loaded.config.control.group } : {}),
     ...(loaded.config.control.allowUids.length ? { allowUids: loaded.config.control.allowUids } : {}),
+    peerCredentials: unixPeer,
     logger: { info: (m) => root.child('control').info(m), warn: (m) => root.child('control').warning(m) },
   });
   service.events.on('event', (e: { event: string; data: Record<string, unknown> }) => {
     if (e.event === 'state') notifier.status(String(e.data.state));
   });
-  notifier.ready(service.currentState);
-  log.info('started', { version, backend: loaded.config.ai.backend, socket: control.path });
 
   const interval = watchdogIntervalMs(process.env);
   const watchdog = interval
@@ -175,6 +175,9 @@ async function main(): Promise<void> {
       service.stallAudioForTest(30000);
     });
   }
+  // Signal handlers are in place before READY=1: a reload or stop right after start is handled.
+  notifier.ready(service.currentState);
+  log.info('started', { version, backend: loaded.config.ai.backend, socket: control.path });
 }
 
 main().catch((error: unknown) => {

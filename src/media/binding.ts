@@ -184,6 +184,8 @@ export interface NativeNotifyReceiver {
 
 /** What the addon exports. */
 export interface NativeBinding {
+  /** SO_PEERCRED of a connected Unix socket's file descriptor, or null. */
+  peerCredentials?(fd: number): { uid: number; gid: number; pid: number } | null;
   /** sd_notify: sends `state` to $NOTIFY_SOCKET; false when it is unset. */
   notify?(state: string): boolean;
   /** Test receiver for sd_notify datagrams (a leading '@' is the abstract namespace). */
