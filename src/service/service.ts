@@ -215,6 +215,9 @@ export class Service implements ControlTarget {
       if (d.state === 'open') this.deps.log.info('sound device open');
       else this.recordError(d.code ?? 'ERR_DEVICE', d.message ?? 'sound device error');
     });
+    // A device that failed during create() reported it before the listener above existed.
+    const opening = engine.stats().lastError;
+    if (opening) this.recordError(opening.code, opening.message);
     engine.playbackMedia.adjustTxLevel(volumeToGain(this.volume));
     this.earcons = new Earcons(engine, this.earconSettings(), () => this.state === 'speaking');
     for (const problem of await this.earcons.load()) this.deps.log.warning(problem);

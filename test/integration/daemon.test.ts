@@ -125,6 +125,22 @@ describe('speakerd under a notify socket', () => {
     expect(JSON.parse(readFileSync(d.stateFile, 'utf8'))).toMatchObject({ volume: 33, muted: false });
   });
 
+  it('starts and stays up without its sound card, reporting the ALSA error in status', async () => {
+    d = new DaemonUnderTest();
+    const alsa = join(d.dir, 'asound.conf');
+    writeFileSync(alsa, 'pcm.absent { type hw card 9 device 0 }\n');
+    d.writeConfig({ audio: { device: 'alsa', capture: 'absent', playback: 'absent', alsaConfig: alsa } });
+    d.start();
+    await d.notice(/READY=1/);
+    const status = (await d.request({ cmd: 'status' })).result as { audio: { deviceState: string; frames: number }; lastError: { code: string; message: string } };
+    expect(status.audio.deviceState).toBe('retrying');
+    expect(status.lastError).toMatchObject({ code: 'ERR_DEVICE_OPEN', message: expect.stringMatching(/absent/) });
+    await new Promise((r) => setTimeout(r, 300));
+    const later = (await d.request({ cmd: 'status' })).result as { audio: { frames: number } };
+    expect(later.audio.frames).toBeGreaterThan(status.audio.frames);
+    expect(d.exitCode).toBeNull();
+  });
+
   it('lets only allowed uids change anything, and audits who did what', async () => {
     d = new DaemonUnderTest();
     d.writeConfig({ control: { allowUids: [4242] } });
