@@ -4,6 +4,7 @@
 #include "dsp_wrap.h"
 #include "engine_wrap.h"
 #include "notify.h"
+#include "watchdog.h"
 
 namespace speakerd {
 
@@ -15,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("NotifyReceiver", NotifyReceiverWrap::Define(env));
+  exports.Set("Watchdog", WatchdogWrap::Define(env));
   return exports;
 }
 

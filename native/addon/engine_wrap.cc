@@ -14,6 +14,9 @@ namespace speakerd {
 
 namespace {
 
+// Marks JS objects made by EngineWrap so that ClockOf() can tell them from any other wrapped object.
+constexpr napi_type_tag kEngineTypeTag = {0x73706b64656e6731ULL, 0x9c1f4e2ab7d3508eULL};
+
 constexpr int kSlotBits = 5;  // kMaxSlots == 32
 constexpr double kMaxLevel = 10.0;
 constexpr int kMaxRingSeconds = 600;
@@ -147,9 +150,19 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     throw CodedError(env, "ERR_ENGINE_INIT", e.what());
   }
   slots_[0] = Entry{0, nullptr, Kind::kDevice};
+  info.This().As<Napi::Object>().TypeTag(&kEngineTypeTag);
 }
 
 EngineWrap::~EngineWrap() { Shutdown(); }
+
+std::shared_ptr<const EngineClock> EngineWrap::ClockOf(Napi::Env env, Napi::Value value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().CheckTypeTag(&kEngineTypeTag)) {
+    throw Napi::TypeError::New(env, "engine must be an Engine or null");
+  }
+  EngineWrap* wrap = Napi::ObjectWrap<EngineWrap>::Unwrap(value.As<Napi::Object>());
+  if (wrap == nullptr || wrap->closed_ || !wrap->engine_) return nullptr;
+  return wrap->engine_->clock();
+}
 
 void EngineWrap::Shutdown() {
   if (closed_) return;

@@ -17,6 +17,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   static Napi::Function Define(Napi::Env env);
   explicit EngineWrap(const Napi::CallbackInfo& info);
   ~EngineWrap() override;
+  // The audio clock of the Engine object `value` (nullptr once it is closed). Throws TypeError when
+  // `value` is not an Engine of this addon (checked with a type tag, never a blind unwrap).
+  static std::shared_ptr<const EngineClock> ClockOf(Napi::Env env, Napi::Value value);
 
  private:
   enum class Kind { kDevice, kPlayer, kRecorder, kTone, kRing };

@@ -14,10 +14,7 @@
 
 namespace speakerd {
 
-namespace {
-
-// Fills a sockaddr_un for `path`; '@' at the start means the abstract namespace (no trailing NUL).
-bool SocketAddress(const std::string& path, sockaddr_un* addr, socklen_t* length) {
+bool NotifySocketAddress(const std::string& path, sockaddr_un* addr, socklen_t* length) {
   std::memset(addr, 0, sizeof(*addr));
   addr->sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr->sun_path)) return false;
@@ -27,8 +24,6 @@ bool SocketAddress(const std::string& path, sockaddr_un* addr, socklen_t* length
   return true;
 }
 
-}  // namespace
-
 Napi::Value Notify(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw Napi::TypeError::New(env, "state must be a string");
@@ -37,7 +32,7 @@ Napi::Value Notify(const Napi::CallbackInfo& info) {
   if (socket_path == nullptr || socket_path[0] == '\0') return Napi::Boolean::New(env, false);
   sockaddr_un addr;
   socklen_t length = 0;
-  if (!SocketAddress(socket_path, &addr, &length)) throw CodedError(env, "ERR_NOTIFY", "NOTIFY_SOCKET is not a usable path");
+  if (!NotifySocketAddress(socket_path, &addr, &length)) throw CodedError(env, "ERR_NOTIFY", "NOTIFY_SOCKET is not a usable path");
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) throw CodedError(env, "ERR_NOTIFY", std::string("cannot create the notify socket: ") + std::strerror(errno));
   const ssize_t sent = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), length);
@@ -72,7 +67,7 @@ NotifyReceiverWrap::NotifyReceiverWrap(const Napi::CallbackInfo& info) : Napi::O
   const std::string path = info[0].As<Napi::String>().Utf8Value();
   sockaddr_un addr;
   socklen_t length = 0;
-  if (!SocketAddress(path, &addr, &length)) throw Napi::RangeError::New(env, "path must be 1 to 107 bytes");
+  if (!NotifySocketAddress(path, &addr, &length)) throw Napi::RangeError::New(env, "path must be 1 to 107 bytes");
   fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   const int on = 1;
   if (fd_ < 0 || setsockopt(fd_, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0 ||

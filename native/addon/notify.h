@@ -2,8 +2,16 @@
 #pragma once
 
 #include <napi.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <string>
 
 namespace speakerd {
+
+// Fills a sockaddr_un for a notify socket `path`; a leading '@' is the abstract namespace (no
+// trailing NUL counted). False when the path is empty or too long.
+bool NotifySocketAddress(const std::string& path, sockaddr_un* addr, socklen_t* length);
 
 // notify(state: string): boolean. Sends `state` to $NOTIFY_SOCKET (a leading '@' is the abstract
 // namespace); false when the variable is unset. Throws Error{code:'ERR_NOTIFY'} when sending fails.

@@ -109,6 +109,7 @@ void Engine::Stop() {
   delete failed_.exchange(nullptr);
   active_ = nullptr;
   counters_.device_state.store(static_cast<int>(DeviceState::kClosed));
+  clock_->stopped_ns.store(MonotonicNs(), std::memory_order_release);
   bridge_.ApplyOps();
   for (int slot = 0; slot < kMaxSlots; ++slot) {
     bridge_.Enqueue(BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
@@ -235,6 +236,7 @@ void Engine::Tick() {
     counters_.tick_ns_max.store(elapsed, std::memory_order_relaxed);
   }
   counters_.ticks.fetch_add(1, std::memory_order_relaxed);
+  clock_->frames.fetch_add(1, std::memory_order_relaxed);
 }
 
 void Engine::ProcessCapture() {

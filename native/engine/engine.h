@@ -54,6 +54,14 @@ struct EngineCounters {
   std::atomic<bool> realtime{false};
 };
 
+// The audio clock as a watcher sees it: frames counted by the audio thread and the time the engine
+// was stopped. Shared (std::shared_ptr) so that a watcher on another thread (the systemd watchdog
+// pinger) can keep reading it after the engine is closed and freed, without a use-after-free.
+struct EngineClock {
+  std::atomic<uint64_t> frames{0};
+  std::atomic<int64_t> stopped_ns{0};  // CLOCK_MONOTONIC of Stop(); 0 while the engine is open
+};
+
 // What the control thread tells JS.
 struct EngineNotice {
   Event event;
@@ -81,6 +89,8 @@ class Engine : private EventSink {
   ConferenceBridge& bridge() { return bridge_; }
   const EngineOptions& options() const { return options_; }
   const EngineCounters& counters() const { return counters_; }
+  // The frame counter and open/stopped state, shareable with threads that may outlive the engine.
+  std::shared_ptr<const EngineClock> clock() const { return clock_; }
   const EchoStats* echo_stats() const { return echo_ ? &echo_->stats() : nullptr; }
   PortCounters& device_counters();
   // Where ports report their events.
@@ -112,6 +122,7 @@ class Engine : private EventSink {
   SpscRing<Event> events_;
   sem_t wake_;
   EngineCounters counters_;
+  const std::shared_ptr<EngineClock> clock_ = std::make_shared<EngineClock>();
 
   // Device hand-off: the control thread opens into pending_, the audio thread takes it into active_;
   // a failed device goes back through failed_ with its error to be closed off the audio clock.
