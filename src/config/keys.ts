@@ -5,6 +5,16 @@ import type { FormatFn } from './formats.js';
 /** What applying a changed key takes, from least to most disruptive. */
 export type KeyEffect = 'live' | 'reconnect' | 'reopen' | 'restart';
 
+/**
+ * Who may change a key at run time over the control socket: 'control' (any user of the socket allowed
+ * to control the speaker), 'admin' (uid 0, the daemon's own uid, control.adminUids) or 'never' (only the
+ * configuration files, which root owns, set it).
+ */
+export type KeyAccess = 'control' | 'admin' | 'never';
+
+/** Every access value, from most to least open. */
+export const ACCESS_VALUES: readonly KeyAccess[] = ['control', 'admin', 'never'];
+
 /** Effects from least to most disruptive. */
 export const EFFECT_ORDER: readonly KeyEffect[] = ['live', 'reconnect', 'reopen', 'restart'];
 
@@ -15,6 +25,10 @@ export interface KeySpec {
   default: unknown;
   format: FormatFn;
   effect: KeyEffect;
+  /** Who may set it at run time (config_set). */
+  access: KeyAccess;
+  /** Never returned by config_get (key file paths and credential names). */
+  hidden: boolean;
   /** The `SPEAKERD_*` environment variable that sets it. */
   env: string;
   /** Convict's flag: the value is replaced by "<redacted>" when printed. */
@@ -59,12 +73,15 @@ export function flattenSchema(schema: Record<string, unknown>): { keys: Map<stri
       if (typeof child.doc !== 'string' || !EFFECT_ORDER.includes(child.effect as KeyEffect)) {
         throw new TypeError(`schema key ${path} needs a doc and an effect`);
       }
+      if (!ACCESS_VALUES.includes(child.access as KeyAccess)) throw new TypeError(`schema key ${path} needs an access ('control', 'admin' or 'never')`);
       keys.set(path, {
         path,
         doc: child.doc,
         default: child.default,
         format: child.format as FormatFn,
         effect: child.effect as KeyEffect,
+        access: child.access as KeyAccess,
+        hidden: child.hidden === true,
         env: envVarName(path),
         sensitive: child.sensitive === true,
         noEcho: child.sensitive === true || child.noEcho === true,

@@ -5,11 +5,11 @@
 
 import type convict from 'convict';
 import { bool, int, listOf, num, octalMode, oneOf, path, serviceUrl, str, uidList } from './formats.js';
-import { EFFECT_ORDER, envVarName, flattenSchema, type KeyEffect, type KeySpec } from './keys.js';
+import { EFFECT_ORDER, envVarName, flattenSchema, type KeyAccess, type KeyEffect, type KeySpec } from './keys.js';
 import type { SpeakerdConfig } from './types.js';
 
 export type { AiBackendName, AudioDeviceType, BuiltinTool, LogLevel, SpeakerdConfig } from './types.js';
-export { EFFECT_ORDER, envVarName, type KeyEffect, type KeySpec };
+export { EFFECT_ORDER, envVarName, type KeyAccess, type KeyEffect, type KeySpec };
 
 const LEVELS = ['debug', 'info', 'notice', 'warning', 'error'] as const;
 const NAME = /^[A-Za-z0-9_.:,=@+-]*$/;
@@ -20,66 +20,74 @@ const wav = (what: string) => ({
   format: path({ optional: true }),
   default: '',
   effect: 'live',
+  access: 'never',
 });
 
-/** The convict schema (the source of every doc, format, default and effect). */
+/**
+ * The convict schema (the source of every doc, format, default and effect). `access` says who may change
+ * a key at run time over the control socket: 'control' (the socket's users), 'admin' (uid 0, the daemon's
+ * uid, control.adminUids) or 'never' (a file, device, URL, socket, permission or limit: only the files
+ * root owns set it). `hidden` keys are never returned by config_get.
+ */
 export const SCHEMA: convict.Schema<SpeakerdConfig> = {
   audio: {
-    device: { doc: "Sound device: 'null' (a real-time clock, no hardware) or 'alsa'.", format: oneOf(['null', 'alsa']), default: 'null', effect: 'reopen' },
-    capture: { doc: 'ALSA capture PCM (plugin chains such as plug, dsnoop, file work).', format: str(256, NAME, 'an ALSA PCM name'), default: 'default', effect: 'reopen' },
-    playback: { doc: 'ALSA playback PCM (plug, dmix, file work).', format: str(256, NAME, 'an ALSA PCM name'), default: 'default', effect: 'reopen' },
-    rate: { doc: 'Sound device rate in Hz (whole 10 ms periods).', format: int(8000, 192000, 100), default: 48000, effect: 'reopen' },
-    bridgeRate: { doc: 'Rate the conference bridge mixes at, in Hz.', format: int(8000, 48000, 100), default: 16000, effect: 'reopen' },
-    alsaConfig: { doc: "A private ALSA configuration file loaded instead of the system's; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reopen' },
-    captureChannels: { doc: 'Capture channels (the first one is used).', format: int(1, 8), default: 1, effect: 'reopen' },
-    playbackChannels: { doc: 'Playback channels (the mix is copied to each).', format: int(1, 8), default: 1, effect: 'reopen' },
-    bufferPeriods: { doc: 'ALSA buffer size in 10 ms periods.', format: int(2, 32), default: 4, effect: 'reopen' },
-    prefillPeriods: { doc: 'Silent periods written before playback starts (fewer than bufferPeriods).', format: int(1, 31), default: 2, effect: 'reopen' },
-    volume: { doc: 'Initial volume in percent, used until a volume has been persisted in the state file.', format: int(0, 100), default: 70, effect: 'live' },
+    device: { doc: "Sound device: 'null' (a real-time clock, no hardware) or 'alsa'.", format: oneOf(['null', 'alsa']), default: 'null', effect: 'reopen', access: 'never' },
+    capture: { doc: 'ALSA capture PCM (plugin chains such as plug, dsnoop, file work).', format: str(256, NAME, 'an ALSA PCM name'), default: 'default', effect: 'reopen', access: 'never' },
+    playback: { doc: 'ALSA playback PCM (plug, dmix, file work).', format: str(256, NAME, 'an ALSA PCM name'), default: 'default', effect: 'reopen', access: 'never' },
+    rate: { doc: 'Sound device rate in Hz (whole 10 ms periods).', format: int(8000, 192000, 100), default: 48000, effect: 'reopen', access: 'admin' },
+    bridgeRate: { doc: 'Rate the conference bridge mixes at, in Hz.', format: int(8000, 48000, 100), default: 16000, effect: 'reopen', access: 'admin' },
+    alsaConfig: { doc: "A private ALSA configuration file loaded instead of the system's; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reopen', access: 'never' },
+    captureChannels: { doc: 'Capture channels (the first one is used).', format: int(1, 8), default: 1, effect: 'reopen', access: 'admin' },
+    playbackChannels: { doc: 'Playback channels (the mix is copied to each).', format: int(1, 8), default: 1, effect: 'reopen', access: 'admin' },
+    bufferPeriods: { doc: 'ALSA buffer size in 10 ms periods.', format: int(2, 32), default: 4, effect: 'reopen', access: 'admin' },
+    prefillPeriods: { doc: 'Silent periods written before playback starts (fewer than bufferPeriods).', format: int(1, 31), default: 2, effect: 'reopen', access: 'admin' },
+    volume: { doc: 'Initial volume in percent, used until a volume has been persisted in the state file.', format: int(0, 100), default: 70, effect: 'live', access: 'control' },
   },
   aec: {
-    enabled: { doc: 'Echo cancellation of the speaker in the microphone.', format: bool, default: true, effect: 'reopen' },
-    tailMs: { doc: 'Echo tail length in ms (room reverberation covered).', format: int(10, 1000), default: 250, effect: 'reopen' },
-    delayMs: { doc: 'Playback-to-capture delay in ms; -1 = measured by the engine.', format: int(-1, 1000), default: -1, effect: 'reopen' },
-    marginMs: { doc: 'Safety margin subtracted from the measured delay, in ms.', format: int(0, 200), default: 20, effect: 'reopen' },
-    denoise: { doc: 'Noise suppression and residual echo suppression after the canceller.', format: bool, default: true, effect: 'reopen' },
+    enabled: { doc: 'Echo cancellation of the speaker in the microphone.', format: bool, default: true, effect: 'reopen', access: 'admin' },
+    tailMs: { doc: 'Echo tail length in ms (room reverberation covered).', format: int(10, 1000), default: 250, effect: 'reopen', access: 'admin' },
+    delayMs: { doc: 'Playback-to-capture delay in ms; -1 = measured by the engine.', format: int(-1, 1000), default: -1, effect: 'reopen', access: 'admin' },
+    marginMs: { doc: 'Safety margin subtracted from the measured delay, in ms.', format: int(0, 200), default: 20, effect: 'reopen', access: 'admin' },
+    denoise: { doc: 'Noise suppression and residual echo suppression after the canceller.', format: bool, default: true, effect: 'reopen', access: 'admin' },
   },
   ai: {
-    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back) or 'openai'.", format: oneOf(['parrot', 'openai']), default: 'parrot', effect: 'reconnect' },
-    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, parrot: local://parrot).", format: serviceUrl, default: '', effect: 'reconnect' },
-    model: { doc: 'Model name, added to the URL as model=<name> when the URL carries none.', format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: 'gpt-realtime', effect: 'reconnect' },
-    dialect: { doc: "Protocol dialect: 'ga', 'beta', or 'auto' (from session.created).", format: oneOf(['ga', 'beta', 'auto']), default: 'ga', effect: 'reconnect' },
-    apiKeyFile: { doc: "File holding the API key (read whole, trimmed; must not be readable by group or others); '' = use the systemd credential.", format: path({ optional: true }), default: '', effect: 'reconnect', noEcho: true },
-    credential: { doc: "Name of the systemd credential holding the API key ($CREDENTIALS_DIRECTORY/<name>, LoadCredential=), used when apiKeyFile is ''; '' = none.", format: str(255, CREDENTIAL, 'a credential name (letters, digits, _ . @ -)'), default: 'ai-api-key', effect: 'reconnect', noEcho: true },
-    voice: { doc: "Voice of the assistant; '' = the service's default.", format: str(100, /^[A-Za-z0-9_.-]*$/, 'a voice name'), default: '', effect: 'live' },
-    instructions: { doc: "System instructions for the model; '' = the service's default.", format: str(100000), default: '', effect: 'live' },
-    turnDetection: { doc: "Who decides the end of a turn: 'server_vad', 'semantic_vad' or 'none' (push-to-talk).", format: oneOf(['server_vad', 'semantic_vad', 'none']), default: 'server_vad', effect: 'reconnect' },
-    vadThreshold: { doc: 'Server VAD threshold, 0 to 1 (higher = needs louder speech).', format: num(0, 1), default: 0.5, effect: 'reconnect' },
-    silenceDurationMs: { doc: 'Server VAD: silence in ms that ends a turn.', format: int(0, 10000), default: 500, effect: 'reconnect' },
-    transcriptionModel: { doc: "Model transcribing the user's speech; '' = no transcription.", format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: '', effect: 'reconnect' },
-    noiseReduction: { doc: "Service-side input noise reduction: 'far_field', 'near_field' or 'none'.", format: oneOf(['far_field', 'near_field', 'none']), default: 'far_field', effect: 'reconnect' },
-    builtinTools: { doc: "Built-in tools offered to the model, from 'time', 'volume', 'mute'.", format: listOf(['time', 'volume', 'mute']), default: [], effect: 'reconnect' },
-    batchMs: { doc: 'Microphone audio per message, in ms.', format: int(10, 1000), default: 40, effect: 'reconnect' },
-    prebufferMs: { doc: 'Reply audio buffered before playback starts, in ms.', format: int(0, 5000), default: 100, effect: 'reconnect' },
-    sessionLifetimeMs: { doc: 'A session is renewed proactively after this long, in ms (the service ends them at 60 min).', format: int(1000, 86400000), default: 3300000, effect: 'reconnect' },
+    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back) or 'openai'.", format: oneOf(['parrot', 'openai']), default: 'parrot', effect: 'reconnect', access: 'admin' },
+    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, parrot: local://parrot).", format: serviceUrl, default: '', effect: 'reconnect', access: 'never' },
+    model: { doc: 'Model name, added to the URL as model=<name> when the URL carries none.', format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: 'gpt-realtime', effect: 'reconnect', access: 'admin' },
+    dialect: { doc: "Protocol dialect: 'ga', 'beta', or 'auto' (from session.created).", format: oneOf(['ga', 'beta', 'auto']), default: 'ga', effect: 'reconnect', access: 'admin' },
+    apiKeyFile: { doc: "File holding the API key (read whole, trimmed; must not be readable by group or others); '' = use the systemd credential.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never', noEcho: true, hidden: true },
+    credential: { doc: "Name of the systemd credential holding the API key ($CREDENTIALS_DIRECTORY/<name>, LoadCredential=), used when apiKeyFile is ''; '' = none.", format: str(255, CREDENTIAL, 'a credential name (letters, digits, _ . @ -)'), default: 'ai-api-key', effect: 'reconnect', access: 'never', noEcho: true, hidden: true },
+    voice: { doc: "Voice of the assistant; '' = the service's default.", format: str(100, /^[A-Za-z0-9_.-]*$/, 'a voice name'), default: '', effect: 'live', access: 'control' },
+    instructions: { doc: "System instructions for the model; '' = the service's default.", format: str(100000), default: '', effect: 'live', access: 'control' },
+    turnDetection: { doc: "Who decides the end of a turn: 'server_vad', 'semantic_vad' or 'none' (push-to-talk).", format: oneOf(['server_vad', 'semantic_vad', 'none']), default: 'server_vad', effect: 'reconnect', access: 'admin' },
+    vadThreshold: { doc: 'Server VAD threshold, 0 to 1 (higher = needs louder speech).', format: num(0, 1), default: 0.5, effect: 'reconnect', access: 'admin' },
+    silenceDurationMs: { doc: 'Server VAD: silence in ms that ends a turn.', format: int(0, 10000), default: 500, effect: 'reconnect', access: 'admin' },
+    transcriptionModel: { doc: "Model transcribing the user's speech; '' = no transcription.", format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: '', effect: 'reconnect', access: 'admin' },
+    noiseReduction: { doc: "Service-side input noise reduction: 'far_field', 'near_field' or 'none'.", format: oneOf(['far_field', 'near_field', 'none']), default: 'far_field', effect: 'reconnect', access: 'admin' },
+    builtinTools: { doc: "Built-in tools offered to the model, from 'time', 'volume', 'mute'.", format: listOf(['time', 'volume', 'mute']), default: [], effect: 'reconnect', access: 'admin' },
+    batchMs: { doc: 'Microphone audio per message, in ms.', format: int(10, 1000), default: 40, effect: 'reconnect', access: 'admin' },
+    prebufferMs: { doc: 'Reply audio buffered before playback starts, in ms.', format: int(0, 5000), default: 100, effect: 'reconnect', access: 'admin' },
+    sessionLifetimeMs: { doc: 'A session is renewed proactively after this long, in ms (the service ends them at 60 min).', format: int(1000, 86400000), default: 3300000, effect: 'reconnect', access: 'admin' },
     tls: {
-      caFile: { doc: "CA bundle (PEM) trusted for wss://; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reconnect' },
-      certFile: { doc: "Client certificate (PEM) for mutual TLS; '' = none. Needs keyFile.", format: path({ optional: true }), default: '', effect: 'reconnect' },
-      keyFile: { doc: "Private key (PEM) of certFile; '' = none.", format: path({ optional: true }), default: '', effect: 'reconnect' },
-      verify: { doc: "Verify the server's certificate (false only for tests).", format: bool, default: true, effect: 'reconnect' },
+      caFile: { doc: "CA bundle (PEM) trusted for wss://; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never' },
+      certFile: { doc: "Client certificate (PEM) for mutual TLS; '' = none. Needs keyFile.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never' },
+      keyFile: { doc: "Private key (PEM) of certFile; '' = none.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never', hidden: true },
+      verify: { doc: "Verify the server's certificate (false only for tests).", format: bool, default: true, effect: 'reconnect', access: 'never' },
     },
   },
   control: {
-    socket: { doc: 'Path of the control socket (newline-delimited JSON).', format: path({ optional: false, maxLength: 107 }), default: '/run/speakerd/control.sock', effect: 'restart' },
-    group: { doc: "Group owning the control socket (name or gid); '' = the daemon's group.", format: str(32, GROUP, 'a group name or gid'), default: '', effect: 'restart' },
-    mode: { doc: "Mode of the control socket, an octal string such as '0660'.", format: octalMode, default: '0660', effect: 'restart' },
-    maxClients: { doc: 'Control clients connected at once; more are refused.', format: int(1, 1024), default: 64, effect: 'restart' },
-    maxLineBytes: { doc: 'Longest request line in bytes; a longer one closes the connection.', format: int(1024, 16777216), default: 65536, effect: 'restart' },
-    allowUids: { doc: 'User ids allowed to use the socket (checked with SO_PEERCRED); [] = everyone who can open it.', format: uidList(1024), default: [], effect: 'restart', itemType: 'number' },
+    socket: { doc: 'Path of the control socket (newline-delimited JSON).', format: path({ optional: false, maxLength: 107 }), default: '/run/speakerd/control.sock', effect: 'restart', access: 'never' },
+    group: { doc: "Group owning the control socket (name or gid); '' = the daemon's group.", format: str(32, GROUP, 'a group name or gid'), default: '', effect: 'restart', access: 'never' },
+    mode: { doc: "Mode of the control socket, an octal string such as '0660'.", format: octalMode, default: '0660', effect: 'restart', access: 'never' },
+    maxClients: { doc: 'Control clients connected at once; more are refused.', format: int(1, 1024), default: 64, effect: 'restart', access: 'never' },
+    maxLineBytes: { doc: 'Longest request line in bytes; a longer one closes the connection.', format: int(1024, 16777216), default: 65536, effect: 'restart', access: 'never' },
+    allowUids: { doc: "User ids allowed the 'control' level (mute, volume, say, safe config_set; checked with SO_PEERCRED); [] = everyone who can open the socket. Others may only read (status, events).", format: uidList(1024), default: [], effect: 'restart', access: 'never', itemType: 'number' },
+    adminUids: { doc: "User ids given the 'admin' level besides uid 0 and the daemon's own: every key settable at run time, reload, the API key.", format: uidList(1024), default: [], effect: 'restart', access: 'never', itemType: 'number' },
+    idleTimeoutMs: { doc: 'A client that sends nothing for this long and is not subscribed is disconnected, in ms.', format: int(1000, 86400000), default: 60000, effect: 'restart', access: 'never' },
   },
   earcons: {
-    enabled: { doc: 'Play short sounds for ready, connection lost, error, mute and unmute.', format: bool, default: true, effect: 'live' },
-    volume: { doc: 'Earcon volume, 0 to 1, relative to the device volume.', format: num(0, 1), default: 0.5, effect: 'live' },
+    enabled: { doc: 'Play short sounds for ready, connection lost, error, mute and unmute.', format: bool, default: true, effect: 'live', access: 'control' },
+    volume: { doc: 'Earcon volume, 0 to 1, relative to the device volume.', format: num(0, 1), default: 0.5, effect: 'live', access: 'control' },
     ready: wav('ready'),
     connectionLost: wav('a lost connection'),
     error: wav('an error'),
@@ -87,20 +95,20 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     unmute: wav('unmute'),
   },
   leds: {
-    driver: { doc: "LED driver: 'none', 'sysfs', 'gpio' or 'apa102'.", format: oneOf(['none', 'sysfs', 'gpio', 'apa102']), default: 'none', effect: 'live' },
-    brightness: { doc: 'LED brightness, 0 to 1.', format: num(0, 1), default: 1.0, effect: 'live' },
+    driver: { doc: "LED driver: 'none', 'sysfs', 'gpio' or 'apa102'.", format: oneOf(['none', 'sysfs', 'gpio', 'apa102']), default: 'none', effect: 'live', access: 'never' },
+    brightness: { doc: 'LED brightness, 0 to 1.', format: num(0, 1), default: 1.0, effect: 'live', access: 'control' },
   },
   buttons: {
-    driver: { doc: "Button driver: 'none', 'evdev' or 'gpio'.", format: oneOf(['none', 'evdev', 'gpio']), default: 'none', effect: 'restart' },
+    driver: { doc: "Button driver: 'none', 'evdev' or 'gpio'.", format: oneOf(['none', 'evdev', 'gpio']), default: 'none', effect: 'restart', access: 'never' },
   },
   log: {
-    level: { doc: "Least severe level logged: 'debug', 'info', 'notice', 'warning' or 'error'.", format: oneOf(LEVELS), default: 'info', effect: 'live' },
+    level: { doc: "Least severe level logged: 'debug', 'info', 'notice', 'warning' or 'error'.", format: oneOf(LEVELS), default: 'info', effect: 'live', access: 'control' },
   },
   state: {
-    file: { doc: 'Where runtime changes (volume, mute) persist.', format: path({ optional: false }), default: '/var/lib/speakerd/state.json', effect: 'restart' },
+    file: { doc: 'Where runtime changes (volume, mute) persist.', format: path({ optional: false }), default: '/var/lib/speakerd/state.json', effect: 'restart', access: 'never' },
   },
   watchdog: {
-    maxLoopLagMs: { doc: 'Event-loop lag in ms beyond which the systemd watchdog is no longer pinged.', format: int(50, 60000), default: 1000, effect: 'live' },
+    maxLoopLagMs: { doc: 'Event-loop lag in ms beyond which the systemd watchdog is no longer pinged.', format: int(50, 60000), default: 1000, effect: 'live', access: 'never' },
   },
 };
 
@@ -118,6 +126,11 @@ export const GROUPS: ReadonlyMap<string, readonly string[]> = flat.groups;
  */
 export const KEY_EFFECTS: Readonly<Record<string, KeyEffect>> = Object.freeze(
   Object.fromEntries([...flat.keys.values()].map((k) => [k.path, k.effect])),
+);
+
+/** Who may set each key at run time (see {@link KeyAccess}). */
+export const KEY_ACCESS: Readonly<Record<string, KeyAccess>> = Object.freeze(
+  Object.fromEntries([...flat.keys.values()].map((k) => [k.path, k.access])),
 );
 
 /** Default endpoint of each backend, used when `ai.url` is ''. */

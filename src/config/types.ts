@@ -71,6 +71,8 @@ export interface ControlConfig {
   maxClients: number;
   maxLineBytes: number;
   allowUids: number[];
+  adminUids: number[];
+  idleTimeoutMs: number;
 }
 
 /** `earcons.*` */

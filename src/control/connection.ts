@@ -9,8 +9,10 @@ import type { Socket } from 'node:net';
 import { ControlError, wireErrorOf } from './errors.js';
 import { execute } from './dispatch.js';
 import { LineReader, type FramedItem } from './framing.js';
+import { refusalOf, requirementOf, type AccessLevel } from './access.js';
 import { encodeError, encodeEvent, encodeOk, isMutating, type ControlRequest, type RequestId } from './protocol.js';
-import { mayMutate, type PeerCredentials, type ResolvedOptions } from './options.js';
+import { levelOf, type PeerCredentials, type ResolvedOptions } from './options.js';
+import { TokenBucket } from './token-bucket.js';
 import { Subscription } from './subscription.js';
 import { parseRequestLine } from './validate.js';
 
@@ -28,10 +30,17 @@ export interface ConnectionHost {
   closed(connection: ClientConnection): void;
 }
 
+/** Commands whose cost (device enumeration, re-reading the configuration) is limited per client. */
+const EXPENSIVE: ReadonlySet<string> = new Set(['devices', 'reload']);
+
 /** One connected client. */
 export class ClientConnection {
   private readonly reader: LineReader;
-  private readonly peer: PeerCredentials | null;
+  /** What this client may do (docs/security.md). */
+  readonly level: AccessLevel;
+  private readonly expensive: TokenBucket;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private refusals = 0;
   private subscription: Subscription | null = null;
   private pending = 0;
   private inputEnded = false;
@@ -43,11 +52,17 @@ export class ClientConnection {
   constructor(
     private readonly socket: Socket,
     private readonly host: ConnectionHost,
+    private readonly peer: PeerCredentials | null,
   ) {
     const { options } = host;
     this.reader = new LineReader(options.maxLineBytes);
-    this.peer = this.readPeer();
-    socket.on('data', (chunk: Buffer) => this.feed(chunk));
+    this.level = levelOf(options, peer);
+    this.expensive = new TokenBucket(options.expensiveBurst, options.expensiveRefillMs);
+    this.armIdle();
+    socket.on('data', (chunk: Buffer) => {
+      this.armIdle();
+      this.feed(chunk);
+    });
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
@@ -58,6 +73,11 @@ export class ClientConnection {
     return this.peer;
   }
 
+  /** Whether this client holds one of the slots kept for admins' use. */
+  get isAdmin(): boolean {
+    return this.level === 'admin';
+  }
+
   /** Sends an already encoded event line when this client's subscription selects it. */
   deliver(event: string, line: string): void {
     if (this.subscription?.wants(event)) this.write(line);
@@ -66,6 +86,7 @@ export class ClientConnection {
   /** Ends the connection now (server shutdown). */
   destroy(): void {
     this.closing = true;
+    this.disarmIdle();
     this.subscription?.stop();
     this.socket.destroy();
   }
@@ -108,18 +129,10 @@ export class ClientConnection {
     if (!this.waitingForDrain) this.socket.resume();
   }
 
-  private readPeer(): PeerCredentials | null {
-    try {
-      return this.host.options.peerCredentials(this.socket);
-    } catch (error) {
-      this.host.options.logger.warn(`reading peer credentials failed: ${(error as Error).message}`);
-      return null;
-    }
-  }
-
   private drop(reason: string): void {
-    this.host.options.logger.warn(`dropping a control client: ${reason}`);
+    this.host.options.logger.warn(`dropping a control client (${this.who()}): ${reason}`);
     this.closing = true;
+    this.disarmIdle();
     this.stopSubscription();
     const socket = this.socket;
     socket.pause();
@@ -145,13 +158,7 @@ export class ClientConnection {
       this.fail(id, new ControlError('ERR_TOO_MANY_PENDING', `at most ${this.host.options.maxPendingPerClient} requests may await a reply`));
       return;
     }
-    if (isMutating(request)) {
-      if (!mayMutate(this.host.options, this.peer)) {
-        this.fail(id, new ControlError('ERR_FORBIDDEN', `'${request.cmd}' is not allowed for uid ${this.peer?.uid}`));
-        return;
-      }
-      this.audit(request.cmd);
-    }
+    if (!this.permitted(id, request)) return;
     if (request.cmd === 'subscribe') return this.subscribe(id, request);
     if (request.cmd === 'unsubscribe') {
       this.stopSubscription();
@@ -236,10 +243,59 @@ export class ClientConnection {
     this.write(encodeError(id, wire));
   }
 
-  private audit(cmd: string): void {
+  /** Checks the level and the expensive-command budget; refuses (and audits the refusal) when not allowed. */
+  private permitted(id: RequestId, request: ControlRequest): boolean {
+    const { options } = this.host;
+    const requirement = requirementOf(request, options.keyAccess);
+    const refusal = refusalOf(request, requirement, this.level, this.peer);
+    const key = request.cmd === 'config_set' ? ` key=${request.key}` : '';
+    if (refusal !== null) {
+      options.logger.audit(`control: refused '${request.cmd}'${key} from ${this.who()} level=${this.level} required=${refusal.required}`);
+      this.fail(id, refusal);
+      if (++this.refusals >= options.maxRefusals) this.drop(`${this.refusals} requests refused`);
+      return false;
+    }
+    if (EXPENSIVE.has(request.cmd) && !this.expensive.take()) {
+      const waitMs = this.expensive.msUntilNext();
+      this.fail(id, new ControlError('ERR_RATE_LIMITED', `'${request.cmd}' is limited to ${options.expensiveBurst} in a burst and one every ${options.expensiveRefillMs} ms; try again in ${waitMs} ms`));
+      return false;
+    }
+    if (isMutating(request)) options.logger.audit(`control: '${request.cmd}'${key} from ${this.who()} level=${this.level}`);
+    return true;
+  }
+
+  private who(): string {
     const peer = this.peer;
-    const who = peer === null ? 'an unknown peer' : `uid ${peer.uid} gid ${peer.gid} pid ${peer.pid}`;
-    this.host.options.logger.info(`control: '${cmd}' from ${who}`);
+    return peer === null ? 'an unidentified peer' : `uid=${peer.uid} gid=${peer.gid} pid=${peer.pid}`;
+  }
+
+  /** (Re)starts the idle timer; a subscribed client or one awaiting replies is never idle. */
+  private armIdle(): void {
+    this.disarmIdle();
+    if (this.closing) return;
+    this.idleTimer = setTimeout(() => this.onIdle(), this.host.options.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  private disarmIdle(): void {
+    if (this.idleTimer !== null) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private onIdle(): void {
+    this.idleTimer = null;
+    if (this.closing) return;
+    if (this.subscription !== null || this.pending > 0) {
+      this.armIdle();
+      return;
+    }
+    this.closing = true;
+    const { idleTimeoutMs } = this.host.options;
+    const socket = this.socket;
+    socket.end(encodeError(null, { code: 'ERR_IDLE', message: `no request for ${idleTimeoutMs} ms; closing` }));
+    const timer = setTimeout(() => socket.destroy(), DROP_GRACE_MS);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
   }
 
   private onEnd(): void {
@@ -258,6 +314,7 @@ export class ClientConnection {
 
   private onClose(): void {
     this.closing = true;
+    this.disarmIdle();
     this.stopSubscription();
     this.host.closed(this);
   }

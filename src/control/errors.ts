@@ -17,6 +17,8 @@ export type ControlErrorCode =
   | 'ERR_TOO_MANY_PENDING'
   | 'ERR_TOO_MANY_CLIENTS'
   | 'ERR_FORBIDDEN'
+  | 'ERR_RATE_LIMITED'
+  | 'ERR_IDLE'
   | 'ERR_TIMEOUT'
   | 'ERR_INTERNAL'
   | 'ERR_SOCKET_IN_USE'
@@ -26,6 +28,10 @@ export type ControlErrorCode =
 export interface WireError {
   code: string;
   message: string;
+  /** ERR_FORBIDDEN: the level the request needs ('control', 'admin', or 'never' for keys nobody may set). */
+  required?: string;
+  /** ERR_FORBIDDEN of a config_set: the key. */
+  key?: string;
 }
 
 /** A runtime error of the control layer with a stable `code`. */

@@ -1,5 +1,6 @@
 /** Options of the control server, their defaults, and their validation. */
 import type { Socket } from 'node:net';
+import { peerLevel, type AccessLevel, type KeyAccessLevel } from './access.js';
 import type { ControlTarget } from './target.js';
 
 /** Credentials of the process at the other end of a connection (SO_PEERCRED). */
@@ -9,10 +10,12 @@ export interface PeerCredentials {
   pid: number;
 }
 
-/** Where the control server reports; `info` is the audit trail of mutating commands. */
+/** Where the control server reports; `audit` is the trail of changes and refusals (never rate limited). */
 export interface ControlLogger {
   info(message: string): void;
   warn(message: string): void;
+  /** Default: info(). */
+  audit?(message: string): void;
 }
 
 /** Options of ControlServer.start(). */
@@ -36,12 +39,30 @@ export interface ControlServerOptions {
   /** Time an asynchronous command (config_set, reload) may take before ERR_TIMEOUT. Default 30000 ms. */
   commandTimeoutMs?: number;
   /**
-   * Uids allowed to run mutating commands. Enforced only when `peerCredentials` knows the peer;
-   * omitted (with `allowGids`) = everyone who can open the socket.
+   * Uids given the 'control' level (docs/security.md); others get 'read'. Omitted (with `allowGids`) =
+   * everyone who can open the socket has 'control'.
    */
   allowUids?: number[];
-  /** Gids allowed to run mutating commands, like `allowUids` (either list admits). */
+  /** Gids given the 'control' level, like `allowUids` (either list admits). */
   allowGids?: number[];
+  /** Uids given the 'admin' level besides uid 0 and `daemonUid`. Default []. */
+  adminUids?: number[];
+  /** The daemon's own uid, an admin. Default process.getuid(). */
+  daemonUid?: number;
+  /** Who may set a configuration key at run time; undefined = an unknown key. Default: every key 'admin'. */
+  keyAccess?: (key: string) => KeyAccessLevel | undefined;
+  /** A client that sends nothing for this long and is not subscribed is closed (ERR_IDLE). Default 60000 ms. */
+  idleTimeoutMs?: number;
+  /** Clients one uid may have connected at once (admins excepted). Default a quarter of maxClients, at least 1. */
+  maxClientsPerUid?: number;
+  /** Slots of maxClients kept for admins. Default 2 (0 when maxClients < 4). */
+  adminReservedSlots?: number;
+  /** Refused requests (ERR_FORBIDDEN) after which a client is dropped. Default 16. */
+  maxRefusals?: number;
+  /** Expensive commands (devices, reload) one client may run in a burst; then one per `expensiveRefillMs`. Default 3. */
+  expensiveBurst?: number;
+  /** Time for one more expensive command to be allowed, in ms. Default 2000. */
+  expensiveRefillMs?: number;
   /*
    * ┌──────────────────────────────────────────────────────────────────────────────────────────┐
    * │ Workaround: Node has no API for SO_PEERCRED                                              │
@@ -65,7 +86,7 @@ export interface ControlServerOptions {
 
 /** Options with every default applied. */
 export type ResolvedOptions = Required<Omit<ControlServerOptions, 'group' | 'allowUids' | 'allowGids'>> &
-  Pick<ControlServerOptions, 'group' | 'allowUids' | 'allowGids'>;
+  Pick<ControlServerOptions, 'group' | 'allowUids' | 'allowGids'> & { logger: Required<ControlLogger> };
 
 /** Defaults of the limits (documented in docs/control-protocol.md). */
 export const CONTROL_DEFAULTS = {
@@ -75,6 +96,10 @@ export const CONTROL_DEFAULTS = {
   maxPendingPerClient: 32,
   subscriberBufferBytes: 1024 * 1024,
   commandTimeoutMs: 30000,
+  idleTimeoutMs: 60000,
+  maxRefusals: 16,
+  expensiveBurst: 3,
+  expensiveRefillMs: 2000,
 } as const;
 
 const defaultLogger: ControlLogger = {
@@ -107,10 +132,24 @@ export function resolveOptions(options: ControlServerOptions): ResolvedOptions {
   }
   idList('allowUids', options.allowUids);
   idList('allowGids', options.allowGids);
+  idList('adminUids', options.adminUids);
+  const maxClients = positiveInt('maxClients', options.maxClients, CONTROL_DEFAULTS.maxClients);
+  const reserved = options.adminReservedSlots ?? (maxClients < 4 ? 0 : 2);
+  if (!Number.isSafeInteger(reserved) || reserved < 0 || reserved >= maxClients) throw new RangeError('adminReservedSlots must be from 0 to maxClients - 1');
+  const logger = options.logger ?? defaultLogger;
   return {
     ...options,
     mode,
-    maxClients: positiveInt('maxClients', options.maxClients, CONTROL_DEFAULTS.maxClients),
+    maxClients,
+    adminReservedSlots: reserved,
+    maxClientsPerUid: positiveInt('maxClientsPerUid', options.maxClientsPerUid, Math.max(1, Math.floor(maxClients / 4))),
+    adminUids: options.adminUids ?? [],
+    daemonUid: options.daemonUid ?? process.getuid?.() ?? 0,
+    keyAccess: options.keyAccess ?? (() => 'admin'),
+    idleTimeoutMs: positiveInt('idleTimeoutMs', options.idleTimeoutMs, CONTROL_DEFAULTS.idleTimeoutMs),
+    maxRefusals: positiveInt('maxRefusals', options.maxRefusals, CONTROL_DEFAULTS.maxRefusals),
+    expensiveBurst: positiveInt('expensiveBurst', options.expensiveBurst, CONTROL_DEFAULTS.expensiveBurst),
+    expensiveRefillMs: positiveInt('expensiveRefillMs', options.expensiveRefillMs, CONTROL_DEFAULTS.expensiveRefillMs),
     maxLineBytes: positiveInt('maxLineBytes', options.maxLineBytes, CONTROL_DEFAULTS.maxLineBytes),
     maxPendingPerClient: positiveInt('maxPendingPerClient', options.maxPendingPerClient, CONTROL_DEFAULTS.maxPendingPerClient),
     subscriberBufferBytes: positiveInt('subscriberBufferBytes', options.subscriberBufferBytes, CONTROL_DEFAULTS.subscriberBufferBytes),
@@ -118,16 +157,11 @@ export function resolveOptions(options: ControlServerOptions): ResolvedOptions {
     peerCredentials: options.peerCredentials ?? (() => null),
     socketActivation: options.socketActivation ?? true,
     env: options.env ?? process.env,
-    logger: options.logger ?? defaultLogger,
+    logger: { info: logger.info.bind(logger), warn: logger.warn.bind(logger), audit: (logger.audit ?? logger.info).bind(logger) },
   };
 }
 
-/**
- * Whether a peer may run mutating commands: yes when its credentials are unknown (documented: the
- * allow-lists need peer credentials) or no allow-list is set, else when its uid or gid is listed.
- */
-export function mayMutate(options: ResolvedOptions, peer: PeerCredentials | null): boolean {
-  if (peer === null) return true;
-  if (options.allowUids === undefined && options.allowGids === undefined) return true;
-  return (options.allowUids?.includes(peer.uid) ?? false) || (options.allowGids?.includes(peer.gid) ?? false);
+/** The access level of a peer under these options (see access.ts). */
+export function levelOf(options: ResolvedOptions, peer: PeerCredentials | null): AccessLevel {
+  return peerLevel(options, peer);
 }

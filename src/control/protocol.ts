@@ -155,7 +155,8 @@ export function encodeOk(id: RequestId, result: object): string {
 
 /** Serialises an error reply as one line (with its newline). */
 export function encodeError(id: RequestId, error: WireError): string {
-  return `${JSON.stringify({ id, ok: false, error: { code: error.code, message: error.message } })}\n`;
+  const extra = { ...(error.required === undefined ? {} : { required: error.required }), ...(error.key === undefined ? {} : { key: error.key }) };
+  return `${JSON.stringify({ id, ok: false, error: { code: error.code, message: error.message, ...extra } })}\n`;
 }
 
 /** Serialises an event as one line (with its newline). */

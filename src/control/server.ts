@@ -11,7 +11,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { ClientConnection, DROP_GRACE_MS, type ConnectionHost } from './connection.js';
 import { encodeError, encodeEvent } from './protocol.js';
 import { activationFd, clearStaleSocket, forgetActivation, listenOnFd, listenOnPath } from './listen.js';
-import { resolveOptions, type ControlServerOptions, type ResolvedOptions } from './options.js';
+import { levelOf, resolveOptions, type ControlServerOptions, type PeerCredentials, type ResolvedOptions } from './options.js';
 import type { ServiceEvent } from './target.js';
 
 /** A listening control socket. */
@@ -105,17 +105,44 @@ export class ControlServer {
       socket.destroy();
       return;
     }
-    if (this.clients.size >= this.options.maxClients) {
-      this.refuse(socket);
+    const peer = this.readPeer(socket);
+    const full = this.slotRefusal(peer);
+    if (full !== null) {
+      this.refuse(socket, full);
       return;
     }
-    this.clients.add(new ClientConnection(socket, this.host));
+    this.clients.add(new ClientConnection(socket, this.host, peer));
+  }
+
+  private readPeer(socket: Socket): PeerCredentials | null {
+    try {
+      return this.options.peerCredentials(socket);
+    } catch (error) {
+      this.options.logger.warn(`reading peer credentials failed: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /**
+   * Why a new client cannot have a slot, or null: all slots taken; all but the ones kept for admins
+   * taken (for a non-admin); or its uid holds its share already (non-admins only).
+   */
+  private slotRefusal(peer: PeerCredentials | null): string | null {
+    const { maxClients, adminReservedSlots, maxClientsPerUid } = this.options;
+    if (this.clients.size >= maxClients) return `too many clients (at most ${maxClients})`;
+    if (levelOf(this.options, peer) === 'admin') return null;
+    if (this.clients.size >= maxClients - adminReservedSlots) return `too many clients (at most ${maxClients}, of which ${adminReservedSlots} are kept for admins)`;
+    if (peer === null) return null;
+    let mine = 0;
+    for (const client of this.clients) if (!client.isAdmin && client.credentials?.uid === peer.uid) mine++;
+    if (mine >= maxClientsPerUid) return `too many clients for uid ${peer.uid} (at most ${maxClientsPerUid} per user)`;
+    return null;
   }
 
   /** One error line, then the socket is closed; its input is never read. */
-  private refuse(socket: Socket): void {
+  private refuse(socket: Socket, message: string): void {
     socket.on('error', () => {});
-    const message = `too many clients (at most ${this.options.maxClients})`;
+    this.options.logger.warn(`refused a control client: ${message}`);
     socket.end(encodeError(null, { code: 'ERR_TOO_MANY_CLIENTS', message }), () => socket.destroy());
     setTimeout(() => socket.destroy(), DROP_GRACE_MS).unref();
   }

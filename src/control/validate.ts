@@ -25,6 +25,27 @@ type Args = Record<string, unknown>;
 const CONFIG_KEY = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 const MAX_EVENT_FILTER = 32;
 
+/** Deepest nesting of arrays and objects accepted in a `tool_result` output or a `config_set` value. */
+export const MAX_VALUE_DEPTH = 32;
+
+/** Whether `value` nests arrays/objects deeper than `limit` (iterative: no recursion to overflow). */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (typeof node !== 'object' || node === null) continue;
+    if (depth + 1 > limit) return true;
+    for (const child of Array.isArray(node) ? node : Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function shallow(args: Args, name: string): unknown {
+  const value = required(args, name);
+  if (nestsDeeperThan(value, MAX_VALUE_DEPTH)) throw bad(`'${name}' nests arrays or objects deeper than ${MAX_VALUE_DEPTH} levels`);
+  return value;
+}
+
 function bad(message: string): ControlError {
   return new ControlError('ERR_BAD_ARGUMENT', message);
 }
@@ -133,7 +154,7 @@ const VALIDATORS: Record<CommandName, (args: Args) => ControlRequest> = {
   tool_result: (args) => {
     onlyArgs(args, ['call_id', 'output']);
     const callId = stringIn(args, 'call_id', MAX_KEY_LENGTH);
-    return { cmd: 'tool_result', callId, output: required(args, 'output') };
+    return { cmd: 'tool_result', callId, output: shallow(args, 'output') };
   },
   config_get: (args) => {
     onlyArgs(args, ['key']);
@@ -142,7 +163,7 @@ const VALIDATORS: Record<CommandName, (args: Args) => ControlRequest> = {
   config_set: (args) => {
     onlyArgs(args, ['key', 'value']);
     const key = configKey(args);
-    return { cmd: 'config_set', key, value: required(args, 'value') };
+    return { cmd: 'config_set', key, value: shallow(args, 'value') };
   },
   reload: noArgs('reload'),
   devices: noArgs('devices'),

@@ -34,6 +34,11 @@ export interface Logger {
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
   log(level: LogLevel, message: string, fields?: LogFields): void;
+  /**
+   * An audit record (who was refused or did what): written at 'notice' priority whatever the level,
+   * and never rate limited, so no flood of other lines and no repetition can hide one.
+   */
+  audit(message: string, fields?: LogFields): void;
   /** A logger for `component` (a child of a child is named `parent.component`). */
   child(component: string): Logger;
   /** Changes the level of this logger and of every logger sharing its root. */
@@ -131,6 +136,12 @@ class LogCore {
     this.send(formatRecord(level, component, message, fields));
   }
 
+  /** Writes an audit record: past the level threshold and the rate limiter (see Logger.audit). */
+  emitAudit(component: string, message: string, fields?: LogFields): void {
+    if (this.stopped) return;
+    this.send(formatRecord('notice', component, message, fields));
+  }
+
   private suppressed(s: Suppressed): void {
     if (this.stopped) return;
     const seconds = Math.round(s.intervalMs / 1000);
@@ -184,6 +195,9 @@ class ComponentLogger implements Logger {
   }
   log(level: LogLevel, message: string, fields?: LogFields): void {
     this.core.emit(checkLevel(level), this.component, message, fields);
+  }
+  audit(message: string, fields?: LogFields): void {
+    this.core.emitAudit(this.component, message, fields);
   }
   child(component: string): Logger {
     if (typeof component !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(component)) {

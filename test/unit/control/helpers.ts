@@ -14,11 +14,15 @@ export function tempDir(): { dir: string; cleanup: () => void } {
 }
 
 /** Collected log lines. */
-export function memoryLogger(): { info: string[]; warn: string[]; logger: ControlLogger } {
+export function memoryLogger(): { info: string[]; warn: string[]; audit: string[]; logger: ControlLogger } {
   const info: string[] = [];
   const warn: string[] = [];
-  return { info, warn, logger: { info: (m) => info.push(m), warn: (m) => warn.push(m) } };
+  const audit: string[] = [];
+  return { info, warn, audit, logger: { info: (m) => info.push(m), warn: (m) => warn.push(m), audit: (m) => audit.push(m) } };
 }
+
+/** The credentials of this test process (root in CI: the 'admin' level). */
+export const selfPeer = (): { uid: number; gid: number; pid: number } => ({ uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid });
 
 /** A started server on a temp socket with a fake target. */
 export interface Harness {
@@ -28,6 +32,8 @@ export interface Harness {
   dir: string;
   warnings: string[];
   info: string[];
+  /** Audit lines (changes and refusals). */
+  audit: string[];
   close(): Promise<void>;
 }
 
@@ -36,7 +42,7 @@ export async function startHarness(options: Partial<ControlServerOptions> = {}):
   const path = join(dir, 'control.sock');
   const target = (options.target as FakeTarget | undefined) ?? new FakeTarget();
   const log = memoryLogger();
-  const server = await ControlServer.start({ path, target, logger: log.logger, socketActivation: false, ...options });
+  const server = await ControlServer.start({ path, target, logger: log.logger, socketActivation: false, peerCredentials: selfPeer, ...options });
   return {
     server,
     target,
@@ -44,6 +50,7 @@ export async function startHarness(options: Partial<ControlServerOptions> = {}):
     dir,
     warnings: log.warn,
     info: log.info,
+    audit: log.audit,
     close: async () => {
       await server.close();
       cleanup();

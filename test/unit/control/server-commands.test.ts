@@ -181,7 +181,8 @@ describe('allow-list for mutating commands', () => {
     await h.close();
     h = await startHarness({ allowUids: [0], peerCredentials: () => ({ uid: 1234, gid: 1234, pid: 99 }) });
     const raw = await LineClient.connect(h.path);
-    expect(await raw.call({ id: 1, cmd: 'mute' })).toMatchObject({ id: 1, ok: false, error: { code: 'ERR_FORBIDDEN' } });
+    expect(await raw.call({ id: 1, cmd: 'mute' })).toMatchObject({ id: 1, ok: false, error: { code: 'ERR_FORBIDDEN', required: 'control' } });
+    expect(h.audit.some((l) => l.includes("refused 'mute'") && l.includes('uid=1234') && l.includes('pid=99'))).toBe(true);
     expect(await raw.call({ id: 2, cmd: 'volume', value: 10 })).toMatchObject({ ok: false, error: { code: 'ERR_FORBIDDEN' } });
     expect(await raw.call({ id: 3, cmd: 'volume' })).toMatchObject({ ok: true, result: { volume: 50 } });
     expect(await raw.call({ id: 4, cmd: 'status' })).toMatchObject({ ok: true });
@@ -194,15 +195,22 @@ describe('allow-list for mutating commands', () => {
     h = await startHarness({ allowUids: [1], allowGids: [44], peerCredentials: () => ({ uid: 1000, gid: 44, pid: 321 }) });
     const raw = await LineClient.connect(h.path);
     expect(await raw.call({ id: 1, cmd: 'mute' })).toMatchObject({ ok: true });
-    expect(h.info.some((l) => l.includes("'mute'") && l.includes('uid 1000') && l.includes('pid 321'))).toBe(true);
+    expect(h.audit.some((l) => l.includes("'mute'") && l.includes('uid=1000') && l.includes('pid=321'))).toBe(true);
     raw.close();
   });
 
-  it('treats unknown credentials (the default hook) as allowed', async () => {
+  it('gives unknown credentials the control level without an allow-list, read with one, never admin', async () => {
     await h.close();
-    h = await startHarness({ allowUids: [0] });
-    const raw = await LineClient.connect(h.path);
+    h = await startHarness({ peerCredentials: () => null });
+    let raw = await LineClient.connect(h.path);
     expect(await raw.call({ id: 1, cmd: 'mute' })).toMatchObject({ ok: true });
+    expect(await raw.call({ id: 2, cmd: 'reload' })).toMatchObject({ ok: false, error: { code: 'ERR_FORBIDDEN', required: 'admin' } });
+    raw.close();
+    await h.close();
+    h = await startHarness({ allowUids: [0], peerCredentials: () => null });
+    raw = await LineClient.connect(h.path);
+    expect(await raw.call({ id: 1, cmd: 'mute' })).toMatchObject({ ok: false, error: { code: 'ERR_FORBIDDEN' } });
+    expect(await raw.call({ id: 2, cmd: 'status' })).toMatchObject({ ok: true });
     raw.close();
   });
 
