@@ -182,6 +182,70 @@ export interface NativeNotifyReceiver {
   close(): void;
 }
 
+/** Options of the systemd watchdog pinger. */
+export interface NativeWatchdogOptions {
+  /** How often it checks and pings, in ms: half of WATCHDOG_USEC. */
+  intervalMs: number;
+  /** Pings stop when heartbeat() was last called longer ago than this (default 1.6 × intervalMs). */
+  maxLoopStallMs?: number;
+  /** After the watched engine closes (or watch(null)), its absence is excused this long (default 0). */
+  reopenGraceMs?: number;
+  /** Where the pings go; default $NOTIFY_SOCKET as start() finds it ('@' = abstract namespace). */
+  notifySocket?: string;
+}
+
+/** Why a check did not ping. */
+export type NativeWatchdogReason = 'clock_stopped' | 'no_engine' | 'loop_stalled';
+
+/** The pinger's counters (times in ms; -1 for "never"). */
+export interface NativeWatchdogStatus {
+  running: boolean;
+  /** The latest check pinged. */
+  pinging: boolean;
+  pings: number;
+  checks: number;
+  /** Episodes: times pinging stopped (a run of failed checks counts once). */
+  misses: number;
+  /** Why the latest check did not ping ([] when it did). */
+  reasons: NativeWatchdogReason[];
+  /** Why the check that began the latest episode did not ping. */
+  missReasons: NativeWatchdogReason[];
+  /** How long the event loop had been silent at that check. */
+  missHeartbeatAgeMs: number;
+  heartbeatAgeMs: number;
+  /** The gap between the last two heartbeats, and the longest gap so far. */
+  lastLoopGapMs: number;
+  longestLoopGapMs: number;
+  lastPingAgeMs: number;
+  sendErrors: number;
+  lastSendError?: string;
+  /** start() found a notify socket (without one it checks and counts, but sends nothing). */
+  notifySocket: boolean;
+  /** The watched engine: none, open, or closed since it was attached. */
+  engine: 'none' | 'open' | 'closed';
+  /** What is left of a grace declared with reopening(). */
+  graceMs: number;
+}
+
+/**
+ * The systemd watchdog pinger. The native one is a thread of this process that sends WATCHDOG=1 to the
+ * notify socket every interval while the watched engine's frame counter advances and the event loop
+ * has called heartbeat() within maxLoopStallMs, so a slow (not hung) event loop does not delay pings.
+ */
+export interface NativeWatchdog {
+  /** Starts the thread; it checks (and pings) at once, then every interval. False without a socket. */
+  start(): boolean;
+  /** Stops and joins the thread: no ping is sent after it returns. */
+  stop(): void;
+  /** The engine whose clock is watched (an Engine of the same binding), or null for none. */
+  watch(engine: NativeEngine | null): void;
+  /** For the next `ms` a closed or absent engine does not stop the pings (0 ends the grace). */
+  reopening(ms: number): void;
+  /** The event loop is alive. */
+  heartbeat(): void;
+  status(): NativeWatchdogStatus;
+}
+
 /** What the addon exports. */
 export interface NativeBinding {
   /** SO_PEERCRED of a connected Unix socket's file descriptor, or null. */
@@ -191,6 +255,8 @@ export interface NativeBinding {
   /** Test receiver for sd_notify datagrams (a leading '@' is the abstract namespace). */
   NotifyReceiver?: new (path: string) => NativeNotifyReceiver;
   Engine: new (options: NativeEngineOptions, onEvent: (event: NativeEvent) => void) => NativeEngine;
+  /** The systemd watchdog pinger (absent from addons built before it). */
+  Watchdog?: new (options: NativeWatchdogOptions) => NativeWatchdog;
   EchoCanceller: new (options: NativeEchoOptions) => NativeEchoCanceller;
   resample(samples: Int16Array, inRate: number, outRate: number, quality: number): Int16Array;
   listDevices(): NativeDeviceInfo[];

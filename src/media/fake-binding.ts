@@ -13,12 +13,15 @@ import type {
   NativeDeviceInfo,
   NativeEchoCanceller,
   NativeEchoOptions,
+  NativeWatchdogOptions,
 } from './binding.js';
 import { optionBool, optionInt, requireInt, requireInt16Array, requireObject } from './fake/args.js';
 import { resampleBuffer } from './fake/dsp.js';
 import { FakeEngine } from './fake/engine.js';
+import { FakeWatchdog, type FakeNotifySend } from './fake/watchdog.js';
 
 export { FakeEngine } from './fake/engine.js';
+export { FakeWatchdog, type FakeNotifySend } from './fake/watchdog.js';
 
 /**
  * The fake echo canceller: checks its options and arguments like the addon's, returns the microphone
@@ -66,15 +69,34 @@ export function fakeListDevices(): NativeDeviceInfo[] {
   return [];
 }
 
+/** Options of createFakeBinding(). */
+export interface FakeBindingOptions {
+  /**
+   * Where sd_notify states go (the binding's notify(), and the pings of its Watchdog). Default none:
+   * notify() returns false and the watchdog only counts its pings, as the addon without $NOTIFY_SOCKET.
+   */
+  notify?: FakeNotifySend;
+}
+
 /**
  * A fresh fake binding. `Engine` is FakeEngine, whose extra methods feedCapture()/takePlayback()
  * drive the fake sound device: `new binding.Engine(...) as FakeEngine`, or construct FakeEngine directly.
+ * `Watchdog` is a FakeWatchdog that reads FakeEngines' frame counters.
  */
-export function createFakeBinding(): NativeBinding & { Engine: typeof FakeEngine } {
+export function createFakeBinding(
+  options: FakeBindingOptions = {},
+): NativeBinding & { Engine: typeof FakeEngine; Watchdog: new (options: NativeWatchdogOptions) => FakeWatchdog } {
+  const send = options.notify ?? null;
   return {
     Engine: FakeEngine,
     EchoCanceller: FakeEchoCanceller,
     resample: fakeResample,
     listDevices: fakeListDevices,
+    notify: (state: string) => (send ? send(state) : false),
+    Watchdog: class extends FakeWatchdog {
+      constructor(watchdogOptions: NativeWatchdogOptions) {
+        super(watchdogOptions, send);
+      }
+    },
   };
 }

@@ -21,6 +21,13 @@ import type { RingPort } from './ring-port.js';
 
 const MAX_LEVEL = 10;
 
+/** The audio clock as a watchdog reads it (EngineClock in native/engine/engine.h); times from performance.now(). */
+export interface FakeEngineClock {
+  readonly frames: number;
+  /** When close() ran; 0 while the engine is open. */
+  readonly stoppedAt: number;
+}
+
 /** A pure-TypeScript engine; see the module comment. Construct through createFakeBinding().Engine. */
 export class FakeEngine implements NativeEngine {
   private readonly options: ResolvedOptions;
@@ -34,6 +41,7 @@ export class FakeEngine implements NativeEngine {
   /** stallForTest(): no tick runs before this time (ms since the epoch). */
   private stalledUntil = 0;
   private readonly tickStats = new TickStats();
+  private readonly clockState = { frames: 0, stoppedAt: 0 };
 
   constructor(options: NativeEngineOptions, onEvent: (event: NativeEvent) => void) {
     requireObject(options, 'options');
@@ -60,6 +68,7 @@ export class FakeEngine implements NativeEngine {
     this.closed = true;
     this.running = false;
     this.clock.stop();
+    this.clockState.stoppedAt = performance.now();
   }
 
   step(ticks: number): void {
@@ -205,6 +214,11 @@ export class FakeEngine implements NativeEngine {
     return this.device.feed(requireInt16Array(samples, 'samples'));
   }
 
+  /** @internal The frame counter and closed time that FakeWatchdog reads (also after close()). */
+  watchdogClock(): FakeEngineClock {
+    return this.clockState;
+  }
+
   /** Test control: everything the speaker played since the last call (bridge rate; also after close). */
   takePlayback(): Int16Array {
     return this.device.take();
@@ -222,6 +236,7 @@ export class FakeEngine implements NativeEngine {
       this.bridge.tick();
       this.device.endTick();
     });
+    this.clockState.frames++;
   }
 
   private requireOpen(): void {
