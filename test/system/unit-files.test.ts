@@ -1,7 +1,8 @@
 import { accessSync, constants, cpSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseUdevRules, udevValue } from './udev-rules.js';
 import { parseUnit, run, systemdDir, value, values } from './unit-file.js';
 
 // Static checks of the files in systemd/, with the host's systemd tools (systemd 252 on Debian 12).
@@ -13,6 +14,7 @@ const socketText = readFileSync(join(systemdDir, 'speakerd.socket'), 'utf8');
 const dropInName = 'speakerd.service.d/socket-activation.conf';
 const sysusersPath = join(systemdDir, 'speakerd.sysusers');
 const tmpfilesPath = join(systemdDir, 'speakerd.tmpfiles');
+const udevRulesPath = join(systemdDir, '60-speakerd.rules');
 const service = parseUnit(serviceText);
 const socket = parseUnit(socketText);
 
@@ -71,7 +73,7 @@ describe('systemd-analyze verify', () => {
 });
 
 describe('systemd-analyze security --offline', () => {
-  it('passes --threshold=20 (0-100 scale) and reports an exposure of at most 2.0', async () => {
+  it('passes --threshold=20 (0-100 scale) and reports an exposure of at most 1.7', async () => {
     const dir = unitDir('security');
     const args = ['security', '--offline=yes', '--no-pager', '--threshold=20', join(dir, 'speakerd.service')];
     const result = await run('systemd-analyze', args);
@@ -79,7 +81,7 @@ describe('systemd-analyze security --offline', () => {
     expect(exposure, result.stdout + result.stderr).not.toBeNull();
     const level = Number(exposure![1]);
     console.log(`systemd-analyze security --offline=yes: exposure ${level}`);
-    expect(level).toBeLessThanOrEqual(2.0);
+    expect(level).toBeLessThanOrEqual(1.7); // what it was before NoExecPaths=, MemoryMax= & co: never worse
     expect(result.code, result.stderr).toBe(0);
   });
 
@@ -116,9 +118,9 @@ describe('speakerd.sysusers', () => {
     expect(user![3]).toMatch(/nologin$/);
     expect(group).toMatch(new RegExp(`^speakerd:x:${user![2]}:$`, 'm'));
     expect(group).toMatch(/^audio:x:29:speakerd$/m);
-    expect(group).toMatch(/^gpio:x:990:$/m);
-    expect(group).toMatch(/^spi:x:\d+:$/m);
-    expect(group).toMatch(/^input:x:\d+:$/m);
+    expect(group).toMatch(/^gpio:x:990:speakerd$/m); // kept its gid, gained the member
+    expect(group).toMatch(/^spi:x:\d+:speakerd$/m);
+    expect(group).toMatch(/^input:x:\d+:speakerd$/m);
   });
 
   it('creates every group the service names (a missing SupplementaryGroups= group fails with 216/GROUP)', () => {
@@ -155,7 +157,10 @@ describe('speakerd.service names what the issue requires', () => {
     ['WatchdogSec', '10'],
     ['Restart', 'on-failure'],
     ['RestartSec', '2'],
-    ['RestartPreventExitStatus', '78'],
+    ['TimeoutStartSec', '30'],
+    ['LimitCORE', '0'],
+    ['MemoryHigh', '160M'],
+    ['MemoryMax', '200M'],
     ['ExecStart', '/usr/bin/node /usr/lib/speakerd/dist/src/cli/speakerd.js'],
     ['User', 'speakerd'],
     ['Group', 'speakerd'],
@@ -186,8 +191,74 @@ describe('speakerd.service names what the issue requires', () => {
     expect(value(service, 'Service', key)).toBe(expected);
   });
 
-  it('reloads with SIGHUP to the main process', () => {
-    expect(value(service, 'Service', 'ExecReload')).toMatch(/kill -HUP "?\$MAINPID"?/);
+  it('reloads with SIGHUP to the main process, outside the sandbox (no shell in ExecPaths=)', () => {
+    expect(value(service, 'Service', 'ExecReload')).toMatch(/^\+\/bin\/sh -c 'kill -HUP "?\$MAINPID"?'$/);
+  });
+
+  it('never restarts on the exit statuses a restart cannot fix, and counts none of them as success', () => {
+    const prevent = values(service, 'Service', 'RestartPreventExitStatus').flatMap((v) => v.split(/\s+/));
+    // 78 EX_CONFIG (invalid configuration, unusable setup), 2 speakerd's usage error, 9 node's bad option.
+    expect(prevent.sort()).toEqual(['2', '78', '9']);
+    const success = values(service, 'Service', 'SuccessExitStatus').flatMap((v) => v.split(/\s+/));
+    for (const status of prevent) expect(success).not.toContain(status);
+    // Restart=on-failure restarts everything else (crash, watchdog, start timeout, OOM kill), boundedly.
+    expect(value(service, 'Service', 'Restart')).toBe('on-failure');
+    expect(Number(value(service, 'Unit', 'StartLimitBurst'))).toBeGreaterThan(0);
+  });
+
+  it('bounds the start: TimeoutStartSec= is well above a slow board\'s start and below the 90 s default', () => {
+    const seconds = Number(value(service, 'Service', 'TimeoutStartSec'));
+    expect(seconds).toBeGreaterThanOrEqual(15);
+    expect(seconds).toBeLessThan(90);
+  });
+
+  it('sizes memory for a 512 MB board: steady RSS (~65 MB) < MemoryHigh= < MemoryMax= <= 40 % of the board', () => {
+    const mib = (text: string | undefined): number => {
+      const m = /^(\d+)([KMG])$/.exec(text ?? '');
+      expect(m, `a size like 160M, not ${text}`).not.toBeNull();
+      return Number(m![1]) * { K: 1 / 1024, M: 1, G: 1024 }[m![2] as 'K' | 'M' | 'G'];
+    };
+    const high = mib(value(service, 'Service', 'MemoryHigh'));
+    const max = mib(value(service, 'Service', 'MemoryMax'));
+    expect(high).toBeGreaterThanOrEqual(2 * 65); // room for start-up, reconnect and GC peaks
+    expect(high).toBeLessThan(max); // throttled and reclaimed before the OOM killer
+    expect(max - high).toBeGreaterThanOrEqual(32);
+    expect(max).toBeLessThanOrEqual(0.4 * 512);
+  });
+
+  it('turns core dumps off (LimitCORE=0: a core holds the API key)', () => {
+    expect(values(service, 'Service', 'LimitCORE')).toEqual(['0']);
+  });
+
+  describe('NoExecPaths=/ with ExecPaths= for exactly what Node needs', () => {
+    const noExec = values(service, 'Service', 'NoExecPaths').flatMap((v) => v.split(/\s+/));
+    const exec = values(service, 'Service', 'ExecPaths').flatMap((v) => v.split(/\s+/));
+    const bare = (p: string): string => p.replace(/^-/, '');
+    const under = (path: string, dir: string): boolean => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+    const execStart = value(service, 'Service', 'ExecStart')!.split(/\s+/);
+
+    it('denies execution everywhere, naming the separately mounted writable trees too', () => {
+      // systemd 252 does not carry NoExecPaths=/ over to /tmp (PrivateTmp=), /var/tmp, /dev/shm, /run
+      // and the service's own directories: the container test saw them executable otherwise.
+      expect(noExec).toEqual(
+        expect.arrayContaining(['/', '/dev', '/dev/shm', '/run', '/run/speakerd', '/tmp', '/var/tmp', '/var/lib/speakerd', '/etc/speakerd']),
+      );
+    });
+
+    it('allows the node binary of ExecStart=, its libraries and the addon, and nothing writable', () => {
+      expect(exec).toContain(execStart[0]);
+      const addon = `${dirname(dirname(dirname(dirname(execStart[1]!))))}/build/Release/speakerd.node`;
+      expect(addon).toBe('/usr/lib/speakerd/build/Release/speakerd.node');
+      expect(exec.some((p) => under(addon, bare(p))), `${addon} under ExecPaths=`).toBe(true);
+      for (const lib of ['/usr/lib', '/lib']) expect(exec).toContain(lib); // ld.so, libc, libstdc++, libasound
+      for (const p of exec.filter((e) => e.startsWith('-'))) expect(['/lib64', '/usr/lib64']).toContain(bare(p)); // optional only there
+      for (const p of exec.map(bare)) {
+        for (const writable of ['/tmp', '/var', '/run', '/dev', '/etc', '/home', '/root', '/srv', '/opt']) {
+          expect(under(p, writable) || under(writable, p), `${p} vs ${writable}`).toBe(false);
+        }
+        expect(['/', '/usr', '/bin', '/usr/bin', '/sbin', '/usr/sbin']).not.toContain(p); // no shell, no tools
+      }
+    });
   });
 
   it('keeps the start working without a key file (SetCredential= fallback for the same credential)', () => {
@@ -200,10 +271,40 @@ describe('speakerd.service names what the issue requires', () => {
     expect(service.get('Service')?.has('CapabilityBoundingSet')).toBe(true);
   });
 
-  it('allows sound, GPIO, spidev and input devices and nothing else', () => {
-    expect(values(service, 'Service', 'DeviceAllow').sort()).toEqual(
-      ['char-alsa rw', 'char-gpiochip rw', 'char-input r', 'char-spi rw'].sort(),
-    );
+  describe('device access that survives a driver loaded after the start', () => {
+    const allowed = values(service, 'Service', 'DeviceAllow');
+    // Character device classes as the kernel registers them in /proc/devices, with their fixed majors
+    // (Documentation/admin-guide/devices.txt; gpiochip's is dynamic but gpiolib is always built in).
+    const classes: Array<[name: string, major: number | null, access: string]> = [
+      ['alsa', 116, 'rw'], // sound/core/sound.c: register_chrdev(major, "alsa", ...), CONFIG_SND_MAJOR
+      ['gpiochip', null, 'rw'], // drivers/gpio/gpiolib-cdev: alloc_chrdev_region(..., "gpiochip")
+      ['spi', 153, 'rw'], // drivers/spi/spidev.c: register_chrdev(SPIDEV_MAJOR, "spi", ...), not "spidev"
+      ['input', 13, 'r'], // drivers/input/input.c: INPUT_MAJOR, "input"; buttons are only read
+    ];
+
+    it('uses DevicePolicy=closed and no PrivateDevices= (a private /dev is made once, at the start)', () => {
+      expect(value(service, 'Service', 'DevicePolicy')).toBe('closed');
+      expect(['no', undefined]).toContain(value(service, 'Service', 'PrivateDevices'));
+    });
+
+    it('allows exactly the sound, GPIO, spidev and input classes, by name and by fixed major', () => {
+      const expected = classes.flatMap(([name, major, access]) => [
+        `char-${name} ${access}`,
+        ...(major === null ? [] : [`char-${major} ${access}`]),
+      ]);
+      expect([...allowed].sort()).toEqual(expected.sort());
+    });
+
+    it('names classes the way /proc/devices does, with the majors this kernel registered them at', () => {
+      const proc = readFileSync('/proc/devices', 'utf8');
+      const chars = proc.slice(proc.indexOf('Character devices:'), proc.indexOf('Block devices:'));
+      const registered = new Map([...chars.matchAll(/^\s*(\d+) (\S+)$/gm)].map((m) => [m[2]!, Number(m[1])]));
+      expect(registered.get('mem')).toBe(1); // the parse works
+      for (const [name, major] of classes) {
+        if (registered.has(name) && major !== null) expect(registered.get(name), name).toBe(major);
+      }
+      expect(allowed).not.toContain('char-spidev rw'); // never registered under that name
+    });
   });
 
   it('filters system calls to @system-service plus the pkey calls V8 needs', () => {
@@ -224,5 +325,68 @@ describe('speakerd.service names what the issue requires', () => {
     expect(value(socket, 'Socket', 'Service')).toBe('speakerd.service');
     const dropIn = parseUnit(readFileSync(join(systemdDir, dropInName), 'utf8'));
     expect(value(dropIn, 'Service', 'RuntimeDirectoryPreserve')).toBe('yes');
+  });
+});
+
+describe('60-speakerd.rules (udev)', () => {
+  const text = readFileSync(udevRulesPath, 'utf8');
+
+  it('parses: every rule is comma-separated KEY==/KEY= pairs that udev knows, with quoted values', () => {
+    const rules = parseUdevRules(text);
+    expect(rules.length).toBe(3);
+    for (const rule of rules) {
+      expect(rule.pairs.map((p) => p.key)).toEqual(['SUBSYSTEM', 'KERNEL', 'GROUP', 'MODE']);
+    }
+  });
+
+  it('gives gpiochip, spidev and evdev nodes to gpio, spi and input, mode 0660', () => {
+    const rules = parseUdevRules(text);
+    const bySubsystem = new Map(rules.map((r) => [udevValue(r, 'SUBSYSTEM', ['=='])!, r]));
+    const expected: Array<[subsystem: string, kernel: string, group: string]> = [
+      ['gpio', 'gpiochip[0-9]*', 'gpio'],
+      ['spidev', 'spidev[0-9]*', 'spi'],
+      ['input', 'event[0-9]*', 'input'],
+    ];
+    for (const [subsystem, kernel, group] of expected) {
+      const rule = bySubsystem.get(subsystem);
+      expect(rule, subsystem).toBeDefined();
+      expect(udevValue(rule!, 'KERNEL', ['=='])).toBe(kernel);
+      expect(udevValue(rule!, 'GROUP', ['='])).toBe(group);
+      expect(udevValue(rule!, 'MODE', ['='])).toBe('0660');
+    }
+  });
+
+  it('uses only groups that speakerd.sysusers creates, makes the user a member, and the unit joins them', () => {
+    const sysusers = readFileSync(sysusersPath, 'utf8')
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((f) => f[0] !== '' && !f[0]!.startsWith('#'));
+    const created = new Set(sysusers.filter((f) => f[0] === 'g' || f[0] === 'm').map((f) => (f[0] === 'g' ? f[1] : f[2])));
+    const member = new Set(sysusers.filter((f) => f[0] === 'm' && f[1] === value(service, 'Service', 'User')).map((f) => f[2]));
+    const supplementary = values(service, 'Service', 'SupplementaryGroups').flatMap((v) => v.split(/\s+/));
+    for (const rule of parseUdevRules(text)) {
+      const group = udevValue(rule, 'GROUP', ['='])!;
+      expect(created, group).toContain(group);
+      expect(member, group).toContain(group);
+      expect(supplementary, group).toContain(group);
+    }
+  });
+
+  it('is installed where udev reads vendor rules, as the docs say', () => {
+    expect(readFileSync(join(systemdDir, '..', 'docs', 'install.md'), 'utf8')).toContain('/usr/lib/udev/rules.d/60-speakerd.rules');
+    expect(text).toContain('/usr/lib/udev/rules.d/60-speakerd.rules');
+  });
+
+  it.each([
+    ['SUBSYSTEM="gpio", GROUP="gpio"', /SUBSYSTEM only matches/],
+    ['SUBSYSTEM=="gpio", GROUP=="gpio"', /GROUP only assigns/],
+    ['SUBSYSTEM=="gpio", GRUOP="gpio"', /unknown key GRUOP/],
+    ['SUBSYSTEM=="gpio", GROUP=gpio', /expected KEY/],
+    ['SUBSYSTEM=="gpio" GROUP="gpio"', /expected ', KEY/],
+    ['SUBSYSTEM=="gpio", GROUP="gpio",', /expected ', KEY/],
+    ['GROUP="gpio", MODE="0660"', /no match key/],
+    ['ENV=="1", GROUP="gpio"', /ENV needs \{attribute\}/],
+  ])('the parser rejects %s', (line, error) => {
+    expect(() => parseUdevRules(`# comment\n\n${line}\n`)).toThrow(error);
   });
 });
