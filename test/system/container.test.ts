@@ -114,6 +114,94 @@ describe.skipIf(skipReason !== null)('speakerd.service under a real systemd (nsp
     expect(key.trim()).toBe('');
   }, 60000);
 
+  it('runs under the limits of the unit: MemoryHigh=/MemoryMax=, LimitCORE=0, TimeoutStartSec=, restart-prevented statuses', async () => {
+    const bytes = (size: string): string => String(Number(size.slice(0, -1)) * 1024 ** { K: 1, M: 2, G: 3 }[size.slice(-1) as 'K' | 'M' | 'G']);
+    const shown = await box.show('speakerd', [
+      'MainPID',
+      'MemoryHigh',
+      'MemoryMax',
+      'LimitCORE',
+      'LimitCORESoft',
+      'TimeoutStartUSec',
+      'RestartPreventExitStatus',
+      'DevicePolicy',
+    ]);
+    expect(shown).toMatchObject({
+      MemoryHigh: bytes(value(unit, 'Service', 'MemoryHigh')!), // 160M
+      MemoryMax: bytes(value(unit, 'Service', 'MemoryMax')!), // 200M
+      LimitCORE: '0',
+      LimitCORESoft: '0',
+      TimeoutStartUSec: `${value(unit, 'Service', 'TimeoutStartSec')}s`,
+      RestartPreventExitStatus: '2 9 78',
+      DevicePolicy: 'closed',
+    });
+    const limits = await box.check(['cat', `/proc/${shown.MainPID}/limits`]);
+    expect(limits).toMatch(/^Max core file size\s+0\s+0\s/m);
+    // systemd parsed every device class, including the numeric majors (char-116, char-153, char-13).
+    const devices = await box.check(['systemctl', 'show', '--property=DeviceAllow', 'speakerd']);
+    for (const entry of ['char-alsa rw', 'char-116 rw', 'char-gpiochip rw', 'char-spi rw', 'char-153 rw', 'char-input r', 'char-13 r']) {
+      expect(devices).toContain(`DeviceAllow=${entry}\n`);
+    }
+    // The kernel enforces the memory limit only where the memory controller reaches the unit (on a
+    // device, cgroup v2); this container may not have it delegated: then only the configuration shows.
+    const cgroup = /^0::(.*)$/m.exec(await box.check(['cat', `/proc/${shown.MainPID}/cgroup`]))?.[1];
+    const memoryMax = await box.exec(['cat', `/sys/fs/cgroup${cgroup}/memory.max`]);
+    if (memoryMax.code === 0) expect(memoryMax.stdout.trim()).toBe(shown.MemoryMax);
+    else timings.push('memory.max: no memory controller for the unit in this container (limit configured, not enforced here)');
+  });
+
+  it('cannot execute anything but node and its libraries (NoExecPaths=/, ExecPaths=), not even from its own directories', async () => {
+    // A root process in the daemon's own mount namespace (nsenter -m), so exactly the daemon's mounts:
+    // noexec is a mount flag, it binds root too. Only /usr/bin/node may be started there (ExecPaths=).
+    const pid = (await box.show('speakerd', ['MainPID'])).MainPID!;
+    const probe = `
+      const fs = require('fs'), cp = require('child_process');
+      const addon = '/usr/lib/speakerd/build/Release/speakerd.node';
+      const result = {};
+      const exec = (file, args = []) => { const r = cp.spawnSync(file, args); return r.error ? r.error.code : r.status; };
+      const load = (file) => { try { process.dlopen({ exports: {} }, file); return 'loaded'; } catch (e) { return e.message; } };
+      for (const dir of ['/tmp', '/var/tmp', '/dev/shm', '/run/speakerd', '/var/lib/speakerd']) {
+        const copy = dir + '/speakerd-exec-probe';
+        fs.copyFileSync('/usr/bin/true', copy);
+        fs.chmodSync(copy, 0o755);
+        fs.copyFileSync(addon, copy + '.node');
+        result[dir] = { exec: exec(copy), dlopen: load(copy + '.node') };
+        fs.rmSync(copy);
+        fs.rmSync(copy + '.node');
+      }
+      result.node = exec('/usr/bin/node', ['-e', 'process.exit(3)']);
+      result.sh = exec('/bin/sh', ['-c', 'exit 3']);
+      result.true = exec('/usr/bin/true');
+      result.addon = load(addon);
+      console.log(JSON.stringify(result));`;
+    const out = await box.check(['nsenter', '-t', pid, '-m', '/usr/bin/node', '-e', probe]);
+    const result = JSON.parse(out) as Record<string, unknown>;
+    for (const dir of ['/tmp', '/var/tmp', '/dev/shm', '/run/speakerd', '/var/lib/speakerd']) {
+      expect(result[dir], dir).toEqual({ exec: 'EACCES', dlopen: expect.stringMatching(/failed to map segment from shared object/) });
+    }
+    expect(result).toMatchObject({ node: 3, sh: 'EACCES', true: 'EACCES', addon: 'loaded' });
+    // The same two settings in a transient unit (what a drop-in author would try): /tmp is refused too.
+    const props = ['NoExecPaths', 'ExecPaths'].map((key) => `${key}=${value(unit, 'Service', key)}`);
+    await box.check(['cp', '/usr/bin/true', '/tmp/speakerd-exec-probe']);
+    try {
+      const transient = await box.exec(['systemd-run', '--wait', '--pipe', '--quiet', ...props.flatMap((p) => ['-p', p]), '/tmp/speakerd-exec-probe']);
+      expect(transient.code).toBe(203); // 203/EXEC
+      const node = await box.exec(['systemd-run', '--wait', '--pipe', '--quiet', ...props.flatMap((p) => ['-p', p]), '/usr/bin/node', '-e', 'process.exit(0)']);
+      expect(node.code, node.stderr).toBe(0);
+    } finally {
+      await box.exec(['rm', '-f', '/tmp/speakerd-exec-probe']);
+    }
+    // systemd 252: an ExecPaths= bind mount drops ProtectSystem='s read-only flag; the daemon's user
+    // still cannot write there (root's directory, no capabilities).
+    const uid = (await box.check(['id', '-u', 'speakerd'])).trim();
+    const gid = (await box.check(['id', '-g', 'speakerd'])).trim();
+    const write = await box.exec([
+      'nsenter', '-t', pid, '-m', `--setuid=${uid}`, `--setgid=${gid}`, '/usr/bin/node', '-e',
+      "try { require('fs').writeFileSync('/usr/lib/speakerd-write-probe', 'x'); console.log('written') } catch (e) { console.log(e.code) }",
+    ]);
+    expect(write.stdout.trim()).toMatch(/^(EACCES|EROFS)$/);
+  }, 30000);
+
   it('lets the audio thread run SCHED_FIFO under LimitRTPRIO= (RestrictRealtime=no, no capability)', async (ctx) => {
     const pid = (await box.show('speakerd', ['MainPID'])).MainPID!;
     const limits = await box.check(['cat', `/proc/${pid}/limits`]);
