@@ -4,23 +4,24 @@
  * Usage: speakerd [--config FILE] [--check-config] [--print-config] [--etc-dir DIR] [--set KEY=VALUE]…
  * Exit codes: 0 stopped cleanly, 1 failed at run time, 2 bad usage, 78 invalid configuration (EX_CONFIG).
  */
-import { mkdirSync } from 'node:fs';
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG } from '../config/errors.js';
 import { diffConfig, printableConfig, type LoadOptions } from '../config/load.js';
-import { DEFAULT_AI_URLS } from '../config/schema.js';
+import { DEFAULT_AI_URLS, KEY_ACCESS } from '../config/schema.js';
 import { StateStore } from '../config/state.js';
 import { parseMode } from '../config/formats.js';
+import { activationFd, clearStaleSocket, resolveGroup } from '../control/listen.js';
 import { ControlServer } from '../control/server.js';
 import { Service, packageVersion } from '../service/service.js';
-import { applyConfigSet, configValue, loadWithRuntime, type RuntimeOverrides } from '../service/runtime-config.js';
-import { createLogger } from '../system/log.js';
+import { admissibleOverrides, configValue, loadWithRuntime, RuntimeConfig } from '../service/runtime-config.js';
+import { createLogger, type Logger } from '../system/log.js';
 import { ignoreEpipe } from '../system/log-sink.js';
-import { SystemdNotifier, nativeNotify, watchdogIntervalMs } from '../system/notify.js';
-import { Watchdog } from '../system/watchdog.js';
+import { SystemdNotifier, nativeNotify } from '../system/notify.js';
 import { unixPeer } from '../system/peer.js';
+import { startWatchdog } from './watchdog-wiring.js';
 
 const USAGE = 'usage: speakerd [--config FILE] [--check-config] [--print-config] [--etc-dir DIR] [--set KEY=VALUE]...';
 /** A graceful stop must finish within this (systemd's stop timeout is longer). */
@@ -54,8 +55,89 @@ function parseCommandLine(): { base: LoadOptions; check: boolean; print: boolean
   return { base, check: values['check-config'] ?? false, print: values['print-config'] ?? false };
 }
 
+/** Control-socket setup errors that a restart cannot fix: exit with EX_CONFIG so systemd does not loop. */
+const SETUP_CODES = new Set(['ERR_SOCKET_PATH']);
+
+/**
+ * Makes the control socket's directory when it is missing: mode 0750, group `control.group`, so the
+ * group's members can reach the socket and nobody else can. An existing directory is left as it is.
+ */
+async function socketDirectory(socket: string, group: string): Promise<void> {
+  const dir = dirname(socket);
+  try {
+    await mkdir(dir, { mode: 0o750 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') await mkdir(dir, { recursive: true, mode: 0o750 });
+    else throw Object.assign(new Error(`cannot create ${dir}: ${(error as Error).message}`), { code: 'ERR_SOCKET_PATH' });
+  }
+  if (group === '') return;
+  try {
+    await chmod(dir, 0o750);
+    await chown(dir, -1, resolveGroup(group));
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { code?: string };
+    throw Object.assign(new Error(`cannot give ${dir} the group '${group}': ${e.message}`), { code: 'ERR_SOCKET_PATH' });
+  }
+}
+
+/** sd_notify that never throws: a notify socket that went away is logged once and the daemon goes on. */
+function safeNotifier(log: Logger): SystemdNotifier {
+  const send = nativeNotify();
+  let failing = false;
+  return new SystemdNotifier((state) => {
+    try {
+      const sent = send(state);
+      failing = false;
+      return sent;
+    } catch (error) {
+      if (!failing) log.warning(`sd_notify failed (is systemd's notify socket gone?): ${(error as Error).message}`);
+      failing = true;
+      return false;
+    }
+  });
+}
+
+/**
+ * Signals that arrive before the daemon is up are remembered and handled once it is (SIGHUP's default
+ * action would kill it; a stop during start-up must still stop it).
+ */
+class EarlySignals {
+  private handlers: { stop: (signal: string) => void; reload: () => void } | null = null;
+  private pendingStop: string | null = null;
+  private pendingReload = false;
+
+  constructor() {
+    process.on('SIGTERM', () => this.stop('SIGTERM'));
+    process.on('SIGINT', () => this.stop('SIGINT'));
+    process.on('SIGHUP', () => this.reload());
+  }
+
+  /** Installs the real handlers and runs what arrived meanwhile. */
+  ready(handlers: { stop: (signal: string) => void; reload: () => void }): void {
+    this.handlers = handlers;
+    if (this.pendingStop !== null) handlers.stop(this.pendingStop);
+    else if (this.pendingReload) handlers.reload();
+  }
+
+  private stop(signal: string): void {
+    if (this.handlers) this.handlers.stop(signal);
+    else if (this.pendingStop === null) {
+      this.pendingStop = signal;
+      // Nothing is running yet that needs a graceful stop beyond a moment to finish opening.
+      setTimeout(() => process.exit(0), STOP_DEADLINE_MS).unref();
+    }
+  }
+
+  private reload(): void {
+    if (this.handlers) this.handlers.reload();
+    else this.pendingReload = true;
+  }
+}
+
 async function main(): Promise<void> {
   ignoreEpipe();
+  const signals = new EarlySignals();
   let args: ReturnType<typeof parseCommandLine>;
   try {
     args = parseCommandLine();
@@ -63,83 +145,90 @@ async function main(): Promise<void> {
     process.stderr.write(`speakerd: ${(error as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
-  let loaded = loadWithRuntime(args.base, {});
+  const initial = await loadWithRuntime(args.base, {});
   if (args.print) {
-    process.stdout.write(printableConfig(loaded.config));
+    process.stdout.write(printableConfig(initial.config));
     return;
   }
   if (args.check) {
-    process.stdout.write(`configuration OK${loaded.files.length ? ` (${loaded.files.join(', ')})` : ' (built-in defaults)'}\n`);
+    process.stdout.write(`configuration OK${initial.files.length ? ` (${initial.files.join(', ')})` : ' (built-in defaults)'}\n`);
     return;
   }
-  const root = createLogger({ level: loaded.config.log.level });
+  const root = createLogger({ level: initial.config.log.level });
   const log = root.child('speakerd');
-  if (loaded.apiKey) root.redact(loaded.apiKey);
-  for (const w of loaded.warnings) log.warning(w);
+  if (initial.apiKey) root.redact(initial.apiKey);
+  for (const w of initial.warnings) log.warning(w);
 
-  const store = new StateStore(loaded.config.state.file, { defaults: { volume: loaded.config.audio.volume } });
-  mkdirSync(dirname(loaded.config.state.file), { recursive: true, mode: 0o750 });
+  // A second instance stops here, before it opens audio or touches the first one's state files.
+  const controlConfig = initial.config.control;
+  const activated = activationFd(process.env, process.pid) !== null;
+  if (!activated) {
+    await socketDirectory(controlConfig.socket, controlConfig.group);
+    await clearStaleSocket(controlConfig.socket);
+  }
+
+  const stateFile = initial.config.state.file;
+  const store = new StateStore(stateFile, { defaults: { volume: initial.config.audio.volume } });
+  await mkdir(dirname(stateFile), { recursive: true, mode: 0o750 }).catch((error: Error) =>
+    log.warning(`cannot create the state directory (changes will not persist until it exists): ${error.message}`),
+  );
   const { state, warnings } = await store.load();
   for (const w of warnings) log.warning(w);
-  let runtime: RuntimeOverrides = (state.config as RuntimeOverrides | undefined) ?? {};
+  const stored = admissibleOverrides(state.config, RuntimeConfig.keyFilePath(stateFile));
+  if (stored.dropped.length > 0) {
+    log.warning(`ignoring run-time changes of keys that are not settable at run time: ${stored.dropped.join(', ')}; set them in /etc/speakerd`);
+  }
+  let loaded = initial;
+  let runtime = stored.runtime;
   if (Object.keys(runtime).length > 0) {
     try {
-      loaded = loadWithRuntime(args.base, runtime);
+      loaded = await loadWithRuntime(args.base, runtime);
     } catch (error) {
       log.warning(`ignoring run-time configuration changes that are no longer valid: ${(error as Error).message}`);
       runtime = {};
     }
   }
-  const save = (s: { volume: number; muted: boolean }): Promise<void> => store.save({ ...s, config: runtime });
+  if (loaded.apiKey) root.redact(loaded.apiKey);
   const version = packageVersion(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'));
-  const notifier = new SystemdNotifier(nativeNotify());
-  const service = new Service({
+  const notifier = safeNotifier(log);
+  let service: Service | null = null;
+  const basics = (): { volume: number; muted: boolean } => ({ volume: service?.getVolume() ?? state.volume, muted: service?.isMuted() ?? state.muted });
+  const config = new RuntimeConfig(args.base, store, loaded, runtime, basics);
+  service = new Service({
     config: loaded.config,
     apiKey: loaded.apiKey,
     defaultUrls: DEFAULT_AI_URLS,
     state: { volume: state.volume, muted: state.muted },
-    saveState: save,
-    loadConfig: () => loadWithRuntime(args.base, runtime),
+    saveState: (s) => store.save(() => ({ ...s, config: config.overrides })),
+    loadConfig: () => config.reload(),
     diffConfig,
-    setConfigKey: async (key, value) => {
-      const next = await applyConfigSet(args.base, runtime, loaded.config.state.file, key, value);
-      runtime = next.runtime;
-      if (next.loaded.apiKey) root.redact(next.loaded.apiKey);
-      await store.save({ volume: service.getVolume(), muted: service.isMuted(), config: runtime });
-      return next.loaded;
-    },
+    setConfigKey: (key, value) => config.set(key, value),
     configValue,
     log,
     version,
+    onApiKey: (key) => root.redact(key),
   });
-  await service.start();
-  mkdirSync(dirname(loaded.config.control.socket), { recursive: true, mode: 0o750 });
+  const running = service;
+  await running.start();
   const control = await ControlServer.start({
-    path: loaded.config.control.socket,
-    target: service,
-    mode: parseMode(loaded.config.control.mode),
-    maxClients: loaded.config.control.maxClients,
-    maxLineBytes: loaded.config.control.maxLineBytes,
-    ...(loaded.config.control.group ? { group: loaded.config.control.group } : {}),
-    ...(loaded.config.control.allowUids.length ? { allowUids: loaded.config.control.allowUids } : {}),
+    path: controlConfig.socket,
+    target: running,
+    mode: parseMode(controlConfig.mode),
+    maxClients: controlConfig.maxClients,
+    maxLineBytes: controlConfig.maxLineBytes,
+    idleTimeoutMs: controlConfig.idleTimeoutMs,
+    adminUids: controlConfig.adminUids,
+    keyAccess: (key) => KEY_ACCESS[key],
+    ...(controlConfig.group ? { group: controlConfig.group } : {}),
+    ...(controlConfig.allowUids.length ? { allowUids: controlConfig.allowUids } : {}),
     peerCredentials: unixPeer,
-    logger: { info: (m) => root.child('control').info(m), warn: (m) => root.child('control').warning(m) },
+    logger: { info: (m) => root.child('control').info(m), warn: (m) => root.child('control').warning(m), audit: (m) => root.child('audit').audit(m) },
   });
-  service.events.on('event', (e: { event: string; data: Record<string, unknown> }) => {
+  running.events.on('event', (e: { event: string; data: Record<string, unknown> }) => {
     if (e.event === 'state') notifier.status(String(e.data.state));
   });
 
-  const interval = watchdogIntervalMs(process.env);
-  const watchdog = interval
-    ? new Watchdog({
-        intervalMs: interval,
-        maxLoopLagMs: loaded.config.watchdog.maxLoopLagMs,
-        audioClock: () => service.audioFrames(),
-        ping: () => notifier.watchdog(),
-        onMissed: (reason) => log.error(`not feeding the watchdog: ${reason}`),
-      })
-    : null;
-  watchdog?.start();
+  const watchdog = startWatchdog(running, loaded.config.watchdog.maxLoopLagMs, notifier, log);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -154,30 +243,28 @@ async function main(): Promise<void> {
     }, STOP_DEADLINE_MS).unref();
     watchdog?.stop();
     await control.close();
-    await service.stop();
+    await running.stop();
     await store.flush();
     root.flush();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGHUP', () => {
+  const reload = (): void => {
     notifier.reloading();
-    service
+    running
       .reload()
       .then(() => log.info('configuration reloaded'))
       .catch((error: Error) => log.error(`reload refused, keeping the running configuration: ${error.message}`))
-      .finally(() => notifier.ready(service.currentState));
-  });
+      .finally(() => notifier.ready(running.currentState));
+  };
   if (process.env.SPEAKERD_TEST_HOOKS === '1') {
     process.on('SIGUSR2', () => {
       log.warning('test hook: stalling the audio clock for 30 s');
-      service.stallAudioForTest(30000);
+      running.stallAudioForTest(30000);
     });
   }
-  // Signal handlers are in place before READY=1: a reload or stop right after start is handled.
-  notifier.ready(service.currentState);
+  notifier.ready(running.currentState);
   log.info('started', { version, backend: loaded.config.ai.backend, socket: control.path });
+  signals.ready({ stop: (signal) => void stop(signal), reload });
 }
 
 main().catch((error: unknown) => {
@@ -187,5 +274,5 @@ main().catch((error: unknown) => {
   }
   const e = error as Error & { code?: string };
   process.stderr.write(`<3>speakerd: ${e.code ? `${e.code}: ` : ''}${e.message}\n`);
-  process.exit(1);
+  process.exit(e.code !== undefined && SETUP_CODES.has(e.code) ? EX_CONFIG : 1);
 });

@@ -1,6 +1,7 @@
 /** Validation of single values (with parsing of environment strings) and of rules across keys. */
 
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
+import { describeFileType } from '../system/safe-file.js';
 import { showValue, type ConfigProblem } from './errors.js';
 import { getPath, type KeySpec } from './keys.js';
 import { KEYS } from './schema.js';
@@ -73,7 +74,31 @@ function problem(path: string, message: string, origins: Origins): ConfigProblem
   return source === undefined ? { path, message } : { path, message, source };
 }
 
-const FILE_KEYS = ['audio.alsaConfig', 'ai.tls.caFile', 'ai.tls.certFile', 'ai.tls.keyFile', 'earcons.ready', 'earcons.connectionLost', 'earcons.error', 'earcons.mute', 'earcons.unmute'];
+/** Largest file accepted for each key that names a file to read, in bytes (the API key: secrets.ts). */
+export const FILE_KEY_LIMITS: Readonly<Record<string, number>> = {
+  'audio.alsaConfig': 1024 * 1024,
+  'ai.tls.caFile': 1024 * 1024,
+  'ai.tls.certFile': 1024 * 1024,
+  'ai.tls.keyFile': 1024 * 1024,
+  'earcons.ready': 16 * 1024 * 1024,
+  'earcons.connectionLost': 16 * 1024 * 1024,
+  'earcons.error': 16 * 1024 * 1024,
+  'earcons.mute': 16 * 1024 * 1024,
+  'earcons.unmute': 16 * 1024 * 1024,
+};
+
+/** Why a file named by a key cannot be used (checked with stat and access: nothing is opened), or null. */
+function fileProblem(file: string, maxBytes: number): string | null {
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) return `${file} is ${describeFileType(stat)}; a regular file is needed`;
+    if (stat.size > maxBytes) return `${file} is larger than ${maxBytes} bytes`;
+    accessSync(file, constants.R_OK);
+    return null;
+  } catch (error) {
+    return `cannot read ${file}: ${describeFsError(error)}`;
+  }
+}
 
 /** Rules that involve more than one key, and files named by the configuration that must be readable. */
 export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProblem[] {
@@ -91,14 +116,11 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProb
     const missing = ai.tls.certFile === '' ? 'ai.tls.certFile' : 'ai.tls.keyFile';
     problems.push(problem(missing, 'must be set too: ai.tls.certFile and ai.tls.keyFile go together', origins));
   }
-  for (const path of FILE_KEYS) {
+  for (const [path, maxBytes] of Object.entries(FILE_KEY_LIMITS)) {
     const value = getPath(config, path);
     if (typeof value !== 'string' || value === '') continue;
-    try {
-      accessSync(value, constants.R_OK);
-    } catch (error) {
-      problems.push(problem(path, `cannot read ${value}: ${describeFsError(error)}`, origins));
-    }
+    const why = fileProblem(value, maxBytes);
+    if (why !== null) problems.push(problem(path, why, origins));
   }
   return problems;
 }

@@ -68,8 +68,11 @@ function overrideLeaves(overrides: Record<string, unknown>): { leaves: Leaf[]; p
   return { leaves, problems };
 }
 
-/** Loads, merges and validates the configuration and reads the API key; throws ConfigError. */
-export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+/**
+ * Loads, merges and validates the configuration and reads the API key (off the event loop, never
+ * blocking on a FIFO or device); rejects with ConfigError.
+ */
+export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
   const etcDir = options.etcDir ?? DEFAULT_ETC_DIR;
   const problems: ConfigProblem[] = [];
@@ -112,7 +115,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   }
   const config = store.getProperties();
   problems.push(...crossCheck(config, origins));
-  const key = readApiKey(config.ai, env, origins);
+  const key = await readApiKey(config.ai, env, origins);
   problems.push(...key.problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return { config, apiKey: key.apiKey, apiKeySource: key.source, files, origins, warnings: key.warnings };

@@ -6,11 +6,11 @@
  * is used when `ai.apiKeyFile` is '' (a credential present beside an apiKeyFile gives a warning).
  */
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigFileError, readConfiguredFile } from '../system/safe-file.js';
 import type { ConfigProblem } from './errors.js';
 import { DEFAULT_AI_URLS } from './schema.js';
-import { describeFsError } from './sources.js';
 import type { AiConfig } from './types.js';
 
 /** Largest key file read, in bytes. */
@@ -44,49 +44,62 @@ export interface ApiKeyResult {
 
 type KeyRead = { missing: true } | { key: string } | { problem: string };
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function privateMode(file: string): (mode: number) => string | null {
+  return (mode) => {
+    if ((mode & 0o077) === 0) return null;
+    const shown = (mode & 0o777).toString(8).padStart(4, '0');
+    return `${file} is accessible by group or others (mode ${shown}); the API key must be private: run chmod 600 ${file}`;
+  };
+}
+
 /**
- * Reads a key file. With `emptyIsMissing` (the systemd credential), a file holding only white space
+ * Reads a key file without blocking (a FIFO, a device or a directory is refused, not waited on) and
+ * off the event loop. With `emptyIsMissing` (the systemd credential), a file holding only white space
  * counts as no key: systemd 252 cannot skip a missing `LoadCredential=` file, so the unit supplies an
  * empty `SetCredential=` fallback under the same name.
  */
-function readKeyFile(file: string, emptyIsMissing = false): KeyRead {
-  let fd: number | undefined;
+async function readKeyFile(file: string, key: 'ai.apiKeyFile' | 'ai.credential', emptyIsMissing = false): Promise<KeyRead> {
+  let bytes: Buffer;
   try {
-    fd = openSync(file, 'r');
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return { problem: `${file} is not a regular file` };
-    if ((stat.mode & 0o077) !== 0) {
-      const mode = (stat.mode & 0o777).toString(8).padStart(4, '0');
-      return { problem: `${file} is accessible by group or others (mode ${mode}); the API key must be private: run chmod 600 ${file}` };
-    }
-    if (stat.size > MAX_KEY_BYTES) return { problem: `${file} is larger than ${MAX_KEY_BYTES} bytes; it must hold only the key` };
-    const key = readFileSync(fd, 'utf8').trim();
-    if (key === '') return emptyIsMissing ? { missing: true } : { problem: `${file} is empty; it must hold the API key` };
-    if (/[\s\x00-\x1f\x7f]/.test(key)) return { problem: `${file} holds spaces, line breaks or control characters inside the key; it must hold only the key` };
-    return { key };
+    bytes = await readConfiguredFile(file, { key, maxBytes: MAX_KEY_BYTES, checkMode: privateMode(file) });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
-    return { problem: `cannot read ${file}: ${describeFsError(error)}` };
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (error instanceof ConfigFileError) {
+      if (error.reason === 'missing') return { missing: true };
+      if (error.reason === 'too_large') return { problem: `${file} is larger than ${MAX_KEY_BYTES} bytes; it must hold only the key` };
+      return { problem: error.message.slice(key.length + 2) };
+    }
+    throw error;
   }
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return { problem: `${file} is not valid UTF-8 text; it must hold only the key` };
+  }
+  const value = text.trim();
+  if (value === '') return emptyIsMissing ? { missing: true } : { problem: `${file} is empty; it must hold the API key` };
+  if (/[\s\x00-\x1f\x7f]/.test(value)) return { problem: `${file} holds spaces, line breaks or control characters inside the key; it must hold only the key` };
+  if (!/^[\x21-\x7e]+$/.test(value)) return { problem: `${file} holds characters outside printable ASCII; an API key is sent in an HTTP header and must be ASCII` };
+  return { key: value };
 }
 
 /** Finds and reads the API key for `ai` (see the module comment for the precedence). */
-export function readApiKey(ai: AiConfig, env: NodeJS.ProcessEnv, origins: Readonly<Record<string, string>> = {}): ApiKeyResult {
+export async function readApiKey(ai: AiConfig, env: NodeJS.ProcessEnv, origins: Readonly<Record<string, string>> = {}): Promise<ApiKeyResult> {
   const result: ApiKeyResult = { apiKey: null, source: null, problems: [], warnings: [] };
   const needed = backendNeedsKey(ai);
   const credentialDir = env.CREDENTIALS_DIRECTORY;
   const credential = credentialDir && ai.credential ? join(credentialDir, ai.credential) : null;
-  const take = (file: string, path: 'ai.apiKeyFile' | 'ai.credential'): boolean => {
-    const read = readKeyFile(file, path === 'ai.credential');
+  const take = async (file: string, path: 'ai.apiKeyFile' | 'ai.credential'): Promise<boolean> => {
+    const read = await readKeyFile(file, path, path === 'ai.credential');
     const source = origins[path] ?? (path === 'ai.credential' ? '$CREDENTIALS_DIRECTORY' : undefined);
     if ('key' in read) Object.assign(result, { apiKey: read.key, source: file });
     else if ('problem' in read) result.problems.push({ path, message: read.problem, ...(source ? { source } : {}) });
     return !('missing' in read);
   };
   if (ai.apiKeyFile !== '') {
-    const found = take(ai.apiKeyFile, 'ai.apiKeyFile');
+    const found = await take(ai.apiKeyFile, 'ai.apiKeyFile');
     if (!found && needed) {
       result.problems.push({ path: 'ai.apiKeyFile', message: `${ai.apiKeyFile} does not exist; backend '${ai.backend}' needs an API key there` });
     } else if (!found) result.warnings.push(`ai.apiKeyFile ${ai.apiKeyFile} does not exist (backend '${ai.backend}' needs no key)`);
@@ -95,7 +108,7 @@ export function readApiKey(ai: AiConfig, env: NodeJS.ProcessEnv, origins: Readon
     }
     return result;
   }
-  const found = credential !== null && take(credential, 'ai.credential');
+  const found = credential !== null && (await take(credential, 'ai.credential'));
   if (!found && needed) {
     result.problems.push({
       path: 'ai.apiKeyFile',

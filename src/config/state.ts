@@ -35,8 +35,12 @@ export interface StateStoreOptions {
 /** Code of the error a failed save rejects with. */
 export const ERR_STATE_WRITE = 'ERR_STATE_WRITE';
 
-/** Largest state file read, in bytes; a larger one is treated as corrupt. */
-export const MAX_STATE_BYTES = 64 * 1024;
+/**
+ * Largest state file read, in bytes; a larger one is treated as corrupt. Sized to what the schema lets
+ * config_set store: ai.instructions alone may be 100,000 characters, each up to 6 bytes once escaped in
+ * JSON (a control character becomes \u00XX), so 2 MiB leaves room for every other key at its limit.
+ */
+export const MAX_STATE_BYTES = 2 * 1024 * 1024;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -50,7 +54,7 @@ export class StateStore {
   readonly file: string;
   private readonly defaults: SpeakerState;
   private readonly now: () => Date;
-  private pending: SpeakerState | null = null;
+  private pending: (() => SpeakerState) | null = null;
   private waiters: Waiter[] = [];
   private draining: Promise<void> | null = null;
   private written = 0;
@@ -88,9 +92,16 @@ export class StateStore {
     return this.fill(parsed);
   }
 
-  /** Writes `state` atomically. Saves never overlap; saves made meanwhile are merged into one write of the last. */
-  save(state: SpeakerState): Promise<void> {
-    this.pending = { ...state };
+  /**
+   * Writes `state` atomically. Saves never overlap; saves made meanwhile are merged into one write of the
+   * last. A function is called when the write starts, so it can give what is current by then.
+   */
+  save(state: SpeakerState | (() => SpeakerState)): Promise<void> {
+    if (typeof state === 'function') this.pending = state;
+    else {
+      const copy = { ...state };
+      this.pending = () => copy;
+    }
     const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.draining ??= this.drain();
     return done;
@@ -103,12 +114,12 @@ export class StateStore {
 
   private async drain(): Promise<void> {
     while (this.pending) {
-      const state = this.pending;
+      const produce = this.pending;
       const waiters = this.waiters;
       this.pending = null;
       this.waiters = [];
       try {
-        await this.write(state);
+        await this.write(produce());
         this.written++;
         for (const w of waiters) w.resolve();
       } catch (error) {

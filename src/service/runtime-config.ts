@@ -1,15 +1,25 @@
-import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+/**
+ * The configuration as it stands at run time: the files, environment and flags, plus the changes made
+ * over the control socket (config_set), which persist in the state file. Changes and reloads run one at
+ * a time, in the order they were asked for, so pipelined config_set requests all take effect; a change
+ * that cannot be saved changes nothing.
+ */
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import { KEYS } from '../config/schema.js';
 import type { SpeakerdConfig } from '../config/types.js';
+import type { StateStore } from '../config/state.js';
+import { API_KEY_PSEUDO_KEY } from '../control/access.js';
+import { KeyFileWriter } from './key-file.js';
 
 /** The write-only pseudo-key that stores the API key (never readable back). */
-export const SECRET_KEY = 'ai.apiKey';
+export const SECRET_KEY = API_KEY_PSEUDO_KEY;
 
 /** A configuration change made at run time (config_set), kept in the state file. */
 export type RuntimeOverrides = Record<string, unknown>;
+
+/** What `config_get` shows instead of a hidden key's value. */
+export const HIDDEN_VALUE = '<hidden>';
 
 function coded(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
@@ -19,52 +29,129 @@ function coded(code: string, message: string): Error {
  * Loads the configuration with the run-time overrides (config_set) applied after the files and
  * before the environment and the command line, so an operator's flags still win.
  */
-export function loadWithRuntime(base: LoadOptions, runtime: RuntimeOverrides): LoadedConfig {
+export function loadWithRuntime(base: LoadOptions, runtime: RuntimeOverrides): Promise<LoadedConfig> {
   return loadConfig({ ...base, overrides: { ...runtime, ...(base.overrides ?? {}) } });
 }
 
-/** The value `config_get` returns: one non-secret key, a group, or everything. */
-export function configValue(config: SpeakerdConfig, key?: string): unknown {
-  if (key === undefined || key === '') return config;
-  if (key === SECRET_KEY) throw coded('ERR_SECRET', `${SECRET_KEY} is write-only`);
-  let value: unknown = config;
-  for (const part of key.split('.')) {
-    if (typeof value !== 'object' || value === null || !(part in value)) throw coded('ERR_UNKNOWN_KEY', `no configuration key '${key}'`);
-    value = (value as Record<string, unknown>)[part];
+/**
+ * The overrides a state file may legitimately hold: keys of the schema that are settable at run time,
+ * and `ai.apiKeyFile` only when it names the daemon's own key file. Anything else (written by an older
+ * daemon that allowed more, or by hand) is dropped with a warning, so it cannot come back at start.
+ */
+export function admissibleOverrides(stored: unknown, ownKeyFile: string): { runtime: RuntimeOverrides; dropped: string[] } {
+  const runtime: RuntimeOverrides = {};
+  const dropped: string[] = [];
+  if (typeof stored !== 'object' || stored === null || Array.isArray(stored)) return { runtime, dropped };
+  for (const [key, value] of Object.entries(stored)) {
+    const spec = KEYS.get(key);
+    const ownKey = key === 'ai.apiKeyFile' && value === ownKeyFile;
+    if (ownKey || (spec !== undefined && spec.access !== 'never')) runtime[key] = value;
+    else dropped.push(key);
   }
-  return value;
+  return { runtime, dropped };
 }
 
-/**
- * Checks one `config_set` against the whole configuration and returns the new overrides and the
- * configuration they give. The API key is written to `<state dir>/ai-api-key` (mode 0600) and
- * `ai.apiKeyFile` pointed at it; it is never echoed.
- */
-export async function applyConfigSet(
-  base: LoadOptions,
-  runtime: RuntimeOverrides,
-  stateFile: string,
-  key: string,
-  value: unknown,
-): Promise<{ runtime: RuntimeOverrides; loaded: LoadedConfig }> {
-  let next: RuntimeOverrides;
-  if (key === SECRET_KEY) {
-    if (typeof value !== 'string' || value.trim() === '' || /\s/.test(value.trim())) {
-      throw coded('ERR_BAD_ARGUMENT', `${SECRET_KEY} must be a non-empty string without spaces`);
-    }
-    const file = join(dirname(stateFile), 'ai-api-key');
-    await mkdir(dirname(file), { recursive: true, mode: 0o750 });
-    await writeFile(file, `${value.trim()}\n`, { mode: 0o600 });
-    await chmod(file, 0o600);
-    next = { ...runtime, 'ai.apiKeyFile': file };
-  } else {
-    if (!KEYS.has(key)) throw coded('ERR_UNKNOWN_KEY', `no configuration key '${key}'`);
-    next = { ...runtime, [key]: value };
+/** The value `config_get` returns: one key or group, or everything; hidden keys never. */
+export function configValue(config: SpeakerdConfig, key?: string): unknown {
+  if (key === undefined || key === '') return redacted(config, '');
+  if (key === SECRET_KEY || KEYS.get(key)?.hidden === true) throw coded('ERR_SECRET', `${key} is not readable over the control socket`);
+  let value: unknown = config;
+  for (const part of key.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) throw coded('ERR_UNKNOWN_KEY', `no configuration key '${key}'`);
+    value = (value as Record<string, unknown>)[part];
   }
-  try {
-    return { runtime: next, loaded: loadWithRuntime(base, next) };
-  } catch (error) {
-    if (error instanceof ConfigError) throw coded('ERR_CONFIG_INVALID', error.message);
-    throw error;
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? redacted(value, key) : value;
+}
+
+function redacted(group: object, prefix: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(group)) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    if (KEYS.get(path)?.hidden === true) out[name] = HIDDEN_VALUE;
+    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) out[name] = redacted(value, path);
+    else out[name] = value;
+  }
+  return out;
+}
+
+/** The persisted part of the state besides the configuration. */
+export interface PersistedBasics {
+  volume: number;
+  muted: boolean;
+}
+
+/** The run-time configuration of one daemon. */
+export class RuntimeConfig {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly keyFile: KeyFileWriter;
+
+  constructor(
+    private readonly base: LoadOptions,
+    private readonly store: StateStore,
+    private loaded: LoadedConfig,
+    private runtime: RuntimeOverrides,
+    private readonly basics: () => PersistedBasics,
+  ) {
+    this.keyFile = new KeyFileWriter(RuntimeConfig.keyFilePath(store.file));
+  }
+
+  /** Where a key provisioned over the socket is kept: `ai-api-key` beside the state file. */
+  static keyFilePath(stateFile: string): string {
+    return `${stateFile.slice(0, stateFile.lastIndexOf('/') + 1)}ai-api-key`;
+  }
+
+  /** The configuration now in force. */
+  get current(): LoadedConfig {
+    return this.loaded;
+  }
+
+  /** The run-time overrides now in force (what the state file holds). */
+  get overrides(): RuntimeOverrides {
+    return this.runtime;
+  }
+
+  /** Validates, persists and adopts one change; queued behind the changes asked for before it. */
+  set(key: string, value: unknown): Promise<LoadedConfig> {
+    return this.serial(() => this.apply(key, value));
+  }
+
+  /** Re-reads every source (SIGHUP, `reload`); queued like `set`. A bad configuration changes nothing. */
+  reload(): Promise<LoadedConfig> {
+    return this.serial(async () => {
+      this.loaded = await loadWithRuntime(this.base, this.runtime);
+      return this.loaded;
+    });
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async apply(key: string, value: unknown): Promise<LoadedConfig> {
+    let next: RuntimeOverrides;
+    let undoKey: (() => Promise<void>) | null = null;
+    if (key === SECRET_KEY) {
+      if (typeof value !== 'string' || !/^[\x21-\x7e]{1,16000}$/.test(value.trim())) {
+        throw coded('ERR_BAD_ARGUMENT', `${SECRET_KEY} must be a non-empty string of printable ASCII without spaces`);
+      }
+      undoKey = await this.keyFile.replace(value.trim());
+      next = { ...this.runtime, 'ai.apiKeyFile': this.keyFile.path };
+    } else {
+      if (!KEYS.has(key)) throw coded('ERR_UNKNOWN_KEY', `no configuration key '${key}'`);
+      next = { ...this.runtime, [key]: value };
+    }
+    try {
+      const loaded = await loadWithRuntime(this.base, next);
+      await this.store.save({ ...this.basics(), config: next });
+      this.runtime = next;
+      this.loaded = loaded;
+      return loaded;
+    } catch (error) {
+      await undoKey?.();
+      if (error instanceof ConfigError) throw coded('ERR_CONFIG_INVALID', error.message);
+      throw error;
+    }
   }
 }

@@ -31,8 +31,8 @@ export interface ServiceDeps {
   defaultUrls: Readonly<Record<string, string>>;
   state: PersistentState;
   saveState(state: PersistentState): Promise<void>;
-  /** Re-reads the configuration (files, env, flags); throws with every problem when it is invalid. */
-  loadConfig(): { config: SpeakerdConfig; apiKey: string | null };
+  /** Re-reads the configuration (files, env, flags); rejects with every problem when it is invalid. */
+  loadConfig(): Promise<{ config: SpeakerdConfig; apiKey: string | null }>;
   /** Keys whose value differs, with what applying them takes. */
   diffConfig(a: SpeakerdConfig, b: SpeakerdConfig): { path: string; effect: 'live' | 'reconnect' | 'reopen' | 'restart' }[];
   /** Applies one `config_set` key persistently (validated); resolves to the new configuration. */
@@ -41,7 +41,14 @@ export interface ServiceDeps {
   configValue(config: SpeakerdConfig, key?: string): unknown;
   log: ServiceLog;
   version: string;
+  /** Told each new API key (the logger redacts it). */
+  onApiKey?(apiKey: string): void;
+  /** Time before a failed state write is tried again, in ms. Default 30000. */
+  stateRetryMs?: number;
 }
+
+/** How long a device list is reused: enumerating ALSA devices blocks the event loop for a while. */
+const DEVICE_LIST_TTL_MS = 2000;
 
 /**
  * The daemon's composition root at run time: the audio engine, the AI port, earcons and the
@@ -61,6 +68,12 @@ export class Service implements ControlTarget {
   private lastError: ServiceStatus['lastError'] = null;
   private readonly startedAt = Date.now();
   private wasConnected = false;
+  /** Config changes and reloads, one at a time in the order asked. */
+  private changes: Promise<unknown> = Promise.resolve();
+  private deviceList: { at: number; devices: DeviceEntry[] } | null = null;
+  private stateRetry: NodeJS.Timeout | null = null;
+  private stateFailing = false;
+  private lastLogged: string | null = null;
 
   constructor(private readonly deps: ServiceDeps) {
     this.config = deps.config;
@@ -79,8 +92,14 @@ export class Service implements ControlTarget {
   /** Stops everything: the WebSocket closes with 1000, state is saved, audio stops. */
   async stop(): Promise<void> {
     this.transition({ kind: 'stopping' });
+    if (this.stateRetry) clearTimeout(this.stateRetry);
     this.closeMedia();
-    await this.deps.saveState({ volume: this.volume, muted: this.muted });
+    await this.deps.saveState({ volume: this.volume, muted: this.muted }).catch((error: Error) => this.deps.log.error(`cannot save the state: ${error.message}`));
+  }
+
+  /** The running audio engine (the watchdog watches its clock), or null. */
+  get currentEngine(): AudioEngine | null {
+    return this.engine && !this.engine.isClosed ? this.engine : null;
   }
 
   /** The engine's frame counter (the watchdog's proof that the audio clock runs). */
@@ -183,18 +202,24 @@ export class Service implements ControlTarget {
     return this.deps.configValue(this.config, key);
   }
 
-  async configSet(key: string, value: unknown): Promise<void> {
-    const next = await this.deps.setConfigKey(key, value);
-    await this.apply(next.config, next.apiKey);
+  configSet(key: string, value: unknown): Promise<void> {
+    return this.serial(async () => {
+      const next = await this.deps.setConfigKey(key, value);
+      await this.apply(next.config, next.apiKey);
+    });
   }
 
-  async reload(): Promise<void> {
-    const next = this.deps.loadConfig();
-    await this.apply(next.config, next.apiKey);
+  reload(): Promise<void> {
+    return this.serial(async () => {
+      const next = await this.deps.loadConfig();
+      await this.apply(next.config, next.apiKey);
+    });
   }
 
   devices(): DeviceEntry[] {
-    return AudioEngine.listDevices();
+    const now = performance.now();
+    if (this.deviceList === null || now - this.deviceList.at > DEVICE_LIST_TTL_MS) this.deviceList = { at: now, devices: AudioEngine.listDevices() };
+    return this.deviceList.devices;
   }
 
   version(): { version: string; node: string; addon: string } {
@@ -251,10 +276,20 @@ export class Service implements ControlTarget {
     this.ai.connect(aiUrl(this.config, this.deps.defaultUrls), this.apiKey);
   }
 
+  private serial(task: () => Promise<void>): Promise<void> {
+    const run = this.changes.then(task, task);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
   private async apply(config: SpeakerdConfig, apiKey: string | null): Promise<void> {
     const changes = this.deps.diffConfig(this.config, config);
+    const keyChanged = apiKey !== this.apiKey;
     this.config = config;
     this.apiKey = apiKey;
+    if (keyChanged && apiKey) this.deps.onApiKey?.(apiKey);
+    // A new key must be used by the next connection: the port keeps the token it connected with.
+    if (keyChanged) changes.push({ path: 'ai.apiKey', effect: 'reconnect' });
     const effects = new Set(changes.map((c) => c.effect));
     if (effects.has('restart')) {
       this.deps.log.warning('some changes take effect after a restart', { keys: changes.filter((c) => c.effect === 'restart').map((c) => c.path).join(',') });
@@ -278,6 +313,7 @@ export class Service implements ControlTarget {
   private onAiEvent(e: AiEvent): void {
     switch (e.type) {
       case 'connected':
+        this.lastLogged = null;
         if (!e.renewal) this.earcons?.play('ready');
         this.wasConnected = true;
         break;
@@ -308,8 +344,12 @@ export class Service implements ControlTarget {
     this.publish({ event: 'state', data: { state: next, muted: this.muted } });
   }
 
+  /** Keeps the error for status; logs it once per change (a retry loop repeating it logs nothing more). */
   private recordError(code: string, message: string, httpStatus?: number): void {
     this.lastError = { code, message, ...(httpStatus ? { httpStatus } : {}), at: new Date().toISOString() };
+    const signature = `${code}\n${httpStatus ?? ''}\n${message}`;
+    if (signature === this.lastLogged) return;
+    this.lastLogged = signature;
     this.deps.log.error(message, { code, ...(httpStatus ? { httpStatus } : {}) });
   }
 
@@ -317,8 +357,23 @@ export class Service implements ControlTarget {
     this.events.emit('event', event);
   }
 
+  /** Saves volume and mute; a failed write is logged once and tried again later until it succeeds. */
   private persist(): void {
-    this.deps.saveState({ volume: this.volume, muted: this.muted }).catch((error: Error) => this.deps.log.error(`cannot save the state: ${error.message}`));
+    if (this.stateRetry) clearTimeout(this.stateRetry);
+    this.stateRetry = null;
+    this.deps
+      .saveState({ volume: this.volume, muted: this.muted })
+      .then(() => {
+        if (this.stateFailing) this.deps.log.info('the state file is written again');
+        this.stateFailing = false;
+      })
+      .catch((error: Error) => {
+        if (!this.stateFailing) this.deps.log.error(`cannot save the state (will try again): ${error.message}`);
+        this.stateFailing = true;
+        if (this.state === 'stopping') return;
+        this.stateRetry = setTimeout(() => this.persist(), this.deps.stateRetryMs ?? 30000);
+        this.stateRetry.unref();
+      });
   }
 
   private requireAi(): AudioMediaAiPort {

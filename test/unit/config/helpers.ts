@@ -26,14 +26,14 @@ export class TempEtc {
   }
 
   /** loadConfig with this etcDir and an empty environment unless given. */
-  load(options: LoadOptions = {}): LoadedConfig {
+  load(options: LoadOptions = {}): Promise<LoadedConfig> {
     return loadConfig({ etcDir: this.dir, env: {}, ...options });
   }
 
   /** The problems loadConfig throws (fails the test when it does not throw). */
-  problems(options: LoadOptions = {}): { error: ConfigError; problems: readonly ConfigProblem[] } {
+  async problems(options: LoadOptions = {}): Promise<{ error: ConfigError; problems: readonly ConfigProblem[] }> {
     try {
-      this.load(options);
+      await this.load(options);
     } catch (error) {
       if (error instanceof ConfigError) return { error, problems: error.problems };
       throw error;

@@ -13,7 +13,7 @@ afterEach(() => etc.remove());
 const isRoot = process.getuid?.() === 0;
 
 describe('every problem at once', () => {
-  it('reports wrong types, ranges, enums and unknown keys of all sources together, with paths, values and sources', () => {
+  it('reports wrong types, ranges, enums and unknown keys of all sources together, with paths, values and sources', async () => {
     const main = etc.write('speakerd.json', {
       audio: { rate: 44101, device: 'pulse', captureChannels: '2', volume: 101 },
       aec: { tailMs: 5, enabled: 'yes' },
@@ -24,7 +24,7 @@ describe('every problem at once', () => {
       frobnicate: true,
     });
     const dropIn = etc.write('conf.d/10.json', { audio: { rat: 48000 }, earcons: 'loud' });
-    const { error, problems } = etc.problems({
+    const { error, problems } = await etc.problems({
       env: { SPEAKERD_AUDIO_BUFFERPERIODS: 'four', SPEAKERD_AI_SESSIONLIFETIMEMS: '500', SPEAKERD_AUDIO_SAMPLERATE: '1' },
       overrides: { 'audio.prefillPeriods': 0, 'ai.nonsense': 1 },
     });
@@ -59,19 +59,19 @@ describe('every problem at once', () => {
     expect(EX_CONFIG).toBe(78);
   });
 
-  it('reports a value that is bad in a lower source even when a higher source overrides it', () => {
+  it('reports a value that is bad in a lower source even when a higher source overrides it', async () => {
     etc.write('speakerd.json', { audio: { rate: 'fast' } });
-    const { problems } = etc.problems({ overrides: { 'audio.rate': 48000 } });
+    const { problems } = await etc.problems({ overrides: { 'audio.rate': 48000 } });
     expect(problems.map((p) => p.path)).toEqual(['audio.rate']);
   });
 
-  it('reports a group given a scalar and a key given an object', () => {
-    const { problems } = etc.problems({ overrides: { audio: 'alsa', ai: { tls: 'off' }, 'aec.tailMs': { ms: 1 } } });
+  it('reports a group given a scalar and a key given an object', async () => {
+    const { problems } = await etc.problems({ overrides: { audio: 'alsa', ai: { tls: 'off' }, 'aec.tailMs': { ms: 1 } } });
     expect(problems.map((p) => p.path).sort()).toEqual(['aec.tailMs', 'ai.tls', 'audio']);
   });
 
-  it('rejects bad environment values of every kind', () => {
-    const { problems } = etc.problems({
+  it('rejects bad environment values of every kind', async () => {
+    const { problems } = await etc.problems({
       env: {
         SPEAKERD_AUDIO_RATE: '48000Hz',
         SPEAKERD_AEC_ENABLED: 'maybe',
@@ -84,19 +84,19 @@ describe('every problem at once', () => {
     expect(problems.find((p) => p.path === 'audio.rate')?.message).toContain('got "48000Hz"');
   });
 
-  it('checks rules across keys: prefill below buffer, URL scheme for the backend, TLS cert and key together', () => {
+  it('checks rules across keys: prefill below buffer, URL scheme for the backend, TLS cert and key together', async () => {
     etc.write('speakerd.json', { audio: { bufferPeriods: 3, prefillPeriods: 3 }, ai: { url: 'ws://127.0.0.1:9000' }, control: {} });
-    const { problems } = etc.problems({ overrides: { 'ai.tls.certFile': '/nonexistent/cert.pem' } });
+    const { problems } = await etc.problems({ overrides: { 'ai.tls.certFile': '/nonexistent/cert.pem' } });
     expect(problems.find((p) => p.path === 'audio.prefillPeriods')?.message).toBe('must be less than audio.bufferPeriods (3), got 3');
     expect(problems.find((p) => p.path === 'ai.url')?.message).toContain("backend 'parrot' needs a local:// URL");
     expect(problems.find((p) => p.path === 'ai.tls.keyFile')?.message).toContain('go together');
     expect(problems.find((p) => p.path === 'ai.tls.certFile')?.message).toContain('ENOENT');
-    const openai = etc.problems({ overrides: { 'ai.backend': 'openai', 'ai.url': 'local://parrot' } }).problems;
+    const openai = (await etc.problems({ overrides: { 'ai.backend': 'openai', 'ai.url': 'local://parrot' } })).problems;
     expect(openai.find((p) => p.path === 'ai.url')?.message).toContain('ws:// or wss://');
   });
 
-  it('refuses a URL carrying a user name or password, and relative paths', () => {
-    const { problems } = etc.problems({
+  it('refuses a URL carrying a user name or password, and relative paths', async () => {
+    const { problems } = await etc.problems({
       overrides: { 'ai.url': 'wss://user:pw@example.com/', 'earcons.ready': 'ready.wav', 'control.socket': `/${'x'.repeat(120)}` },
     });
     expect(problems.find((p) => p.path === 'ai.url')?.message).toContain('user name or password');
@@ -104,17 +104,17 @@ describe('every problem at once', () => {
     expect(problems.find((p) => p.path === 'control.socket')?.message).toContain('at most 107 bytes');
   });
 
-  it('shortens long bad values', () => {
-    const { problems } = etc.problems({ overrides: { 'ai.voice': 'v'.repeat(500) } });
+  it('shortens long bad values', async () => {
+    const { problems } = await etc.problems({ overrides: { 'ai.voice': 'v'.repeat(500) } });
     expect(problems[0]?.message.length).toBeLessThan(200);
   });
 });
 
 describe('files', () => {
-  it('reports bad JSON with the file, line and column, without quoting the text', () => {
+  it('reports bad JSON with the file, line and column, without quoting the text', async () => {
     const file = etc.write('speakerd.json', '{\n  "audio": {\n    "rate": 48000,\n  }\n}\n');
     const bad = etc.write('conf.d/10.json', '{\n  "ai": { "voice": sk-secret-value }\n}');
-    const { problems } = etc.problems();
+    const { problems } = await etc.problems();
     expect(problems).toEqual([
       { path: '', source: file, message: "invalid JSON at line 4, column 3: expected a property after the comma" },
       { path: '', source: bad, message: expect.stringMatching(/^invalid JSON at line 2, column 20: expected a value/) },
@@ -122,11 +122,11 @@ describe('files', () => {
     expect(JSON.stringify(problems)).not.toContain('sk-secret');
   });
 
-  it('reports a file that does not hold an object, a directory, and an oversized file', () => {
+  it('reports a file that does not hold an object, a directory, and an oversized file', async () => {
     etc.write('speakerd.json', '[1, 2]');
     mkdirSync(etc.path('conf.d/10-dir.json'), { recursive: true });
     etc.write('conf.d/20-big.json', `{"ai": {"instructions": "${'x'.repeat(1024 * 1024)}"}}`);
-    const messages = etc.problems().problems.map((p) => p.message);
+    const messages = (await etc.problems()).problems.map((p) => p.message);
     expect(messages).toEqual([
       'must hold a JSON object at the top level',
       'cannot read: not a regular file',
@@ -134,12 +134,12 @@ describe('files', () => {
     ]);
   });
 
-  it.skipIf(isRoot)('reports an unreadable file and an unreadable conf.d (skipped as root, who reads any file)', () => {
+  it.skipIf(isRoot)('reports an unreadable file and an unreadable conf.d (skipped as root, who reads any file)', async () => {
     const file = etc.write('speakerd.json', { audio: {} }, 0o000);
     mkdirSync(etc.path('conf.d'));
     chmodSync(etc.path('conf.d'), 0o000);
     try {
-      const { problems } = etc.problems();
+      const { problems } = await etc.problems();
       expect(problems).toEqual([
         { path: '', source: file, message: 'cannot read: permission denied (EACCES)' },
         { path: '', source: etc.path('conf.d'), message: 'cannot list the drop-in directory: permission denied (EACCES)' },
@@ -149,26 +149,26 @@ describe('files', () => {
     }
   });
 
-  it('reports unreadable sources as root too: a --config path through a file, conf.d that is a file', () => {
+  it('reports unreadable sources as root too: a --config path through a file, conf.d that is a file', async () => {
     const plain = etc.write('plain', 'x');
     etc.write('conf.d', 'not a directory');
-    const { problems } = etc.problems({ configFile: `${plain}/speakerd.json` });
+    const { problems } = await etc.problems({ configFile: `${plain}/speakerd.json` });
     expect(problems).toEqual([
       { path: '', source: `${plain}/speakerd.json`, message: 'cannot read: not a directory (ENOTDIR)' },
       { path: '', source: etc.path('conf.d'), message: 'cannot list the drop-in directory: not a directory (ENOTDIR)' },
     ]);
   });
 
-  it('reports a file named by a key that cannot be read', () => {
-    const { problems } = etc.problems({ overrides: { 'audio.alsaConfig': etc.path('missing.conf'), 'earcons.mute': etc.path('m.wav') } });
+  it('reports a file named by a key that cannot be read', async () => {
+    const { problems } = await etc.problems({ overrides: { 'audio.alsaConfig': etc.path('missing.conf'), 'earcons.mute': etc.path('m.wav') } });
     expect(problems.map((p) => p.path)).toEqual(['audio.alsaConfig', 'earcons.mute']);
     expect(problems[0]?.message).toBe(`cannot read ${etc.path('missing.conf')}: no such file or directory (ENOENT)`);
     expect(problems[0]?.source).toBe('command line');
   });
 
-  it('is a ConfigError instance', () => {
+  it('is a ConfigError instance', async () => {
     etc.write('speakerd.json', '{');
-    expect(() => etc.load()).toThrow(ConfigError);
+    await expect(etc.load()).rejects.toThrow(ConfigError);
   });
 });
 
@@ -183,7 +183,7 @@ describe('parseJson', () => {
     ['{} {}', 1, 4, 'after the end'],
     ['{\n\n  "a": tru\n}', 3, 8, 'expected a value'],
     ["{'a': 1}", 1, 2, 'double-quoted property name'],
-  ])('locates the error in %j', (text, line, column, reason) => {
+  ])('locates the error in %j', async (text, line, column, reason) => {
     const result = parseJson(text);
     expect(result.ok).toBe(false);
     if (result.ok) return;
@@ -191,7 +191,7 @@ describe('parseJson', () => {
     expect(result.error.reason).toContain(reason);
   });
 
-  it('parses valid JSON, with a BOM too', () => {
+  it('parses valid JSON, with a BOM too', async () => {
     expect(parseJson('\ufeff{"a": [1, "x", true, null, -1.5e3]}')).toEqual({ ok: true, value: { a: [1, 'x', true, null, -1500] } });
   });
 });

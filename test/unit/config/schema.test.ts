@@ -6,7 +6,7 @@ import { configReference } from '../../../src/config/reference.js';
 import { TempEtc } from './helpers.js';
 
 describe('schema', () => {
-  it('has a doc, a format, a default and an effect for every key', () => {
+  it('has a doc, a format, a default and an effect for every key', async () => {
     expect(KEYS.size).toBeGreaterThan(50);
     for (const spec of KEYS.values()) {
       expect(spec.doc.length, spec.path).toBeGreaterThan(10);
@@ -17,13 +17,13 @@ describe('schema', () => {
     expect(Object.keys(KEY_EFFECTS)).toEqual([...KEYS.keys()]);
   });
 
-  it('includes the keys design.md names', () => {
+  it('includes the keys design.md names', async () => {
     for (const key of ['audio.device', 'audio.capture', 'audio.playback', 'audio.rate', 'audio.alsaConfig', 'aec.enabled', 'ai.backend', 'ai.url', 'ai.model', 'ai.apiKeyFile', 'ai.voice', 'ai.instructions', 'control.socket', 'leds.driver', 'buttons.driver']) {
       expect(KEYS.has(key), key).toBe(true);
     }
   });
 
-  it('is a convict schema whose strict validation accepts the defaults and rejects unknown keys', () => {
+  it('is a convict schema whose strict validation accepts the defaults and rejects unknown keys', async () => {
     const store = convict(SCHEMA, { env: {}, args: [] });
     expect(() => store.validate({ allowed: 'strict' })).not.toThrow();
     store.load({ audio: { nope: 1 } });
@@ -53,7 +53,7 @@ describe('schema', () => {
     ['aec.enabled', 'reopen'],
     ['control.socket', 'restart'],
     ['state.file', 'restart'],
-  ])('%s changes with effect %s', (key, effect) => {
+  ])('%s changes with effect %s', async (key, effect) => {
     expect(KEY_EFFECTS[key]).toBe(effect);
   });
 });
@@ -71,12 +71,12 @@ describe('diffConfig', () => {
     return c;
   };
 
-  it('is empty for equal configurations', () => {
+  it('is empty for equal configurations', async () => {
     expect(diffConfig(defaultConfig(), defaultConfig())).toEqual([]);
     expect(strongestEffect([])).toBeNull();
   });
 
-  it('lists the changed keys in schema order with their effects, arrays compared by value', () => {
+  it('lists the changed keys in schema order with their effects, arrays compared by value', async () => {
     const after = change((c) => {
       c.log.level = 'debug';
       c.audio.volume = 30;
@@ -96,16 +96,16 @@ describe('diffConfig', () => {
     expect(diffConfig(after, change((c) => Object.assign(c, after, { ai: { ...after.ai, builtinTools: ['time'] } })))).toEqual([]);
   });
 
-  it('reports restart for keys that cannot change while running', () => {
+  it('reports restart for keys that cannot change while running', async () => {
     const changes = diffConfig(defaultConfig(), change((c) => (c.control.socket = '/tmp/other.sock')));
     expect(strongestEffect(changes)).toBe('restart');
   });
 
-  it('works on two loads, as a SIGHUP reload does', () => {
+  it('works on two loads, as a SIGHUP reload does', async () => {
     const file = etc.write('speakerd.json', { ai: { voice: 'a' } });
-    const before = etc.load().config;
+    const before = (await etc.load()).config;
     etc.write('speakerd.json', { ai: { voice: 'b', tls: { verify: false } } });
-    const after = etc.load({ configFile: file }).config;
+    const after = (await etc.load({ configFile: file })).config;
     expect(diffConfig(before, after)).toEqual([
       { path: 'ai.voice', effect: 'live' },
       { path: 'ai.tls.verify', effect: 'reconnect' },
@@ -114,12 +114,12 @@ describe('diffConfig', () => {
 });
 
 describe('example and reference', () => {
-  it('config/speakerd.example.json is valid for a board with a key given as a systemd credential', () => {
+  it('config/speakerd.example.json is valid for a board with a key given as a systemd credential', async () => {
     const etc = new TempEtc();
     try {
       etc.write('creds/ai-api-key', 'sk-example', 0o400);
       const example = new URL('../../../config/speakerd.example.json', import.meta.url).pathname;
-      const { config, apiKey, files } = etc.load({ configFile: example, env: { CREDENTIALS_DIRECTORY: etc.path('creds') } });
+      const { config, apiKey, files } = await etc.load({ configFile: example, env: { CREDENTIALS_DIRECTORY: etc.path('creds') } });
       expect(files).toEqual([example]);
       expect(config.audio.device).toBe('alsa');
       expect(config.audio.capture).toBe('plughw:0');
@@ -130,7 +130,7 @@ describe('example and reference', () => {
     }
   });
 
-  it('configReference lists every key with its default, variable and effect', () => {
+  it('configReference lists every key with its default, variable and effect', async () => {
     const text = configReference();
     for (const spec of KEYS.values()) expect(text).toContain(`| \`${spec.path}\` |`);
     expect(text).toContain('| `ai.tls.caFile` | `""` | `SPEAKERD_AI_TLS_CAFILE` | reconnect |');
