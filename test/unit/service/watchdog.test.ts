@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { AudioEngine } from '../../../src/media/engine.js';
+import { createFakeBinding, FakeEngine } from '../../../src/media/fake-binding.js';
 import { loadNativeBinding } from '../../../src/media/native-binding.js';
 import { SystemdNotifier, nativeNotify, watchdogIntervalMs } from '../../../src/system/notify.js';
 import { Watchdog } from '../../../src/system/watchdog.js';
@@ -51,7 +53,7 @@ describe('sd_notify', () => {
   });
 });
 
-describe('watchdog', () => {
+describe('watchdog (legacy mode: a JavaScript timer pings through `ping`)', () => {
   it('pings only while the audio clock advances', async () => {
     let frames = 0;
     let pings = 0;
@@ -87,5 +89,104 @@ describe('watchdog', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(pings).toBeGreaterThan(before);
     dog.stop();
+  });
+});
+
+async function until(condition: () => boolean, what: string, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('watchdog over the fake binding (the pinger reads the engine, JS only checks in)', () => {
+  const cleanup: (() => void)[] = [];
+  afterEach(() => {
+    for (const fn of cleanup.splice(0).reverse()) fn();
+  });
+
+  function fakeEngine(): FakeEngine {
+    const e = new FakeEngine({ device: 'null' }, () => {});
+    e.start();
+    cleanup.push(() => e.close());
+    return e;
+  }
+
+  it('derives its bounds: 0.8 × WATCHDOG_USEC by default, the configured lag otherwise', () => {
+    const binding = createFakeBinding();
+    const auto = new Watchdog({ intervalMs: 5000, engine: () => null, binding });
+    expect(auto.maxLoopStallMs).toBe(8000);
+    expect(new Watchdog({ intervalMs: 5000, maxLoopLagMs: 0, engine: () => null, binding }).maxLoopStallMs).toBe(8000);
+    expect(new Watchdog({ intervalMs: 5000, maxLoopLagMs: 3000, engine: () => null, binding }).maxLoopStallMs).toBe(3000);
+    expect(() => new Watchdog({ intervalMs: 5000 })).toThrow(TypeError);
+    expect(() => new Watchdog({ intervalMs: 0, engine: () => null, binding })).toThrow(RangeError);
+    expect(() => new Watchdog({ intervalMs: 10, engine: () => null, binding: { ...binding, Watchdog: undefined } })).toThrow(/no Watchdog/);
+  });
+
+  it('sends WATCHDOG=1 through the binding while the engine runs, says once why it stopped, and when it resumed', async () => {
+    const sent: string[] = [];
+    const binding = createFakeBinding({ notify: (state) => sent.push(state) > 0 });
+    const engine = fakeEngine();
+    const missed: string[] = [];
+    let resumed = 0;
+    const dog = new Watchdog({ intervalMs: 20, maxLoopLagMs: 1000, heartbeatMs: 10, engine: () => engine, binding, onMissed: (r) => missed.push(r), onResumed: () => resumed++ });
+    cleanup.push(() => dog.stop());
+    dog.start();
+    await until(() => sent.length >= 4, '4 pings');
+    expect(new Set(sent)).toEqual(new Set(['WATCHDOG=1']));
+    expect(dog.status()?.notifySocket).toBe(true);
+    engine.stallForTest(400);
+    await until(() => missed.length === 1, 'a miss');
+    expect(missed).toEqual(['the audio clock has stopped']);
+    const count = sent.length;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sent.length).toBe(count);
+    await until(() => resumed === 1, 'resumed');
+    expect(sent.length).toBeGreaterThan(count);
+    expect(missed).toHaveLength(1);
+    dog.stop();
+    const final = sent.length;
+    await new Promise((r) => setTimeout(r, 80));
+    expect(sent.length).toBe(final);
+  });
+
+  it('follows the engine the provider returns (an AudioEngine too) and excuses a reopen', async () => {
+    const binding = createFakeBinding();
+    let engine: AudioEngine | null = await AudioEngine.create({ binding });
+    cleanup.push(() => engine?.close());
+    const missed: string[] = [];
+    const dog = new Watchdog({ intervalMs: 20, heartbeatMs: 10, reopenGraceMs: 0, engine: () => engine, binding, onMissed: (r) => missed.push(r) });
+    cleanup.push(() => dog.stop());
+    dog.start();
+    await until(() => (dog.status()?.pings ?? 0) >= 3, 'pings');
+    expect(dog.status()?.engine).toBe('open');
+    dog.reopening(200);
+    engine.close();
+    engine = null;
+    await new Promise((r) => setTimeout(r, 100));
+    engine = await AudioEngine.create({ binding });
+    await until(() => dog.status()?.engine === 'open', 'the new engine');
+    const pings = dog.status()?.pings ?? 0;
+    await until(() => (dog.status()?.pings ?? 0) >= pings + 3, 'pings from the new engine');
+    expect(missed).toEqual([]);
+    dog.reopening(0);
+    engine.close();
+    await until(() => missed.length === 1, 'a miss');
+    expect(missed[0]).toBe('no audio engine is running (closed, or none attached)');
+  });
+
+  it('reports a loop that did not check in, with how long', async () => {
+    const binding = createFakeBinding();
+    const engine = fakeEngine();
+    const missed: string[] = [];
+    // A heartbeat slower than the bound: between two beats the loop looks stalled to the pinger.
+    const dog = new Watchdog({ intervalMs: 30, maxLoopLagMs: 80, heartbeatMs: 250, engine: () => engine, binding, onMissed: (r) => missed.push(r) });
+    cleanup.push(() => dog.stop());
+    dog.start();
+    await until(() => missed.length === 1, 'a miss');
+    expect(missed[0]).toMatch(/^the event loop did not check in for \d+ ms \(bound 80 ms\)$/);
+    expect(Number(/for (\d+) ms/.exec(missed[0] ?? '')?.[1])).toBeGreaterThan(80);
+    expect(dog.maxLoopStallMs).toBe(80);
   });
 });
