@@ -1,0 +1,142 @@
+/**
+ * Faults that used to take the daemon down or leave it wrong: a SIGHUP in its first instant, a key
+ * file replaced on disk, an unwritable state directory, a notify socket that went away, a second
+ * instance, a socket path that cannot work.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeRealtimeServer } from '../fakes/openai-realtime-server.js';
+import { DAEMON, DaemonUnderTest } from '../helpers/daemon.js';
+import { waitFor } from '../helpers/signal.js';
+
+let daemons: DaemonUnderTest[] = [];
+let server: FakeRealtimeServer | undefined;
+afterEach(async () => {
+  for (const d of daemons) await d.remove();
+  daemons = [];
+  await server?.close();
+  server = undefined;
+});
+
+function daemon(): DaemonUnderTest {
+  const d = new DaemonUnderTest();
+  daemons.push(d);
+  return d;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('signals', () => {
+  it.each([150, 350])('survives SIGHUP %i ms after start and reloads once it is up', async (delayMs) => {
+    const d = daemon();
+    d.start();
+    await waitFor(() => d.child?.pid !== undefined, 2000, 'spawn');
+    await sleep(delayMs);
+    d.child?.kill('SIGHUP');
+    await d.notice(/READY=1/);
+    await sleep(300);
+    expect(d.exitCode).toBeNull();
+    expect(d.child?.signalCode).toBeNull();
+    expect(await d.request({ cmd: 'ping' })).toMatchObject({ ok: true });
+  });
+});
+
+describe('the API key', () => {
+  it('is read again on SIGHUP: the next connection uses the new key, which is never logged', async () => {
+    server = await FakeRealtimeServer.start();
+    const d = daemon();
+    const keyFile = join(d.dir, 'key');
+    writeFileSync(keyFile, 'sk-old-key-1111\n', { mode: 0o600 });
+    d.writeConfig({ ai: { backend: 'openai', url: server.url, apiKeyFile: keyFile } });
+    d.start();
+    await d.notice(/READY=1/);
+    await waitFor(() => server!.handshakes.length >= 1, 5000, 'first handshake');
+    expect(server.handshakes[0]?.headers.authorization).toBe('Bearer sk-old-key-1111');
+    writeFileSync(keyFile, 'sk-new-key-2222\n', { mode: 0o600 });
+    const mark = d.notices.length;
+    d.child?.kill('SIGHUP');
+    await d.notice(/READY=1/, mark);
+    await waitFor(() => server!.handshakes.length >= 2, 5000, 'second handshake');
+    expect(server.handshakes.at(-1)?.headers.authorization).toBe('Bearer sk-new-key-2222');
+    expect(d.output).not.toMatch(/sk-old-key|sk-new-key/);
+  });
+});
+
+describe('state that cannot be written', () => {
+  it('starts, serves and stops with an unwritable state directory, logging the failure once and trying again', async () => {
+    const d = daemon();
+    const blocker = join(d.dir, 'not-a-dir');
+    writeFileSync(blocker, 'x');
+    d.start([], { SPEAKERD_STATE_FILE: join(blocker, 'state.json') });
+    await d.notice(/READY=1/);
+    for (let v = 10; v < 16; v++) expect(await d.request({ cmd: 'volume', value: v })).toMatchObject({ ok: true });
+    expect(await d.request({ cmd: 'config_set', key: 'ai.voice', value: 'ash' })).toMatchObject({ ok: false, error: { code: 'ERR_STATE_WRITE' } });
+    expect(await d.request({ cmd: 'config_get', key: 'ai.voice' })).toMatchObject({ ok: true, result: { value: '' } });
+    await waitFor(() => /cannot save the state \(will try again\)/.test(d.output), 3000, 'state error logged');
+    expect(d.output.match(/cannot save the state \(will try again\)/g)).toHaveLength(1);
+    d.child?.kill('SIGTERM');
+    expect(await d.exited()).toBe(0);
+  });
+});
+
+describe('the notify socket', () => {
+  it('going away is logged once and survived', async () => {
+    const d = daemon();
+    d.start();
+    await d.notice(/READY=1/);
+    rmSync(d.notifyPath);
+    expect(await d.request({ cmd: 'mute' })).toMatchObject({ ok: true });
+    d.child?.kill('SIGHUP');
+    await waitFor(() => /sd_notify failed/.test(d.output), 3000, 'notify failure logged');
+    expect(await d.request({ cmd: 'unmute' })).toMatchObject({ ok: true });
+    await sleep(200);
+    expect(d.exitCode).toBeNull();
+    expect(d.output.split('\n').filter((l) => l.includes('sd_notify failed'))).toHaveLength(1);
+  });
+});
+
+describe('a second instance', () => {
+  it('stops at the socket in use, before it opens audio or touches the first one\'s files', async () => {
+    const first = daemon();
+    first.start();
+    await first.notice(/READY=1/);
+    expect(await first.request({ cmd: 'volume', value: 33 })).toMatchObject({ ok: true });
+    await waitFor(() => existsSync(first.stateFile) && readFileSync(first.stateFile, 'utf8').includes('33'), 3000, 'state saved');
+    // A temp file of the first instance's next save, which a starting instance used to delete.
+    const temp = join(first.stateFile, '..', `.state.json.tmp-${first.child?.pid}-abcd`);
+    writeFileSync(temp, '{}');
+    const before = statSync(first.stateFile).mtimeMs;
+    const second = spawnSync(process.execPath, [DAEMON, '--etc-dir', first.etc], {
+      env: { ...process.env, SPEAKERD_CONTROL_SOCKET: first.socket, SPEAKERD_STATE_FILE: first.stateFile, NOTIFY_SOCKET: '' },
+      encoding: 'utf8',
+      timeout: 10000,
+    });
+    expect(second.status).toBe(1);
+    expect(second.stderr + second.stdout).toMatch(/ERR_SOCKET_IN_USE/);
+    expect(second.stdout).not.toMatch(/sound device|started/);
+    expect(readdirSync(join(first.stateFile, '..'))).toContain(`.state.json.tmp-${first.child?.pid}-abcd`);
+    expect(statSync(first.stateFile).mtimeMs).toBe(before);
+    expect(await first.request({ cmd: 'status' })).toMatchObject({ ok: true });
+  });
+});
+
+describe('a socket path that cannot work', () => {
+  it('exits 78 (not restarted by systemd) when the socket path is taken by a regular file', async () => {
+    const d = daemon();
+    mkdirSync(join(d.dir, 'run'), { recursive: true });
+    writeFileSync(d.socket, 'not a socket');
+    d.start();
+    expect(await d.exited(5000)).toBe(78);
+    expect(d.output).toMatch(/ERR_SOCKET_PATH/);
+  });
+
+  it('exits 78 when control.group does not exist', async () => {
+    const d = daemon();
+    d.writeConfig({ control: { group: 'no-such-group-xyz' } });
+    d.start();
+    expect(await d.exited(5000)).toBe(78);
+    expect(d.output).toMatch(/no-such-group-xyz/);
+  });
+});
