@@ -193,7 +193,7 @@ export async function main(signals: EarlySignals): Promise<void> {
     if (e.event === 'state') notifier.status(String(e.data.state));
   });
 
-  const watchdog = startWatchdog(running, loaded.config.watchdog.maxLoopLagMs, notifier, log);
+  const watchdog = startWatchdog(running, loaded.config.watchdog.maxLoopLagMs, log);
 
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
@@ -225,6 +225,11 @@ export async function main(signals: EarlySignals): Promise<void> {
     process.on('SIGUSR2', () => {
       log.warning('test hook: stalling the audio clock for 30 s');
       running.stallAudioForTest(30000);
+    });
+    process.on('SIGWINCH', () => {
+      log.warning('test hook: keeping the event loop busy for 2 s');
+      const until = performance.now() + 2000;
+      while (performance.now() < until);
     });
   }
   notifier.ready(running.currentState);

@@ -108,7 +108,7 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     file: { doc: 'Where runtime changes (volume, mute) persist.', format: path({ optional: false }), default: '/var/lib/speakerd/state.json', effect: 'restart', access: 'never' },
   },
   watchdog: {
-    maxLoopLagMs: { doc: 'Event-loop lag in ms beyond which the systemd watchdog is no longer pinged.', format: int(50, 60000), default: 1000, effect: 'live', access: 'never' },
+    maxLoopLagMs: { doc: "How long the event loop may go without checking in before the systemd watchdog is no longer pinged, in ms; 0 = 0.8 × WatchdogSec. The pings themselves come from a native thread, so a loop that is slow but alive never delays one.", format: int(0, 600000), default: 0, effect: 'restart', access: 'never' },
   },
 };
 

@@ -140,3 +140,38 @@ describe('a socket path that cannot work', () => {
     expect(d.output).toMatch(/no-such-group-xyz/);
   });
 });
+
+describe('the watchdog under load', () => {
+  it('keeps its pace while 60 clients hammer devices and the event loop is blocked for 2 s', async () => {
+    const d = daemon();
+    // WatchdogSec=4: pings every 2 s; the loop may go 3.2 s without checking in.
+    d.start([], { WATCHDOG_USEC: '4000000', SPEAKERD_TEST_HOOKS: '1' });
+    await d.notice(/READY=1/);
+    const { connect } = await import('node:net');
+    let stop = false;
+    let answered = 0;
+    const hammer = Array.from({ length: 60 }, () => {
+      const socket = connect(d.socket);
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        answered += chunk.toString().split('\n').length - 1;
+        if (!stop) socket.write('{"cmd":"devices"}\n{"cmd":"status"}\n');
+      });
+      socket.on('connect', () => socket.write('{"cmd":"devices"}\n'));
+      return socket;
+    });
+    const mark = d.notices.length;
+    await sleep(1500);
+    d.child?.kill('SIGWINCH');
+    await sleep(4500);
+    stop = true;
+    for (const s of hammer) s.destroy();
+    const pings = d.notices.slice(mark).filter((n) => n.message === 'WATCHDOG=1');
+    const gaps = pings.slice(1).map((p, i) => p.at - (pings[i]?.at ?? 0));
+    expect(answered).toBeGreaterThan(1000);
+    expect(pings.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...gaps)).toBeLessThan(2600);
+    expect(d.output).not.toMatch(/not feeding the watchdog/);
+    expect(await d.request({ cmd: 'status' })).toMatchObject({ ok: true });
+  });
+});

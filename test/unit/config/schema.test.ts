@@ -133,6 +133,12 @@ describe('example and reference', () => {
   it('configReference lists every key with its default, variable and effect', async () => {
     const text = configReference();
     for (const spec of KEYS.values()) expect(text).toContain(`| \`${spec.path}\` |`);
-    expect(text).toContain('| `ai.tls.caFile` | `""` | `SPEAKERD_AI_TLS_CAFILE` | reconnect |');
+    expect(text).toContain('| `ai.tls.caFile` | `""` | `SPEAKERD_AI_TLS_CAFILE` | reconnect | never |');
+    expect(text).toContain('| `ai.voice` | `""` | `SPEAKERD_AI_VOICE` | live | control |');
+  });
+
+  it('docs/configuration.md holds the reference as the schema gives it', async () => {
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync('docs/configuration.md', 'utf8')).toContain(configReference());
   });
 });
