@@ -265,3 +265,16 @@ describe('fd sink (a real pipe)', () => {
     expect(readAll()).toContain('<6>a: two\n');
   });
 });
+
+describe('audit records', () => {
+  it('are written whatever the level, never rate limited, and still redacted', () => {
+    const { log, lines } = capture({ level: 'error', rateLimit: { burst: 2, intervalMs: 60000 } });
+    const audit = log.child('audit');
+    log.redact('sk-secret');
+    for (let i = 0; i < 50; i++) audit.audit("control: refused 'config_set' key=ai.url from uid=1001", { note: i === 0 ? 'sk-secret' : undefined });
+    for (let i = 0; i < 50; i++) log.info('ordinary');
+    expect(lines).toHaveLength(50);
+    expect(lines[0]).toBe("<5>audit: control: refused 'config_set' key=ai.url from uid=1001 note=<redacted>\n");
+    expect(lines.every((l) => l.startsWith('<5>audit: control: refused'))).toBe(true);
+  });
+});
