@@ -1,11 +1,18 @@
 #include "alsa_duplex.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 
 namespace speakerd {
 
 namespace {
+
+// Largest private ALSA configuration read (the same limit as the daemon's configuration check).
+constexpr off_t kMaxAlsaConfigBytes = 1024 * 1024;
 
 bool IsRecoverable(int err) { return err == -EPIPE || err == -ESTRPIPE || err == -EINTR; }
 
@@ -74,9 +81,25 @@ int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
   Close();
   settings_ = settings;
   if (!settings.config_file.empty()) {
-    FILE* f = std::fopen(settings.config_file.c_str(), "r");
+    // Opened without blocking (a FIFO nobody writes would hang this thread), and only a regular file
+    // of bounded size is read: the path comes from configuration (see docs/security.md).
+    const int fd = open(settings.config_file.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+      const int err = -errno;
+      *message = "cannot read ALSA configuration '" + settings.config_file + "': " + snd_strerror(err);
+      return err;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > kMaxAlsaConfigBytes) {
+      close(fd);
+      *message = "cannot read ALSA configuration '" + settings.config_file + "': not a regular file of at most 1 MiB";
+      return -EINVAL;
+    }
+    const int flags = fcntl(fd, F_GETFL);
+    FILE* f = flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0 ? nullptr : fdopen(fd, "r");
     if (f == nullptr) {
       const int err = -errno;
+      close(fd);
       *message = "cannot read ALSA configuration '" + settings.config_file + "': " + snd_strerror(err);
       return err;
     }

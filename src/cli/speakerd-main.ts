@@ -172,6 +172,7 @@ export async function main(signals: EarlySignals): Promise<void> {
     log,
     version,
     onApiKey: (key) => root.redact(key),
+    ...(process.env.SPEAKERD_TEST_HOOKS === '1' ? { stateRetryMs: 300 } : {}),
   });
   const running = service;
   await running.start();

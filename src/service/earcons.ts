@@ -1,8 +1,11 @@
-import { readFile } from 'node:fs/promises';
 import type { AudioEngine } from '../media/engine.js';
 import { AudioMediaPlayer } from '../media/player.js';
 import { AudioMediaTone, type ToneSegment } from '../media/tone.js';
 import { downmix, parseWav } from '../media/wav.js';
+import { readConfiguredFile } from '../system/safe-file.js';
+
+/** Largest earcon WAV read, in bytes (the same limit as the configuration check). */
+export const MAX_EARCON_BYTES = 16 * 1024 * 1024;
 
 /** The sounds the device makes about itself. */
 export type EarconName = 'ready' | 'connectionLost' | 'error' | 'mute' | 'unmute';
@@ -46,7 +49,7 @@ export class Earcons {
     for (const [name, file] of Object.entries(settings.files) as [EarconName, string][]) {
       if (!file) continue;
       try {
-        const wav = parseWav(await readFile(file));
+        const wav = parseWav(await readConfiguredFile(file, { key: `earcons.${name}`, maxBytes: MAX_EARCON_BYTES }));
         loaded.set(name, { pcm: downmix(wav.samples, wav.channels), rate: wav.rate });
       } catch (error) {
         problems.push(`earcon ${name} (${file}): ${(error as Error).message}; using the built-in one`);

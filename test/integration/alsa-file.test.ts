@@ -191,3 +191,22 @@ describe('ALSA file-plugin devices', () => {
     expect(spk.channels).toBe(2);
   });
 });
+
+describe('a private ALSA configuration that is not a regular file', () => {
+  it.each([
+    ['a FIFO nobody writes', 'fifo'],
+    ['a device', '/dev/zero'],
+  ])('is refused at once when it is %s, never hangs the device thread', async (_, which) => {
+    let path = which;
+    if (which === 'fifo') {
+      path = join(devices.dir, 'alsa.fifo');
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('mkfifo', [path]);
+    }
+    const started = performance.now();
+    await expect(
+      AudioEngine.create({ device: { type: 'alsa', capture: 'mic', playback: 'spk', rate: 48000, alsaConfig: path }, manualClock: true, requireDevice: true }),
+    ).rejects.toThrow(/not a regular file of at most 1 MiB/);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+});

@@ -81,6 +81,40 @@ describe('state that cannot be written', () => {
   });
 });
 
+describe('a full disk', () => {
+  it('loses no change: a failed state write is retried and lands once space is free', async (ctx) => {
+    const d = daemon();
+    const mountPoint = join(d.dir, 'statefs');
+    mkdirSync(mountPoint);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint]);
+    if (mounted.status !== 0) {
+      ctx.skip(); // mounting a tmpfs needs CAP_SYS_ADMIN, which this machine does not give
+      return;
+    }
+    try {
+      const stateFile = join(mountPoint, 'state.json');
+      d.start([], { SPEAKERD_STATE_FILE: stateFile, SPEAKERD_TEST_HOOKS: '1' });
+      await d.notice(/READY=1/);
+      writeFileSync(join(mountPoint, 'filler'), Buffer.alloc(0));
+      spawnSync('dd', ['if=/dev/zero', `of=${join(mountPoint, 'filler')}`, 'bs=4k', 'count=64']);
+      expect(await d.request({ cmd: 'volume', value: 42 })).toMatchObject({ ok: true });
+      await waitFor(() => /cannot save the state \(will try again\).*ENOSPC/.test(d.output), 3000, 'ENOSPC logged');
+      await sleep(700);
+      expect(d.exitCode).toBeNull();
+      rmSync(join(mountPoint, 'filler'));
+      await waitFor(() => existsSync(stateFile) && (JSON.parse(readFileSync(stateFile, 'utf8')) as { volume: number }).volume === 42, 3000, 'retried write');
+      expect(d.output).toMatch(/the state file is written again/);
+      expect(d.output.split('\n').filter((l) => l.includes('cannot save the state'))).toHaveLength(1);
+    } finally {
+      if (d.exitCode === null) {
+        d.child?.kill('SIGKILL');
+        await d.exited().catch(() => null);
+      }
+      spawnSync('umount', ['--lazy', mountPoint]);
+    }
+  });
+});
+
 describe('the notify socket', () => {
   it('going away is logged once and survived', async () => {
     const d = daemon();

@@ -60,4 +60,26 @@ describe('earcons', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a FIFO, a device or a directory as an earcon at once, naming the key, and plays the built-in one', async () => {
+    const f = await fakeEngine();
+    engine = f.engine;
+    const dir = mkdtempSync(join(tmpdir(), 'speakerd-earcon-'));
+    try {
+      const { execFileSync } = await import('node:child_process');
+      execFileSync('mkfifo', [join(dir, 'fifo.wav')]);
+      const earcons = new Earcons(f.engine, { enabled: true, volume: 1, files: { ready: join(dir, 'fifo.wav'), error: '/dev/zero', mute: dir } }, () => false);
+      const started = performance.now();
+      const problems = await earcons.load();
+      expect(performance.now() - started).toBeLessThan(2000);
+      expect(problems).toEqual([
+        expect.stringMatching(/^earcon ready .*earcons\.ready: .*fifo\.wav is a FIFO; a regular file is needed; using the built-in one$/),
+        expect.stringMatching(/^earcon error .*earcons\.error: \/dev\/zero is a device/),
+        expect.stringMatching(/^earcon mute .*earcons\.mute: .* is a directory/),
+      ]);
+      expect(earcons.play('ready')).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
