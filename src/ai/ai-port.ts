@@ -13,11 +13,18 @@ import { ConversationMemory } from './context.js';
 import { resolveParam, redact, type PortLimits } from './param.js';
 import { Playout } from './playout.js';
 import { SendQueue } from './send-queue.js';
-import { BUILTIN_TOOLS, findBuiltin, type DeviceControls } from './tools.js';
+import { BUILTIN_TOOLS, findBuiltin, PendingCalls, type DeviceControls } from './tools.js';
 import type { AiEvent, AiLogger, AiPortParam, AiState } from './types.js';
 import { AiError } from './errors.js';
 import { connectionFailure } from './failures.js';
 import { LatencyWindow, monotonicUs, type LatencySummary } from './latency.js';
+import { LinkTimers } from './link-timers.js';
+import { MicAgePolicy } from './mic-age.js';
+import { readTlsFiles, type TlsMaterial } from './tls-files.js';
+import type { ConnectionPlan } from './backend.js';
+
+/** Timers of one connection: they end with it and never act on the next one. */
+type LinkTimerName = 'session' | 'lifetime' | 'renewal' | 'expiry';
 
 /** Options that are not part of the (serialisable) parameters. */
 export interface AiPortOptions {
@@ -33,7 +40,10 @@ export interface AiPortStats {
   receivedMs: number;
   /** Reply audio actually played into the bridge. */
   playedMs: number;
+  /** Microphone audio not sent: dropped under back-pressure or stale (staleSendMs included). */
   droppedSendMs: number;
+  /** Microphone audio dropped because it was older than maxMicAgeMs when it could have left. */
+  staleSendMs: number;
   droppedPlayoutMs: number;
   lateAudioMs: number;
   /** From the capture of a batch's last sample to the batch written to the socket. */
@@ -81,7 +91,14 @@ export class AudioMediaAiPort extends AudioMedia {
   private awaitingResponse = false;
   private pendingResponses = 0;
   private muted = false;
-  private timers: Partial<Record<'session' | 'retry' | 'lifetime' | 'renewal', NodeJS.Timeout>> = {};
+  /** Timers of the current connection (replaced with each connection). */
+  private link = new LinkTimers<LinkTimerName>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  /** Counts open() calls and disconnects: an asynchronous step of an older attempt sees it changed. */
+  private attempt = 0;
+  /** The connect failure last reported, so that a cause is logged once per change, not per retry. */
+  private lastConnectCause: string | null = null;
+  private readonly calls = new PendingCalls();
   private counters = { sentSamples: 0, receivedSamples: 0, malformed: 0, unknown: 0, reconnects: 0 };
   private readonly micToWire = new LatencyWindow();
   private readonly bargeIn = new LatencyWindow();
@@ -118,7 +135,11 @@ export class AudioMediaAiPort extends AudioMedia {
     });
     this.playout = new Playout(this.ring, this.backend.outputRate);
     const batchesQueued = Math.max(1, Math.round(this.limits.maxQueuedAudioMs / this.limits.batchMs));
-    this.queue = new SendQueue({ maxAudioMessages: batchesQueued, highWaterBytes: this.limits.sendHighWaterBytes });
+    this.queue = new SendQueue({
+      maxAudioMessages: batchesQueued,
+      highWaterBytes: this.limits.sendHighWaterBytes,
+      micAge: new MicAgePolicy(this.limits.maxMicAgeMs),
+    });
     this.backoff = new Backoff(this.limits.reconnect);
     this.memory = new ConversationMemory(this.limits.contextTurns);
     this.ring.on('tx', (batch, capturedUs) => this.sendMicrophone(batch, capturedUs));
@@ -128,7 +149,8 @@ export class AudioMediaAiPort extends AudioMedia {
       this.audioFinished(true);
     });
     this.ring.on('drained', () => {
-      this.audioFinished(false);
+      // A drain mark of an earlier item can be reached while a later item still waits in the ring.
+      if (!this.playout.busy) this.audioFinished(false);
       this.maybeRenew();
     });
   }
@@ -146,6 +168,8 @@ export class AudioMediaAiPort extends AudioMedia {
     this.url = url;
     this.token = token;
     this.userClosed = false;
+    this.lastConnectCause = null;
+    this.lastFatalReported = null;
     this.backoff.reset();
     this.open();
   }
@@ -153,6 +177,7 @@ export class AudioMediaAiPort extends AudioMedia {
   /** Closes the connection (code 1000) and stops reconnecting. */
   disconnect(): void {
     this.userClosed = true;
+    this.attempt++;
     this.clearTimers();
     if (this.connection) {
       this.setState('closing');
@@ -166,6 +191,15 @@ export class AudioMediaAiPort extends AudioMedia {
   destroy(): void {
     this.disconnect();
     this.ring?.destroy();
+  }
+
+  /**
+   * Whether reply audio remains in the playout ring, not yet played (also after the link dropped:
+   * what arrived plays out, and `audio_done` follows once the ring has drained). False again at the
+   * tick that applies a flush (barge-in, interrupt()).
+   */
+  isPlayingOut(): boolean {
+    return this.ring !== null && this.playout.busy;
   }
 
   /** Whether a configured session is up. */
@@ -210,9 +244,17 @@ export class AudioMediaAiPort extends AudioMedia {
     this.stopPlayback(true);
   }
 
-  /** Answers a tool call forwarded as a 'tool_call' event, then asks for the spoken reply. */
+  /**
+   * Answers a tool call forwarded as a 'tool_call' event, then asks for the spoken reply. Throws
+   * AiError ERR_UNKNOWN_CALL for a call id this session did not issue or that was already answered
+   * (calls are forgotten when the session ends).
+   */
   sendToolResult(callId: string, output: unknown): void {
     if (typeof callId !== 'string' || callId === '') throw new TypeError('callId must be a non-empty string');
+    this.requireCreated();
+    if (!this.calls.take(callId)) {
+      throw new AiError('ERR_UNKNOWN_CALL', `no open tool call '${callId.slice(0, 100)}' in this session (never issued, already answered, or from an ended session)`);
+    }
     this.requireSession();
     this.sendControl(this.backend.toolResult(callId, typeof output === 'string' ? output : JSON.stringify(output)));
     this.requestResponse();
@@ -280,6 +322,7 @@ export class AudioMediaAiPort extends AudioMedia {
       receivedMs: inMs(this.counters.receivedSamples, outRate),
       playedMs: inMs(this.ring && !this.ring.isDestroyed && !this.engine.isClosed ? this.ring.status().played : 0, outRate),
       droppedSendMs: inMs(this.queue?.droppedSamples ?? 0, inRate),
+      staleSendMs: inMs(this.queue?.staleSamples ?? 0, inRate),
       droppedPlayoutMs: inMs(this.playout?.overflowSamples ?? 0, outRate),
       lateAudioMs: inMs(this.playout?.lateSamples ?? 0, outRate),
       micToWireMs: this.micToWire.summary(),
@@ -293,39 +336,66 @@ export class AudioMediaAiPort extends AudioMedia {
   // ---- connection ----
 
   private open(): void {
-    this.clearTimer('retry');
+    this.clearRetry();
+    const attempt = ++this.attempt;
     this.setState(this.everReady || this.renewing ? 'reconnecting' : 'connecting');
-    let connection: AiConnection | LocalConnection;
+    let plan: ConnectionPlan;
     try {
-      const plan = this.backend.prepareConnection(this.url, this.token);
-      const local = plan.url.startsWith('local://') ? LOCAL_PEERS[new URL(plan.url).hostname] : undefined;
-      connection = local ? new LocalConnection(local()) : new AiConnection(plan, { ...this.limits, tls: this.param?.tls, logger: this.logger });
+      plan = this.backend.prepareConnection(this.url, this.token);
     } catch (error) {
       this.emitEvent({ type: 'error', code: 'ERR_AI_CONNECT', message: redact((error as Error).message, this.token), fatal: true });
       this.setState('failed');
       return;
     }
+    const tls = this.param?.tls;
+    if (!plan.url.startsWith('wss:') || !(tls?.caFile || tls?.certFile || tls?.keyFile)) {
+      this.start(plan, undefined);
+      return;
+    }
+    // The TLS files are read anew for each connection (certificates get renewed), off the event loop.
+    readTlsFiles(tls).then(
+      (material) => attempt === this.attempt && !this.userClosed && this.start(plan, material),
+      (error: Error & { code?: string }) => attempt === this.attempt && !this.userClosed && this.tlsFilesFailed(error),
+    );
+  }
+
+  private start(plan: ConnectionPlan, tlsMaterial: TlsMaterial | undefined): void {
+    const local = plan.url.startsWith('local://') ? LOCAL_PEERS[new URL(plan.url).hostname] : undefined;
+    const connection = local
+      ? new LocalConnection(local())
+      : new AiConnection(plan, { ...this.limits, tls: this.param?.tls, ...(tlsMaterial ? { tlsMaterial } : {}), logger: this.logger });
     this.connection = connection;
+    this.link.clear();
+    this.link = new LinkTimers<LinkTimerName>();
     connection.on('open', () => this.connection === connection && this.opened(connection));
     connection.on('message', (text: string) => this.connection === connection && this.received(text));
+    connection.on('uplink', () => this.connection === connection && this.queue.pump());
     connection.on('close', (info: CloseInfo) => this.connection === connection && this.closed(info));
   }
 
+  /** A TLS file cannot be used: a configuration error, reported once and retried slowly. */
+  private tlsFilesFailed(error: Error & { code?: string }): void {
+    const code = error.code === 'ERR_CONFIG_FILE' ? 'ERR_CONFIG_FILE' : 'ERR_AI_CONNECT';
+    this.reportConnectFailure(`tls-file:${error.message}`, { code, message: error.message, fatal: true });
+    this.setState('failed');
+    this.retryTimer = setTimeout(() => this.open(), this.limits.reconnect.fatalRetryMs);
+  }
+
   private opened(connection: AiConnection | LocalConnection): void {
+    this.lastConnectCause = null;
     this.queue.attach(connection);
     this.sendControl(this.backend.onOpen());
-    this.timers.session = setTimeout(() => {
+    this.link.set('session', this.limits.sessionTimeoutMs, () => {
       this.emitEvent({ type: 'error', code: 'ERR_AI_TIMEOUT', message: `the session was not set up within ${this.limits.sessionTimeoutMs} ms`, fatal: false });
       connection.terminate();
-    }, this.limits.sessionTimeoutMs);
+    });
   }
 
   private closed(info: CloseInfo): void {
     this.connection = null;
     this.queue.attach(null);
-    this.clearTimer('session');
-    this.clearTimer('lifetime');
-    this.clearTimer('renewal');
+    this.link.clear();
+    this.calls.clear();
     this.sessionReady = false;
     this.activeResponse = null;
     this.awaitingResponse = false;
@@ -340,7 +410,8 @@ export class AudioMediaAiPort extends AudioMedia {
     }
     const failure = connectionFailure(info, this.fatalSeen, this.limits);
     this.fatalSeen = null;
-    if (failure.error) this.reportError(failure.error);
+    if (failure.error && failure.causeKey) this.reportConnectFailure(failure.causeKey, failure.error);
+    else if (failure.error) this.reportError(failure.error);
     const delay = renewal ? 0 : failure.fatal ? this.limits.reconnect.fatalRetryMs : this.backoff.next();
     this.setState(failure.fatal ? 'failed' : 'reconnecting');
     this.emitEvent({
@@ -352,7 +423,7 @@ export class AudioMediaAiPort extends AudioMedia {
       ...(info.httpStatus ? { httpStatus: info.httpStatus } : {}),
     });
     this.counters.reconnects++;
-    this.timers.retry = setTimeout(() => this.open(), delay);
+    this.retryTimer = setTimeout(() => this.open(), delay);
   }
 
   // ---- messages ----
@@ -422,7 +493,7 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private ready(): void {
-    this.clearTimer('session');
+    this.link.cancel('session');
     this.sessionReady = true;
     this.backoff.reset();
     this.lastFatalReported = null;
@@ -432,10 +503,10 @@ export class AudioMediaAiPort extends AudioMedia {
     this.renewing = false;
     this.renewalDue = false;
     this.setState('connected');
-    this.timers.lifetime = setTimeout(() => {
+    this.link.set('lifetime', this.limits.sessionLifetimeMs, () => {
       this.renewalDue = true;
       this.maybeRenew();
-    }, this.limits.sessionLifetimeMs);
+    });
     this.emitEvent({ type: 'connected', renewal, dialect: this.backend.dialect });
   }
 
@@ -450,6 +521,7 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private toolCall(callId: string, name: string, args: string): void {
+    this.calls.issued(callId);
     const builtin = findBuiltin(this.param?.builtinTools ?? [], name);
     if (!builtin) {
       this.emitEvent({ type: 'tool_call', callId, name, arguments: args });
@@ -471,7 +543,8 @@ export class AudioMediaAiPort extends AudioMedia {
     }
     if (s.sessionExpired) {
       this.renewing = true;
-      setTimeout(() => this.connection?.close(1000, 'session expired'), 2000).unref();
+      const connection = this.connection;
+      this.link.set('expiry', 2000, () => connection?.close(1000, 'session expired'));
     }
     if (s.fatal) this.fatalSeen = s.code;
     this.reportError({ code: 'ERR_AI_SERVICE', vendorCode: s.code, message: s.message, fatal: s.fatal });
@@ -481,7 +554,10 @@ export class AudioMediaAiPort extends AudioMedia {
 
   private sendMicrophone(batch: Int16Array, capturedUs: number): void {
     if (!this.sessionReady) return;
-    this.queue.pushAudio(this.backend.encodeAudio(batch), batch.length, () => this.micToWire.add((monotonicUs() - capturedUs) / 1000));
+    this.queue.pushAudio(this.backend.encodeAudio(batch), batch.length, {
+      capturedMs: capturedUs / 1000,
+      onSent: () => this.micToWire.add((monotonicUs() - capturedUs) / 1000),
+    });
     this.counters.sentSamples += batch.length;
   }
 
@@ -510,10 +586,7 @@ export class AudioMediaAiPort extends AudioMedia {
   private maybeRenew(): void {
     if (!this.renewalDue || !this.sessionReady || this.renewing) return;
     if (this.activeResponse !== null || this.awaitingResponse || this.playout.busy) {
-      this.timers.renewal ??= setTimeout(() => {
-        delete this.timers.renewal;
-        this.maybeRenew();
-      }, 500);
+      if (!this.link.has('renewal')) this.link.set('renewal', 500, () => this.maybeRenew());
       return;
     }
     this.renewing = true;
@@ -534,6 +607,15 @@ export class AudioMediaAiPort extends AudioMedia {
 
   private sendControl(messages: string[]): void {
     for (const m of messages) this.queue.pushControl(m);
+  }
+
+  /** Reports a connection that could not be made: logged and emitted once per change of cause. */
+  private reportConnectFailure(causeKey: string, e: { code: string; message: string; fatal: boolean }): void {
+    if (causeKey === this.lastConnectCause) return;
+    this.lastConnectCause = causeKey;
+    const message = redact(e.message, this.token);
+    this.logger.warn(`${e.code}: ${message}`);
+    this.emitEvent({ type: 'error', code: e.code, message, fatal: e.fatal });
   }
 
   private reportError(e: { code: string; message: string; fatal: boolean; vendorCode?: string; httpStatus?: number }): void {
@@ -565,13 +647,13 @@ export class AudioMediaAiPort extends AudioMedia {
     if (!this.sessionReady) throw new AiError('ERR_AI_NOT_CONNECTED', 'the AI service is not connected');
   }
 
-  private clearTimer(name: keyof AudioMediaAiPort['timers']): void {
-    const timer = this.timers[name];
-    if (timer !== undefined) clearTimeout(timer);
-    delete this.timers[name];
+  private clearRetry(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   private clearTimers(): void {
-    for (const name of Object.keys(this.timers) as (keyof AudioMediaAiPort['timers'])[]) this.clearTimer(name);
+    this.clearRetry();
+    this.link.clear();
   }
 }

@@ -1,9 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ConnectionPlan } from './backend.js';
+import { classifyConnectError, targetOf, type ConnectFailure } from './connect-failure.js';
+import type { TlsMaterial } from './tls-files.js';
 import type { AiLogger, TlsSettings } from './types.js';
+import { UplinkProbe } from './uplink-probe.js';
 
 /** Limits and timers of one connection. */
 export interface ConnectionOptions {
@@ -12,6 +14,8 @@ export interface ConnectionOptions {
   pongTimeoutMs: number;
   maxPayload: number;
   tls?: TlsSettings;
+  /** The contents of the TLS files, read beforehand (see readTlsFiles). */
+  tlsMaterial?: TlsMaterial;
   logger: AiLogger;
 }
 
@@ -27,15 +31,17 @@ export interface CloseInfo {
   error?: string;
   /** Set when the client ended it (timeouts, oversize message, a deliberate close). */
   cause?: 'pong_timeout' | 'message_too_large' | 'handshake_timeout' | 'client' | 'network';
+  /** Why the connection could not be opened at all (refused, DNS, TLS, not a WebSocket), if so. */
+  connectFailure?: ConnectFailure;
 }
 
 const BODY_LIMIT = 2048;
 
-function tlsOptions(tls: TlsSettings | undefined, logger: AiLogger): WebSocket.ClientOptions {
+function tlsOptions(tls: TlsSettings | undefined, material: TlsMaterial | undefined, logger: AiLogger): WebSocket.ClientOptions {
   const options: WebSocket.ClientOptions = { minVersion: tls?.minVersion ?? 'TLSv1.2' };
-  if (tls?.caFile) options.ca = readFileSync(tls.caFile);
-  if (tls?.certFile) options.cert = readFileSync(tls.certFile);
-  if (tls?.keyFile) options.key = readFileSync(tls.keyFile);
+  if (material?.ca) options.ca = material.ca;
+  if (material?.cert) options.cert = material.cert;
+  if (material?.key) options.key = material.key;
   if (tls?.verify === false) {
     options.rejectUnauthorized = false;
     logger.warn('TLS certificate verification is OFF for the AI service: anyone on the network path can impersonate it');
@@ -43,44 +49,62 @@ function tlsOptions(tls: TlsSettings | undefined, logger: AiLogger): WebSocket.C
   return options;
 }
 
+/** Payload of the liveness ping (probes of the uplink carry 'u<n>'). */
+const LIVENESS = 'k';
+
 /**
- * One WebSocket to the service, used once: open, liveness (ping with a pong deadline), and a single
- * 'close' with everything known about why. After 'close' the socket is gone and no further event
- * comes from it, so a new connection never hears an old one. Events: 'open', 'message' (text),
- * 'close' (CloseInfo).
+ * One WebSocket to the service, used once: open within an absolute deadline, liveness (ping with a
+ * pong deadline), uplink lag (see UplinkProbe), and a single 'close' with everything known about why.
+ * After 'close' the socket is gone and no further event comes from it, so a new connection never
+ * hears an old one. Events: 'open', 'message' (text), 'uplink' (a probe was answered), 'close'
+ * (CloseInfo).
  */
 export class AiConnection extends EventEmitter {
   private readonly socket: WebSocket;
+  private readonly target: string;
+  private readonly probe: UplinkProbe;
+  private connectTimer: NodeJS.Timeout | null;
   private pingTimer: NodeJS.Timeout | null = null;
   private pongTimer: NodeJS.Timeout | null = null;
+  private opened = false;
   private closed = false;
   private cause: CloseInfo['cause'];
   private lastError: string | undefined;
+  private connectFailure: ConnectFailure | undefined;
 
-  /** Throws (synchronously) when the TLS files cannot be read. */
+  /** Starts connecting; the TLS files must have been read already (options.tlsMaterial). */
   constructor(plan: ConnectionPlan, private readonly options: ConnectionOptions) {
     super();
     const secure = plan.url.startsWith('wss:');
+    this.target = targetOf(plan.url);
+    this.probe = new UplinkProbe((payload) => this.socket.readyState === WebSocket.OPEN && this.socket.ping(payload), () => performance.now());
     this.socket = new WebSocket(plan.url, plan.protocols, {
       headers: plan.headers,
-      handshakeTimeout: options.connectTimeoutMs,
       maxPayload: options.maxPayload,
       perMessageDeflate: false,
       followRedirects: false,
-      ...(secure ? tlsOptions(options.tls, options.logger) : {}),
+      ...(secure ? tlsOptions(options.tls, options.tlsMaterial, options.logger) : {}),
     });
+    // ws's handshakeTimeout restarts with every byte received: a peer that trickles its headers would
+    // hold the connection for ever. This deadline runs from the start, whatever arrives.
+    this.connectTimer = setTimeout(() => {
+      this.cause = 'handshake_timeout';
+      this.terminate();
+    }, options.connectTimeoutMs);
+    this.connectTimer.unref();
     this.socket.on('open', () => this.onOpen());
     this.socket.on('message', (data, isBinary) => {
       if (this.closed) return;
       // Some services (Gemini) send their JSON in binary frames.
       this.emit('message', isBinary || typeof data !== 'string' ? data.toString() : data);
     });
-    this.socket.on('pong', () => this.clearPong());
+    this.socket.on('pong', (data) => this.onPong(data.toString()));
     this.socket.on('error', (error: Error & { code?: string }) => {
+      if (this.closed) return;
       this.lastError = error.message;
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.cause = 'message_too_large';
-      else if (/handshake has timed out/i.test(error.message)) this.cause = 'handshake_timeout';
       else this.cause ??= 'network';
+      if (!this.opened) this.connectFailure ??= classifyConnectError(error, this.target);
     });
     this.socket.on('close', (code, reason) => this.finish({ code, reason: reason.toString() }));
     this.socket.on('unexpected-response', (request, response) => this.refused(request, response));
@@ -96,6 +120,11 @@ export class AiConnection extends EventEmitter {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;
   }
 
+  /** Age in ms of the oldest message the peer has not been proven to have read (0: all read). */
+  get uplinkLagMs(): number {
+    return this.probe.lagMs();
+  }
+
   /** Sends one text message; the callback runs once it is written (or failed). */
   send(data: string, callback: (error?: Error) => void): void {
     if (!this.isOpen) {
@@ -103,6 +132,7 @@ export class AiConnection extends EventEmitter {
       return;
     }
     this.socket.send(data, callback);
+    this.probe.wrote();
   }
 
   /** Closes with a close frame; a peer that does not answer within 1 s is cut off. */
@@ -126,6 +156,8 @@ export class AiConnection extends EventEmitter {
 
   private onOpen(): void {
     if (this.closed) return;
+    this.opened = true;
+    this.clearConnectTimer();
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs);
     this.pingTimer.unref();
     this.emit('open');
@@ -133,12 +165,23 @@ export class AiConnection extends EventEmitter {
 
   private ping(): void {
     if (this.pongTimer !== null || !this.isOpen) return;
-    this.socket.ping();
+    this.socket.ping(LIVENESS);
     this.pongTimer = setTimeout(() => {
       this.cause = 'pong_timeout';
       this.terminate();
     }, this.options.pongTimeoutMs);
     this.pongTimer.unref();
+  }
+
+  private onPong(payload: string): void {
+    if (this.closed) return;
+    if (payload === LIVENESS) this.clearPong();
+    else if (this.probe.pong(payload)) this.emit('uplink');
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
   }
 
   private clearPong(): void {
@@ -164,10 +207,16 @@ export class AiConnection extends EventEmitter {
   private finish(info: CloseInfo): void {
     if (this.closed) return;
     this.closed = true;
+    this.clearConnectTimer();
     if (this.pingTimer !== null) clearInterval(this.pingTimer);
     this.clearPong();
     this.socket.removeAllListeners('message');
     if (this.socket.readyState !== WebSocket.CLOSED) this.socket.terminate();
-    this.emit('close', { ...info, ...(this.cause ? { cause: this.cause } : {}), ...(this.lastError ? { error: this.lastError } : {}) });
+    this.emit('close', {
+      ...info,
+      ...(this.cause ? { cause: this.cause } : {}),
+      ...(this.lastError ? { error: this.lastError } : {}),
+      ...(this.connectFailure && !info.httpStatus && this.cause !== 'handshake_timeout' ? { connectFailure: this.connectFailure } : {}),
+    });
   }
 }

@@ -7,6 +7,8 @@ export interface Failure {
   fatal: boolean;
   /** The error to report, if the close itself is one. */
   error?: { code: string; message: string; fatal: boolean; httpStatus?: number; vendorCode?: string };
+  /** Set for a connection that could not be opened: the port reports such a cause once per change. */
+  causeKey?: string;
 }
 
 function vendorMessage(body: string | undefined): string {
@@ -22,7 +24,8 @@ function vendorMessage(body: string | undefined): string {
 
 /**
  * Classifies how a connection ended: a refused handshake (with its HTTP status and the vendor's
- * words), a timeout, an oversize message, or a fatal service error seen before the close.
+ * words), a connection that could not be opened (refused, DNS, TLS, not a WebSocket: see
+ * connect-failure.ts), a timeout, an oversize message, or a fatal service error seen before the close.
  */
 export function connectionFailure(info: CloseInfo, fatalCode: string | null, limits: PortLimits): Failure {
   if (info.httpStatus) {
@@ -36,11 +39,13 @@ export function connectionFailure(info: CloseInfo, fatalCode: string | null, lim
     };
   }
   if (fatalCode) return { fatal: true };
+  const cf = info.connectFailure;
+  if (cf) return { fatal: cf.fatal, causeKey: cf.causeKey, error: { code: cf.code, message: cf.message, fatal: cf.fatal } };
   switch (info.cause) {
     case 'pong_timeout':
       return { fatal: false, error: { code: 'ERR_AI_TIMEOUT', fatal: false, message: `no answer to a ping within ${limits.pongTimeoutMs} ms: the link is dead` } };
     case 'handshake_timeout':
-      return { fatal: false, error: { code: 'ERR_AI_TIMEOUT', fatal: false, message: `no connection within ${limits.connectTimeoutMs} ms` } };
+      return { fatal: false, causeKey: 'connect_timeout', error: { code: 'ERR_AI_TIMEOUT', fatal: false, message: `no connection within ${limits.connectTimeoutMs} ms` } };
     case 'message_too_large':
       return {
         fatal: false,

@@ -11,6 +11,7 @@ export interface PortLimits {
   sessionTimeoutMs: number;
   sessionLifetimeMs: number;
   maxPayload: number;
+  maxMicAgeMs: number;
   maxQueuedAudioMs: number;
   sendHighWaterBytes: number;
   contextTurns: number;
@@ -98,7 +99,8 @@ export function resolveParam(param: AiPortParam): PortLimits {
     connectTimeoutMs: num(param.connectTimeoutMs, 'param.connectTimeoutMs', 100, 600000, 10000),
     sessionTimeoutMs: num(param.sessionTimeoutMs, 'param.sessionTimeoutMs', 100, 600000, 10000),
     sessionLifetimeMs: num(param.sessionLifetimeMs, 'param.sessionLifetimeMs', 1000, 86400000, 55 * 60 * 1000),
-    maxPayload: num(param.maxPayload, 'param.maxPayload', 1024, 1024 * 1024 * 1024, 32 * 1024 * 1024),
+    maxPayload: num(param.maxPayload, 'param.maxPayload', 1024, 1024 * 1024 * 1024, 2 * 1024 * 1024),
+    maxMicAgeMs: num(param.maxMicAgeMs, 'param.maxMicAgeMs', 40, 60000, 500),
     maxQueuedAudioMs: num(param.maxQueuedAudioMs, 'param.maxQueuedAudioMs', 40, 60000, 2000),
     sendHighWaterBytes: num(param.sendHighWaterBytes, 'param.sendHighWaterBytes', 1024, 64 * 1024 * 1024, 256 * 1024),
     contextTurns: num(param.contextTurns, 'param.contextTurns', 0, 200, 20),

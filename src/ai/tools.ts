@@ -64,3 +64,26 @@ export const BUILTIN_TOOLS: Readonly<Record<'time' | 'volume' | 'mute', BuiltinT
 export function findBuiltin(enabled: readonly string[], name: string): BuiltinTool | undefined {
   return enabled.map((key) => BUILTIN_TOOLS[key as keyof typeof BUILTIN_TOOLS]).find((tool) => tool?.definition.name === name);
 }
+
+/**
+ * The tool calls a session has issued and not yet answered. A result is accepted only for one of
+ * them; a call is forgotten once answered or when its session ends.
+ */
+export class PendingCalls {
+  private readonly ids = new Set<string>();
+
+  /** The service asked for `callId`. */
+  issued(callId: string): void {
+    this.ids.add(callId);
+  }
+
+  /** Takes `callId` out for its answer; false when it was never issued or was already answered. */
+  take(callId: string): boolean {
+    return this.ids.delete(callId);
+  }
+
+  /** The session ended: every call is forgotten. */
+  clear(): void {
+    this.ids.clear();
+  }
+}

@@ -70,14 +70,23 @@ export interface AiPortParam {
   /** WebSocket ping cadence and how long a pong may take, default 15000 / 10000 ms. */
   pingIntervalMs?: number;
   pongTimeoutMs?: number;
-  /** TCP + TLS + HTTP upgrade, default 10000 ms. */
+  /** TCP + TLS + HTTP upgrade, default 10000 ms, counted from the start (not an idle timeout). */
   connectTimeoutMs?: number;
   /** From open until the session is configured, default 10000 ms. */
   sessionTimeoutMs?: number;
   /** Renew the session after this long (between replies), default 55 min. */
   sessionLifetimeMs?: number;
-  /** Largest incoming message, default 32 MiB; larger closes with 1009 and an error event. */
+  /**
+   * Largest incoming message, default 2 MiB (a 10 s audio delta is 640 KB of base64); larger closes
+   * with 1009 and an ERR_AI_MESSAGE_TOO_LARGE error event.
+   */
   maxPayload?: number;
+  /**
+   * Oldest microphone audio sent, in ms from capture, default 500: older batches are dropped
+   * (`stats().staleSendMs`), and no audio is handed to the socket while the service lags further
+   * behind in reading it (a stalled uplink).
+   */
+  maxMicAgeMs?: number;
   /** Audio kept queued under back-pressure, default 2000 ms. */
   maxQueuedAudioMs?: number;
   /** Unsent bytes the socket may hold before the port stops handing it more, default 256 KiB. */

@@ -13,7 +13,8 @@ describe('resolveParam', () => {
       connectTimeoutMs: 10000,
       sessionTimeoutMs: 10000,
       sessionLifetimeMs: 55 * 60 * 1000,
-      maxPayload: 32 * 1024 * 1024,
+      maxPayload: 2 * 1024 * 1024,
+      maxMicAgeMs: 500,
       maxQueuedAudioMs: 2000,
       sendHighWaterBytes: 256 * 1024,
       contextTurns: 20,
@@ -37,6 +38,7 @@ describe('resolveParam', () => {
     ['builtin', { builtinTools: ['weather'] }, RangeError, /builtinTools\[0\]/],
     ['voice type', { voice: 3 }, TypeError, /param\.voice must be a string/],
     ['max below min', { reconnect: { minMs: 5000, maxMs: 1000 } }, RangeError, /reconnect\.maxMs/],
+    ['mic age', { maxMicAgeMs: 10 }, RangeError, /param\.maxMicAgeMs must be from 40 to 60000/],
   ];
   it.each(bad)('rejects %s', (_name, param, type, message) => {
     expect(() => resolveParam(param as AiPortParam)).toThrow(type);
