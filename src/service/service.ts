@@ -74,6 +74,8 @@ export class Service implements ControlTarget {
   private stateRetry: NodeJS.Timeout | null = null;
   private stateFailing = false;
   private lastLogged: string | null = null;
+  /** The link dropped while a reply was still playing: the connection-lost earcon waits for its end. */
+  private lostWhilePlaying = false;
 
   constructor(private readonly deps: ServiceDeps) {
     this.config = deps.config;
@@ -244,7 +246,8 @@ export class Service implements ControlTarget {
     const opening = engine.stats().lastError;
     if (opening) this.recordError(opening.code, opening.message);
     engine.playbackMedia.adjustTxLevel(volumeToGain(this.volume));
-    this.earcons = new Earcons(engine, this.earconSettings(), () => this.state === 'speaking');
+    // Nothing is mixed over reply audio while any remains in the playout ring, whatever the link does.
+    this.earcons = new Earcons(engine, this.earconSettings(), () => this.state === 'speaking' || (this.ai?.isPlayingOut() ?? false));
     for (const problem of await this.earcons.load()) this.deps.log.warning(problem);
     this.ai = this.createAi(engine);
   }
@@ -314,16 +317,23 @@ export class Service implements ControlTarget {
     switch (e.type) {
       case 'connected':
         this.lastLogged = null;
+        this.lostWhilePlaying = false;
         if (!e.renewal) this.earcons?.play('ready');
         this.wasConnected = true;
         break;
       case 'disconnected':
-        if (!e.renewal && this.wasConnected && this.state !== 'stopping') this.earcons?.play('connectionLost');
+        if (!e.renewal && this.wasConnected && this.state !== 'stopping') {
+          // Said after the reply's last sample if one is still playing.
+          if (this.ai?.isPlayingOut()) this.lostWhilePlaying = true;
+          else this.earcons?.play('connectionLost');
+        }
         if (!e.renewal) this.wasConnected = false;
         if (e.httpStatus) this.recordError('ERR_AI_HANDSHAKE', e.reason, e.httpStatus);
         break;
       case 'audio_start':
         this.earcons?.stop();
+        break;
+      case 'audio_done':
         break;
       case 'error':
         this.recordError(e.code, e.message, e.httpStatus);
@@ -332,7 +342,11 @@ export class Service implements ControlTarget {
       default:
         break;
     }
-    this.transition({ kind: 'ai', event: e });
+    this.transition({ kind: 'ai', event: e, link: { playingOut: this.ai?.isPlayingOut() ?? false, connected: this.ai?.isConnected() ?? false } });
+    if (e.type === 'audio_done' && this.lostWhilePlaying) {
+      this.lostWhilePlaying = false;
+      if (!(this.ai?.isConnected() ?? false)) this.earcons?.play('connectionLost');
+    }
     const published = toServiceEvent(e);
     if (published) this.publish(published);
   }

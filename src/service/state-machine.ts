@@ -3,11 +3,20 @@ import type { ServiceState } from '../control/target.js';
 
 /** What moves the service between states: AI port events and the daemon's own milestones. */
 export type StateInput =
-  | { kind: 'ai'; event: AiEvent }
+  | { kind: 'ai'; event: AiEvent; link?: LinkView }
   | { kind: 'audio_ready' }
   | { kind: 'connecting' }
   | { kind: 'stopping' }
   | { kind: 'fatal' };
+
+/**
+ * What the port says besides the event: whether reply audio is still in the playout ring, and whether
+ * the link is up. Reply audio keeps playing after the link drops, and the state says so.
+ */
+export interface LinkView {
+  playingOut: boolean;
+  connected: boolean;
+}
 
 /**
  * The service's state after `input` (a pure function; the daemon publishes changes).
@@ -26,15 +35,18 @@ export function nextState(current: ServiceState, input: StateInput): ServiceStat
     case 'connecting':
       return 'connecting';
     case 'ai':
-      return fromAi(current, input.event);
+      return fromAi(current, input.event, input.link ?? { playingOut: false, connected: true });
   }
 }
 
-function fromAi(current: ServiceState, event: AiEvent): ServiceState {
+function fromAi(current: ServiceState, event: AiEvent, link: LinkView): ServiceState {
+  // While reply audio still plays, the device is speaking whatever the link does; audio_done settles it.
+  const stillSpeaking = current === 'speaking' && link.playingOut;
   switch (event.type) {
     case 'connected':
-      return 'listening';
+      return stillSpeaking ? 'speaking' : 'listening';
     case 'disconnected':
+      if (stillSpeaking) return 'speaking';
       return event.retryInMs === undefined ? 'offline' : current === 'error' ? 'error' : 'offline';
     case 'error':
       return event.fatal ? 'error' : current;
@@ -47,7 +59,8 @@ function fromAi(current: ServiceState, event: AiEvent): ServiceState {
     case 'audio_start':
       return online(current) ? 'speaking' : current;
     case 'audio_done':
-      return current === 'speaking' ? 'listening' : current;
+      if (current !== 'speaking') return current;
+      return link.connected ? 'listening' : 'offline';
     case 'response_done':
       return current === 'thinking' ? 'listening' : current;
     default:

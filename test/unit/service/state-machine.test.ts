@@ -5,6 +5,7 @@ import { nextState, type StateInput } from '../../../src/service/state-machine.j
 import { gainToVolume, volumeToGain } from '../../../src/service/volume.js';
 
 const ai = (event: AiEvent): StateInput => ({ kind: 'ai', event });
+const playing = (event: AiEvent, connected: boolean): StateInput => ({ kind: 'ai', event, link: { playingOut: true, connected } });
 
 describe('service state machine', () => {
   it('walks a whole conversation turn', () => {
@@ -36,6 +37,13 @@ describe('service state machine', () => {
     ['speaking', { kind: 'stopping' }, 'stopping'],
     ['stopping', ai({ type: 'connected', renewal: false, dialect: 'ga' }), 'stopping'],
     ['listening', ai({ type: 'transcript', role: 'user', text: 'x', final: true }), 'listening'],
+    // Reply audio still in the playout ring keeps the device speaking when the link drops...
+    ['speaking', playing({ type: 'disconnected', code: 1006, reason: '', renewal: false, retryInMs: 1000 }, false), 'speaking'],
+    ['speaking', playing({ type: 'connected', renewal: false, dialect: 'ga' }, true), 'speaking'],
+    // ...until its last sample: offline when the link is still down, listening when it is back.
+    ['speaking', { kind: 'ai', event: { type: 'audio_done', interrupted: false }, link: { playingOut: false, connected: false } }, 'offline'],
+    ['speaking', { kind: 'ai', event: { type: 'audio_done', interrupted: false }, link: { playingOut: false, connected: true } }, 'listening'],
+    ['speaking', { kind: 'ai', event: { type: 'disconnected', code: 1006, reason: '', renewal: false, retryInMs: 1000 }, link: { playingOut: false, connected: false } }, 'offline'],
   ];
   it.each(table)('%s + %j -> %s', (from, input, to) => {
     expect(nextState(from, input)).toBe(to);
