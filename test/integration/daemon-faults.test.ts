@@ -28,17 +28,40 @@ function daemon(): DaemonUnderTest {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Whether process `pid` has a handler for SIGHUP (bit 0 of SigCgt in /proc/<pid>/status). */
+function catchesSighup(pid: number): boolean {
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0';
+    return (BigInt(`0x${mask}`) & 1n) === 1n;
+  } catch {
+    return false;
+  }
+}
+
 describe('signals', () => {
-  it.each([150, 350])('survives SIGHUP %i ms after start and reloads once it is up', async (delayMs) => {
+  it('survives a SIGHUP while it is still loading (the first moment it can catch one), and reloads once up', async () => {
     const d = daemon();
     d.start();
-    await waitFor(() => d.child?.pid !== undefined, 2000, 'spawn');
-    await sleep(delayMs);
+    await waitFor(() => d.child?.pid !== undefined && catchesSighup(d.child.pid), 5000, 'a SIGHUP handler');
+    // The handler is there before the daemon has even made its socket: nothing comes before it.
+    expect(existsSync(d.socket)).toBe(false);
+    expect(d.notices.some((n) => /READY=1/.test(n.message))).toBe(false);
     d.child?.kill('SIGHUP');
     await d.notice(/READY=1/);
     await sleep(300);
     expect(d.exitCode).toBeNull();
     expect(d.child?.signalCode).toBeNull();
+    expect(await d.request({ cmd: 'ping' })).toMatchObject({ ok: true });
+  });
+
+  it('survives SIGHUP 350 ms after start', async () => {
+    const d = daemon();
+    d.start();
+    await sleep(350);
+    d.child?.kill('SIGHUP');
+    await d.notice(/READY=1/);
+    await sleep(300);
+    expect(d.exitCode).toBeNull();
     expect(await d.request({ cmd: 'ping' })).toMatchObject({ ok: true });
   });
 });
