@@ -7,6 +7,7 @@ import type convict from 'convict';
 import { bool, int, listOf, num, octalMode, oneOf, path, serviceUrl, str, uidList } from './formats.js';
 import { EFFECT_ORDER, envVarName, flattenSchema, type KeyAccess, type KeyEffect, type KeySpec } from './keys.js';
 import type { SpeakerdConfig } from './types.js';
+import { boardFormat, clockFormat, ledLookFormat } from '../leds/spec.js';
 
 export type { AiBackendName, AudioDeviceType, BuiltinTool, LogLevel, SpeakerdConfig } from './types.js';
 export { EFFECT_ORDER, envVarName, type KeyAccess, type KeyEffect, type KeySpec };
@@ -15,6 +16,13 @@ const LEVELS = ['debug', 'info', 'notice', 'warning', 'error'] as const;
 const NAME = /^[A-Za-z0-9_.:,=@+-]*$/;
 const GROUP = /^$|^[A-Za-z_][A-Za-z0-9_-]{0,31}\$?$|^[0-9]{1,10}$/;
 const CREDENTIAL = /^$|^(?!\.\.?$)[A-Za-z0-9_.@-]{1,255}$/;
+const look = (what: string, value: string) => ({
+  doc: `LEDs for ${what}: "<colour> <pattern> [<period ms>]" or "off"; colour #rrggbb or a name, pattern solid, blink, breathe, spin or level.`,
+  format: ledLookFormat,
+  default: value,
+  effect: 'live',
+  access: 'control',
+});
 const wav = (what: string) => ({
   doc: `WAV file played for ${what}; '' = the built-in sound.`,
   format: path({ optional: true }),
@@ -95,11 +103,35 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     unmute: wav('unmute'),
   },
   leds: {
-    driver: { doc: "LED driver: 'none', 'sysfs', 'gpio' or 'apa102'.", format: oneOf(['none', 'sysfs', 'gpio', 'apa102']), default: 'none', effect: 'live', access: 'never' },
+    driver: { doc: "LEDs: 'auto' (the board profile's LEDs, none without a profile), 'none' (off) or 'console' (drawn on standard output, for development).", format: oneOf(['auto', 'none', 'console']), default: 'auto', effect: 'live', access: 'never' },
+    board: { doc: "Board profile describing the LEDs and buttons: '' = none, a shipped name (respeaker-2mic, respeaker-4mic, sysfs-rgb, gpio-leds) or an absolute path to a JSON profile (docs/leds-buttons.md).", format: boardFormat, default: '', effect: 'live', access: 'never' },
     brightness: { doc: 'LED brightness, 0 to 1.', format: num(0, 1), default: 1.0, effect: 'live', access: 'control' },
+    fps: { doc: 'Frames per second of animations on LED rings (single LEDs are written only when they change).', format: int(1, 60), default: 30, effect: 'live', access: 'admin' },
+    night: {
+      mode: { doc: "Night mode: 'off', 'on' (now) or 'schedule' (from start to end, local time). At night the idle light is off and the other states are dimmed.", format: oneOf(['off', 'on', 'schedule']), default: 'off', effect: 'live', access: 'control' },
+      start: { doc: "Start of the night window, 'HH:MM' local time.", format: clockFormat, default: '22:00', effect: 'live', access: 'control' },
+      end: { doc: "End of the night window, 'HH:MM' local time.", format: clockFormat, default: '07:00', effect: 'live', access: 'control' },
+      brightness: { doc: 'Brightness factor at night of the states still shown (all but the idle light), 0 to 1.', format: num(0, 1), default: 0.2, effect: 'live', access: 'control' },
+    },
+    looks: {
+      starting: look('starting and connecting', '#ffffff spin 1200'),
+      listening: look('idle, listening', '#0040ff solid'),
+      userSpeaking: look('the user speaking', '#00c0ff solid'),
+      thinking: look('thinking (waiting for the reply)', '#00c0ff spin 1000'),
+      speaking: look('speaking (level follows the reply)', '#00ff80 level'),
+      offline: look('offline (reconnecting)', '#ff8000 breathe 3000'),
+      error: look('a fatal error', '#ff0000 blink 1000'),
+      volume: look('a volume change (level = volume), for 1.5 s', '#ffffff level'),
+      muted: look('mute, on the LEDs nearest the microphones, over every state but error', '#ff0000 solid'),
+    },
   },
   buttons: {
-    driver: { doc: "Button driver: 'none', 'evdev' or 'gpio'.", format: oneOf(['none', 'evdev', 'gpio']), default: 'none', effect: 'restart', access: 'never' },
+    driver: { doc: "Buttons: 'auto' (the board profile's buttons and mute switch) or 'none'.", format: oneOf(['auto', 'none']), default: 'auto', effect: 'restart', access: 'never' },
+    pushToTalk: { doc: "Hold the 'talk' button to talk: the microphone is silent unless it is held. Off: 'talk' interrupts the assistant.", format: bool, default: false, effect: 'live', access: 'admin' },
+    longPressMs: { doc: 'A press held this long is a long press (e.g. reconnect); volume buttons start repeating after it, in ms.', format: int(200, 10000), default: 1000, effect: 'live', access: 'admin' },
+    repeatMs: { doc: 'Interval of a held volume button, in ms.', format: int(50, 2000), default: 250, effect: 'live', access: 'admin' },
+    debounceMs: { doc: 'GPIO buttons: a level must hold this long to count (contact bounce), in ms.', format: int(0, 500), default: 30, effect: 'restart', access: 'admin' },
+    volumeStep: { doc: 'Volume change per press of a volume button, in percent.', format: int(1, 50), default: 5, effect: 'live', access: 'admin' },
   },
   log: {
     level: { doc: "Least severe level logged: 'debug', 'info', 'notice', 'warning' or 'error'.", format: oneOf(LEVELS), default: 'info', effect: 'live', access: 'control' },

@@ -86,6 +86,39 @@ export interface EarconsConfig {
   unmute: string;
 }
 
+/** `leds.looks.*`: one look string per layer ("<colour> <pattern> [<period ms>]"). */
+export interface LedLooksConfig {
+  starting: string;
+  listening: string;
+  userSpeaking: string;
+  thinking: string;
+  speaking: string;
+  offline: string;
+  error: string;
+  volume: string;
+  muted: string;
+}
+
+/** `leds.*` */
+export interface LedsConfig {
+  driver: 'auto' | 'none' | 'console';
+  board: string;
+  brightness: number;
+  fps: number;
+  night: { mode: 'off' | 'on' | 'schedule'; start: string; end: string; brightness: number };
+  looks: LedLooksConfig;
+}
+
+/** `buttons.*` */
+export interface ButtonsConfig {
+  driver: 'auto' | 'none';
+  pushToTalk: boolean;
+  longPressMs: number;
+  repeatMs: number;
+  debounceMs: number;
+  volumeStep: number;
+}
+
 /** The whole configuration, as `loadConfig()` returns it (every key present). */
 export interface SpeakerdConfig {
   audio: AudioConfig;
@@ -93,8 +126,8 @@ export interface SpeakerdConfig {
   ai: AiConfig;
   control: ControlConfig;
   earcons: EarconsConfig;
-  leds: { driver: 'none' | 'sysfs' | 'gpio' | 'apa102'; brightness: number };
-  buttons: { driver: 'none' | 'evdev' | 'gpio' };
+  leds: LedsConfig;
+  buttons: ButtonsConfig;
   log: { level: LogLevel };
   state: { file: string };
   watchdog: { maxLoopLagMs: number };

@@ -1,0 +1,261 @@
+/**
+ * The LED compositor: one priority list decides what the LEDs show, fed only by service events.
+ * starting > error > offline > volume feedback > conversation (user speaking, thinking, speaking) >
+ * idle (listening); mute is an overlay on the LEDs nearest the microphones, over every layer but error.
+ * It wakes only when something changes: a solid look costs one write, a blink one wake (or none, when the
+ * driver blinks in hardware) per toggle, an animation one frame per 1/fps on a ring.
+ */
+import type { ServiceState } from '../control/target.js';
+import { isNight, msUntilNightChange, type NightSettings } from './night.js';
+import type { LedOutput } from './output.js';
+import { isAnimated, renderLook, untilBlinkToggle } from './patterns.js';
+import { colorHex, OFF, type LedLook } from './spec.js';
+
+/** The layers a look can be configured for. */
+export type LedLayer = 'starting' | 'error' | 'offline' | 'volume' | 'userSpeaking' | 'thinking' | 'speaking' | 'listening' | 'muted';
+
+/** Everything the compositor is told by the configuration (`leds.*`). */
+export interface LedSettings {
+  looks: Record<LedLayer, LedLook>;
+  /** Global brightness 0..1. */
+  brightness: number;
+  night: NightSettings;
+  /** Frames per second of animations on a ring (single LEDs use at most a third of it). */
+  fps: number;
+}
+
+/** What the LEDs show now, for status and the event stream. */
+export interface LedShowing {
+  driver: string;
+  count: number;
+  layer: LedLayer | 'off';
+  pattern: string;
+  color: string;
+  periodMs: number;
+  muted: boolean;
+  night: boolean;
+  /** The current frame, one '#rrggbb' per LED. */
+  colors: string[];
+}
+
+/** How the compositor reaches the world (all injectable for tests). */
+export interface CompositorOptions {
+  /** LED indices the mute overlay covers; default all. */
+  muteLeds?: readonly number[];
+  /** The playback level 0..255 (the 'level' pattern while speaking). */
+  level?: () => number;
+  /** Monotonic ms; default performance.now(). */
+  now?: () => number;
+  /** Wall clock, for night mode; default new Date(). */
+  date?: () => Date;
+  /** Told whenever the layer, look, mute or night changes (not per frame). */
+  onShow?: (showing: LedShowing) => void;
+}
+
+/** How long volume feedback stays after the last change, in ms. */
+export const VOLUME_FEEDBACK_MS = 1500;
+
+const CONVERSATION: Partial<Record<ServiceState, LedLayer>> = { user_speaking: 'userSpeaking', thinking: 'thinking', speaking: 'speaking', listening: 'listening' };
+
+/** Drives one LedOutput from service state (see the module comment). */
+export class LedCompositor {
+  private state: ServiceState = 'starting';
+  private muted = false;
+  private volume = 0;
+  private volumeUntil = -Infinity;
+  private layer: LedLayer | 'off' = 'off';
+  private layerSince = 0;
+  private signature = '';
+  private readonly frame: Uint8Array;
+  private readonly scratch: Uint8Array;
+  private last: Uint8Array | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private nightTimer: NodeJS.Timeout | null = null;
+  private hwBlink = '';
+  private closed = false;
+  private readonly now: () => number;
+  private readonly date: () => Date;
+
+  constructor(
+    private readonly output: LedOutput,
+    private settings: LedSettings,
+    private readonly options: CompositorOptions = {},
+  ) {
+    this.frame = new Uint8Array(output.count * 3);
+    this.scratch = new Uint8Array(output.count * 3);
+    this.now = options.now ?? (() => performance.now());
+    this.date = options.date ?? (() => new Date());
+    this.armNight();
+    this.refresh();
+  }
+
+  /** The service state changed. */
+  setState(state: ServiceState): void {
+    if (state === this.state) return;
+    this.state = state;
+    this.refresh();
+  }
+
+  /** Mute changed (software or the switch). */
+  setMuted(muted: boolean): void {
+    if (muted === this.muted) return;
+    this.muted = muted;
+    this.refresh();
+  }
+
+  /** The volume changed: shown for {@link VOLUME_FEEDBACK_MS}. */
+  volumeChanged(volume: number): void {
+    this.volume = volume;
+    this.volumeUntil = this.now() + VOLUME_FEEDBACK_MS;
+    this.refresh();
+  }
+
+  /** New settings (a config_set or a reload). */
+  configure(settings: LedSettings): void {
+    this.settings = settings;
+    this.signature = '';
+    this.armNight();
+    this.refresh();
+  }
+
+  /** What is shown now. */
+  showing(): LedShowing {
+    const look = this.look();
+    const colors: string[] = [];
+    for (let i = 0; i < this.output.count; i++) colors.push(colorHex(this.frame, i * 3));
+    return {
+      driver: this.output.driver,
+      count: this.output.count,
+      layer: this.layer,
+      pattern: look.pattern,
+      color: colorHex(look.color),
+      periodMs: look.periodMs,
+      muted: this.muted,
+      night: isNight(this.settings.night, this.date()),
+      colors,
+    };
+  }
+
+  /** Stops every timer and turns the LEDs off. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.clearTimers();
+    await this.output.close();
+  }
+
+  private pick(now: number): LedLayer | 'off' {
+    const s = this.state;
+    if (s === 'stopping') return 'off';
+    if (s === 'starting' || s === 'connecting') return 'starting';
+    if (s === 'error') return 'error';
+    if (s === 'offline') return 'offline';
+    if (now < this.volumeUntil) return 'volume';
+    const layer = CONVERSATION[s] ?? 'off';
+    return layer === 'listening' && isNight(this.settings.night, this.date()) ? 'off' : layer;
+  }
+
+  private look(): LedLook {
+    return this.layer === 'off' ? OFF : this.settings.looks[this.layer];
+  }
+
+  private scale(): number {
+    return this.settings.brightness * (isNight(this.settings.night, this.date()) ? this.settings.night.brightness : 1);
+  }
+
+  private overlaid(): boolean {
+    return this.muted && this.layer !== 'error' && this.state !== 'stopping';
+  }
+
+  /** Re-decides the layer, draws, and plans the next wake. */
+  private refresh(): void {
+    if (this.closed) return;
+    const now = this.now();
+    const layer = this.pick(now);
+    if (layer !== this.layer) {
+      this.layer = layer;
+      this.layerSince = now;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const look = this.look();
+    const t = now - this.layerSince;
+    if (look.pattern === 'blink' && this.tryHardwareBlink(look)) return this.announce();
+    this.draw(look, t);
+    this.announce();
+    this.wake(look, t, now);
+  }
+
+  /** Renders the layer and the mute overlay at `t` into `into`, writing nothing. */
+  private compose(into: Uint8Array, look: LedLook, t: number): void {
+    const level = this.layer === 'volume' ? this.volume / 100 : (this.options.level?.() ?? 0) / 255;
+    renderLook(look, this.output.count, t, level, this.scale(), into);
+    if (!this.overlaid()) return;
+    renderLook(this.settings.looks.muted, this.output.count, t, 1, this.scale(), this.scratch);
+    for (const i of this.options.muteLeds ?? [...Array(this.output.count).keys()]) into.set(this.scratch.subarray(i * 3, i * 3 + 3), i * 3);
+  }
+
+  /** Draws and writes the frame when it differs from the last one written. */
+  private draw(look: LedLook, t: number): void {
+    this.compose(this.frame, look, t);
+    this.hwBlink = '';
+    if (this.last && this.last.every((v, i) => v === this.frame[i])) return;
+    this.last = Uint8Array.from(this.frame);
+    this.output.write(this.frame);
+  }
+
+  /** A blink the driver does in the kernel: no timers here at all (but for the end of volume feedback). */
+  private tryHardwareBlink(look: LedLook): boolean {
+    if (!this.output.blink || (this.overlaid() && isAnimated(this.settings.looks.muted))) return false;
+    const off = new Uint8Array(this.frame.length);
+    this.compose(this.frame, look, 0);
+    this.compose(off, look, look.periodMs / 2);
+    const key = `${this.frame.join()}|${off.join()}|${look.periodMs}`;
+    if (key !== this.hwBlink) {
+      if (!this.output.blink(this.frame, off, look.periodMs / 2)) return false;
+      this.hwBlink = key;
+      this.last = null;
+    }
+    if (this.layer === 'volume') this.wake(OFF, 0, this.now());
+    return true;
+  }
+
+  private wake(look: LedLook, t: number, now: number): void {
+    const animated = isAnimated(look) || (this.overlaid() && isAnimated(this.settings.looks.muted));
+    let delay = Infinity;
+    if (animated) {
+      const fps = this.output.kind === 'ring' ? this.settings.fps : Math.max(1, this.settings.fps / 3);
+      delay = look.pattern === 'blink' && !(this.overlaid() && isAnimated(this.settings.looks.muted)) ? untilBlinkToggle(look, t) : 1000 / fps;
+    }
+    if (this.layer === 'volume') delay = Math.min(delay, this.volumeUntil - now);
+    if (delay === Infinity) return;
+    this.timer = setTimeout(() => this.refresh(), Math.max(1, Math.ceil(delay)));
+    this.timer.unref();
+  }
+
+  private announce(): void {
+    const look = this.look();
+    const signature = `${this.layer}|${look.pattern}|${colorHex(look.color)}|${look.periodMs}|${this.muted}|${isNight(this.settings.night, this.date())}|${this.scale()}`;
+    if (signature === this.signature) return;
+    this.signature = signature;
+    this.options.onShow?.(this.showing());
+  }
+
+  private armNight(): void {
+    if (this.nightTimer) clearTimeout(this.nightTimer);
+    this.nightTimer = null;
+    const ms = msUntilNightChange(this.settings.night, this.date());
+    if (ms === null) return;
+    this.nightTimer = setTimeout(() => {
+      this.armNight();
+      this.refresh();
+    }, ms + 50);
+    this.nightTimer.unref();
+  }
+
+  private clearTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.nightTimer) clearTimeout(this.nightTimer);
+    this.timer = null;
+    this.nightTimer = null;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * APA102 / SK9822 LEDs on spidev (/dev/spidevB.C), as on the ReSpeaker 2-mic and 4-mic HATs.
+ * A frame on the wire: a start frame of 4 zero bytes, then per LED `0xE0 | global brightness (0..31)`
+ * and the three colour bytes in the configured order, then an end frame of 4 + ⌈n/16⌉ zero bytes
+ * (SK9822's reset frame plus the extra clock edges that push the data to the last LED; zeros, not 0xFF,
+ * so that LEDs beyond `count` stay dark). Frames go out with plain write(): SPI mode 0 at the device's
+ * default speed. Setting another mode or speed needs the SPI_IOC_WR_* ioctls, i.e. a native binding:
+ * a mode other than 0 is refused (ERR_SPI_UNSUPPORTED), a speed is reported as not applied.
+ */
+import { constants } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { describeFileType } from '../../system/safe-file.js';
+import type { GpioChip, GpioLineConfig, GpioOutputs } from '../../buttons/gpio/chip.js';
+import { fileProblem, ledError, type LedErrorSink, type LedOutput } from '../output.js';
+import { LatestWriter } from './latest.js';
+
+/** Byte order of the three colour bytes on the wire ('bgr' is the APA102's native order). */
+export type ColorOrder = 'rgb' | 'rbg' | 'grb' | 'gbr' | 'brg' | 'bgr';
+
+/** An APA102 chain as a board profile describes it. */
+export interface Apa102Config {
+  device: string;
+  count: number;
+  order: ColorOrder;
+  /** The 5-bit global brightness field, 0..31 (current per LED). Default 31. */
+  globalBrightness?: number;
+  /** SPI mode: only 0 works without a native binding. */
+  spiMode?: number;
+  /** SPI clock in Hz: not applied without a native binding (the device tree's spi-max-frequency is used). */
+  speedHz?: number;
+  /** A GPIO line that powers the LEDs (ReSpeaker 4-mic: line 5, active high). */
+  power?: GpioLineConfig & { chip: string };
+}
+
+/** Encodes one frame (count × RGB bytes) into APA102 wire bytes. */
+export function encodeApa102(frame: Uint8Array, count: number, order: ColorOrder, globalBrightness = 31): Buffer {
+  const out = Buffer.alloc(4 + count * 4 + 4 + Math.ceil(count / 16));
+  const index = [...order].map((c) => 'rgb'.indexOf(c));
+  const head = 0xe0 | (globalBrightness & 0x1f);
+  for (let led = 0; led < count; led++) {
+    const at = 4 + led * 4;
+    out[at] = head;
+    for (let k = 0; k < 3; k++) out[at + 1 + k] = frame[led * 3 + (index[k] ?? 0)] ?? 0;
+  }
+  return out;
+}
+
+/**
+ * Opens the SPI device for writing without blocking: a character device (or, for tests, a regular file,
+ * which receives the frames one after another). A FIFO, a directory or a missing path is refused.
+ */
+async function openSpidev(device: string): Promise<FileHandle> {
+  let handle: FileHandle;
+  try {
+    handle = await open(device, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const kind = e.code === 'ENXIO' || e.code === 'EISDIR' ? await stat(device).then(describeFileType, () => null) : null;
+    throw ledError('ERR_LED_DEVICE', `APA102: ${kind ? `${device} is ${kind}; an SPI device (/dev/spidevB.C) is needed` : fileProblem(e, device)}`);
+  }
+  const s = await handle.stat();
+  if (!s.isCharacterDevice() && !s.isFile()) {
+    await handle.close();
+    throw ledError('ERR_LED_DEVICE', `APA102: ${device} is ${describeFileType(s)}; an SPI device (/dev/spidevB.C) is needed`);
+  }
+  return handle;
+}
+
+/** The APA102 chain as a LedOutput. */
+class Apa102Leds implements LedOutput {
+  readonly driver = 'apa102';
+  readonly kind = 'ring';
+  private readonly writer: LatestWriter<Buffer>;
+
+  constructor(
+    private readonly config: Apa102Config,
+    private readonly handle: FileHandle,
+    private readonly power: GpioOutputs | null,
+    onError: LedErrorSink,
+  ) {
+    this.writer = new LatestWriter(
+      async (bytes) => {
+        await handle.write(bytes, 0, bytes.length, null);
+      },
+      (error) => onError(ledError('ERR_LED_DEVICE', `APA102: cannot write ${config.device}: ${fileProblem(error as NodeJS.ErrnoException, config.device)}`)),
+    );
+  }
+
+  get count(): number {
+    return this.config.count;
+  }
+
+  write(frame: Uint8Array): void {
+    this.writer.push(encodeApa102(frame, this.config.count, this.config.order, this.config.globalBrightness));
+  }
+
+  async close(): Promise<void> {
+    this.write(new Uint8Array(this.count * 3));
+    await this.writer.settled();
+    await this.handle.close().catch(() => undefined);
+    await this.power?.set([false]).catch(() => undefined);
+    await this.power?.release().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens an APA102 chain: checks the SPI settings, opens the device, powers the LEDs. Rejects with a coded
+ * error (ERR_SPI_UNSUPPORTED, ERR_LED_DEVICE, or the GPIO's) and leaves nothing open when it does.
+ * `warn` is told once about settings that cannot be applied.
+ */
+export async function openApa102(config: Apa102Config, gpio: (path: string) => GpioChip, onError: LedErrorSink, warn: (m: string) => void): Promise<LedOutput> {
+  if ((config.spiMode ?? 0) !== 0) {
+    throw ledError('ERR_SPI_UNSUPPORTED', `APA102: SPI mode ${config.spiMode} needs the SPI_IOC_WR_MODE ioctl (a native binding); only mode 0 works`);
+  }
+  if (config.speedHz !== undefined) warn(`APA102: speedHz ${config.speedHz} is not applied (setting the SPI clock needs a native binding); ${config.device} runs at its device-tree default`);
+  const handle = await openSpidev(config.device);
+  let power: GpioOutputs | null = null;
+  if (config.power) {
+    try {
+      power = await gpio(config.power.chip).requestOutputs([config.power], [true]);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+  return new Apa102Leds(config, handle, power, onError);
+}
