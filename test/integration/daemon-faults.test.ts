@@ -232,3 +232,23 @@ describe('the watchdog under load', () => {
     expect(await d.request({ cmd: 'status' })).toMatchObject({ ok: true });
   });
 });
+
+describe('a service that cannot be reached', () => {
+  it('shows the cause in status.lastError and logs it once, not once per retry', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as { port: number }).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const d = daemon();
+    d.writeConfig({ ai: { backend: 'openai', url: `ws://127.0.0.1:${port}/v1/realtime` } });
+    d.start();
+    await d.notice(/READY=1/);
+    await waitFor(() => /ECONNREFUSED/.test(d.output), 5000, 'refusal logged');
+    await sleep(2500);
+    const status = (await d.request({ cmd: 'status' })) as { result: { lastError: { code: string; message: string } | null; connection: { reconnects: number } } };
+    expect(status.result.lastError).toMatchObject({ code: 'ERR_AI_CONNECT_REFUSED', message: expect.stringContaining(`127.0.0.1:${port}`) });
+    expect(d.output.split('\n').filter((l) => l.includes('ECONNREFUSED') && l.startsWith('<3>'))).toHaveLength(1);
+    expect(status.result.connection.reconnects).toBeGreaterThanOrEqual(2);
+  });
+});
