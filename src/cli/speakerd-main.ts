@@ -14,6 +14,7 @@ import { parseMode } from '../config/formats.js';
 import { activationFd, clearStaleSocket, resolveGroup } from '../control/listen.js';
 import { ControlServer } from '../control/server.js';
 import { Service, packageVersion } from '../service/service.js';
+import { LedsButtons } from '../service/leds-buttons.js';
 import { admissibleOverrides, configValue, loadWithRuntime, RuntimeConfig } from '../service/runtime-config.js';
 import { createLogger, type Logger } from '../system/log.js';
 import { ignoreEpipe } from '../system/log-sink.js';
@@ -175,6 +176,7 @@ export async function main(signals: EarlySignals): Promise<void> {
     ...(process.env.SPEAKERD_TEST_HOOKS === '1' ? { stateRetryMs: 300 } : {}),
   });
   const running = service;
+  const peripherals = await LedsButtons.start(running, { log: root.child('leds') });
   await running.start();
   const control = await ControlServer.start({
     path: controlConfig.socket,
@@ -210,6 +212,7 @@ export async function main(signals: EarlySignals): Promise<void> {
     watchdog?.stop();
     await control.close();
     await running.stop();
+    await peripherals.stop();
     await store.flush();
     root.flush();
     process.exit(0);

@@ -47,6 +47,9 @@ const SERVICE_EVENT_NAMES_ = {
   config_reloaded: 0,
   volume: 0,
   mute: 0,
+  mute_switch: 0,
+  leds: 0,
+  button: 0,
 } satisfies Record<ServiceEvent['event'], 0>;
 
 /** Service event names a subscriber may select. */

@@ -32,6 +32,24 @@ export interface ServiceStatus {
     aec: { erleDb: number; converged: boolean } | null;
   };
   lastError: { code: string; message: string; httpStatus?: number; at: string } | null;
+  /** Position of the hardware mute switch: true muted, false open, null without a switch (or not read yet). */
+  muteSwitch?: boolean | null;
+  /** What the LEDs show (docs/leds-buttons.md), null without LEDs. */
+  leds?: LedStatus | null;
+}
+
+/** What the LEDs show: the layer chosen by priority, its look, and the current frame. */
+export interface LedStatus {
+  driver: string;
+  count: number;
+  layer: string;
+  pattern: string;
+  color: string;
+  periodMs: number;
+  muted: boolean;
+  night: boolean;
+  /** One '#rrggbb' per LED. */
+  colors: string[];
 }
 
 /** One event published to subscribers: `{"event": name, "data": {...}}` on the socket. */
@@ -47,7 +65,10 @@ export interface ServiceEvent {
     | 'error'
     | 'config_reloaded'
     | 'volume'
-    | 'mute';
+    | 'mute'
+    | 'mute_switch'
+    | 'leds'
+    | 'button';
   data: Record<string, unknown>;
 }
 

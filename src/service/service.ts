@@ -47,6 +47,12 @@ export interface ServiceDeps {
   stateRetryMs?: number;
 }
 
+/** What the LEDs add to status and to the snapshot of a new subscriber. */
+export interface StatusExtension {
+  leds(): ServiceStatus['leds'];
+  snapshot(): ServiceEvent[];
+}
+
 /** How long a device list is reused: enumerating ALSA devices blocks the event loop for a while. */
 const DEVICE_LIST_TTL_MS = 2000;
 
@@ -74,6 +80,11 @@ export class Service implements ControlTarget {
   private stateRetry: NodeJS.Timeout | null = null;
   private stateFailing = false;
   private lastLogged: string | null = null;
+  /** The hardware mute switch: true muted, false open, null without one. It wins over software. */
+  private muteSwitch: boolean | null = null;
+  /** Push-to-talk: false while the talk button is up (the microphone sends silence), null when not used. */
+  private talkGate: boolean | null = null;
+  private extension: StatusExtension | null = null;
   /** The link dropped while a reply was still playing: the connection-lost earcon waits for its end. */
   private lostWhilePlaying = false;
 
@@ -142,6 +153,8 @@ export class Service implements ControlTarget {
         aec: stats?.aec ?? null,
       },
       lastError: this.lastError,
+      muteSwitch: this.muteSwitch,
+      leds: this.extension?.leds() ?? null,
     };
   }
 
@@ -150,13 +163,18 @@ export class Service implements ControlTarget {
       { event: 'state', data: { state: this.state, muted: this.muted } },
       { event: 'volume', data: { volume: this.volume } },
       { event: 'mute', data: { muted: this.muted } },
+      ...(this.muteSwitch === null ? [] : [{ event: 'mute_switch' as const, data: { muted: this.muteSwitch } }]),
+      ...(this.extension?.snapshot() ?? []),
     ];
   }
 
   setMuted(muted: boolean): void {
+    if (!muted && this.muteSwitch === true) {
+      throw Object.assign(new Error('the hardware mute switch is on: slide it to unmute'), { code: 'ERR_HARDWARE_MUTE' });
+    }
     if (muted === this.muted) return;
     this.muted = muted;
-    this.ai?.setMuted(muted);
+    this.ai?.setMuted(this.micSilent());
     this.earcons?.play(muted ? 'mute' : 'unmute');
     this.publish({ event: 'mute', data: { muted } });
     this.publish({ event: 'state', data: { state: this.state, muted } });
@@ -165,6 +183,30 @@ export class Service implements ControlTarget {
 
   isMuted(): boolean {
     return this.muted;
+  }
+
+  /** The hardware mute switch moved (or was read at start; null: no switch). Its position wins over software. */
+  setMuteSwitch(muted: boolean | null): void {
+    if (muted === this.muteSwitch) return;
+    this.muteSwitch = muted;
+    this.publish({ event: 'mute_switch', data: { muted } });
+    if (muted !== null) this.setMuted(muted);
+  }
+
+  /** Push-to-talk: open (true) while the talk button is held, closed (false) otherwise, null when not used. */
+  setTalkGate(open: boolean | null): void {
+    this.talkGate = open;
+    this.ai?.setMuted(this.micSilent());
+  }
+
+  /** Adds the LEDs' fields to status and to a new subscriber's snapshot (src/service/leds-buttons.ts). */
+  extend(extension: StatusExtension): void {
+    this.extension = extension;
+  }
+
+  /** The configuration in force (after run-time changes and reloads). */
+  get currentConfig(): SpeakerdConfig {
+    return this.config;
   }
 
   setVolume(volume: number): void {
@@ -259,7 +301,7 @@ export class Service implements ControlTarget {
     ai.createPort(aiParam(this.config));
     engine.captureMedia.startTransmit(ai);
     ai.startTransmit(engine.playbackMedia);
-    ai.setMuted(this.muted);
+    ai.setMuted(this.micSilent());
     ai.on('event', (e) => this.onAiEvent(e));
     return ai;
   }
@@ -390,6 +432,11 @@ export class Service implements ControlTarget {
       });
   }
 
+  /** The microphone sends silence when muted or, in push-to-talk, while the talk button is up. */
+  private micSilent(): boolean {
+    return this.muted || this.talkGate === false;
+  }
+
   private requireAi(): AudioMediaAiPort {
     if (!this.ai) throw Object.assign(new Error('the AI service is not running'), { code: 'ERR_AI_NOT_CONNECTED' });
     return this.ai;
@@ -400,7 +447,8 @@ export class Service implements ControlTarget {
       getVolume: () => this.volume,
       setVolume: (v) => this.setVolume(v),
       isMuted: () => this.muted,
-      setMuted: (m) => this.setMuted(m),
+      // The hardware switch wins: the tool's answer then reports the microphone still muted.
+      setMuted: (m) => (m || this.muteSwitch !== true ? this.setMuted(m) : undefined),
     };
   }
 

@@ -41,6 +41,10 @@ export class WatchView {
   mic = 0;
   speaker = 0;
   lastError: string | null = null;
+  /** The mute switch: true muted, false open, null none. */
+  muteSwitch: boolean | null = null;
+  /** What the LEDs show (the `leds` event), null without LEDs. */
+  leds: { layer: string; pattern: string; color: string; colors: string[] } | null = null;
   readonly transcripts: Transcript[] = [];
 
   /** Takes the fields of a `status` result. */
@@ -51,6 +55,13 @@ export class WatchView {
     if (typeof status.backend === 'string') this.backend = status.backend;
     const e = status.lastError as Obj | null | undefined;
     if (e) this.lastError = `${String(e.code)}: ${String(e.message)}`;
+    if (typeof status.muteSwitch === 'boolean') this.muteSwitch = status.muteSwitch;
+    if (status.leds && typeof status.leds === 'object') this.setLeds(status.leds as Obj);
+  }
+
+  private setLeds(d: Obj): void {
+    const colors = Array.isArray(d.colors) ? d.colors.slice(0, 256).map(String) : [];
+    this.leds = { layer: String(d.layer ?? '?'), pattern: String(d.pattern ?? '?'), color: String(d.color ?? ''), colors };
   }
 
   /**
@@ -80,6 +91,14 @@ export class WatchView {
         return null;
       case 'transcript':
         return this.transcript(d);
+      case 'mute_switch':
+        this.muteSwitch = typeof d.muted === 'boolean' ? d.muted : null;
+        return `mute switch ${this.muteSwitch === null ? 'gone' : this.muteSwitch ? 'on (muted)' : 'off'}`;
+      case 'leds':
+        this.setLeds(d);
+        return `leds ${this.leds?.layer} ${this.leds?.pattern} ${this.leds?.color}`;
+      case 'button':
+        return `button ${String(d.button ?? '?')} ${String(d.action ?? '?')}${d.long === true ? ' (long)' : ''}${typeof d.held === 'boolean' ? (d.held ? ' held' : ' released') : ''}`;
       case 'error':
         this.lastError = `${String(d.code ?? 'error')}: ${String(d.message ?? '')}`;
         return `error ${this.lastError}`;
@@ -110,9 +129,10 @@ export class WatchView {
   render(width: number): string[] {
     const w = Math.max(20, width);
     const bar = Math.max(10, Math.min(50, w - 16));
-    const muted = this.muted === null ? '?' : this.muted ? 'MUTED' : 'on';
+    const muted = `${this.muted === null ? '?' : this.muted ? 'MUTED' : 'on'}${this.muteSwitch ? ' (switch)' : ''}`;
     const lines = [
       `speakerd  ${this.state}   mic ${muted}   volume ${this.volume ?? '?'}   backend ${this.backend}`,
+      ...(this.leds ? [`leds    ${ledCells(this.leds.colors)} ${this.leds.layer} ${this.leds.pattern} ${this.leds.color}`] : []),
       `mic     ${levelBar(this.mic, bar)} ${String(this.mic).padStart(3)}`,
       `speaker ${levelBar(this.speaker, bar)} ${String(this.speaker).padStart(3)}`,
       '',
@@ -123,6 +143,11 @@ export class WatchView {
     ];
     return lines.map((l) => cut(l, w));
   }
+}
+
+/** LEDs as cells: '●' lit, '·' dark, in brackets. */
+export function ledCells(colors: readonly string[]): string {
+  return `[${colors.map((c) => (/^#0{6}$/.test(c) ? '\u00b7' : '\u25cf')).join('')}]`;
 }
 
 /** ANSI: move to the top of the previous frame of `previousLines` lines, draw `lines`, clear below. */
