@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317,SC2016  # functions run through step(); the JS template is for node -p
 # Builds the addon for arm64 and armhf and tests the builds under qemu-user (CI's ARM stage; also by
 # hand, as root, after scripts/setup.sh):
 #
@@ -16,7 +17,7 @@
 # Prints each step's time; the last line is vitest's "Tests N passed" summary (for .ci/run's counts).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$root"
+cd "$root" || exit 1
 export CI=${CI:-true} NO_COLOR=1 FORCE_COLOR=0
 cache=${SPEAKERD_CROSS_CACHE:-/var/cache/speakerd-cross}
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -28,9 +29,9 @@ step() {
   t=$(now_ms)
   echo "::: arm: $name"
   if "$@"; then
-    timings+=("$(printf '%-44s %6.1f s' "$name" "$((($(now_ms) - t)))e-3")")
+    timings+=("$(printf '%-44s %6.1f s' "$name" "$(( $(now_ms) - t ))e-3")")
   else
-    timings+=("$(printf '%-44s %6.1f s  FAILED' "$name" "$((($(now_ms) - t)))e-3")")
+    timings+=("$(printf '%-44s %6.1f s  FAILED' "$name" "$(( $(now_ms) - t ))e-3")")
     failed=1
     return 1
   fi
