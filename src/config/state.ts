@@ -5,9 +5,10 @@
  * reported; it is never fatal.
  */
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readdir, rename, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { tempPrefix, writeFileAtomic } from '../system/atomic-file.js';
+import { ConfigFileError, readConfiguredFile } from '../system/safe-file.js';
 
 /** The persisted state. Unknown fields are kept, so a newer daemon's fields survive an older one. */
 export interface SpeakerState {
@@ -79,7 +80,8 @@ export class StateStore {
     } catch (error) {
       const e = error as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') return { state: { ...this.defaults }, warnings: [] };
-      return { state: { ...this.defaults }, warnings: [`state file ${this.file} cannot be read (${e.code ?? e.message}); using defaults`] };
+      const why = e instanceof ConfigFileError ? e.message : (e.code ?? e.message);
+      return { state: { ...this.defaults }, warnings: [`state file ${this.file} cannot be read (${why}); using defaults`] };
     }
     if (text === null) return this.corrupt(`it is larger than ${MAX_STATE_BYTES} bytes`);
     let parsed: unknown;
@@ -132,23 +134,7 @@ export class StateStore {
   }
 
   private async write(state: SpeakerState): Promise<void> {
-    const dir = dirname(this.file);
-    await mkdir(dir, { recursive: true });
-    const temp = join(dir, `.${basename(this.file)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    try {
-      const handle = await open(temp, 'wx', 0o644);
-      try {
-        await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, this.file);
-    } catch (error) {
-      await unlink(temp).catch(() => undefined);
-      throw error;
-    }
-    await syncDirectory(dir);
+    await writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`, 0o644);
   }
 
   private fill(saved: Record<string, unknown>): StateLoadResult {
@@ -181,7 +167,7 @@ export class StateStore {
   /** Removes temp files a crash left behind in the middle of a save (not this process's own). */
   private async removeStaleTemps(): Promise<void> {
     const dir = dirname(this.file);
-    const prefix = `.${basename(this.file)}.tmp-`;
+    const prefix = tempPrefix(this.file);
     const names = await readdir(dir).catch(() => [] as string[]);
     const ours = `${prefix}${process.pid}-`;
     const stale = names.filter((n) => n.startsWith(prefix) && !n.startsWith(ours));
@@ -189,26 +175,13 @@ export class StateStore {
   }
 }
 
-/** The file's text, or null when it is larger than MAX_STATE_BYTES. */
+/** The file's text, or null when it is larger than MAX_STATE_BYTES; read like every file the configuration names. */
 async function readLimited(file: string): Promise<string | null> {
-  const handle = await open(file, 'r');
   try {
-    const { size } = await handle.stat();
-    return size > MAX_STATE_BYTES ? null : await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-/** fsync of a directory, so a rename inside it survives a power cut. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
+    return (await readConfiguredFile(file, { key: 'state.file', maxBytes: MAX_STATE_BYTES })).toString('utf8');
   } catch (error) {
-    // Some file systems cannot fsync a directory (EINVAL); the rename is then as durable as they allow.
-    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') throw error;
-  } finally {
-    await handle.close();
+    if (error instanceof ConfigFileError && error.reason === 'too_large') return null;
+    if (error instanceof ConfigFileError && error.reason === 'missing') throw Object.assign(new Error(error.message), { code: 'ENOENT' });
+    throw error;
   }
 }

@@ -8,6 +8,7 @@
  */
 import type { DeviceEntry, ServiceEvent, ServiceStatus } from './target.js';
 import type { WireError } from './errors.js';
+import { requirementOf } from './access.js';
 
 /** Every command name, in the order the docs list them. */
 export const COMMANDS = [
@@ -85,22 +86,10 @@ export type ControlRequest =
   | { cmd: 'config_get'; key?: string }
   | { cmd: 'config_set'; key: string; value: unknown };
 
-/** Commands that change something; only these are subject to the uid/gid allow-list. */
+/** Commands that change something (they need more than the 'read' level and are audited). */
 export function isMutating(request: ControlRequest): boolean {
-  switch (request.cmd) {
-    case 'status':
-    case 'subscribe':
-    case 'unsubscribe':
-    case 'config_get':
-    case 'devices':
-    case 'version':
-    case 'ping':
-      return false;
-    case 'volume':
-      return request.value !== undefined || request.delta !== undefined;
-    default:
-      return true;
-  }
+  const requirement = requirementOf(request, () => undefined);
+  return 'never' in requirement || requirement.level !== 'read';
 }
 
 /** Results of the commands, as they appear in `result`. */

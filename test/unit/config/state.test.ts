@@ -52,7 +52,17 @@ describe('StateStore.load', () => {
     mkdirSync(file);
     const result = await new StateStore(file).load();
     expect(result.state).toEqual({ volume: 70, muted: false });
-    expect(result.warnings[0]).toContain('EISDIR');
+    expect(result.warnings[0]).toContain('is a directory; a regular file is needed');
+  });
+
+  it('never blocks on a FIFO as the state file', async () => {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [file]);
+    const started = performance.now();
+    const result = await new StateStore(file).load();
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(result.state).toEqual({ volume: 70, muted: false });
+    expect(result.warnings[0]).toContain('is a FIFO');
   });
 
   it('removes temp files a crash left behind', async () => {
