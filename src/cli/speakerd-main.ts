@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, EX_CONFIG } from '../config/errors.js';
 import { diffConfig, printableConfig, type LoadOptions } from '../config/load.js';
-import { DEFAULT_AI_URLS, KEY_ACCESS } from '../config/schema.js';
+import { DEFAULT_AI_URLS, KEYS } from '../config/schema.js';
 import { StateStore } from '../config/state.js';
 import { parseMode } from '../config/formats.js';
 import { activationFd, clearStaleSocket, resolveGroup } from '../control/listen.js';
@@ -186,7 +186,7 @@ export async function main(signals: EarlySignals): Promise<void> {
     maxLineBytes: controlConfig.maxLineBytes,
     idleTimeoutMs: controlConfig.idleTimeoutMs,
     adminUids: controlConfig.adminUids,
-    keyAccess: (key) => KEY_ACCESS[key],
+    keyAccess: (key) => KEYS.get(key)?.access,
     ...(controlConfig.group ? { group: controlConfig.group } : {}),
     ...(controlConfig.allowUids.length ? { allowUids: controlConfig.allowUids } : {}),
     peerCredentials: unixPeer,

@@ -162,7 +162,7 @@ export const KEY_EFFECTS: Readonly<Record<string, KeyEffect>> = Object.freeze(
 
 /** Who may set each key at run time (see {@link KeyAccess}). */
 export const KEY_ACCESS: Readonly<Record<string, KeyAccess>> = Object.freeze(
-  Object.fromEntries([...flat.keys.values()].map((k) => [k.path, k.access])),
+  Object.assign(Object.create(null) as Record<string, KeyAccess>, Object.fromEntries([...flat.keys.values()].map((k) => [k.path, k.access]))),
 );
 
 /** Default endpoint of each backend, used when `ai.url` is ''. */

@@ -78,9 +78,9 @@ export function requirementOf(request: ControlRequest, keyAccess: (key: string) 
       return { level: 'admin' };
     case 'config_set': {
       if (request.key === API_KEY_PSEUDO_KEY) return { level: 'admin', key: request.key };
-      const access = keyAccess(request.key);
+      const access: unknown = keyAccess(request.key);
       if (access === 'never') return { never: true, key: request.key };
-      return { level: access ?? 'control', key: request.key };
+      return { level: access === 'admin' ? 'admin' : 'control', key: request.key };
     }
     default:
       return { level: 'control' };

@@ -62,6 +62,8 @@ describe.skipIf(!canSwitchUsers)('a member of the socket group (a second, unpriv
       [{ cmd: 'reload' }, 'ERR_FORBIDDEN'],
       [{ cmd: 'config_get', key: 'ai.apiKeyFile' }, 'ERR_SECRET'],
       [{ cmd: 'config_get', key: '__proto__' }, 'ERR_UNKNOWN_KEY'],
+      [{ cmd: 'config_set', key: '__proto__', value: { polluted: true } }, 'ERR_UNKNOWN_KEY'],
+      [{ cmd: 'config_set', key: 'constructor', value: 1 }, 'ERR_UNKNOWN_KEY'],
       [{ cmd: 'tool_result', call_id: 'never-issued', output: { x: 1 } }, 'ERR_UNKNOWN_CALL'],
     ];
     const result = await asUser(user, dd.socket, attempts.map(([r]) => r));

@@ -42,6 +42,8 @@ describe('requirementOf and refusalOf', () => {
     ['ai.model', set('ai.model'), 'admin'],
     ['the API key', set('ai.apiKey'), 'admin'],
     ['an unknown key (the target answers ERR_UNKNOWN_KEY)', set('ai.nothing'), 'control'],
+    ['a prototype name is an unknown key, not a level', set('__proto__'), 'control'],
+    ['constructor likewise', set('constructor'), 'control'],
   ])('%s needs %s', (_, request, level) => {
     expect(requirementOf(request, schemaAccess)).toEqual(expect.objectContaining({ level }));
   });
