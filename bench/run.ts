@@ -6,6 +6,7 @@
 import { benchAi } from './ai.js';
 import { benchControl } from './control.js';
 import { benchEcho } from './echo.js';
+import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 
 function print(title: string, rows: Record<string, number>): void {
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
   print('control socket of a running daemon', await benchControl());
+  print('LED patterns (5 s each)', await benchLeds());
 }
 
 main().catch((error: unknown) => {

@@ -68,8 +68,13 @@ export class LedCompositor {
   private signature = '';
   private readonly frame: Uint8Array;
   private readonly scratch: Uint8Array;
-  private last: Uint8Array | null = null;
+  private readonly last: Uint8Array;
+  private written = false;
+  private readonly muteLeds: readonly number[];
+  private night = false;
   private timer: NodeJS.Timeout | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private volumeTimer: NodeJS.Timeout | null = null;
   private nightTimer: NodeJS.Timeout | null = null;
   private hwBlink = '';
   private closed = false;
@@ -83,6 +88,8 @@ export class LedCompositor {
   ) {
     this.frame = new Uint8Array(output.count * 3);
     this.scratch = new Uint8Array(output.count * 3);
+    this.last = new Uint8Array(output.count * 3);
+    this.muteLeds = options.muteLeds ?? [...Array(output.count).keys()];
     this.now = options.now ?? (() => performance.now());
     this.date = options.date ?? (() => new Date());
     this.armNight();
@@ -131,7 +138,7 @@ export class LedCompositor {
       color: colorHex(look.color),
       periodMs: look.periodMs,
       muted: this.muted,
-      night: isNight(this.settings.night, this.date()),
+      night: this.night,
       colors,
     };
   }
@@ -151,7 +158,7 @@ export class LedCompositor {
     if (s === 'offline') return 'offline';
     if (now < this.volumeUntil) return 'volume';
     const layer = CONVERSATION[s] ?? 'off';
-    return layer === 'listening' && isNight(this.settings.night, this.date()) ? 'off' : layer;
+    return layer === 'listening' && this.night ? 'off' : layer;
   }
 
   private look(): LedLook {
@@ -159,14 +166,14 @@ export class LedCompositor {
   }
 
   private scale(): number {
-    return this.settings.brightness * (isNight(this.settings.night, this.date()) ? this.settings.night.brightness : 1);
+    return this.settings.brightness * (this.night ? this.settings.night.brightness : 1);
   }
 
   private overlaid(): boolean {
     return this.muted && this.layer !== 'error' && this.state !== 'stopping';
   }
 
-  /** Re-decides the layer, draws, and plans the next wake. */
+  /** Re-decides the layer after an input changed, draws, and plans the next wake. */
   private refresh(): void {
     if (this.closed) return;
     const now = this.now();
@@ -175,66 +182,79 @@ export class LedCompositor {
       this.layer = layer;
       this.layerSince = now;
     }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.stopTimers();
     const look = this.look();
-    const t = now - this.layerSince;
+    if (this.layer === 'volume') this.volumeTimer = this.later(this.volumeUntil - now, () => this.refresh());
     if (look.pattern === 'blink' && this.tryHardwareBlink(look)) return this.announce();
-    this.draw(look, t);
+    this.draw(look, now - this.layerSince);
     this.announce();
-    this.wake(look, t, now);
+    this.plan(look, now - this.layerSince);
+  }
+
+  /** One animation frame: the layer stays, only time moves. */
+  private tick(): void {
+    if (!this.closed) this.draw(this.look(), this.now() - this.layerSince);
   }
 
   /** Renders the layer and the mute overlay at `t` into `into`, writing nothing. */
   private compose(into: Uint8Array, look: LedLook, t: number): void {
-    const level = this.layer === 'volume' ? this.volume / 100 : (this.options.level?.() ?? 0) / 255;
+    const level = look.pattern !== 'level' ? 0 : this.layer === 'volume' ? this.volume / 100 : (this.options.level?.() ?? 0) / 255;
     renderLook(look, this.output.count, t, level, this.scale(), into);
     if (!this.overlaid()) return;
     renderLook(this.settings.looks.muted, this.output.count, t, 1, this.scale(), this.scratch);
-    for (const i of this.options.muteLeds ?? [...Array(this.output.count).keys()]) into.set(this.scratch.subarray(i * 3, i * 3 + 3), i * 3);
+    for (const i of this.muteLeds) into.set(this.scratch.subarray(i * 3, i * 3 + 3), i * 3);
   }
 
   /** Draws and writes the frame when it differs from the last one written. */
   private draw(look: LedLook, t: number): void {
     this.compose(this.frame, look, t);
     this.hwBlink = '';
-    if (this.last && this.last.every((v, i) => v === this.frame[i])) return;
-    this.last = Uint8Array.from(this.frame);
+    if (this.written) {
+      let same = true;
+      for (let i = 0; i < this.frame.length && same; i++) same = this.frame[i] === this.last[i];
+      if (same) return;
+    }
+    this.last.set(this.frame);
+    this.written = true;
     this.output.write(this.frame);
   }
 
-  /** A blink the driver does in the kernel: no timers here at all (but for the end of volume feedback). */
+  /** A blink the driver does in the kernel: no timers here at all. */
   private tryHardwareBlink(look: LedLook): boolean {
     if (!this.output.blink || (this.overlaid() && isAnimated(this.settings.looks.muted))) return false;
     const off = new Uint8Array(this.frame.length);
     this.compose(this.frame, look, 0);
     this.compose(off, look, look.periodMs / 2);
     const key = `${this.frame.join()}|${off.join()}|${look.periodMs}`;
-    if (key !== this.hwBlink) {
-      if (!this.output.blink(this.frame, off, look.periodMs / 2)) return false;
-      this.hwBlink = key;
-      this.last = null;
-    }
-    if (this.layer === 'volume') this.wake(OFF, 0, this.now());
+    if (key === this.hwBlink) return true;
+    if (!this.output.blink(this.frame, off, look.periodMs / 2)) return false;
+    this.hwBlink = key;
+    this.written = false;
     return true;
   }
 
-  private wake(look: LedLook, t: number, now: number): void {
-    const animated = isAnimated(look) || (this.overlaid() && isAnimated(this.settings.looks.muted));
-    let delay = Infinity;
-    if (animated) {
-      const fps = this.output.kind === 'ring' ? this.settings.fps : Math.max(1, this.settings.fps / 3);
-      delay = look.pattern === 'blink' && !(this.overlaid() && isAnimated(this.settings.looks.muted)) ? untilBlinkToggle(look, t) : 1000 / fps;
+  /** Plans the next frames: an interval at the frame rate for animations, a timeout per blink toggle. */
+  private plan(look: LedLook, t: number): void {
+    const overlayAnimated = this.overlaid() && isAnimated(this.settings.looks.muted);
+    if (!isAnimated(look) && !overlayAnimated) return;
+    if (look.pattern === 'blink' && !overlayAnimated) {
+      this.timer = this.later(untilBlinkToggle(look, t), () => this.refresh());
+      return;
     }
-    if (this.layer === 'volume') delay = Math.min(delay, this.volumeUntil - now);
-    if (delay === Infinity) return;
-    this.timer = setTimeout(() => this.refresh(), Math.max(1, Math.ceil(delay)));
-    this.timer.unref();
+    const fps = this.output.kind === 'ring' ? this.settings.fps : Math.max(1, this.settings.fps / 3);
+    this.ticker = setInterval(() => this.tick(), Math.round(1000 / fps));
+    this.ticker.unref();
+  }
+
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
+    const timer = setTimeout(fn, Math.max(1, Math.ceil(ms)));
+    timer.unref();
+    return timer;
   }
 
   private announce(): void {
     const look = this.look();
-    const signature = `${this.layer}|${look.pattern}|${colorHex(look.color)}|${look.periodMs}|${this.muted}|${isNight(this.settings.night, this.date())}|${this.scale()}`;
+    const signature = `${this.layer}|${look.pattern}|${colorHex(look.color)}|${look.periodMs}|${this.muted}|${this.night}|${this.scale()}`;
     if (signature === this.signature) return;
     this.signature = signature;
     this.options.onShow?.(this.showing());
@@ -243,19 +263,27 @@ export class LedCompositor {
   private armNight(): void {
     if (this.nightTimer) clearTimeout(this.nightTimer);
     this.nightTimer = null;
+    this.night = isNight(this.settings.night, this.date());
     const ms = msUntilNightChange(this.settings.night, this.date());
     if (ms === null) return;
-    this.nightTimer = setTimeout(() => {
+    this.nightTimer = this.later(ms + 50, () => {
       this.armNight();
       this.refresh();
-    }, ms + 50);
-    this.nightTimer.unref();
+    });
+  }
+
+  private stopTimers(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.ticker) clearInterval(this.ticker);
+    if (this.volumeTimer) clearTimeout(this.volumeTimer);
+    this.timer = null;
+    this.ticker = null;
+    this.volumeTimer = null;
   }
 
   private clearTimers(): void {
-    if (this.timer) clearTimeout(this.timer);
+    this.stopTimers();
     if (this.nightTimer) clearTimeout(this.nightTimer);
-    this.timer = null;
     this.nightTimer = null;
   }
 }

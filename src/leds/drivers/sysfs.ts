@@ -2,10 +2,13 @@
  * LEDs of the kernel's LED class (`/sys/class/leds/<name>/`): single LEDs or RGB LEDs made of three.
  * Each LED directory is driven towards a desired state (trigger, blink times, brightness) by one
  * writer at a time, so writes never interleave and a burst of changes collapses into the last one.
- * Blinks use the kernel's `timer` trigger (no timer in the daemon). Files are written whole
- * (O_WRONLY | O_TRUNC, never created), as `echo N > brightness` does.
+ * Blinks use the kernel's `timer` trigger (no timer in the daemon). Trigger and delay files are written
+ * whole (O_WRONLY | O_TRUNC, never created), as `echo timer > trigger` does. Brightness, the frequent
+ * write, goes through a descriptor kept open, synchronously at offset 0 and zero-padded to the width of
+ * max_brightness ('064'): one write() per change and no thread-pool round trip. The LED class never
+ * blocks in that write (a driver that sleeps is deferred to a work queue by the kernel).
  */
-import { constants } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readConfiguredFile } from '../../system/safe-file.js';
@@ -39,16 +42,48 @@ class SysfsChannel {
   private desired: Desired = { trigger: 'none', brightness: 0, halfMs: 0 };
   private actual: Desired | null = null;
   private busy = false;
+  private fd: number | null = null;
+  private readonly width: number;
 
   constructor(
     readonly dir: string,
     readonly max: number,
     private readonly failed: (error: Error & { code: string }) => void,
-  ) {}
+  ) {
+    this.width = String(max).length;
+  }
 
   set(desired: Desired): void {
     this.desired = desired;
-    if (!this.busy) void this.run();
+    if (this.busy) return;
+    const a = this.actual;
+    if (a && a.trigger === desired.trigger && a.halfMs === desired.halfMs) {
+      if (a.brightness === desired.brightness) return;
+      try {
+        this.writeBrightness(desired.brightness);
+        this.actual = desired;
+      } catch (error) {
+        this.failed(error as Error & { code: string });
+      }
+      return;
+    }
+    void this.run();
+  }
+
+  /** Closes the kept descriptor. */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private writeBrightness(value: number): void {
+    const file = join(this.dir, 'brightness');
+    try {
+      this.fd ??= openSync(file, constants.O_WRONLY | constants.O_NOCTTY);
+      writeSync(this.fd, `${String(value).padStart(this.width, '0')}\n`, 0);
+    } catch (error) {
+      throw ledError('ERR_LED_DEVICE', `sysfs LED: cannot write ${file}: ${fileProblem(error as NodeJS.ErrnoException, file)}`);
+    }
   }
 
   /** Resolves once the device matches the last desired state (or has failed). */
@@ -69,7 +104,7 @@ class SysfsChannel {
             await this.attr('delay_off', String(d.halfMs));
           }
         }
-        await this.attr('brightness', String(d.brightness));
+        this.writeBrightness(d.brightness);
         this.actual = d;
       }
     } catch (error) {
@@ -142,6 +177,7 @@ class SysfsLeds implements LedOutput {
   async close(): Promise<void> {
     this.write(new Uint8Array(this.count * 3));
     for (const led of this.leds) for (const ch of led.channels) await ch.settle();
+    for (const led of this.leds) for (const ch of led.channels) ch.close();
     this.failed = true;
   }
 

@@ -15,7 +15,7 @@ import type { SpeakerdConfig } from '../../../src/config/types.js';
 let root: string;
 const defaults = (): SpeakerdConfig => convict(SCHEMA, { env: {}, args: [] }).getProperties() as SpeakerdConfig;
 const attr = (led: string, name: string): string => readFileSync(join(root, led, name), 'utf8').trim();
-const rgb = (): string[] => ['status:red', 'status:green', 'status:blue'].map((l) => attr(l, 'brightness'));
+const rgb = (): string[] => ['status:red', 'status:green', 'status:blue'].map((l) => String(Number(attr(l, 'brightness')))); // written zero-padded ('064')
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 2));
 };
