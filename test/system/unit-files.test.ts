@@ -226,6 +226,12 @@ describe('speakerd.service names what the issue requires', () => {
     expect(max).toBeLessThanOrEqual(0.4 * 512);
   });
 
+  it('keeps /sys read-only: LED-class LEDs are granted one by one in a drop-in, never as a whole', () => {
+    expect(values(service, 'Service', 'ProtectKernelTunables')).toEqual(['yes']);
+    const writable = values(service, 'Service', 'ReadWritePaths').flatMap((v) => v.split(/\s+/));
+    expect(writable.filter((p) => p.replace(/^-/, '').startsWith('/sys'))).toEqual([]);
+  });
+
   it('turns core dumps off (LimitCORE=0: a core holds the API key)', () => {
     expect(values(service, 'Service', 'LimitCORE')).toEqual(['0']);
   });
@@ -251,7 +257,9 @@ describe('speakerd.service names what the issue requires', () => {
       expect(addon).toBe('/usr/lib/speakerd/build/Release/speakerd.node');
       expect(exec.some((p) => under(addon, bare(p))), `${addon} under ExecPaths=`).toBe(true);
       for (const lib of ['/usr/lib', '/lib']) expect(exec).toContain(lib); // ld.so, libc, libstdc++, libasound
-      for (const p of exec.filter((e) => e.startsWith('-'))) expect(['/lib64', '/usr/lib64']).toContain(bare(p)); // optional only there
+      const gpiod = ['/usr/bin/gpioset', '/usr/bin/gpioget', '/usr/bin/gpiomon']; // libgpiod's tools: GPIO LEDs and buttons
+      for (const p of exec.filter((e) => e.startsWith('-'))) expect(['/lib64', '/usr/lib64', ...gpiod]).toContain(bare(p)); // optional only there
+      expect(exec.filter((p) => p.startsWith('/usr/bin/') || p.startsWith('-/usr/bin/')).map(bare).sort()).toEqual(['/usr/bin/node', ...gpiod].sort());
       for (const p of exec.map(bare)) {
         for (const writable of ['/tmp', '/var', '/run', '/dev', '/etc', '/home', '/root', '/srv', '/opt']) {
           expect(under(p, writable) || under(writable, p), `${p} vs ${writable}`).toBe(false);
