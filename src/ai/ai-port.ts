@@ -3,7 +3,7 @@ import { AudioMedia } from '../media/audio-media.js';
 import type { AudioEngine } from '../media/engine.js';
 import { MediaError } from '../media/errors.js';
 import { AudioMediaRing } from '../media/ring.js';
-import type { AiBackend, BackendSignal } from './backend.js';
+import type { AiBackend, BackendSignal, ConnectionPlan, Frame } from './backend.js';
 import { BACKENDS } from './backends/index.js';
 import { Backoff } from './backoff.js';
 import { AiConnection, type CloseInfo } from './connection.js';
@@ -21,10 +21,12 @@ import { LatencyWindow, monotonicUs, type LatencySummary } from './latency.js';
 import { LinkTimers } from './link-timers.js';
 import { MicAgePolicy } from './mic-age.js';
 import { readTlsFiles, type TlsMaterial } from './tls-files.js';
-import type { ConnectionPlan } from './backend.js';
+import { PushToTalk } from './push-to-talk.js';
+import { KeepAlive } from './keepalive.js';
+import { RateAdapter } from './rate-adapter.js';
 
 /** Timers of one connection: they end with it and never act on the next one. */
-type LinkTimerName = 'session' | 'lifetime' | 'renewal' | 'expiry';
+type LinkTimerName = 'session' | 'lifetime' | 'renewal' | 'expiry' | 'ending';
 
 /** Options that are not part of the (serialisable) parameters. */
 export interface AiPortOptions {
@@ -104,6 +106,18 @@ export class AudioMediaAiPort extends AudioMedia {
   private readonly bargeIn = new LatencyWindow();
   private speechHeardUs: number | null = null;
   private audioPlaying = false;
+  private turn!: PushToTalk;
+  private keepAlive: KeepAlive | null = null;
+  /** Rate conversions when the service announced rates other than the ring's (null: none needed). */
+  private micRate: RateAdapter | null = null;
+  private replyRate: RateAdapter | null = null;
+  /** The service refused the session configuration: no reconnect until it changes (or connect()). */
+  private configRefused = false;
+  /** A handle to resume the session on the next connection (Gemini), if the service gave one. */
+  private resumeHandle: string | null = null;
+  private resuming = false;
+  private sessionId: string | undefined;
+  private aborter: AbortController | null = null;
 
   /** A port not yet in the bridge: call createPort() next. */
   constructor(engine: AudioEngine, options: AiPortOptions = {}) {
@@ -142,6 +156,8 @@ export class AudioMediaAiPort extends AudioMedia {
     });
     this.backoff = new Backoff(this.limits.reconnect);
     this.memory = new ConversationMemory(this.limits.contextTurns);
+    this.turn = new PushToTalk(() => this.micRate?.toRate ?? this.backend.inputRate);
+    for (const warning of this.backend.startupWarnings()) this.logger.warn(warning);
     this.ring.on('tx', (batch, capturedUs) => this.sendMicrophone(batch, capturedUs));
     this.ring.on('flushed', (_played, timeUs) => {
       if (this.speechHeardUs !== null) this.bargeIn.add((timeUs - this.speechHeardUs) / 1000);
@@ -170,6 +186,8 @@ export class AudioMediaAiPort extends AudioMedia {
     this.userClosed = false;
     this.lastConnectCause = null;
     this.lastFatalReported = null;
+    this.configRefused = false;
+    this.resumeHandle = null;
     this.backoff.reset();
     this.open();
   }
@@ -178,6 +196,7 @@ export class AudioMediaAiPort extends AudioMedia {
   disconnect(): void {
     this.userClosed = true;
     this.attempt++;
+    this.aborter?.abort();
     this.clearTimers();
     if (this.connection) {
       this.setState('closing');
@@ -245,6 +264,43 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   /**
+   * Push-to-talk (turnDetection null): opens a user turn. The microphone goes to the service only
+   * while a turn is open; a reply still playing is cut off (the user talks over it). Throws
+   * ERR_AI_STATE when the service's own voice detection is on, ERR_AI_NOT_CONNECTED without a session.
+   */
+  startTurn(): void {
+    this.requireManualTurns();
+    this.requireSession();
+    if (!this.turn.start()) return;
+    if (this.playout.busy || this.activeResponse !== null) this.stopPlayback(true);
+    this.sendControl(this.backend.startTurn());
+    this.emitEvent({ type: 'turn', open: true });
+  }
+
+  /**
+   * Push-to-talk: closes the user turn. With at least 100 ms of audio it is committed and a reply
+   * requested; a shorter turn is cleared. Nothing happens when no turn is open.
+   */
+  endTurn(): void {
+    this.requireManualTurns();
+    const end = this.turn.end();
+    if (end === null || !this.sessionReady) return;
+    if (end === 'clear') {
+      this.sendControl(this.backend.clearTurn());
+    } else {
+      const commit = this.backend.commitTurn();
+      this.sendControl(commit.frames);
+      if (commit.requestResponse) this.requestResponse();
+    }
+    this.emitEvent({ type: 'turn', open: false, committed: end === 'commit' });
+  }
+
+  /** Whether a push-to-talk turn is open. */
+  isTurnOpen(): boolean {
+    return this.turn?.isOpen ?? false;
+  }
+
+  /**
    * Answers a tool call forwarded as a 'tool_call' event, then asks for the spoken reply. Throws
    * AiError ERR_UNKNOWN_CALL for a call id this session did not issue or that was already answered
    * (calls are forgotten when the session ends).
@@ -256,7 +312,9 @@ export class AudioMediaAiPort extends AudioMedia {
       throw new AiError('ERR_UNKNOWN_CALL', `no open tool call '${callId.slice(0, 100)}' in this session (never issued, already answered, or from an ended session)`);
     }
     this.requireSession();
-    this.sendControl(this.backend.toolResult(callId, typeof output === 'string' ? output : JSON.stringify(output)));
+    const text = typeof output === 'string' ? output : JSON.stringify(output);
+    this.sendControl(this.backend.toolResult(callId, this.calls.nameOf(callId), text));
+    this.memory.toolResult(callId, text);
     this.requestResponse();
   }
 
@@ -277,6 +335,12 @@ export class AudioMediaAiPort extends AudioMedia {
     this.param = structuredClone(param);
     const builtins = (param.builtinTools ?? []).map((b) => BUILTIN_TOOLS[b].definition);
     this.backend.reconfigure({ ...this.param, tools: [...(param.tools ?? []), ...builtins] });
+    if (this.configRefused) {
+      // A new configuration: try it (the refused one is not retried).
+      this.configRefused = false;
+      if (!this.userClosed && this.connection === null) this.open();
+      return;
+    }
     if (!this.sessionReady) return;
     if (voiceChanged) {
       this.renewalDue = true;
@@ -339,14 +403,36 @@ export class AudioMediaAiPort extends AudioMedia {
     this.clearRetry();
     const attempt = ++this.attempt;
     this.setState(this.everReady || this.renewing ? 'reconnecting' : 'connecting');
-    let plan: ConnectionPlan;
+    this.aborter?.abort();
+    const aborter = new AbortController();
+    this.aborter = aborter;
+    let planned: ConnectionPlan | Promise<ConnectionPlan>;
     try {
-      plan = this.backend.prepareConnection(this.url, this.token);
+      planned = this.backend.prepareConnection({ url: this.url, token: this.token, signal: aborter.signal });
     } catch (error) {
       this.emitEvent({ type: 'error', code: 'ERR_AI_CONNECT', message: redact((error as Error).message, this.token), fatal: true });
       this.setState('failed');
       return;
     }
+    const current = (): boolean => attempt === this.attempt && !this.userClosed;
+    if (!(planned instanceof Promise)) {
+      this.withTls(planned, current);
+      return;
+    }
+    // An asynchronous step (a signed URL, an ephemeral token): a failure is retried on the backoff.
+    planned.then(
+      (plan) => current() && this.withTls(plan, current),
+      (error: Error) => current() && this.prepareFailed(error),
+    );
+  }
+
+  private prepareFailed(error: Error): void {
+    this.reportConnectFailure(`prepare:${error.message}`, { code: 'ERR_AI_CONNECT', message: `preparing the connection failed: ${error.message}`, fatal: false });
+    this.setState('reconnecting');
+    this.retryTimer = setTimeout(() => this.open(), this.backoff.next());
+  }
+
+  private withTls(plan: ConnectionPlan, current: () => boolean): void {
     const tls = this.param?.tls;
     if (!plan.url.startsWith('wss:') || !(tls?.caFile || tls?.certFile || tls?.keyFile)) {
       this.start(plan, undefined);
@@ -354,8 +440,8 @@ export class AudioMediaAiPort extends AudioMedia {
     }
     // The TLS files are read anew for each connection (certificates get renewed), off the event loop.
     readTlsFiles(tls).then(
-      (material) => attempt === this.attempt && !this.userClosed && this.start(plan, material),
-      (error: Error & { code?: string }) => attempt === this.attempt && !this.userClosed && this.tlsFilesFailed(error),
+      (material) => current() && this.start(plan, material),
+      (error: Error & { code?: string }) => current() && this.tlsFilesFailed(error),
     );
   }
 
@@ -368,7 +454,7 @@ export class AudioMediaAiPort extends AudioMedia {
     this.link.clear();
     this.link = new LinkTimers<LinkTimerName>();
     connection.on('open', () => this.connection === connection && this.opened(connection));
-    connection.on('message', (text: string) => this.connection === connection && this.received(text));
+    connection.on('message', (frame: Frame) => this.connection === connection && this.received(frame));
     connection.on('uplink', () => this.connection === connection && this.queue.pump());
     connection.on('close', (info: CloseInfo) => this.connection === connection && this.closed(info));
   }
@@ -384,6 +470,8 @@ export class AudioMediaAiPort extends AudioMedia {
   private opened(connection: AiConnection | LocalConnection): void {
     this.lastConnectCause = null;
     this.queue.attach(connection);
+    const keepAliveMs = this.backend.keepAliveMs;
+    if (keepAliveMs !== undefined) this.keepAlive = new KeepAlive(keepAliveMs, () => this.sendControl(this.backend.keepAlive()));
     this.sendControl(this.backend.onOpen());
     this.link.set('session', this.limits.sessionTimeoutMs, () => {
       this.emitEvent({ type: 'error', code: 'ERR_AI_TIMEOUT', message: `the session was not set up within ${this.limits.sessionTimeoutMs} ms`, fatal: false });
@@ -396,6 +484,9 @@ export class AudioMediaAiPort extends AudioMedia {
     this.queue.attach(null);
     this.link.clear();
     this.calls.clear();
+    this.keepAlive?.stop();
+    this.keepAlive = null;
+    this.turn.reset();
     this.sessionReady = false;
     this.activeResponse = null;
     this.awaitingResponse = false;
@@ -406,6 +497,13 @@ export class AudioMediaAiPort extends AudioMedia {
       this.renewing = false;
       this.setState('idle');
       this.emitEvent({ type: 'disconnected', code: info.code, reason: info.reason, renewal: false });
+      return;
+    }
+    if (this.configRefused) {
+      // The service refused this configuration: reported once, not retried until it changes.
+      this.renewing = false;
+      this.setState('failed');
+      this.emitEvent({ type: 'disconnected', code: info.code, reason: redact(info.reason || '', this.token), renewal: false });
       return;
     }
     const failure = connectionFailure(info, this.fatalSeen, this.limits);
@@ -428,59 +526,69 @@ export class AudioMediaAiPort extends AudioMedia {
 
   // ---- messages ----
 
-  private received(text: string): void {
-    for (const signal of this.backend.decode(text)) this.handle(signal);
+  private received(frame: Frame): void {
+    for (const signal of this.backend.decode(frame)) this.handle(signal);
   }
 
   private handle(s: BackendSignal): void {
     switch (s.kind) {
       case 'session_created':
-        this.sendControl(this.backend.sessionSetup());
+        if (s.sessionId) this.sessionId = s.sessionId;
+        this.sendControl(this.backend.sessionSetup(this.resumeHandle ? { resumeHandle: this.resumeHandle } : {}));
+        this.resuming = this.resumeHandle !== null;
         return;
       case 'session_ready':
+        if (s.sessionId) this.sessionId = s.sessionId;
         for (const m of s.mismatches) this.emitEvent({ type: 'error', code: 'ERR_AI_CONFIG_MISMATCH', message: m, fatal: false });
         if (!this.sessionReady) this.ready();
         return;
+      case 'config_rejected':
+        return this.configRejected(s);
+      case 'rates':
+        return this.announcedRates(s.inputRate, s.outputRate);
       case 'audio':
-        this.counters.receivedSamples += s.pcm.length;
-        if (!this.audioPlaying && this.playout.currentItemId !== s.itemId && !this.playout.isInterrupted(s.itemId)) {
-          this.audioPlaying = true;
-          this.emitEvent({ type: 'audio_start', itemId: s.itemId });
-        }
-        if (!this.playout.write(s.itemId, s.pcm)) {
-          this.emitEvent({ type: 'error', code: 'ERR_AI_PLAYOUT_FULL', message: 'the playout buffer is full: reply audio was dropped', fatal: false });
-        }
-        return;
+        return this.replyAudio(s.itemId, this.replyRate ? this.replyRate.convert(s.pcm) : s.pcm);
       case 'audio_done':
-        this.playout.done(s.itemId);
-        return;
+        return this.playout.done(s.itemId);
       case 'speech_started':
         // Barge-in: the user talks over the reply. A service that does not cancel by itself is asked to.
         this.speechHeardUs = monotonicUs();
         this.stopPlayback(!this.backend.serverCancelsOnSpeech);
-        this.emitEvent({ type: 'speech_started', ...(s.itemId ? { itemId: s.itemId } : {}) });
-        return;
+        return this.emitEvent({ type: 'speech_started', ...(s.itemId ? { itemId: s.itemId } : {}) });
+      case 'interrupted':
+        // The service cut its reply and knows what was heard: flush locally, tell it nothing.
+        this.speechHeardUs = monotonicUs();
+        return this.stopPlayback(false, false);
       case 'speech_stopped':
-        this.emitEvent({ type: 'speech_stopped', ...(s.itemId ? { itemId: s.itemId } : {}) });
-        return;
+        return this.emitEvent({ type: 'speech_stopped', ...(s.itemId ? { itemId: s.itemId } : {}) });
       case 'transcript':
-        if (s.final) this.memory.add(s.role, s.text);
-        this.emitEvent({ type: 'transcript', role: s.role, text: s.text, final: s.final, ...(s.itemId ? { itemId: s.itemId } : {}) });
-        return;
+        if (s.final) this.memory.add(s.role, s.text, s.itemId);
+        return this.emitEvent({ type: 'transcript', role: s.role, text: s.text, final: s.final, ...(s.itemId ? { itemId: s.itemId } : {}) });
+      case 'transcript_correction':
+        this.memory.correct(s.text, s.itemId);
+        return this.emitEvent({ type: 'transcript', role: 'assistant', text: s.text, final: true, ...(s.itemId ? { itemId: s.itemId } : {}) });
+      case 'transcription_failed':
+        return this.emitEvent({ type: 'error', code: 'ERR_AI_TRANSCRIPTION_FAILED', message: redact(s.message, this.token), fatal: false, vendorCode: s.code, ...(s.itemId ? { itemId: s.itemId } : {}) });
       case 'response_created':
         this.activeResponse = s.responseId;
         this.awaitingResponse = false;
-        this.emitEvent({ type: 'response_start', responseId: s.responseId });
-        return;
+        return this.emitEvent({ type: 'response_start', responseId: s.responseId });
       case 'response_done':
-        this.responseDone(s.responseId, s.status, s.reason);
-        return;
+        return this.responseDone(s);
       case 'tool_call':
-        this.toolCall(s.callId, s.name, s.arguments);
+        return this.toolCall(s.callId, s.name, s.arguments);
+      case 'tool_call_cancelled':
+        for (const id of s.callIds) this.calls.take(id);
+        return this.emitEvent({ type: 'tool_call_cancelled', callIds: s.callIds });
+      case 'session_ending':
+        return this.sessionEnding(s.timeLeftMs);
+      case 'resumption':
+        this.resumeHandle = s.handle;
         return;
+      case 'reply':
+        return this.sendControl(s.frames);
       case 'error':
-        this.serviceError(s);
-        return;
+        return this.serviceError(s);
       case 'unknown':
         this.counters.unknown++;
         return;
@@ -492,14 +600,72 @@ export class AudioMediaAiPort extends AudioMedia {
     }
   }
 
+  private replyAudio(itemId: string, pcm: Int16Array): void {
+    this.counters.receivedSamples += pcm.length;
+    if (!this.audioPlaying && this.playout.currentItemId !== itemId && !this.playout.isInterrupted(itemId)) {
+      this.audioPlaying = true;
+      this.emitEvent({ type: 'audio_start', itemId });
+    }
+    if (!this.playout.write(itemId, pcm)) {
+      this.emitEvent({ type: 'error', code: 'ERR_AI_PLAYOUT_FULL', message: 'the playout buffer is full: reply audio was dropped', fatal: false });
+    }
+  }
+
+  /** The service refused the session setup: reported once; a first setup is not retried. */
+  private configRejected(s: Extract<BackendSignal, { kind: 'config_rejected' }>): void {
+    const where = s.param ? ` (${s.param})` : '';
+    const fatal = !this.sessionReady;
+    this.emitEvent({
+      type: 'error',
+      code: 'ERR_AI_CONFIG_REJECTED',
+      message: redact(`the service refused the session configuration${where}: ${s.message}${fatal ? '; not retried until the configuration changes' : '; the previous one stays'}`, this.token),
+      fatal,
+      vendorCode: s.code,
+      ...(s.param ? { param: s.param } : {}),
+    });
+    if (!fatal) return;
+    this.logger.warn(`ERR_AI_CONFIG_REJECTED${where}: ${redact(s.message, this.token)}`);
+    this.configRefused = true;
+    this.link.cancel('session');
+    this.connection?.close(1000, 'configuration refused');
+  }
+
+  /** The service announced its rates (ElevenLabs): convert between them and the ring's. */
+  private announcedRates(inputRate: number, outputRate: number): void {
+    const ok = (r: number): boolean => Number.isInteger(r) && r >= 8000 && r <= 48000;
+    if (!ok(inputRate) || !ok(outputRate) || !this.ring) {
+      this.counters.malformed++;
+      return;
+    }
+    this.micRate = inputRate === this.ring.txRate ? null : new RateAdapter(this.ring.txRate, inputRate);
+    this.replyRate = outputRate === this.ring.rate ? null : new RateAdapter(outputRate, this.ring.rate);
+  }
+
+  /** The connection ends soon: renew between replies, and at the latest a second before the end. */
+  private sessionEnding(timeLeftMs: number): void {
+    const left = Math.max(0, Math.min(timeLeftMs, 3600000));
+    this.emitEvent({ type: 'session_ending', timeLeftMs: left });
+    this.renewalDue = true;
+    this.maybeRenew();
+    const connection = this.connection;
+    this.link.set('ending', Math.max(0, left - 1000), () => {
+      if (this.renewing || this.connection !== connection) return;
+      this.renewing = true;
+      connection?.close(1000, 'session renewal');
+    });
+  }
+
   private ready(): void {
     this.link.cancel('session');
     this.sessionReady = true;
     this.backoff.reset();
     this.lastFatalReported = null;
     const renewal = this.renewing;
-    if (this.everReady) for (const turn of this.memory.recent()) this.sendControl(this.backend.contextTurn(turn.role, turn.text));
+    const resumed = this.resuming;
+    // A resumed session (Gemini) kept the conversation; a new one gets what the user heard, and tool results.
+    if (this.everReady && !resumed) this.sendControl(this.backend.restoreContext(this.memory.recent()));
     this.everReady = true;
+    this.resuming = false;
     this.renewing = false;
     this.renewalDue = false;
     this.setState('connected');
@@ -507,12 +673,13 @@ export class AudioMediaAiPort extends AudioMedia {
       this.renewalDue = true;
       this.maybeRenew();
     });
-    this.emitEvent({ type: 'connected', renewal, dialect: this.backend.dialect });
+    this.emitEvent({ type: 'connected', renewal, dialect: this.backend.dialect, ...(this.sessionId ? { sessionId: this.sessionId } : {}), ...(resumed ? { resumed } : {}) });
   }
 
-  private responseDone(responseId: string, status: string, reason: string | undefined): void {
+  private responseDone(s: Extract<BackendSignal, { kind: 'response_done' }>): void {
     this.activeResponse = null;
-    this.emitEvent({ type: 'response_done', responseId, status, ...(reason ? { reason } : {}) });
+    const error = s.error ? { code: s.error.code, message: redact(s.error.message, this.token) } : undefined;
+    this.emitEvent({ type: 'response_done', responseId: s.responseId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), ...(error ? { error } : {}) });
     if (this.pendingResponses > 0) {
       this.pendingResponses--;
       this.requestResponse();
@@ -521,7 +688,8 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private toolCall(callId: string, name: string, args: string): void {
-    this.calls.issued(callId);
+    this.calls.issued(callId, name);
+    this.memory.toolCall(callId, name, args);
     const builtin = findBuiltin(this.param?.builtinTools ?? [], name);
     if (!builtin) {
       this.emitEvent({ type: 'tool_call', callId, name, arguments: args });
@@ -547,23 +715,29 @@ export class AudioMediaAiPort extends AudioMedia {
       this.link.set('expiry', 2000, () => connection?.close(1000, 'session expired'));
     }
     if (s.fatal) this.fatalSeen = s.code;
-    this.reportError({ code: 'ERR_AI_SERVICE', vendorCode: s.code, message: s.message, fatal: s.fatal });
+    this.reportError({ code: 'ERR_AI_SERVICE', vendorCode: s.code, message: s.message, fatal: s.fatal, ...(s.param ? { param: s.param } : {}) });
   }
 
   // ---- audio and actions ----
 
-  private sendMicrophone(batch: Int16Array, capturedUs: number): void {
+  private sendMicrophone(captured: Int16Array, capturedUs: number): void {
     if (!this.sessionReady) return;
+    // Push-to-talk: the microphone goes out only while a turn is open.
+    if (!this.backend.serverTurnDetection && !this.turn.isOpen) return;
+    const batch = this.micRate ? this.micRate.convert(captured) : captured;
+    this.turn.sent(batch.length);
     this.queue.pushAudio(this.backend.encodeAudio(batch), batch.length, {
       capturedMs: capturedUs / 1000,
       onSent: () => this.micToWire.add((monotonicUs() - capturedUs) / 1000),
     });
     this.counters.sentSamples += batch.length;
+    this.keepAlive?.touch();
   }
 
-  private stopPlayback(cancel: boolean): void {
+  private stopPlayback(cancel: boolean, truncate = true): void {
     const heard = this.playout.stop();
-    if (heard && this.sessionReady) this.sendControl(this.backend.truncate(heard.itemId, heard.playedMs));
+    if (heard) this.memory.interrupted(heard.itemId, heard.receivedMs > 0 ? heard.playedMs / heard.receivedMs : 0);
+    if (heard && truncate && this.sessionReady) this.sendControl(this.backend.truncate(heard.itemId, heard.playedMs));
     if (cancel && this.sessionReady && (this.activeResponse || this.awaitingResponse)) this.sendControl(this.backend.cancelResponse());
     if (heard) this.emitEvent({ type: 'interrupted', itemId: heard.itemId, playedMs: heard.playedMs });
   }
@@ -605,8 +779,9 @@ export class AudioMediaAiPort extends AudioMedia {
 
   // ---- plumbing ----
 
-  private sendControl(messages: string[]): void {
-    for (const m of messages) this.queue.pushControl(m);
+  private sendControl(frames: Frame[]): void {
+    for (const f of frames) this.queue.pushControl(f);
+    if (frames.length > 0) this.keepAlive?.touch();
   }
 
   /** Reports a connection that could not be made: logged and emitted once per change of cause. */
@@ -618,7 +793,7 @@ export class AudioMediaAiPort extends AudioMedia {
     this.emitEvent({ type: 'error', code: e.code, message, fatal: e.fatal });
   }
 
-  private reportError(e: { code: string; message: string; fatal: boolean; vendorCode?: string; httpStatus?: number }): void {
+  private reportError(e: { code: string; message: string; fatal: boolean; vendorCode?: string; httpStatus?: number; param?: string }): void {
     const key = `${e.code}:${e.vendorCode ?? ''}:${e.httpStatus ?? ''}`;
     if (e.fatal && this.lastFatalReported === key) return;
     if (e.fatal) this.lastFatalReported = key;
@@ -640,6 +815,11 @@ export class AudioMediaAiPort extends AudioMedia {
 
   private requireCreated(): void {
     if (!this.ring) throw new MediaError('ERR_PORT_NOT_CREATED', 'call createPort() before using the AI port');
+  }
+
+  private requireManualTurns(): void {
+    this.requireCreated();
+    if (this.backend.serverTurnDetection) throw new AiError('ERR_AI_STATE', 'startTurn()/endTurn() need turnDetection null (push-to-talk); the service detects turns itself');
   }
 
   private requireSession(): void {

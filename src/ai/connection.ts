@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import type { ConnectionPlan } from './backend.js';
+import type { ConnectionPlan, Frame } from './backend.js';
 import { classifyConnectError, targetOf, type ConnectFailure } from './connect-failure.js';
 import type { TlsMaterial } from './tls-files.js';
 import type { AiLogger, TlsSettings } from './types.js';
@@ -49,6 +49,12 @@ function tlsOptions(tls: TlsSettings | undefined, material: TlsMaterial | undefi
   return options;
 }
 
+/** The bytes of a binary frame as one Buffer. */
+function toBytes(data: WebSocket.RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
+
 /** Payload of the liveness ping (probes of the uplink carry 'u<n>'). */
 const LIVENESS = 'k';
 
@@ -56,7 +62,7 @@ const LIVENESS = 'k';
  * One WebSocket to the service, used once: open within an absolute deadline, liveness (ping with a
  * pong deadline), uplink lag (see UplinkProbe), and a single 'close' with everything known about why.
  * After 'close' the socket is gone and no further event comes from it, so a new connection never
- * hears an old one. Events: 'open', 'message' (text), 'uplink' (a probe was answered), 'close'
+ * hears an old one. Events: 'open', 'message' (a string per text frame, a Buffer per binary frame), 'uplink' (a probe was answered), 'close'
  * (CloseInfo).
  */
 export class AiConnection extends EventEmitter {
@@ -95,8 +101,8 @@ export class AiConnection extends EventEmitter {
     this.socket.on('open', () => this.onOpen());
     this.socket.on('message', (data, isBinary) => {
       if (this.closed) return;
-      // Some services (Gemini) send their JSON in binary frames.
-      this.emit('message', isBinary || typeof data !== 'string' ? data.toString() : data);
+      // A text frame is a string, a binary frame bytes (Deepgram audio; Gemini sends JSON in them).
+      this.emit('message', isBinary ? toBytes(data) : data.toString());
     });
     this.socket.on('pong', (data) => this.onPong(data.toString()));
     this.socket.on('error', (error: Error & { code?: string }) => {
@@ -125,8 +131,8 @@ export class AiConnection extends EventEmitter {
     return this.probe.lagMs();
   }
 
-  /** Sends one text message; the callback runs once it is written (or failed). */
-  send(data: string, callback: (error?: Error) => void): void {
+  /** Sends one frame (a string as text, bytes as binary); the callback runs once it is written (or failed). */
+  send(data: Frame, callback: (error?: Error) => void): void {
     if (!this.isOpen) {
       callback(new Error('socket not open'));
       return;

@@ -1,3 +1,4 @@
+import { checkHeaders } from './backends/handshake.js';
 import type { AiPortParam } from './types.js';
 
 /** Timers and limits of a port, with their defaults applied. */
@@ -65,13 +66,42 @@ function checkTools(tools: unknown): void {
   });
 }
 
+function checkSessionOptions(param: AiPortParam): void {
+  num(param.speed, 'param.speed', 0.25, 1.5, 1);
+  if (param.maxOutputTokens !== 'inf') num(param.maxOutputTokens, 'param.maxOutputTokens', 1, 4096, 4096);
+  if (param.maxOutputTokens !== undefined && param.maxOutputTokens !== 'inf' && !Number.isInteger(param.maxOutputTokens)) {
+    throw new RangeError('param.maxOutputTokens must be a whole number or "inf"');
+  }
+  const choice = param.toolChoice;
+  if (typeof choice === 'object' && choice !== null) {
+    if (typeof choice.name !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(choice.name)) throw new RangeError('param.toolChoice.name must be a tool name');
+  } else {
+    oneOf(choice, 'param.toolChoice', ['auto', 'none', 'required'] as const, 'auto');
+  }
+  const t = param.truncation;
+  if (typeof t === 'object' && t !== null) num(t.retentionRatio, 'param.truncation.retentionRatio', 0, 1, 0.5);
+  else oneOf(t, 'param.truncation', ['auto', 'disabled'] as const, 'auto');
+  const tr = param.inputTranscription;
+  if (tr !== undefined && tr !== null) {
+    if (typeof tr !== 'object') throw new TypeError('param.inputTranscription must be an object or null');
+    optionalString(tr.model, 'param.inputTranscription.model', 200);
+    if (tr.language !== undefined && !/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/.test(tr.language)) {
+      throw new RangeError("param.inputTranscription.language must be an ISO-639-1 code such as 'en'");
+    }
+    optionalString(tr.prompt, 'param.inputTranscription.prompt', 4000);
+  }
+}
+
 /** Checks every field of an AiPortParam (TypeError/RangeError naming the field) and returns the limits. */
 export function resolveParam(param: AiPortParam): PortLimits {
   if (typeof param !== 'object' || param === null) throw new TypeError('param must be an object');
   optionalString(param.backend, 'param.backend', 64);
   optionalString(param.model, 'param.model', 200);
-  oneOf(param.dialect, 'param.dialect', ['ga', 'beta', 'auto'] as const, 'ga');
+  oneOf(param.dialect, 'param.dialect', ['ga', 'beta', 'auto', 'xai'] as const, 'ga');
   optionalString(param.voice, 'param.voice', 100);
+  checkSessionOptions(param);
+  oneOf(param.authScheme, 'param.authScheme', ['bearer', 'api-key', 'token'] as const, 'bearer');
+  checkHeaders(param.headers, 'param.headers');
   optionalString(param.instructions, 'param.instructions', 100000);
   if (param.outputModalities !== undefined) {
     const m = param.outputModalities;

@@ -15,6 +15,8 @@ interface PlayingItem {
 export interface Interruption {
   itemId: string;
   playedMs: number;
+  /** Audio of the item received so far (what was heard is playedMs of it). */
+  receivedMs: number;
 }
 
 /** Items remembered as interrupted, so their late audio is dropped. */
@@ -101,7 +103,7 @@ export class Playout {
     if (this.interrupted.length > INTERRUPTED_MEMORY) this.interrupted.shift();
     const played = Math.max(0, Math.min(item.received, readPosition - item.start));
     if (item.done && played >= item.received) return null;
-    return { itemId: item.itemId, playedMs: Math.floor((played * 1000) / this.rate) };
+    return { itemId: item.itemId, playedMs: Math.floor((played * 1000) / this.rate), receivedMs: Math.floor((item.received * 1000) / this.rate) };
   }
 
   /** The session ended: let what arrived play out, and start afresh with the next session. */

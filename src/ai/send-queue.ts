@@ -1,3 +1,4 @@
+import type { Frame } from './backend.js';
 import type { MicAgePolicy } from './mic-age.js';
 
 /** What the queue needs of a socket (a `ws` WebSocket, or AiConnection). */
@@ -5,7 +6,7 @@ export interface QueueSocket {
   readonly bufferedAmount: number;
   /** Age in ms of the oldest message the peer has not been proven to have read (absent: unknown, 0). */
   readonly uplinkLagMs?: number;
-  send(data: string, callback: (error?: Error) => void): void;
+  send(data: Frame, callback: (error?: Error) => void): void;
 }
 
 /** Limits of the send queue. */
@@ -27,7 +28,7 @@ export interface AudioMeta {
 }
 
 interface Entry {
-  data: string;
+  data: Frame;
   audio: boolean;
   samples: number;
   capturedMs?: number;
@@ -65,7 +66,7 @@ export class SendQueue {
    * Queues one audio message holding `samples` samples, dropping the oldest audio when over the
    * limit; `meta.onSent` runs once the socket has written it.
    */
-  pushAudio(data: string, samples: number, meta: AudioMeta = {}): void {
+  pushAudio(data: Frame, samples: number, meta: AudioMeta = {}): void {
     this.entries.push({ data, audio: true, samples, ...meta });
     this.audioCount++;
     while (this.audioCount > this.options.maxAudioMessages) this.dropOldestAudio();
@@ -73,7 +74,7 @@ export class SendQueue {
   }
 
   /** Queues a control message (never dropped). */
-  pushControl(data: string): void {
+  pushControl(data: Frame): void {
     this.entries.push({ data, audio: false, samples: 0 });
     this.pump();
   }

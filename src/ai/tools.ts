@@ -70,16 +70,25 @@ export function findBuiltin(enabled: readonly string[], name: string): BuiltinTo
  * them; a call is forgotten once answered or when its session ends.
  */
 export class PendingCalls {
-  private readonly ids = new Set<string>();
+  private readonly ids = new Map<string, string>();
+  private lastTaken: { callId: string; name: string } | null = null;
 
-  /** The service asked for `callId`. */
-  issued(callId: string): void {
-    this.ids.add(callId);
+  /** The service asked for `callId` (a call of tool `name`). */
+  issued(callId: string, name = ''): void {
+    this.ids.set(callId, name);
   }
 
   /** Takes `callId` out for its answer; false when it was never issued or was already answered. */
   take(callId: string): boolean {
+    const name = this.ids.get(callId);
+    if (name === undefined) return false;
+    this.lastTaken = { callId, name };
     return this.ids.delete(callId);
+  }
+
+  /** The tool name of a call just taken (Gemini and Deepgram answer with it). */
+  nameOf(callId: string): string {
+    return this.lastTaken?.callId === callId ? this.lastTaken.name : '';
   }
 
   /** The session ended: every call is forgotten. */

@@ -44,11 +44,38 @@ export interface TlsSettings {
 export interface AiPortParam {
   /** Backend name, default 'openai'. */
   backend?: string;
-  /** Model, added to the URL as `model=` when the URL has none. Default 'gpt-realtime'. */
+  /**
+   * Model (Azure: the deployment), added to the URL as `model=` when the URL has none. Default: the
+   * backend's (openai: 'gpt-realtime-1.5'); a model the SDK marks deprecated is warned about at start.
+   */
   model?: string;
-  /** Protocol dialect: 'ga' (default), 'beta', or 'auto' (from session.created). */
-  dialect?: 'ga' | 'beta' | 'auto';
+  /**
+   * Protocol dialect of OpenAI-shaped services: 'ga' (default), 'beta' (speaches, old Azure preview),
+   * 'auto' (from session.created) or 'xai' (flat session fields with GA audio, no truncate).
+   */
+  dialect?: 'ga' | 'beta' | 'auto' | 'xai';
+  /** A built-in voice name, or a custom voice id ('voice_…', sent as `{id}`). Default: the service's. */
   voice?: string;
+  /** Speaking speed, 0.25 to 1.5, default the service's (1.0). */
+  speed?: number;
+  /** Most output tokens per reply, 1 to 4096, or 'inf' (default: the service's). */
+  maxOutputTokens?: number | 'inf';
+  /** How the model picks tools: 'auto' (the service's default), 'none', 'required', or one function by name. */
+  toolChoice?: 'auto' | 'none' | 'required' | { name: string };
+  /** Context-window strategy: 'auto' (the service's default), 'disabled', or keep a ratio of the tokens. */
+  truncation?: 'auto' | 'disabled' | { retentionRatio: number };
+  /**
+   * How the key travels in the handshake: 'bearer' (`Authorization: Bearer`, default for openai/xai),
+   * 'api-key' (`api-key` header, default for azure) or 'token' (`Authorization: Token`, Deepgram).
+   * The key only ever goes to the configured URL's host (redirects are not followed).
+   */
+  authScheme?: 'bearer' | 'api-key' | 'token';
+  /**
+   * Extra handshake headers (e.g. `OpenAI-Project`, `OpenAI-Organization`). Names that carry
+   * credentials or steer the connection (Authorization, api-key, Cookie, Host, Proxy-*, Sec-WebSocket-*,
+   * Connection, Upgrade, Origin) are refused.
+   */
+  headers?: Record<string, string>;
   instructions?: string;
   /** ['audio'] (default) or ['text']. */
   outputModalities?: ('audio' | 'text')[];
@@ -98,7 +125,14 @@ export interface AiPortParam {
 
 /** Events of an AI port. */
 export type AiEvent =
-  | { type: 'connected'; renewal: boolean; dialect: string; sessionId?: string }
+  | {
+      type: 'connected';
+      renewal: boolean;
+      dialect: string;
+      sessionId?: string;
+      /** The session was resumed with a handle (Gemini): the service kept the conversation. */
+      resumed?: boolean;
+    }
   | {
       type: 'disconnected';
       code: number;
@@ -110,7 +144,14 @@ export type AiEvent =
     }
   | { type: 'transcript'; role: 'user' | 'assistant'; text: string; final: boolean; itemId?: string }
   | { type: 'response_start'; responseId: string }
-  | { type: 'response_done'; responseId: string; status: string; reason?: string }
+  | {
+      type: 'response_done';
+      responseId: string;
+      status: string;
+      reason?: string;
+      /** Why a failed response failed (OpenAI `status_details.error`). */
+      error?: { code: string; message: string };
+    }
   | { type: 'speech_started'; itemId?: string }
   | { type: 'speech_stopped'; itemId?: string }
   | { type: 'interrupted'; itemId: string; playedMs: number }
@@ -119,7 +160,24 @@ export type AiEvent =
   /** The reply audio finished playing, or was cut off by a barge-in. */
   | { type: 'audio_done'; interrupted: boolean }
   | { type: 'tool_call'; callId: string; name: string; arguments: string }
-  | { type: 'error'; code: string; message: string; fatal: boolean; vendorCode?: string; httpStatus?: number };
+  /** The service withdrew tool calls (their results are no longer accepted). */
+  | { type: 'tool_call_cancelled'; callIds: string[] }
+  /** The service will end the connection in about `timeLeftMs`; the port renews (or resumes) before. */
+  | { type: 'session_ending'; timeLeftMs: number }
+  /** Push-to-talk: a turn opened (microphone sent) or closed (committed, or cleared when empty). */
+  | { type: 'turn'; open: boolean; committed?: boolean }
+  | {
+      type: 'error';
+      code: string;
+      message: string;
+      fatal: boolean;
+      vendorCode?: string;
+      httpStatus?: number;
+      /** The session parameter the service blamed (ERR_AI_CONFIG_REJECTED, ERR_AI_SERVICE). */
+      param?: string;
+      /** The user item concerned (ERR_AI_TRANSCRIPTION_FAILED). */
+      itemId?: string;
+    };
 
 /** Where the port reports what a person operating the device should know. */
 export interface AiLogger {

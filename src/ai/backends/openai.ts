@@ -1,53 +1,61 @@
-import type { AiBackend, BackendSignal, ConnectionPlan } from '../backend.js';
-import { base64ToPcm, pcmToBase64 } from '../pcm.js';
+import type { AiBackend, BackendSignal, ConnectContext, ConnectionPlan, ContextEntry, Frame } from '../backend.js';
+import { pcmToBase64 } from '../pcm.js';
 import type { AiPortParam } from '../types.js';
-import { betaSession, gaSession, sessionDialect, sessionMismatches, type Json } from './openai-session.js';
+import { handshakeHeaders, type AuthScheme } from './handshake.js';
+import { parseFrame, translate, type DecodeContext } from './openai-decode.js';
+import { EventIds, type GaClientEvent, type GaItem } from './openai-events.js';
+import { DEFAULT_OPENAI_MODEL, modelWarning } from './openai-models.js';
+import { betaSession, gaSession, sessionDialect, sessionMismatches, xaiSession, type Json } from './openai-session.js';
 
-/** Error codes after which retrying soon cannot help (a key, account or protocol problem). */
-const FATAL_CODES = new Set(['invalid_api_key', 'insufficient_quota', 'account_deactivated', 'model_not_found', 'beta_api_shape_disabled']);
+/** A dialect of the OpenAI Realtime protocol. */
+export type OpenAiDialect = 'ga' | 'beta' | 'xai';
 
-/** Server events that need nothing from the port. */
-const IGNORED = new Set([
-  'conversation.created',
-  'conversation.item.added',
-  'conversation.item.created',
-  'conversation.item.done',
-  'conversation.item.retrieved',
-  'conversation.item.truncated',
-  'conversation.item.deleted',
-  'conversation.item.input_audio_transcription.segment',
-  'conversation.item.input_audio_transcription.failed',
-  'input_audio_buffer.committed',
-  'input_audio_buffer.cleared',
-  'input_audio_buffer.timeout_triggered',
-  'rate_limits.updated',
-  'response.output_item.added',
-  'response.output_item.done',
-  'response.content_part.added',
-  'response.content_part.done',
-  'response.function_call_arguments.delta',
-  'transcription_session.updated',
-]);
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
+/** What differs between services that speak the OpenAI protocol (openai, azure, xai, compatible servers). */
+export interface OpenAiFlavour {
+  /** Backend name reported in events. */
+  name: string;
+  /** Model when the parameters name none. */
+  defaultModel: string;
+  /** Credential scheme when the parameters name none. */
+  authScheme: AuthScheme;
+  /** Rewrites the endpoint (model/deployment query); default: add `model=` when absent. */
+  url?: (target: URL, model: string, dialect: OpenAiDialect | null) => void;
+  /** The dialect an endpoint speaks when the parameters name none (Azure: the path decides). */
+  dialectFor?: (target: URL) => OpenAiDialect;
+  /** Whether to warn about OpenAI model deprecations (not for Azure deployments or other vendors). */
+  checkModels: boolean;
 }
 
+const OPENAI: OpenAiFlavour = { name: 'openai', defaultModel: DEFAULT_OPENAI_MODEL, authScheme: 'bearer', checkModels: true };
+
+/** Client event ids of session.update messages remembered, to recognise errors about them. */
+const SETUP_IDS_KEPT = 16;
+
 /**
- * OpenAI Realtime (and compatible servers): PCM16 at 24 kHz both ways, JSON text frames. Speaks the
- * GA protocol by default and the beta dialect for compatible servers (speaches, old Azure
- * endpoints); with dialect 'auto' the shape of session.created decides.
+ * OpenAI Realtime (and services that speak it): PCM16 at 24 kHz both ways, JSON text frames. Speaks
+ * the GA protocol by default, the beta dialect for compatible servers (speaches, the old Azure
+ * endpoint), the xAI dialect (flat session fields, GA audio, no truncate); with dialect 'auto' the
+ * shape of session.created decides. Every client event carries an `event_id`, so an `error` naming
+ * a session.update's id is recognised as a refused configuration.
  */
 export class OpenAiBackend implements AiBackend {
-  readonly name = 'openai';
+  readonly name: string;
   readonly inputRate = 24000;
   readonly outputRate = 24000;
   readonly serverCancelsOnSpeech: boolean;
   readonly serverTurnDetection: boolean;
-  private resolved: 'ga' | 'beta' | null;
-  private requested: Json | null = null;
+  private resolved: OpenAiDialect | null;
+  private requested: object | null = null;
+  private ids = new EventIds();
+  private readonly setupIds: string[] = [];
+  private configured = false;
+  private created = false;
 
-  constructor(private param: AiPortParam) {
+  constructor(
+    private param: AiPortParam,
+    private readonly flavour: OpenAiFlavour = OPENAI,
+  ) {
+    this.name = flavour.name;
     const dialect = param.dialect ?? 'ga';
     this.resolved = dialect === 'auto' ? null : dialect;
     const td = param.turnDetection;
@@ -59,139 +67,134 @@ export class OpenAiBackend implements AiBackend {
     return this.resolved ?? 'auto';
   }
 
-  prepareConnection(url: string, token: string | null): ConnectionPlan {
-    const target = new URL(url);
-    if (!target.searchParams.has('model') && !target.searchParams.has('call_id')) {
-      target.searchParams.set('model', this.param.model ?? 'gpt-realtime');
-    }
-    const headers: Record<string, string> = {};
-    if (token) headers.Authorization = `Bearer ${token}`;
+  /** The model in use (the parameters', else the flavour's default). */
+  get model(): string {
+    return this.param.model || this.flavour.defaultModel;
+  }
+
+  prepareConnection(ctx: ConnectContext): ConnectionPlan {
+    const token = ctx.token;
+    const target = new URL(ctx.url);
+    if (this.param.dialect === undefined && this.flavour.dialectFor) this.resolved = this.flavour.dialectFor(target);
+    if (this.flavour.url) this.flavour.url(target, this.model, this.resolved);
+    else if (!target.searchParams.has('model') && !target.searchParams.has('call_id')) target.searchParams.set('model', this.model);
+    const headers = handshakeHeaders(token, this.param.authScheme ?? this.flavour.authScheme, this.param.headers);
     if (this.resolved === 'beta') headers['OpenAI-Beta'] = 'realtime=v1';
+    // A new connection: event ids and the configured flag start afresh.
+    this.ids = new EventIds();
+    this.setupIds.length = 0;
+    this.configured = false;
+    this.created = false;
     return { url: target.toString(), headers, protocols: [] };
   }
 
-  onOpen(): string[] {
+  onOpen(): Frame[] {
     return [];
   }
 
-  sessionSetup(): string[] {
+  sessionSetup(): Frame[] {
     const dialect = this.resolved ?? 'ga';
-    this.requested = dialect === 'ga' ? gaSession(this.param) : betaSession(this.param);
-    return [JSON.stringify({ type: 'session.update', session: this.requested })];
+    const session = dialect === 'ga' ? gaSession(this.param) : dialect === 'xai' ? xaiSession(this.param) : betaSession(this.param);
+    this.requested = session;
+    const eventId = this.ids.id();
+    this.setupIds.push(eventId);
+    if (this.setupIds.length > SETUP_IDS_KEPT) this.setupIds.shift();
+    return [JSON.stringify({ type: 'session.update', event_id: eventId, session })];
   }
 
-  decode(text: string): BackendSignal[] {
-    let message: Json;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return [{ kind: 'malformed', reason: 'not a JSON object' }];
-      message = parsed as Json;
-    } catch {
-      return [{ kind: 'malformed', reason: 'invalid JSON' }];
-    }
-    const type = str(message.type);
-    if (type === undefined) return [{ kind: 'malformed', reason: 'no type' }];
-    return [this.translate(type, message)];
+  decode(frame: Frame): BackendSignal[] {
+    const parsed = parseFrame(frame);
+    if ('malformed' in parsed) return [{ kind: 'malformed', reason: parsed.malformed }];
+    return [translate(parsed.type, parsed.m, this.decodeContext)];
   }
 
-  private translate(type: string, m: Json): BackendSignal {
-    const itemId = str(m.item_id);
-    switch (type) {
-      case 'response.output_audio.delta':
-      case 'response.audio.delta':
-        if (itemId === undefined || typeof m.delta !== 'string') return { kind: 'malformed', reason: `${type} without item_id or delta` };
-        return { kind: 'audio', itemId, responseId: str(m.response_id), pcm: base64ToPcm(m.delta) };
-      case 'response.output_audio.done':
-      case 'response.audio.done':
-        return itemId === undefined ? { kind: 'malformed', reason: `${type} without item_id` } : { kind: 'audio_done', itemId };
-      case 'response.output_audio_transcript.delta':
-      case 'response.audio_transcript.delta':
-      case 'response.output_text.delta':
-      case 'response.text.delta':
-        return { kind: 'transcript', role: 'assistant', text: str(m.delta) ?? '', final: false, itemId };
-      case 'response.output_audio_transcript.done':
-      case 'response.audio_transcript.done':
-        return { kind: 'transcript', role: 'assistant', text: str(m.transcript) ?? '', final: true, itemId };
-      case 'response.output_text.done':
-      case 'response.text.done':
-        return { kind: 'transcript', role: 'assistant', text: str(m.text) ?? '', final: true, itemId };
-      case 'conversation.item.input_audio_transcription.delta':
-        return { kind: 'transcript', role: 'user', text: str(m.delta) ?? '', final: false, itemId };
-      case 'conversation.item.input_audio_transcription.completed':
-        return { kind: 'transcript', role: 'user', text: str(m.transcript) ?? '', final: true, itemId };
-      case 'input_audio_buffer.speech_started':
-        return { kind: 'speech_started', itemId };
-      case 'input_audio_buffer.speech_stopped':
-        return { kind: 'speech_stopped', itemId };
-      case 'response.created':
-        return { kind: 'response_created', responseId: str((m.response as Json | undefined)?.id) ?? '' };
-      case 'response.done': {
-        const response = (m.response ?? {}) as Json;
-        const details = (response.status_details ?? {}) as Json;
-        return { kind: 'response_done', responseId: str(response.id) ?? '', status: str(response.status) ?? 'unknown', reason: str(details.reason) };
-      }
-      case 'response.function_call_arguments.done':
-        return { kind: 'tool_call', callId: str(m.call_id) ?? '', name: str(m.name) ?? '', arguments: str(m.arguments) ?? '' };
-      case 'session.created':
-        return this.sessionCreated(m);
-      case 'session.updated':
-        return { kind: 'session_ready', mismatches: this.requested ? sessionMismatches(this.requested, m.session, this.resolved ?? 'ga') : [] };
-      case 'error':
-        return this.error(m);
-      default:
-        return IGNORED.has(type) ? { kind: 'ignored' } : { kind: 'unknown', type };
-    }
-  }
-
-  private sessionCreated(m: Json): BackendSignal {
-    const session = m.session as Json | undefined;
-    if (this.resolved === null) this.resolved = sessionDialect(session);
-    return { kind: 'session_created', sessionId: str(session?.id), dialect: this.resolved };
-  }
-
-  private error(m: Json): BackendSignal {
-    const e = (m.error ?? {}) as Json;
-    const code = str(e.code) ?? str(e.type) ?? 'unknown';
-    return {
-      kind: 'error',
-      code,
-      message: str(e.message) ?? 'error from the service',
-      fatal: FATAL_CODES.has(code),
-      sessionExpired: code === 'session_expired',
-    };
-  }
+  private readonly decodeContext: DecodeContext = {
+    isSessionUpdate: (eventId) => this.setupIds.includes(eventId),
+    isConfigured: () => this.configured,
+    sessionCreated: (session) => {
+      if (this.created) return { kind: 'ignored' };
+      this.created = true;
+      if (this.resolved === null) this.resolved = sessionDialect(session);
+      const id = typeof (session as Json | undefined)?.id === 'string' ? ((session as Json).id as string).slice(0, 200) : undefined;
+      return { kind: 'session_created', ...(id ? { sessionId: id } : {}), dialect: this.resolved };
+    },
+    sessionUpdated: (session) => {
+      this.configured = true;
+      const id = typeof (session as Json | undefined)?.id === 'string' ? ((session as Json).id as string).slice(0, 200) : undefined;
+      const mismatches = this.requested ? sessionMismatches(this.requested, session, this.resolved ?? 'ga') : [];
+      return { kind: 'session_ready', mismatches, ...(id ? { sessionId: id } : {}) };
+    },
+    createdByConversation: () => this.resolved === 'xai' && !this.created,
+  };
 
   reconfigure(param: AiPortParam): void {
     this.param = param;
   }
 
-  encodeAudio(pcm: Int16Array): string {
-    return `{"type":"input_audio_buffer.append","audio":"${pcmToBase64(pcm)}"}`;
+  startupWarnings(): string[] {
+    if (!this.flavour.checkModels) return [];
+    const out = [modelWarning(this.model, 'the model'), this.param.inputTranscription ? modelWarning(this.param.inputTranscription.model, 'the transcription model') : null];
+    return out.filter((w): w is string => w !== null);
   }
 
-  truncate(itemId: string, audioEndMs: number): string[] {
-    return [JSON.stringify({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: Math.max(0, Math.floor(audioEndMs)) })];
+  private event(e: GaClientEvent): string {
+    return JSON.stringify({ ...e, event_id: this.ids.id() });
   }
 
-  cancelResponse(): string[] {
-    return ['{"type":"response.cancel"}'];
+  encodeAudio(pcm: Int16Array): Frame {
+    return `{"type":"input_audio_buffer.append","event_id":"${this.ids.id()}","audio":"${pcmToBase64(pcm)}"}`;
   }
 
-  createResponse(): string[] {
-    return ['{"type":"response.create"}'];
+  keepAlive(): Frame[] {
+    return [];
   }
 
-  userText(text: string): string[] {
-    return [JSON.stringify({ type: 'conversation.item.create', item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] } })];
+  truncate(itemId: string, audioEndMs: number): Frame[] {
+    if (this.resolved === 'xai') return [];
+    return [this.event({ type: 'conversation.item.truncate', item_id: itemId, content_index: 0, audio_end_ms: Math.max(0, Math.floor(audioEndMs)) })];
   }
 
-  toolResult(callId: string, output: string): string[] {
-    return [JSON.stringify({ type: 'conversation.item.create', item: { type: 'function_call_output', call_id: callId, output } })];
+  cancelResponse(): Frame[] {
+    return [this.event({ type: 'response.cancel' })];
   }
 
-  contextTurn(role: 'user' | 'assistant', text: string): string[] {
-    const part = role === 'user' ? { type: 'input_text', text } : { type: this.resolved === 'beta' ? 'text' : 'output_text', text };
-    return [JSON.stringify({ type: 'conversation.item.create', item: { type: 'message', role, content: [part] } })];
+  createResponse(): Frame[] {
+    return [this.event({ type: 'response.create' })];
+  }
+
+  startTurn(): Frame[] {
+    return [];
+  }
+
+  commitTurn(): { frames: Frame[]; requestResponse: boolean } {
+    return { frames: [this.event({ type: 'input_audio_buffer.commit' })], requestResponse: true };
+  }
+
+  clearTurn(): Frame[] {
+    return [this.event({ type: 'input_audio_buffer.clear' })];
+  }
+
+  userText(text: string): Frame[] {
+    return [this.item({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] })];
+  }
+
+  toolResult(callId: string, _name: string, output: string): Frame[] {
+    return [this.item({ type: 'function_call_output', call_id: callId, output })];
+  }
+
+  restoreContext(entries: readonly ContextEntry[]): Frame[] {
+    return entries.flatMap((e): Frame[] => {
+      if (e.kind === 'tool') {
+        return [this.item({ type: 'function_call', call_id: e.callId, name: e.name, arguments: e.arguments }), this.item({ type: 'function_call_output', call_id: e.callId, output: e.output })];
+      }
+      if (e.role === 'user') return this.userText(e.text);
+      if (this.resolved === 'beta') return [JSON.stringify({ type: 'conversation.item.create', event_id: this.ids.id(), item: { type: 'message', role: 'assistant', content: [{ type: 'text', text: e.text }] } })];
+      return [this.item({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: e.text }] })];
+    });
+  }
+
+  private item(item: GaItem): string {
+    return this.event({ type: 'conversation.item.create', item });
   }
 }
 

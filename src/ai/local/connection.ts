@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { Frame } from '../backend.js';
 
 /** An in-process peer that speaks a backend's protocol (no network). */
 export interface LocalPeer {
@@ -39,7 +40,8 @@ export class LocalConnection extends EventEmitter {
   }
 
   /** Hands one message to the peer. */
-  send(data: string, callback: (error?: Error) => void): void {
+  send(frame: Frame, callback: (error?: Error) => void): void {
+    const data = typeof frame === 'string' ? frame : Buffer.from(frame).toString('utf8');
     if (!this.open) {
       callback(new Error('link not open'));
       return;

@@ -2,16 +2,24 @@ import { describe, expect, it } from 'vitest';
 import { OpenAiBackend } from '../../../src/ai/backends/openai.js';
 import { base64ToPcm, pcmToBase64 } from '../../../src/ai/pcm.js';
 
+const ctx = (url: string, token: string | null) => ({ url, token, signal: new AbortController().signal });
+/** Parses a frame the backend made (all OpenAI frames are text) and drops its event_id. */
+const parse = (frame: string | Uint8Array | undefined) => {
+  const { event_id: id, ...rest } = JSON.parse(String(frame ?? ''));
+  expect(id).toMatch(/^evt_[a-z0-9_]+$/);
+  return rest;
+};
+
 describe('OpenAI backend', () => {
   it('adds the model to the URL only when absent, and the beta header only for beta', () => {
     const ga = new OpenAiBackend({ model: 'gpt-realtime-mini' });
-    expect(ga.prepareConnection('wss://api.openai.com/v1/realtime', 'k')).toEqual({
+    expect(ga.prepareConnection(ctx('wss://api.openai.com/v1/realtime', 'k'))).toEqual({
       url: 'wss://api.openai.com/v1/realtime?model=gpt-realtime-mini',
       headers: { Authorization: 'Bearer k' },
       protocols: [],
     });
-    expect(ga.prepareConnection('ws://127.0.0.1:9/v1/realtime?model=x', null).url).toBe('ws://127.0.0.1:9/v1/realtime?model=x');
-    expect(new OpenAiBackend({ dialect: 'beta' }).prepareConnection('ws://h/v1/realtime', 'k').headers).toEqual({
+    expect(ga.prepareConnection(ctx('ws://127.0.0.1:9/v1/realtime?model=x', null)).url).toBe('ws://127.0.0.1:9/v1/realtime?model=x');
+    expect(new OpenAiBackend({ dialect: 'beta' }).prepareConnection(ctx('ws://h/v1/realtime', 'k')).headers).toEqual({
       Authorization: 'Bearer k',
       'OpenAI-Beta': 'realtime=v1',
     });
@@ -20,7 +28,7 @@ describe('OpenAI backend', () => {
   it('builds the GA session with far-field noise reduction and 24 kHz PCM', () => {
     const b = new OpenAiBackend({ voice: 'marin', instructions: 'hi', inputTranscription: { model: 'whisper-1' } });
     const [update] = b.sessionSetup();
-    expect(JSON.parse(update ?? '')).toEqual({
+    expect(parse(update)).toEqual({
       type: 'session.update',
       session: {
         type: 'realtime',
@@ -42,7 +50,7 @@ describe('OpenAI backend', () => {
 
   it('builds the flat beta session without session.type', () => {
     const b = new OpenAiBackend({ dialect: 'beta', voice: 'alloy', turnDetection: null });
-    const session = JSON.parse(b.sessionSetup()[0] ?? '').session;
+    const session = parse(b.sessionSetup()[0]).session;
     expect(session.type).toBeUndefined();
     expect(session).toMatchObject({ modalities: ['text', 'audio'], input_audio_format: 'pcm16', voice: 'alloy', turn_detection: null });
     expect(b.serverTurnDetection).toBe(false);
@@ -115,12 +123,12 @@ describe('OpenAI backend', () => {
 
   it('encodes PCM little-endian and the client events the port sends', () => {
     const b = new OpenAiBackend({});
-    const msg = JSON.parse(b.encodeAudio(new Int16Array([0x0102, -1])));
+    const msg = parse(b.encodeAudio(new Int16Array([0x0102, -1])));
     expect(msg.type).toBe('input_audio_buffer.append');
     expect([...Buffer.from(msg.audio, 'base64')]).toEqual([0x02, 0x01, 0xff, 0xff]);
     expect(base64ToPcm(Buffer.from([0x02, 0x01, 0xff]).toString('base64'))).toEqual(new Int16Array([0x0102]));
-    expect(JSON.parse(b.truncate('i', 1234.9)[0] ?? '')).toEqual({ type: 'conversation.item.truncate', item_id: 'i', content_index: 0, audio_end_ms: 1234 });
-    expect(JSON.parse(b.toolResult('c', '{"a":1}')[0] ?? '').item).toEqual({ type: 'function_call_output', call_id: 'c', output: '{"a":1}' });
-    expect(JSON.parse(b.contextTurn('assistant', 'yes')[0] ?? '').item.content).toEqual([{ type: 'output_text', text: 'yes' }]);
+    expect(parse(b.truncate('i', 1234.9)[0])).toEqual({ type: 'conversation.item.truncate', item_id: 'i', content_index: 0, audio_end_ms: 1234 });
+    expect(parse(b.toolResult('c', 'get_time', '{"a":1}')[0]).item).toEqual({ type: 'function_call_output', call_id: 'c', output: '{"a":1}' });
+    expect(parse(b.restoreContext([{ kind: 'message', role: 'assistant', text: 'yes' }])[0]).item.content).toEqual([{ type: 'output_text', text: 'yes' }]);
   });
 });
