@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016  # the node -e programs are JavaScript in single quotes
 # Builds the Debian package for a board (Debian 12/13, Raspberry Pi OS and other Debian-based images):
 #
 #   npm run package:deb -- amd64|arm64|armhf       (or: bash scripts/deb/build.sh ARCH [OUTDIR])
@@ -104,18 +105,40 @@ gzip -9n "$doc"/*.md
 {
   echo 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/'
   echo 'Upstream-Name: speakerd'
-  echo 'Source: speakerd'
   echo
   echo 'Files: *'
   echo 'Copyright: The speakerd authors'
   echo 'License: MIT'
-  echo
-  echo 'Files: usr/lib/speakerd/node_modules/*'
-  echo 'Copyright: The authors of each npm package (see its package.json)'
-  echo 'License: MIT'
+  # Each npm package shipped, with the license its package.json declares (its own license file stays
+  # beside it).
+  node -e '
+    const { readdirSync, readFileSync } = require("node:fs");
+    const dir = process.argv[1];
+    const names = readdirSync(dir).flatMap((n) => (n.startsWith("@") ? readdirSync(`${dir}/${n}`).map((m) => `${n}/${m}`) : [n]));
+    for (const name of names.sort()) {
+      const p = JSON.parse(readFileSync(`${dir}/${name}/package.json`, "utf8"));
+      const author = typeof p.author === "string" ? p.author : p.author?.name;
+      console.log(`\nFiles: usr/lib/speakerd/node_modules/${name}/*\nCopyright: ${author ?? `the authors of ${name}`}\nLicense: ${p.license}`);
+    }' "$lib/node_modules"
   echo
   echo 'License: MIT'
   sed -n '3,$p' LICENSE | sed 's/^$/./; s/^/ /'
+  for license in $(node -e '
+    const { readdirSync, readFileSync } = require("node:fs");
+    const dir = process.argv[1];
+    const names = readdirSync(dir).flatMap((n) => (n.startsWith("@") ? readdirSync(`${dir}/${n}`).map((m) => `${n}/${m}`) : [n]));
+    console.log([...new Set(names.map((n) => JSON.parse(readFileSync(`${dir}/${n}/package.json`, "utf8")).license))].filter((l) => l !== "MIT").join(" "));' "$lib/node_modules"); do
+    echo
+    echo "License: $license"
+    if [ -f "/usr/share/common-licenses/$license" ]; then
+      echo " On Debian systems, the complete text of the $license license is in"
+      echo " /usr/share/common-licenses/$license."
+    else
+      file=$(grep -l "\"license\": *\"$license\"" "$lib"/node_modules/*/package.json | head -n 1)
+      text=$(find "$(dirname "$file")" -maxdepth 1 -iname 'licen[cs]e*' | head -n 1)
+      sed 's/^[[:space:]]*$/./; s/^/ /' "$text"
+    fi
+  done
 } >"$doc/copyright"
 chmod 0644 "$doc/copyright"
 # The changelog of a native package: one entry per version, in Debian's format.
