@@ -57,9 +57,9 @@ export async function benchLeds(): Promise<Record<string, number>> {
     const base = await idle();
     const ring = () => openApa102({ device: '/dev/null', count: 12, order: 'bgr' }, () => new FakeGpioChip(), () => undefined, () => undefined);
     const sysfs = () => openSysfsLeds([{ red: 'r', green: 'g', blue: 'b' }], () => undefined, dir);
+    const solid = await cpu(ring, '#0040ff solid');
     const spin = await cpu(ring, '#00c0ff spin 1000');
     const breathe = await cpu(sysfs, '#ff8000 breathe 3000');
-    const solid = await cpu(ring, '#0040ff solid');
     return {
       'idle process, % of one core': base,
       '12-LED APA102 ring spinning at 30 fps, % of one core (net of idle)': spin.percent - base,

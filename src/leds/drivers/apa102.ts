@@ -31,10 +31,19 @@ export interface Apa102Config {
   power?: GpioLineConfig & { chip: string };
 }
 
-/** Encodes one frame (count × RGB bytes) into APA102 wire bytes. */
-export function encodeApa102(frame: Uint8Array, count: number, order: ColorOrder, globalBrightness = 31): Buffer {
-  const out = Buffer.alloc(4 + count * 4 + 4 + Math.ceil(count / 16));
-  const index = [...order].map((c) => 'rgb'.indexOf(c));
+const ORDER_INDEX: Readonly<Record<ColorOrder, readonly number[]>> = { rgb: [0, 1, 2], rbg: [0, 2, 1], grb: [1, 0, 2], gbr: [1, 2, 0], brg: [2, 0, 1], bgr: [2, 1, 0] };
+
+/** Bytes of a whole APA102 frame of `count` LEDs. */
+export function apa102Length(count: number): number {
+  return 4 + count * 4 + 4 + Math.ceil(count / 16);
+}
+
+/**
+ * Encodes one frame (count × RGB bytes) into APA102 wire bytes, into `out` when given (reused frame to
+ * frame: its start and end frames are zeros and stay so).
+ */
+export function encodeApa102(frame: Uint8Array, count: number, order: ColorOrder, globalBrightness = 31, out: Buffer = Buffer.alloc(apa102Length(count))): Buffer {
+  const index = ORDER_INDEX[order];
   const head = 0xe0 | (globalBrightness & 0x1f);
   for (let led = 0; led < count; led++) {
     const at = 4 + led * 4;
@@ -70,13 +79,16 @@ class Apa102Leds implements LedOutput {
   readonly driver = 'apa102';
   readonly kind = 'ring';
   private failed = false;
+  private readonly bytes: Buffer;
 
   constructor(
     private readonly config: Apa102Config,
     private readonly handle: FileHandle,
     private readonly power: GpioOutputs | null,
     private readonly onError: LedErrorSink,
-  ) {}
+  ) {
+    this.bytes = Buffer.alloc(apa102Length(config.count));
+  }
 
   get count(): number {
     return this.config.count;
@@ -88,7 +100,7 @@ class Apa102Leds implements LedOutput {
    */
   write(frame: Uint8Array): void {
     if (this.failed) return;
-    const bytes = encodeApa102(frame, this.config.count, this.config.order, this.config.globalBrightness);
+    const bytes = encodeApa102(frame, this.config.count, this.config.order, this.config.globalBrightness, this.bytes);
     try {
       writeSync(this.handle.fd, bytes, 0, bytes.length);
     } catch (error) {
