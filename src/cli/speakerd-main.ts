@@ -159,13 +159,13 @@ export async function main(signals: EarlySignals): Promise<void> {
   const notifier = safeNotifier(log);
   let service: Service | null = null;
   const basics = (): { volume: number; muted: boolean } => ({ volume: service?.getVolume() ?? state.volume, muted: service?.isMuted() ?? state.muted });
-  const config = new RuntimeConfig(args.base, store, loaded, runtime, basics);
+  const config = new RuntimeConfig(args.base, store, loaded, runtime, basics, (m) => log.warning(m));
   service = new Service({
     config: loaded.config,
     apiKey: loaded.apiKey,
     defaultUrls: DEFAULT_AI_URLS,
     state: { volume: state.volume, muted: state.muted },
-    saveState: (s) => store.save(() => ({ ...s, config: config.overrides })),
+    saveState: (s) => store.save(() => ({ ...s, config: config.persisted() })),
     loadConfig: () => config.reload(),
     diffConfig,
     setConfigKey: (key, value) => config.set(key, value),

@@ -134,7 +134,8 @@ export class StateStore {
   }
 
   private async write(state: SpeakerState): Promise<void> {
-    await writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`, 0o644);
+    // 0600: it holds run-time settings (and the path of a provisioned key) that are not every socket user's to read.
+    await writeFileAtomic(this.file, `${JSON.stringify(state, null, 2)}\n`, 0o600);
   }
 
   private fill(saved: Record<string, unknown>): StateLoadResult {

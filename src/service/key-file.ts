@@ -7,7 +7,7 @@
 import { unlink } from 'node:fs/promises';
 import { MAX_KEY_BYTES } from '../config/secrets.js';
 import { writeFileAtomic } from '../system/atomic-file.js';
-import { readConfiguredFile } from '../system/safe-file.js';
+import { ConfigFileError, readConfiguredFile } from '../system/safe-file.js';
 
 /** Atomic writer of one key file. */
 export class KeyFileWriter {
@@ -23,11 +23,13 @@ export class KeyFileWriter {
     };
   }
 
+  /** The current content, null when there is none; any other failure aborts before anything is written. */
   private async readPrevious(): Promise<string | null> {
     try {
       return (await readConfiguredFile(this.path, { key: 'ai.apiKey', maxBytes: MAX_KEY_BYTES })).toString('utf8');
-    } catch {
-      return null;
+    } catch (error) {
+      if (error instanceof ConfigFileError && error.reason === 'missing') return null;
+      throw Object.assign(new Error(`cannot replace the API key file: ${(error as Error).message}`), { code: 'ERR_STATE_WRITE' });
     }
   }
 

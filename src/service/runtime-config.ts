@@ -5,6 +5,7 @@
  * that cannot be saved changes nothing.
  */
 import { ConfigError } from '../config/errors.js';
+import { getPath, setPath } from '../config/keys.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import { KEYS } from '../config/schema.js';
 import type { SpeakerdConfig } from '../config/types.js';
@@ -80,10 +81,38 @@ export interface PersistedBasics {
   muted: boolean;
 }
 
+/**
+ * The configuration `config_set` of `key` adopts: the current one with only that key taken from `fresh`
+ * (the files are re-read to validate, but what root staged in them waits for a reload), and for the API
+ * key its file and the key itself.
+ */
+function adoptOne(current: LoadedConfig, fresh: LoadedConfig, key: string): LoadedConfig {
+  const config = structuredClone(current.config);
+  if (key === SECRET_KEY) {
+    config.ai.apiKeyFile = fresh.config.ai.apiKeyFile;
+    return { ...current, config, apiKey: fresh.apiKey, apiKeySource: fresh.apiKeySource };
+  }
+  setPath(config as unknown as Record<string, unknown>, key, getPath(fresh.config, key));
+  return { ...current, config };
+}
+
+/**
+ * What a refused `config_set` tells its client: the problems of that key only. Problems elsewhere (in
+ * root's files) may name paths and values that are not the client's to see.
+ */
+function refusal(error: ConfigError, key: string): Error {
+  const path = key === SECRET_KEY ? 'ai.apiKeyFile' : key;
+  const own = error.problems.filter((p) => p.path === path);
+  if (own.length > 0) return coded('ERR_CONFIG_INVALID', own.map((p) => `${p.path}: ${p.message}`).join('; '));
+  return coded('ERR_CONFIG_INVALID', `the configuration files have problems unrelated to '${key}'; an admin can list them with speakerd --check-config`);
+}
+
 /** The run-time configuration of one daemon. */
 export class RuntimeConfig {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly keyFile: KeyFileWriter;
+  /** Overrides being saved by a change not yet adopted: every state write in the meantime carries them. */
+  private inFlight: RuntimeOverrides | null = null;
 
   constructor(
     private readonly base: LoadOptions,
@@ -91,6 +120,7 @@ export class RuntimeConfig {
     private loaded: LoadedConfig,
     private runtime: RuntimeOverrides,
     private readonly basics: () => PersistedBasics,
+    private readonly warn: (message: string) => void = () => {},
   ) {
     this.keyFile = new KeyFileWriter(RuntimeConfig.keyFilePath(store.file));
   }
@@ -105,9 +135,14 @@ export class RuntimeConfig {
     return this.loaded;
   }
 
-  /** The run-time overrides now in force (what the state file holds). */
+  /** The run-time overrides now in force. */
   get overrides(): RuntimeOverrides {
     return this.runtime;
+  }
+
+  /** The overrides a state write must carry now: those being saved by a change, else those in force. */
+  persisted(): RuntimeOverrides {
+    return this.inFlight ?? this.runtime;
   }
 
   /** Validates, persists and adopts one change; queued behind the changes asked for before it. */
@@ -115,11 +150,27 @@ export class RuntimeConfig {
     return this.serial(() => this.apply(key, value));
   }
 
-  /** Re-reads every source (SIGHUP, `reload`); queued like `set`. A bad configuration changes nothing. */
+  /**
+   * Re-reads every source (SIGHUP, `reload`); queued like `set`. A bad configuration changes nothing;
+   * run-time changes that the files no longer allow are dropped (and said so) rather than block it.
+   */
   reload(): Promise<LoadedConfig> {
     return this.serial(async () => {
-      this.loaded = await loadWithRuntime(this.base, this.runtime);
-      return this.loaded;
+      try {
+        this.loaded = await loadWithRuntime(this.base, this.runtime);
+        return this.loaded;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        const conflicting = Object.keys(this.runtime).filter((k) => error.problems.some((p) => p.path === k || (k === 'ai.apiKeyFile' && p.path === k)));
+        if (conflicting.length === 0) throw error;
+        const kept = Object.fromEntries(Object.entries(this.runtime).filter(([k]) => !conflicting.includes(k)));
+        const loaded = await loadWithRuntime(this.base, kept);
+        await this.save(kept);
+        this.warn(`run-time changes of ${conflicting.join(', ')} no longer fit the configuration files and were dropped`);
+        this.runtime = kept;
+        this.loaded = loaded;
+        return loaded;
+      }
     });
   }
 
@@ -127,6 +178,16 @@ export class RuntimeConfig {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Writes the state with `overrides` (and whatever volume and mute are by then). */
+  private async save(overrides: RuntimeOverrides): Promise<void> {
+    this.inFlight = overrides;
+    try {
+      await this.store.save(() => ({ ...this.basics(), config: this.persisted() }));
+    } finally {
+      this.inFlight = null;
+    }
   }
 
   private async apply(key: string, value: unknown): Promise<LoadedConfig> {
@@ -140,17 +201,18 @@ export class RuntimeConfig {
       next = { ...this.runtime, 'ai.apiKeyFile': this.keyFile.path };
     } else {
       if (!KEYS.has(key)) throw coded('ERR_UNKNOWN_KEY', `no configuration key '${key}'`);
+      if (Object.hasOwn(this.runtime, key) && JSON.stringify(this.runtime[key]) === JSON.stringify(value)) return this.loaded;
       next = { ...this.runtime, [key]: value };
     }
     try {
-      const loaded = await loadWithRuntime(this.base, next);
-      await this.store.save({ ...this.basics(), config: next });
+      const adopted = adoptOne(this.loaded, await loadWithRuntime(this.base, next), key);
+      await this.save(next);
       this.runtime = next;
-      this.loaded = loaded;
-      return loaded;
+      this.loaded = adopted;
+      return adopted;
     } catch (error) {
       await undoKey?.();
-      if (error instanceof ConfigError) throw coded('ERR_CONFIG_INVALID', error.message);
+      if (error instanceof ConfigError) throw refusal(error, key);
       throw error;
     }
   }

@@ -16,13 +16,15 @@ afterEach(() => {
   etc.remove();
 });
 
-async function runtimeConfig(): Promise<{ rc: RuntimeConfig; store: StateStore; stateFile: string }> {
+async function runtimeConfig(runtime: Record<string, unknown> = {}): Promise<{ rc: RuntimeConfig; store: StateStore; stateFile: string; warnings: string[] }> {
   const stateFile = join(etc.dir, 'state', 'state.json');
-  mkdirSync(join(etc.dir, 'state'));
+  mkdirSync(join(etc.dir, 'state'), { recursive: true });
+  mkdirSync(join(etc.dir, 'etc'), { recursive: true });
   const base = { etcDir: join(etc.dir, 'etc'), env: {} };
   const store = new StateStore(stateFile);
-  const rc = new RuntimeConfig(base, store, await loadWithRuntime(base, {}), {}, () => ({ volume: 50, muted: false }));
-  return { rc, store, stateFile };
+  const warnings: string[] = [];
+  const rc = new RuntimeConfig(base, store, await loadWithRuntime(base, runtime), runtime, () => ({ volume: 50, muted: false }), (m) => warnings.push(m));
+  return { rc, store, stateFile, warnings };
 }
 
 describe('config_set through RuntimeConfig', () => {
@@ -88,6 +90,64 @@ describe('config_set through RuntimeConfig', () => {
     await expect(rc.set('ai.apiKey', 'sk-lost')).rejects.toMatchObject({ code: 'ERR_STATE_WRITE' });
     expect(readFileSync(file, 'utf8')).toBe('sk-kept\n');
     expect(rc.current.apiKey).toBe('sk-kept');
+  });
+});
+
+describe('config_set against the rest of the daemon', () => {
+  it('is never lost from disk when a volume save lands while it is being written', async () => {
+    const { rc, store, stateFile } = await runtimeConfig();
+    const setting = rc.set('ai.voice', 'alloy');
+    // A volume change persisted meanwhile, the way the daemon does it.
+    const volume = store.save(() => ({ volume: 10, muted: false, config: rc.persisted() }));
+    await Promise.all([setting, volume]);
+    await store.flush();
+    expect((JSON.parse(readFileSync(stateFile, 'utf8')) as { config: unknown }).config).toEqual({ 'ai.voice': 'alloy' });
+  });
+
+  it('adopts only its own key: what root staged in the files waits for a reload', async () => {
+    const { rc } = await runtimeConfig();
+    writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ ai: { model: 'staged-model', url: '' } }));
+    const after = await rc.set('ai.voice', 'ash');
+    expect(after.config.ai.voice).toBe('ash');
+    expect(after.config.ai.model).toBe('gpt-realtime');
+    expect((await rc.reload()).config.ai.model).toBe('staged-model');
+  });
+
+  it('tells the client the problems of its own key only, never those in root files', async () => {
+    const { rc } = await runtimeConfig();
+    writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ audio: { capture: 'secret/path/in/a/root/file!!' } }));
+    const error = (await rc.set('ai.voice', 'ash').catch((e: Error) => e)) as Error & { code: string };
+    expect(error.code).toBe('ERR_CONFIG_INVALID');
+    expect(error.message).not.toContain('secret/path');
+    expect(error.message).toMatch(/unrelated to 'ai.voice'/);
+    const own = (await rc.set('ai.voice', 'bad voice!').catch((e: Error) => e)) as Error;
+    expect(own.message).toMatch(/^ai\.voice: /);
+  });
+
+  it('skips a change that changes nothing (no write)', async () => {
+    const { rc, store } = await runtimeConfig();
+    await rc.set('ai.voice', 'ash');
+    const writes = store.writes;
+    await rc.set('ai.voice', 'ash');
+    expect(store.writes).toBe(writes);
+  });
+
+  it('drops run-time changes the files no longer allow on reload, instead of refusing every reload', async () => {
+    const { rc, warnings } = await runtimeConfig();
+    await rc.set('audio.prefillPeriods', 3);
+    writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ audio: { bufferPeriods: 3 } }));
+    const after = await rc.reload();
+    expect(after.config.audio.bufferPeriods).toBe(3);
+    expect(after.config.audio.prefillPeriods).toBe(2);
+    expect(rc.overrides).toEqual({});
+    expect(warnings[0]).toMatch(/audio\.prefillPeriods .*dropped/);
+  });
+
+  it('does not touch the key file when the old one cannot be read (no undo can delete a working key)', async () => {
+    const { rc, stateFile } = await runtimeConfig();
+    mkdirSync(RuntimeConfig.keyFilePath(stateFile));
+    await expect(rc.set('ai.apiKey', 'sk-x')).rejects.toMatchObject({ code: 'ERR_STATE_WRITE' });
+    expect(statSync(RuntimeConfig.keyFilePath(stateFile)).isDirectory()).toBe(true);
   });
 });
 
