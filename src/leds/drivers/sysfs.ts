@@ -22,6 +22,9 @@ export const SYSFS_LEDS_ROOT = '/sys/class/leds';
 /** An LED class name: no '/', not '.' or '..'. */
 export const LED_NAME = /^(?!\.\.?$)[A-Za-z0-9_:.+@-]{1,64}$/;
 
+/** The timer trigger's own delays (drivers/leds/led-core.c: 500 ms on, 500 ms off). */
+const KERNEL_BLINK_MS = 500;
+
 interface Desired {
   trigger: 'none' | 'timer';
   brightness: number;
@@ -99,7 +102,9 @@ class SysfsChannel {
         const a = this.actual;
         if (!a || a.trigger !== d.trigger || (d.trigger === 'timer' && a.halfMs !== d.halfMs)) {
           await this.attr('trigger', d.trigger);
-          if (d.trigger === 'timer') {
+          // A fresh timer trigger blinks 500/500 ms; its delay files are created root's, so they are
+          // written only for other periods (and then need the udev rule of docs/leds-buttons.md).
+          if (d.trigger === 'timer' && d.halfMs !== KERNEL_BLINK_MS) {
             await this.attr('delay_on', String(d.halfMs));
             await this.attr('delay_off', String(d.halfMs));
           }

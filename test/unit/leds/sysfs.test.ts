@@ -6,6 +6,7 @@ import { LedCompositor } from '../../../src/leds/compositor.js';
 import { openSysfsLeds } from '../../../src/leds/drivers/sysfs.js';
 import type { LedOutput } from '../../../src/leds/output.js';
 import { ledSettings } from '../../../src/service/leds-buttons.js';
+import { parseLook } from '../../../src/leds/spec.js';
 import { SCHEMA } from '../../../src/config/schema.js';
 import convict from 'convict';
 import type { SpeakerdConfig } from '../../../src/config/types.js';
@@ -46,7 +47,11 @@ describe('sysfs LED class driver under the compositor', () => {
     c.setState('error'); // #ff0000 blink 1000: the kernel's timer trigger blinks it
     await settle();
     expect(['status:red', 'status:green', 'status:blue'].map((l) => attr(l, 'trigger'))).toEqual(['timer', 'none', 'none']);
-    expect([attr('status:red', 'delay_on'), attr('status:red', 'delay_off'), attr('status:red', 'brightness')]).toEqual(['500', '500', '255']);
+    // 500/500 is the timer trigger's own default: its root-owned delay files are left alone.
+    expect([attr('status:red', 'delay_on'), attr('status:red', 'delay_off'), attr('status:red', 'brightness')]).toEqual(['0', '0', '255']);
+    c.configure({ ...ledSettings(defaults()), looks: { ...ledSettings(defaults()).looks, error: parseLook('#ff0000 blink 600') } });
+    await settle();
+    expect([attr('status:red', 'trigger'), attr('status:red', 'delay_on'), attr('status:red', 'delay_off')]).toEqual(['timer', '300', '300']);
     expect(rgb()).toEqual(['255', '0', '0']);
     c.setState('listening');
     c.setMuted(true); // the mute overlay (#ff0000 solid) covers the only LED
