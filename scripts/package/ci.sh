@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# CI's packaging stage (also by hand, as root, after scripts/setup.sh and scripts/arm/test.sh or
+# `npm run build:cross -- arm64|armhf`): the Debian packages for amd64, arm64 and armhf, lintian on
+# each, and the amd64 package installed, run and purged in a fresh Debian 12 root.
+#
+#   bash scripts/package/ci.sh
+#
+# Prints each step's time; the last line counts the steps as tests ("Tests N passed | M failed").
+set -uo pipefail
+# shellcheck disable=SC2317  # functions run through step()
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root" || exit 1
+out="$root/dist-deb"
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+timings=()
+passed=0
+failed=0
+step() {
+  local name=$1 t
+  shift
+  t=$(now_ms)
+  echo "::: package: $name"
+  if "$@"; then
+    passed=$((passed + 1))
+    timings+=("$(printf '%-44s %6.1f s' "$name" "$(( $(now_ms) - t ))e-3")")
+  else
+    failed=$((failed + 1))
+    timings+=("$(printf '%-44s %6.1f s  FAILED' "$name" "$(( $(now_ms) - t ))e-3")")
+  fi
+}
+
+tools() {
+  local missing=()
+  for p in lintian mmdebstrap shellcheck; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+lint() {
+  local deb status=0
+  for deb in "$out"/speakerd_*_{amd64,arm64,armhf}.deb; do
+    echo "lintian $(basename "$deb"):"
+    lintian --fail-on error "$deb" 2>/dev/null | sed 's/^/  /' || status=1
+  done
+  return "$status"
+}
+
+rm -rf "$out"
+step 'lintian (apt)' tools
+for arch in amd64 arm64 armhf; do
+  step "package:deb $arch" bash scripts/deb/build.sh "$arch" "$out"
+done
+step 'lintian, no errors (3 packages)' lint
+step 'install, run, purge in a fresh bookworm root' bash scripts/deb/install-test.sh "$out/speakerd_$(node -p 'require("./package.json").version')_amd64.deb"
+
+echo "::: package: times"
+printf '  %s\n' "${timings[@]}"
+ls -l "$out"/*.deb
+echo "      Tests  $passed passed | $failed failed ($((passed + failed)))"
+[ "$failed" -eq 0 ]
