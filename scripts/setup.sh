@@ -8,10 +8,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # jackd2 and the ALSA jack plugin give the tests a real-time sound device that can be unplugged;
 # systemd, systemd-container and mmdebstrap let them check the unit and boot it under a real systemd;
-# shellcheck checks the build and packaging scripts and the Yocto recipe's shell tasks (test/build,
-# test/packaging). The ARM toolchains, qemu and lintian are CI's ARM/packaging stage's (scripts/arm/test.sh,
-# scripts/package/ci.sh), installed there.
-packages=(libasound2-dev libspeexdsp-dev alsa-utils g++ make python3 pkg-config jackd2 libasound2-plugins systemd systemd-container mmdebstrap shellcheck)
+# shellcheck and dpkg-dev (dpkg-shlibdeps) serve the packaging scripts and their tests (test/build,
+# test/packaging: scripts, maintainer scripts, the Yocto recipe's shell tasks). The ARM toolchains,
+# qemu and lintian belong to CI's ARM/packaging stage (scripts/arm/test.sh, scripts/package/ci.sh).
+packages=(libasound2-dev libspeexdsp-dev alsa-utils g++ make python3 pkg-config jackd2 libasound2-plugins systemd systemd-container mmdebstrap shellcheck dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
