@@ -29,8 +29,13 @@ export function detectDialect(req: IncomingMessage, protocols: readonly string[]
   return protocols.includes(BETA_PROTOCOL) ? 'beta' : 'ga';
 }
 
-/** The API key presented: `Authorization: Bearer <key>`, else the key subprotocol; undefined when none. */
+/**
+ * The API key presented: `Authorization: Bearer <key>`, an `api-key` header (Azure), else the key
+ * subprotocol; undefined when none.
+ */
 export function presentedKey(req: IncomingMessage, protocols: readonly string[]): string | undefined {
+  const azure = req.headers['api-key'];
+  if (typeof azure === 'string' && azure !== '') return azure;
   const auth = req.headers.authorization;
   const m = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;
   if (m?.[1]) return m[1];
