@@ -54,8 +54,10 @@ export interface GaSession {
   audio?: {
     input?: {
       format?: GaAudioFormat;
-      noise_reduction?: { type?: 'near_field' | 'far_field' } | null;
-      transcription?: GaTranscription | null;
+      /** Not nullable in the SDK: noise reduction off is the field left out (a new session's default). */
+      noise_reduction?: { type?: 'near_field' | 'far_field' };
+      /** Not nullable in the SDK: no transcription is the field left out. */
+      transcription?: GaTranscription;
       turn_detection?: GaTurnDetection | null;
     };
     output?: { format?: GaAudioFormat; speed?: number; voice?: string | { id: string } };

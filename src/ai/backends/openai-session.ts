@@ -51,9 +51,10 @@ export function gaSession(param: AiPortParam): GaSession {
   const input: NonNullable<NonNullable<GaSession['audio']>['input']> = {
     format: { type: 'audio/pcm', rate: 24000 },
     turn_detection: turnDetection(param.turnDetection),
-    noise_reduction: param.noiseReduction === null ? null : { type: param.noiseReduction ?? 'far_field' },
   };
-  if (param.inputTranscription !== undefined) input.transcription = param.inputTranscription;
+  // The SDK types make both fields non-nullable: off is the field left out (a new session has them off).
+  if (param.noiseReduction !== null) input.noise_reduction = { type: param.noiseReduction ?? 'far_field' };
+  if (param.inputTranscription) input.transcription = param.inputTranscription;
   const output: NonNullable<NonNullable<GaSession['audio']>['output']> = { format: { type: 'audio/pcm', rate: 24000 } };
   if (param.voice !== undefined) output.voice = gaVoice(param.voice);
   if (param.speed !== undefined) output.speed = param.speed;
