@@ -42,13 +42,10 @@ export interface AccessPolicy {
   daemonUid: number;
 }
 
-/**
- * The level of a peer. An unknown peer (credentials unreadable) is never admin: it gets 'control' when
- * no allow-list is set, else 'read'.
- */
+/** The level of a peer. An unknown peer (credentials unreadable) may only read: access fails closed. */
 export function peerLevel(policy: AccessPolicy, peer: PeerIdentity | null): AccessLevel {
   const listed = policy.allowUids !== undefined || policy.allowGids !== undefined;
-  if (peer === null) return listed ? 'read' : 'control';
+  if (peer === null) return 'read';
   if (peer.uid === 0 || peer.uid === policy.daemonUid || policy.adminUids.includes(peer.uid)) return 'admin';
   if (!listed) return 'control';
   const allowed = (policy.allowUids?.includes(peer.uid) ?? false) || (policy.allowGids?.includes(peer.gid) ?? false);

@@ -12,7 +12,7 @@ import { LineReader, type FramedItem } from './framing.js';
 import { refusalOf, requirementOf, type AccessLevel } from './access.js';
 import { encodeError, encodeEvent, encodeOk, isMutating, type ControlRequest, type RequestId } from './protocol.js';
 import { levelOf, type PeerCredentials, type ResolvedOptions } from './options.js';
-import { TokenBucket } from './token-bucket.js';
+import type { TokenBucket } from './token-bucket.js';
 import { Subscription } from './subscription.js';
 import { parseRequestLine } from './validate.js';
 
@@ -22,9 +22,21 @@ export const DROP_GRACE_MS = 1000;
 /** Unsent bytes above which reading from a client pauses until its output drains. */
 const READ_PAUSE_BYTES = 64 * 1024;
 
+/** The per-uid budgets a connection draws from (shared by every connection of that uid). */
+export interface PeerBudgets {
+  mutating: TokenBucket;
+  expensive: TokenBucket;
+}
+
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly options: ResolvedOptions;
+  /** The budgets of the peer's uid. */
+  budgets(peer: PeerCredentials | null): PeerBudgets;
+  /** Writes an audit record (coalesced per uid beyond a burst, never dropped). */
+  audit(who: string, what: string, line: string): void;
+  /** The peer's uid was dropped for refusals: keep it out for a while. */
+  penalize(peer: PeerCredentials | null): void;
   subscribed(connection: ClientConnection): void;
   unsubscribed(connection: ClientConnection): void;
   closed(connection: ClientConnection): void;
@@ -38,7 +50,7 @@ export class ClientConnection {
   private readonly reader: LineReader;
   /** What this client may do (docs/security.md). */
   readonly level: AccessLevel;
-  private readonly expensive: TokenBucket;
+  private readonly budgets: PeerBudgets;
   private idleTimer: NodeJS.Timeout | null = null;
   private refusals = 0;
   private subscription: Subscription | null = null;
@@ -57,12 +69,9 @@ export class ClientConnection {
     const { options } = host;
     this.reader = new LineReader(options.maxLineBytes);
     this.level = levelOf(options, peer);
-    this.expensive = new TokenBucket(options.expensiveBurst, options.expensiveRefillMs);
+    this.budgets = host.budgets(peer);
     this.armIdle();
-    socket.on('data', (chunk: Buffer) => {
-      this.armIdle();
-      this.feed(chunk);
-    });
+    socket.on('data', (chunk: Buffer) => this.feed(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', () => {});
     socket.on('close', () => this.onClose());
@@ -144,6 +153,8 @@ export class ClientConnection {
 
   private onItem(item: FramedItem): void {
     if (this.closing) return;
+    // Only whole requests count as activity: a byte now and then does not hold a slot.
+    this.armIdle();
     if ('error' in item) {
       this.write(encodeError(null, item.error.toWire()));
       return;
@@ -249,19 +260,34 @@ export class ClientConnection {
     const requirement = requirementOf(request, options.keyAccess);
     const refusal = refusalOf(request, requirement, this.level, this.peer);
     const key = request.cmd === 'config_set' ? ` key=${request.key}` : '';
+    const uid = this.peer === null ? 'unidentified peer' : `uid=${this.peer.uid}`;
     if (refusal !== null) {
-      options.logger.audit(`control: refused '${request.cmd}'${key} from ${this.who()} level=${this.level} required=${refusal.required}`);
+      this.host.audit(uid, `refused '${request.cmd}'${key}`, `control: refused '${request.cmd}'${key} from ${this.who()} level=${this.level} required=${refusal.required}`);
       this.fail(id, refusal);
-      if (++this.refusals >= options.maxRefusals) this.drop(`${this.refusals} requests refused`);
+      if (++this.refusals >= options.maxRefusals) {
+        this.host.penalize(this.peer);
+        this.drop(`${this.refusals} requests refused`);
+      }
       return false;
     }
-    if (EXPENSIVE.has(request.cmd) && !this.expensive.take()) {
-      const waitMs = this.expensive.msUntilNext();
-      this.fail(id, new ControlError('ERR_RATE_LIMITED', `'${request.cmd}' is limited to ${options.expensiveBurst} in a burst and one every ${options.expensiveRefillMs} ms; try again in ${waitMs} ms`));
+    const mutating = isMutating(request);
+    const limited = EXPENSIVE.has(request.cmd)
+      ? this.limit(request.cmd, this.budgets.expensive, options.expensiveBurst, options.expensiveRefillMs)
+      : mutating && this.level !== 'admin'
+        ? this.limit(request.cmd, this.budgets.mutating, options.mutatingBurst, options.mutatingRefillMs)
+        : null;
+    if (limited !== null) {
+      this.fail(id, limited);
       return false;
     }
-    if (isMutating(request)) options.logger.audit(`control: '${request.cmd}'${key} from ${this.who()} level=${this.level}`);
+    if (mutating) this.host.audit(uid, `'${request.cmd}'${key}`, `control: '${request.cmd}'${key} from ${this.who()} level=${this.level}`);
     return true;
+  }
+
+  /** ERR_RATE_LIMITED when the uid's budget for this kind of command is spent, else null (a token is taken). */
+  private limit(cmd: string, bucket: TokenBucket, burst: number, refillMs: number): ControlError | null {
+    if (bucket.take()) return null;
+    return new ControlError('ERR_RATE_LIMITED', `'${cmd}' is limited to ${burst} in a burst and one every ${refillMs} ms per user; try again in ${bucket.msUntilNext()} ms`);
   }
 
   private who(): string {

@@ -59,10 +59,16 @@ export interface ControlServerOptions {
   adminReservedSlots?: number;
   /** Refused requests (ERR_FORBIDDEN) after which a client is dropped. Default 16. */
   maxRefusals?: number;
-  /** Expensive commands (devices, reload) one client may run in a burst; then one per `expensiveRefillMs`. Default 3. */
+  /** Expensive commands (devices, reload) one uid may run in a burst; then one per `expensiveRefillMs`. Default 3. */
   expensiveBurst?: number;
   /** Time for one more expensive command to be allowed, in ms. Default 2000. */
   expensiveRefillMs?: number;
+  /** Mutating commands one (non-admin) uid may run in a burst; then one per `mutatingRefillMs`. Default 40. */
+  mutatingBurst?: number;
+  /** Time for one more mutating command to be allowed, in ms. Default 50 (20 a second). */
+  mutatingRefillMs?: number;
+  /** After a client of a (non-admin) uid was dropped for refusals, that uid may not connect for this long, in ms. Default 10000. */
+  penaltyMs?: number;
   /*
    * ┌──────────────────────────────────────────────────────────────────────────────────────────┐
    * │ Workaround: Node has no API for SO_PEERCRED                                              │
@@ -72,8 +78,8 @@ export interface ControlServerOptions {
    */
   /**
    * Reads the peer's credentials ({uid, gid, pid}) once per connection. Default: returns null, so the
-   * peer is unknown, treated as allowed, and the allow-lists do not apply. A native helper (e.g. a
-   * getsockopt(SO_PEERCRED) binding in the addon) can be plugged in here.
+   * peer is unknown and may only read (status, events). The daemon plugs in the addon's
+   * getsockopt(SO_PEERCRED).
    */
   peerCredentials?: (socket: Socket) => PeerCredentials | null;
   /** Listen on the socket systemd hands over (LISTEN_PID/LISTEN_FDS) when there is one. Default true. */
@@ -100,6 +106,9 @@ export const CONTROL_DEFAULTS = {
   maxRefusals: 16,
   expensiveBurst: 3,
   expensiveRefillMs: 2000,
+  mutatingBurst: 40,
+  mutatingRefillMs: 50,
+  penaltyMs: 10000,
 } as const;
 
 const defaultLogger: ControlLogger = {
@@ -150,6 +159,9 @@ export function resolveOptions(options: ControlServerOptions): ResolvedOptions {
     maxRefusals: positiveInt('maxRefusals', options.maxRefusals, CONTROL_DEFAULTS.maxRefusals),
     expensiveBurst: positiveInt('expensiveBurst', options.expensiveBurst, CONTROL_DEFAULTS.expensiveBurst),
     expensiveRefillMs: positiveInt('expensiveRefillMs', options.expensiveRefillMs, CONTROL_DEFAULTS.expensiveRefillMs),
+    mutatingBurst: positiveInt('mutatingBurst', options.mutatingBurst, CONTROL_DEFAULTS.mutatingBurst),
+    mutatingRefillMs: positiveInt('mutatingRefillMs', options.mutatingRefillMs, CONTROL_DEFAULTS.mutatingRefillMs),
+    penaltyMs: positiveInt('penaltyMs', options.penaltyMs, CONTROL_DEFAULTS.penaltyMs),
     maxLineBytes: positiveInt('maxLineBytes', options.maxLineBytes, CONTROL_DEFAULTS.maxLineBytes),
     maxPendingPerClient: positiveInt('maxPendingPerClient', options.maxPendingPerClient, CONTROL_DEFAULTS.maxPendingPerClient),
     subscriberBufferBytes: positiveInt('subscriberBufferBytes', options.subscriberBufferBytes, CONTROL_DEFAULTS.subscriberBufferBytes),

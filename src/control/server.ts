@@ -8,7 +8,9 @@
  *   await server.close();
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { ClientConnection, DROP_GRACE_MS, type ConnectionHost } from './connection.js';
+import { AuditTrail } from './audit-trail.js';
+import { ClientConnection, DROP_GRACE_MS, type ConnectionHost, type PeerBudgets } from './connection.js';
+import { TokenBucket } from './token-bucket.js';
 import { encodeError, encodeEvent } from './protocol.js';
 import { activationFd, clearStaleSocket, forgetActivation, listenOnFd, listenOnPath } from './listen.js';
 import { levelOf, resolveOptions, type ControlServerOptions, type PeerCredentials, type ResolvedOptions } from './options.js';
@@ -21,6 +23,11 @@ export class ControlServer {
   private readonly subscribers = new Set<ClientConnection>();
   private readonly onEvent = (event: ServiceEvent): void => this.publish(event);
   private readonly host: ConnectionHost;
+  private readonly audit: AuditTrail;
+  /** Budgets per uid ('unidentified' for peers without credentials), shared by their connections. */
+  private readonly budgetsByUid = new Map<string, PeerBudgets>();
+  /** Until when (performance.now()) a uid may not connect, after a client of it was dropped for refusals. */
+  private readonly penalties = new Map<number, number>();
   private activated = false;
   private closed = false;
 
@@ -28,8 +35,14 @@ export class ControlServer {
     this.server = createServer({ allowHalfOpen: true });
     this.server.on('error', (error) => this.options.logger.warn(`control socket: ${error.message}`));
     this.server.on('connection', (socket) => this.accept(socket));
+    this.audit = new AuditTrail({ write: (line) => options.logger.audit(line) });
     this.host = {
       options,
+      budgets: (peer) => this.budgetsOf(peer),
+      audit: (who, what, line) => this.audit.record(who, what, line),
+      penalize: (peer) => {
+        if (peer !== null && levelOf(this.options, peer) !== 'admin') this.penalties.set(peer.uid, performance.now() + this.options.penaltyMs);
+      },
       subscribed: (c) => this.subscribers.add(c),
       unsubscribed: (c) => this.subscribers.delete(c),
       closed: (c) => {
@@ -83,6 +96,7 @@ export class ControlServer {
     for (const client of this.clients) client.destroy();
     this.clients.clear();
     this.subscribers.clear();
+    this.audit.flush();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
@@ -132,11 +146,30 @@ export class ControlServer {
     if (this.clients.size >= maxClients) return `too many clients (at most ${maxClients})`;
     if (levelOf(this.options, peer) === 'admin') return null;
     if (this.clients.size >= maxClients - adminReservedSlots) return `too many clients (at most ${maxClients}, of which ${adminReservedSlots} are kept for admins)`;
-    if (peer === null) return null;
+    const until = peer === null ? undefined : this.penalties.get(peer.uid);
+    if (until !== undefined && peer !== null) {
+      const left = Math.ceil(until - performance.now());
+      if (left > 0) return `uid ${peer.uid} was dropped for refused requests; it may connect again in ${left} ms`;
+      this.penalties.delete(peer.uid);
+    }
+    // Peers without credentials share one uid's share.
     let mine = 0;
-    for (const client of this.clients) if (!client.isAdmin && client.credentials?.uid === peer.uid) mine++;
-    if (mine >= maxClientsPerUid) return `too many clients for uid ${peer.uid} (at most ${maxClientsPerUid} per user)`;
+    for (const client of this.clients) if (!client.isAdmin && (client.credentials?.uid ?? null) === (peer?.uid ?? null)) mine++;
+    if (mine >= maxClientsPerUid) return `too many clients for ${peer === null ? 'unidentified peers' : `uid ${peer.uid}`} (at most ${maxClientsPerUid} per user)`;
     return null;
+  }
+
+  private budgetsOf(peer: PeerCredentials | null): PeerBudgets {
+    const key = peer === null ? 'unidentified' : String(peer.uid);
+    let budgets = this.budgetsByUid.get(key);
+    if (budgets === undefined) {
+      const o = this.options;
+      budgets = { mutating: new TokenBucket(o.mutatingBurst, o.mutatingRefillMs), expensive: new TokenBucket(o.expensiveBurst, o.expensiveRefillMs) };
+      // Bounded by the users of the machine; the oldest goes first should there ever be more.
+      if (this.budgetsByUid.size >= 1024) this.budgetsByUid.delete(this.budgetsByUid.keys().next().value as string);
+      this.budgetsByUid.set(key, budgets);
+    }
+    return budgets;
   }
 
   /** One error line, then the socket is closed; its input is never read. */

@@ -16,7 +16,7 @@ describe('peerLevel', () => {
     ['a socket user on the allow-list', { allowUids: [1002] }, peer(1002), 'control'],
     ['a socket user in an allowed group', { allowGids: [77] }, peer(1002, 77), 'control'],
     ['a socket user off the allow-list', { allowUids: [1003] }, peer(1002), 'read'],
-    ['an unknown peer without allow-list', {}, null, 'control'],
+    ['an unknown peer without allow-list (fails closed)', {}, null, 'read'],
     ['an unknown peer with an allow-list', { allowUids: [0] }, null, 'read'],
     ['root is admin even off the allow-list', { allowUids: [5] }, peer(0), 'admin'],
   ])('%s', (_, extra, who, level) => {

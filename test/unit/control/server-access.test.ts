@@ -50,14 +50,52 @@ describe('levels over the socket', () => {
     c.close();
   });
 
-  it('drops a client after too many refusals', async () => {
-    h = await startHarness({ keyAccess, maxRefusals: 3, peerCredentials: identities([user(1001)]) });
+  it('drops a client after too many refusals and keeps its uid out for a while', async () => {
+    h = await startHarness({ keyAccess, maxRefusals: 3, penaltyMs: 300, peerCredentials: identities([user(1001), user(1001), user(1002), user(1001)]) });
     const c = await LineClient.connect(h.path);
     for (let i = 0; i < 3; i++) c.request({ id: i, cmd: 'config_set', key: 'ai.url', value: 'ws://x' });
     await c.waitClosed();
     expect(c.lines.filter((l) => l.ok === false)).toHaveLength(3);
     expect(c.lines.at(-1)).toMatchObject({ event: 'dropped' });
     expect(h.audit.filter((l) => l.includes('refused'))).toHaveLength(3);
+    const again = await LineClient.connect(h.path);
+    await again.waitClosed();
+    expect(again.lines[0]).toMatchObject({ error: { code: 'ERR_TOO_MANY_CLIENTS', message: expect.stringMatching(/uid 1001 was dropped .* again in \d+ ms/) } });
+    const other = await LineClient.connect(h.path);
+    expect(await other.call({ id: 1, cmd: 'ping' })).toMatchObject({ ok: true });
+    other.close();
+    await new Promise((r) => setTimeout(r, 350));
+    const later = await LineClient.connect(h.path);
+    expect(await later.call({ id: 1, cmd: 'ping' })).toMatchObject({ ok: true });
+    later.close();
+  });
+
+  it('limits the mutating commands of a non-admin uid across its connections, not an admin', async () => {
+    h = await startHarness({ mutatingBurst: 3, mutatingRefillMs: 10000, peerCredentials: identities([user(1001), user(1001), user(0)]) });
+    const a = await LineClient.connect(h.path);
+    const b = await LineClient.connect(h.path);
+    expect(await a.call({ id: 1, cmd: 'mute' })).toMatchObject({ ok: true });
+    expect(await b.call({ id: 2, cmd: 'unmute' })).toMatchObject({ ok: true });
+    expect(await a.call({ id: 3, cmd: 'volume', value: 5 })).toMatchObject({ ok: true });
+    expect(await b.call({ id: 4, cmd: 'volume', value: 6 })).toMatchObject({ ok: false, error: { code: 'ERR_RATE_LIMITED' } });
+    expect(await b.call({ id: 5, cmd: 'status' })).toMatchObject({ ok: true });
+    const root = await LineClient.connect(h.path);
+    for (let i = 0; i < 10; i++) expect(await root.call({ id: i, cmd: 'volume', value: i })).toMatchObject({ ok: true });
+    for (const x of [a, b, root]) x.close();
+  });
+});
+
+describe('idle clients', () => {
+  it('are closed even when they trickle a byte now and then: only whole requests count', async () => {
+    h = await startHarness({ idleTimeoutMs: 200 });
+    const c = await LineClient.connect(h.path);
+    const trickle = setInterval(() => c.send('{'), 50);
+    try {
+      await c.waitClosed(2000);
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(c.lines.at(-1)).toMatchObject({ error: { code: 'ERR_IDLE' } });
   });
 });
 
