@@ -8,6 +8,7 @@ import { bool, int, listOf, num, octalMode, oneOf, path, serviceUrl, str, uidLis
 import { EFFECT_ORDER, envVarName, flattenSchema, type KeyAccess, type KeyEffect, type KeySpec } from './keys.js';
 import type { SpeakerdConfig } from './types.js';
 import { boardFormat, clockFormat, ledLookFormat } from '../leds/spec.js';
+import { headerProblem } from '../ai/backends/handshake.js';
 
 export type { AiBackendName, AudioDeviceType, BuiltinTool, LogLevel, SpeakerdConfig } from './types.js';
 export { EFFECT_ORDER, envVarName, type KeyAccess, type KeyEffect, type KeySpec };
@@ -23,6 +24,16 @@ const look = (what: string, value: string) => ({
   effect: 'live',
   access: 'control',
 });
+/** Extra handshake headers as 'Name: value' strings; names carrying credentials or steering the connection are refused. */
+const headerList = (value: unknown): void => {
+  if (!Array.isArray(value) || value.length > 32) throw new Error("must be an array of at most 32 'Name: value' strings");
+  for (const item of value) {
+    const m = typeof item === 'string' ? /^([^:]+):\s?(.*)$/.exec(item) : null;
+    if (!m) throw new Error("must be an array of 'Name: value' strings");
+    const problem = headerProblem((m[1] ?? '').trim(), m[2] ?? '');
+    if (problem) throw new Error(`must not hold ${problem}`);
+  }
+};
 const wav = (what: string) => ({
   doc: `WAV file played for ${what}; '' = the built-in sound.`,
   format: path({ optional: true }),
@@ -59,18 +70,26 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     denoise: { doc: 'Noise suppression and residual echo suppression after the canceller.', format: bool, default: true, effect: 'reopen', access: 'admin' },
   },
   ai: {
-    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back) or 'openai'.", format: oneOf(['parrot', 'openai']), default: 'parrot', effect: 'reconnect', access: 'admin' },
-    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, parrot: local://parrot).", format: serviceUrl, default: '', effect: 'reconnect', access: 'never' },
-    model: { doc: 'Model name, added to the URL as model=<name> when the URL carries none.', format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: 'gpt-realtime', effect: 'reconnect', access: 'admin' },
+    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back), 'openai' (also OpenAI-compatible servers such as speaches with dialect beta), 'azure' (Azure OpenAI; ai.url names the resource) or 'xai' (Grok voice).", format: oneOf(['parrot', 'openai', 'azure', 'xai']), default: 'parrot', effect: 'reconnect', access: 'admin' },
+    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, xai: wss://api.x.ai/v1/realtime, parrot: local://parrot; azure has none: wss://<resource>.openai.azure.com/openai/v1/realtime).", format: serviceUrl, default: '', effect: 'reconnect', access: 'never' },
+    model: { doc: "Model (azure: the deployment name), added to the URL as model=<name> when the URL carries none; '' = the backend's default (openai: gpt-realtime-1.5, xai: grok-voice-think-fast-1.0). A deprecated OpenAI model is warned about at start.", format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: '', effect: 'reconnect', access: 'admin' },
     dialect: { doc: "Protocol dialect: 'ga', 'beta', or 'auto' (from session.created).", format: oneOf(['ga', 'beta', 'auto']), default: 'ga', effect: 'reconnect', access: 'admin' },
     apiKeyFile: { doc: "File holding the API key (read whole, trimmed; must not be readable by group or others); '' = use the systemd credential.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never', noEcho: true, hidden: true },
     credential: { doc: "Name of the systemd credential holding the API key ($CREDENTIALS_DIRECTORY/<name>, LoadCredential=), used when apiKeyFile is ''; '' = none.", format: str(255, CREDENTIAL, 'a credential name (letters, digits, _ . @ -)'), default: 'ai-api-key', effect: 'reconnect', access: 'never', noEcho: true, hidden: true },
-    voice: { doc: "Voice of the assistant; '' = the service's default.", format: str(100, /^[A-Za-z0-9_.-]*$/, 'a voice name'), default: '', effect: 'live', access: 'control' },
+    voice: { doc: "Voice of the assistant: a built-in name or a custom voice id (voice_…); '' = the service's default.", format: str(100, /^[A-Za-z0-9_.-]*$/, 'a voice name'), default: '', effect: 'live', access: 'control' },
+    speed: { doc: 'Speaking speed of the assistant, 0.25 to 1.5 (applied between replies).', format: num(0.25, 1.5), default: 1.0, effect: 'live', access: 'control' },
+    maxOutputTokens: { doc: 'Most output tokens per reply, 1 to 4096; 0 = no limit (the service maximum).', format: int(0, 4096), default: 0, effect: 'live', access: 'admin' },
+    toolChoice: { doc: "How the model uses tools: 'auto', 'none' or 'required'.", format: oneOf(['auto', 'none', 'required']), default: 'auto', effect: 'live', access: 'admin' },
+    truncation: { doc: "What the service does when the conversation outgrows the context window: 'auto' (drop old turns) or 'disabled' (fail the reply).", format: oneOf(['auto', 'disabled']), default: 'auto', effect: 'live', access: 'admin' },
+    authScheme: { doc: "How the API key is sent in the handshake: 'bearer' (Authorization: Bearer), 'api-key' (api-key header; Azure) or 'token' (Authorization: Token); '' = the backend's. The key only goes to ai.url's host (redirects are not followed).", format: oneOf(['', 'bearer', 'api-key', 'token']), default: '', effect: 'reconnect', access: 'admin' },
+    headers: { doc: "Extra handshake headers as 'Name: value' strings (e.g. 'OpenAI-Project: proj_…'); Authorization, api-key, Cookie, Host, Origin, Proxy-* and Sec-WebSocket-* are refused.", format: headerList, default: [], effect: 'reconnect', access: 'admin' },
     instructions: { doc: "System instructions for the model; '' = the service's default.", format: str(100000), default: '', effect: 'live', access: 'control' },
     turnDetection: { doc: "Who decides the end of a turn: 'server_vad', 'semantic_vad' or 'none' (push-to-talk).", format: oneOf(['server_vad', 'semantic_vad', 'none']), default: 'server_vad', effect: 'reconnect', access: 'admin' },
     vadThreshold: { doc: 'Server VAD threshold, 0 to 1 (higher = needs louder speech).', format: num(0, 1), default: 0.5, effect: 'reconnect', access: 'admin' },
     silenceDurationMs: { doc: 'Server VAD: silence in ms that ends a turn.', format: int(0, 10000), default: 500, effect: 'reconnect', access: 'admin' },
     transcriptionModel: { doc: "Model transcribing the user's speech; '' = no transcription.", format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: '', effect: 'reconnect', access: 'admin' },
+    transcriptionLanguage: { doc: "Language of the user's speech for the transcription, an ISO-639-1 code such as 'en'; '' = detected.", format: str(16, /^$|^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "an ISO-639-1 code such as 'en'"), default: '', effect: 'live', access: 'control' },
+    transcriptionPrompt: { doc: "Text guiding the transcription (expected words, style); '' = none.", format: str(4000), default: '', effect: 'live', access: 'admin' },
     noiseReduction: { doc: "Service-side input noise reduction: 'far_field', 'near_field' or 'none'.", format: oneOf(['far_field', 'near_field', 'none']), default: 'far_field', effect: 'reconnect', access: 'admin' },
     builtinTools: { doc: "Built-in tools offered to the model, from 'time', 'volume', 'mute'.", format: listOf(['time', 'volume', 'mute']), default: [], effect: 'reconnect', access: 'admin' },
     batchMs: { doc: 'Microphone audio per message, in ms.', format: int(10, 1000), default: 40, effect: 'reconnect', access: 'admin' },
@@ -168,5 +187,7 @@ export const KEY_ACCESS: Readonly<Record<string, KeyAccess>> = Object.freeze(
 /** Default endpoint of each backend, used when `ai.url` is ''. */
 export const DEFAULT_AI_URLS: Readonly<Record<SpeakerdConfig['ai']['backend'], string>> = {
   openai: 'wss://api.openai.com/v1/realtime',
+  azure: '',
+  xai: 'wss://api.x.ai/v1/realtime',
   parrot: 'local://parrot',
 };

@@ -3,7 +3,7 @@
 /** Sound device type: the real-time null clock or ALSA PCMs. */
 export type AudioDeviceType = 'null' | 'alsa';
 /** AI backends the daemon can run. */
-export type AiBackendName = 'parrot' | 'openai';
+export type AiBackendName = 'parrot' | 'openai' | 'azure' | 'xai';
 /** Built-in tools the daemon can offer the model. */
 export type BuiltinTool = 'time' | 'volume' | 'mute';
 /** Log levels, most verbose first. */
@@ -50,11 +50,19 @@ export interface AiConfig {
   apiKeyFile: string;
   credential: string;
   voice: string;
+  speed: number;
+  maxOutputTokens: number;
+  toolChoice: 'auto' | 'none' | 'required';
+  truncation: 'auto' | 'disabled';
+  authScheme: '' | 'bearer' | 'api-key' | 'token';
+  headers: string[];
   instructions: string;
   turnDetection: 'server_vad' | 'semantic_vad' | 'none';
   vadThreshold: number;
   silenceDurationMs: number;
   transcriptionModel: string;
+  transcriptionLanguage: string;
+  transcriptionPrompt: string;
   noiseReduction: 'far_field' | 'near_field' | 'none';
   builtinTools: BuiltinTool[];
   batchMs: number;

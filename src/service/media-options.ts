@@ -31,7 +31,7 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
   const ai = config.ai;
   const param: AiPortParam = {
     backend: ai.backend,
-    model: ai.model,
+    ...(ai.model ? { model: ai.model } : {}),
     dialect: ai.dialect,
     batchMs: ai.batchMs,
     prebufferMs: ai.prebufferMs,
@@ -47,7 +47,10 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
   };
   if (ai.voice) param.voice = ai.voice;
   if (ai.instructions) param.instructions = ai.instructions;
-  if (ai.transcriptionModel) param.inputTranscription = { model: ai.transcriptionModel };
+  if (ai.transcriptionModel) {
+    param.inputTranscription = { model: ai.transcriptionModel, ...(ai.transcriptionLanguage ? { language: ai.transcriptionLanguage } : {}), ...(ai.transcriptionPrompt ? { prompt: ai.transcriptionPrompt } : {}) };
+  }
+  Object.assign(param, aiSessionOptions(config));
   const tls = ai.tls;
   if (tls.caFile || tls.certFile || tls.keyFile || !tls.verify) {
     param.tls = {
@@ -58,6 +61,24 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
     };
   }
   return param;
+}
+
+/** Session options and handshake settings from `ai.*` (service defaults left out). */
+function aiSessionOptions(config: SpeakerdConfig): AiPortParam {
+  const ai = config.ai;
+  const out: AiPortParam = {};
+  if (ai.speed !== 1) out.speed = ai.speed;
+  if (ai.maxOutputTokens > 0) out.maxOutputTokens = ai.maxOutputTokens;
+  if (ai.toolChoice !== 'auto') out.toolChoice = ai.toolChoice;
+  if (ai.truncation !== 'auto') out.truncation = ai.truncation;
+  if (ai.authScheme) out.authScheme = ai.authScheme;
+  if (ai.headers.length > 0) {
+    out.headers = Object.fromEntries(ai.headers.map((h) => {
+      const at = h.indexOf(':');
+      return [h.slice(0, at).trim(), h.slice(at + 1).trim()];
+    }));
+  }
+  return out;
 }
 
 /** The service URL: `ai.url`, or the backend's default. */
