@@ -105,6 +105,7 @@ int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
     }
     snd_input_t* in = nullptr;
     int err = snd_input_stdio_attach(&in, f, 1);
+    if (err < 0) std::fclose(f);  // attach failed: the FILE was not handed over
     if (err >= 0) err = snd_config_top(&config_);
     if (err >= 0) err = snd_config_load(config_, in);
     if (in != nullptr) snd_input_close(in);

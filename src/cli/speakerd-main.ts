@@ -173,6 +173,7 @@ export async function main(signals: EarlySignals): Promise<void> {
     log,
     version,
     onApiKey: (key) => root.redact(key),
+    onLogLevel: (level) => root.setLevel(level),
     ...(process.env.SPEAKERD_TEST_HOOKS === '1' ? { stateRetryMs: 300 } : {}),
   });
   const running = service;

@@ -41,6 +41,11 @@ export class Earcons {
     private readonly isSpeaking: () => boolean,
   ) {}
 
+  /** Changes whether and how loud earcons play, keeping the loaded sounds (no file is read). */
+  configure(settings: Pick<EarconSettings, 'enabled' | 'volume'>): void {
+    this.settings = { ...this.settings, enabled: settings.enabled, volume: settings.volume };
+  }
+
   /** Loads the custom WAV files named in the settings; returns one message per file that failed. */
   async load(settings: EarconSettings = this.settings): Promise<string[]> {
     this.settings = settings;

@@ -7,6 +7,7 @@ import type { ControlTarget, DeviceEntry, ServiceEvent, ServiceState, ServiceSta
 import { AudioEngine } from '../media/engine.js';
 import { Earcons, type EarconSettings } from './earcons.js';
 import { aiParam, aiUrl, engineOptions } from './media-options.js';
+import { driveTurn } from './talk.js';
 import { nextState, type StateInput } from './state-machine.js';
 import { volumeToGain } from './volume.js';
 
@@ -43,6 +44,8 @@ export interface ServiceDeps {
   version: string;
   /** Told each new API key (the logger redacts it). */
   onApiKey?(apiKey: string): void;
+  /** Told a new log level (log.level is applied live). */
+  onLogLevel?(level: SpeakerdConfig['log']['level']): void;
   /** Time before a failed state write is tried again, in ms. Default 30000. */
   stateRetryMs?: number;
 }
@@ -197,6 +200,16 @@ export class Service implements ControlTarget {
   setTalkGate(open: boolean | null): void {
     this.talkGate = open;
     this.ai?.setMuted(this.micSilent());
+    if (open !== null && this.config.ai.turnDetection === 'none' && this.ai?.isConnected()) driveTurn(this.ai, true, open);
+  }
+
+  /** talk_start / talk_end (src/service/talk.ts): the talk gate when one is used, else the port's turn. */
+  talk(open: boolean): boolean {
+    if (this.talkGate !== null) {
+      this.setTalkGate(open);
+      return open;
+    }
+    return driveTurn(this.ai, this.config.ai.turnDetection === 'none', open);
   }
 
   /** Adds the LEDs' fields to status and to a new subscriber's snapshot (src/service/leds-buttons.ts). */
@@ -351,7 +364,11 @@ export class Service implements ControlTarget {
     } else if (changes.some((c) => c.path.startsWith('ai.'))) {
       this.ai?.reconfigure(aiParam(config));
     }
-    if (changes.some((c) => c.path.startsWith('earcons.'))) await this.earcons?.load(this.earconSettings());
+    const earconFiles = changes.some((c) => c.path.startsWith('earcons.') && c.path !== 'earcons.enabled' && c.path !== 'earcons.volume');
+    if (earconFiles) {
+      for (const problem of (await this.earcons?.load(this.earconSettings())) ?? []) this.deps.log.warning(problem);
+    } else if (changes.some((c) => c.path.startsWith('earcons.'))) this.earcons?.configure(this.earconSettings());
+    if (changes.some((c) => c.path === 'log.level')) this.deps.onLogLevel?.(config.log.level);
     this.publish({ event: 'config_reloaded', data: { changed: changes.map((c) => c.path) } });
   }
 
@@ -402,14 +419,26 @@ export class Service implements ControlTarget {
 
   /** Keeps the error for status; logs it once per change (a retry loop repeating it logs nothing more). */
   private recordError(code: string, message: string, httpStatus?: number): void {
-    this.lastError = { code, message, ...(httpStatus ? { httpStatus } : {}), at: new Date().toISOString() };
+    this.lastError = { code, message: this.publicText(message), ...(httpStatus ? { httpStatus } : {}), at: new Date().toISOString() };
     const signature = `${code}\n${httpStatus ?? ''}\n${message}`;
     if (signature === this.lastLogged) return;
     this.lastLogged = signature;
     this.deps.log.error(message, { code, ...(httpStatus ? { httpStatus } : {}) });
   }
 
+  /**
+   * Text for status and events, which every socket user may read: the paths of key files and the
+   * credential name (hidden from config_get) are replaced by <hidden>. The log keeps them.
+   */
+  private publicText(text: string): string {
+    const { ai } = this.config;
+    let out = text;
+    for (const secret of [ai.apiKeyFile, ai.tls.keyFile, ai.credential]) if (secret.length > 2) out = out.split(secret).join('<hidden>');
+    return out;
+  }
+
   private publish(event: ServiceEvent): void {
+    if (event.event === 'error' && typeof event.data.message === 'string') event = { ...event, data: { ...event.data, message: this.publicText(event.data.message) } };
     this.events.emit('event', event);
   }
 

@@ -73,13 +73,17 @@ export async function readConfiguredFile(file: string, options: SafeReadOptions)
     if (stat.size > maxBytes) throw new ConfigFileError(key, file, 'too_large', `${file} is larger than ${maxBytes} bytes`);
     const refused = options.checkMode?.(stat.mode & 0o7777) ?? null;
     if (refused !== null) throw new ConfigFileError(key, file, 'insecure', refused);
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Room for what stat says plus one byte, so a file that grew since is noticed.
+    const buffer = Buffer.alloc(Math.min(maxBytes, stat.size) + 1);
     let length = 0;
     for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
-      if (length > maxBytes) throw new ConfigFileError(key, file, 'too_large', `${file} is larger than ${maxBytes} bytes`);
+      if (length === buffer.length) {
+        if (length > maxBytes) throw new ConfigFileError(key, file, 'too_large', `${file} is larger than ${maxBytes} bytes`);
+        throw new ConfigFileError(key, file, 'unreadable', `${file} grew while it was read; try again`);
+      }
     }
     return Buffer.from(buffer.subarray(0, length));
   } catch (error) {

@@ -252,3 +252,43 @@ describe('a service that cannot be reached', () => {
     expect(status.result.connection.reconnects).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('what every socket user may read', () => {
+  it('never shows the path of a key file in status or error events, while the log keeps it', async () => {
+    const d = daemon();
+    const cert = join(d.dir, 'client.crt');
+    const key = join(d.dir, 'client-secret-name.key');
+    writeFileSync(cert, 'not a certificate');
+    writeFileSync(key, 'not a key', { mode: 0o600 });
+    d.writeConfig({ ai: { backend: 'openai', url: 'wss://127.0.0.1:9/v1/realtime', tls: { certFile: cert, keyFile: key } } });
+    d.start();
+    await d.notice(/READY=1/);
+    // The key file is swapped for a FIFO: the next connection attempt refuses it, naming it.
+    rmSync(key);
+    spawnSync('mkfifo', [key]);
+    await waitFor(() => /client-secret-name\.key is a FIFO/.test(d.output), 8000, 'the refusal logged');
+    const status = (await d.request({ cmd: 'status' })) as { result: { lastError: { code: string; message: string } } };
+    expect(status.result.lastError.code).toBe('ERR_CONFIG_FILE');
+    expect(status.result.lastError.message).toContain('ai.tls.keyFile: <hidden> is a FIFO');
+    expect(JSON.stringify(status)).not.toContain('client-secret-name');
+  });
+});
+
+describe('log.level', () => {
+  it('applies at once when set at run time', async () => {
+    const d = daemon();
+    d.start();
+    await d.notice(/READY=1/);
+    expect(await d.request({ cmd: 'config_set', key: 'log.level', value: 'error' })).toMatchObject({ ok: true });
+    const mark = d.notices.length;
+    d.child?.kill('SIGHUP');
+    await d.notice(/READY=1/, mark);
+    await sleep(200);
+    expect(d.output).not.toMatch(/configuration reloaded/);
+    expect(await d.request({ cmd: 'config_set', key: 'log.level', value: 'info' })).toMatchObject({ ok: true });
+    const again = d.notices.length;
+    d.child?.kill('SIGHUP');
+    await d.notice(/READY=1/, again);
+    await waitFor(() => /configuration reloaded/.test(d.output), 2000, 'info logged again');
+  });
+});

@@ -109,7 +109,7 @@ describe('config_set against the rest of the daemon', () => {
     writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ ai: { model: 'staged-model', url: '' } }));
     const after = await rc.set('ai.voice', 'ash');
     expect(after.config.ai.voice).toBe('ash');
-    expect(after.config.ai.model).toBe('gpt-realtime');
+    expect(after.config.ai.model).toBe(defaultConfig().ai.model);
     expect((await rc.reload()).config.ai.model).toBe('staged-model');
   });
 

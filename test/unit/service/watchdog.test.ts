@@ -156,12 +156,12 @@ describe('watchdog over the fake binding (the pinger reads the engine, JS only c
     let engine: AudioEngine | null = await AudioEngine.create({ binding });
     cleanup.push(() => engine?.close());
     const missed: string[] = [];
-    const dog = new Watchdog({ intervalMs: 20, heartbeatMs: 10, maxLoopLagMs: 5000, reopenGraceMs: 0, engine: () => engine, binding, onMissed: (r) => missed.push(r) });
+    const dog = new Watchdog({ intervalMs: 150, heartbeatMs: 20, maxLoopLagMs: 5000, reopenGraceMs: 0, engine: () => engine, binding, onMissed: (r) => missed.push(r) });
     cleanup.push(() => dog.stop());
     dog.start();
     await until(() => (dog.status()?.pings ?? 0) >= 3, 'pings');
     expect(dog.status()?.engine).toBe('open');
-    dog.reopening(200);
+    dog.reopening(1000);
     engine.close();
     engine = null;
     await new Promise((r) => setTimeout(r, 100));
