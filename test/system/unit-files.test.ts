@@ -341,10 +341,17 @@ describe('60-speakerd.rules (udev)', () => {
 
   it('parses: every rule is comma-separated KEY==/KEY= pairs that udev knows, with quoted values', () => {
     const rules = parseUdevRules(text);
-    expect(rules.length).toBe(3);
-    for (const rule of rules) {
+    expect(rules.length).toBe(4);
+    for (const rule of rules.slice(0, 3)) {
       expect(rule.pairs.map((p) => p.key)).toEqual(['SUBSYSTEM', 'KERNEL', 'GROUP', 'MODE']);
     }
+    expect(rules[3]!.pairs.map((p) => p.key)).toEqual(['SUBSYSTEM', 'ACTION', 'RUN', 'RUN']);
+  });
+
+  it('lets the gpio group write the brightness and trigger of LED class devices, and nothing else of them', () => {
+    const led = parseUdevRules(text).find((r) => udevValue(r, 'SUBSYSTEM', ['==']) === 'leds')!;
+    const runs = led.pairs.filter((p) => p.key === 'RUN').map((p) => p.value);
+    expect(runs).toEqual(['/bin/chgrp gpio /sys%p/brightness /sys%p/trigger', '/bin/chmod g+w /sys%p/brightness /sys%p/trigger']);
   });
 
   it('gives gpiochip, spidev and evdev nodes to gpio, spi and input, mode 0660', () => {
@@ -372,8 +379,9 @@ describe('60-speakerd.rules (udev)', () => {
     const created = new Set(sysusers.filter((f) => f[0] === 'g' || f[0] === 'm').map((f) => (f[0] === 'g' ? f[1] : f[2])));
     const member = new Set(sysusers.filter((f) => f[0] === 'm' && f[1] === value(service, 'Service', 'User')).map((f) => f[2]));
     const supplementary = values(service, 'Service', 'SupplementaryGroups').flatMap((v) => v.split(/\s+/));
-    for (const rule of parseUdevRules(text)) {
-      const group = udevValue(rule, 'GROUP', ['='])!;
+    const groups = parseUdevRules(text).map((rule) => udevValue(rule, 'GROUP', ['=']) ?? /chgrp (\S+)/.exec(rule.pairs.find((p) => p.key === 'RUN')?.value ?? '')?.[1]);
+    for (const group of groups) {
+      expect(group).toBeDefined();
       expect(created, group).toContain(group);
       expect(member, group).toContain(group);
       expect(supplementary, group).toContain(group);
