@@ -7,7 +7,7 @@ _speakerctl() {
     prev=${COMP_WORDS[COMP_CWORD-1]}
     COMPREPLY=()
 
-    local commands="status mute unmute toggle-mute volume say interrupt connect disconnect tool-result config reload devices version ping events watch help"
+    local commands="status mute unmute toggle-mute volume say interrupt talk-start talk-end connect disconnect tool-result config reload devices version ping events watch help"
     local events="state transcript response_start response_done speech_started speech_stopped tool_call error config_reloaded volume mute levels"
     local keys="audio.device audio.capture audio.playback audio.rate audio.alsaConfig aec.enabled ai.backend ai.url ai.model ai.dialect ai.apiKeyFile ai.voice ai.instructions control.socket"
 

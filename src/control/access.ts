@@ -3,7 +3,7 @@
  * its mode and group; past that a peer, known by its SO_PEERCRED credentials, holds one level:
  *
  *   read     status, events, config_get, devices, version, ping
- *   control  + mute, volume, say, interrupt, connect/disconnect, tool results, config_set of 'control' keys
+ *   control  + mute, volume, say, interrupt, talk_start/talk_end, connect/disconnect, tool results, config_set of 'control' keys
  *   admin    + config_set of 'admin' keys and the API key, reload
  *
  * Keys whose access is 'never' (files, devices, URLs, sockets, permissions, limits) are refused to
@@ -71,6 +71,9 @@ export function requirementOf(request: ControlRequest, keyAccess: (key: string) 
       return { level: 'read' };
     case 'volume':
       return { level: request.value === undefined && request.delta === undefined ? 'read' : 'control' };
+    case 'talk_start':
+    case 'talk_end':
+      return { level: 'control' };
     case 'reload':
       return { level: 'admin' };
     case 'config_set': {

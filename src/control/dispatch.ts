@@ -53,6 +53,9 @@ export function execute(target: ControlTarget, request: TargetRequest): Result |
     case 'interrupt':
       target.interrupt();
       return {};
+    case 'talk_start':
+    case 'talk_end':
+      return { talking: target.talk(request.cmd === 'talk_start') };
     case 'say':
       target.say(request.text);
       return {};

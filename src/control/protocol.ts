@@ -22,6 +22,8 @@ export const COMMANDS = [
   'connect',
   'disconnect',
   'interrupt',
+  'talk_start',
+  'talk_end',
   'say',
   'tool_result',
   'config_get',
@@ -79,6 +81,7 @@ export type ControlRequest =
   | { cmd: 'status' | 'mute' | 'unmute' | 'toggle_mute' }
   | { cmd: 'unsubscribe' }
   | { cmd: 'connect' | 'disconnect' | 'interrupt' | 'reload' | 'devices' | 'version' | 'ping' }
+  | { cmd: 'talk_start' | 'talk_end' }
   | { cmd: 'subscribe'; events: string[] | null; levelsHz: number | null }
   | { cmd: 'volume'; value?: number; delta?: number }
   | { cmd: 'say'; text: string }
@@ -104,6 +107,8 @@ export interface CommandResults {
   connect: Record<string, never>;
   disconnect: Record<string, never>;
   interrupt: Record<string, never>;
+  talk_start: { talking: boolean };
+  talk_end: { talking: boolean };
   say: Record<string, never>;
   tool_result: Record<string, never>;
   config_get: { key: string | null; value: unknown };

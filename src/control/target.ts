@@ -98,6 +98,12 @@ export interface ControlTarget {
   connect(): void;
   disconnect(): void;
   interrupt(): void;
+  /**
+   * Push-to-talk over the socket: opens (true) or closes (false) the user's turn. With turn detection
+   * 'none' the turn is committed at its end; otherwise the microphone is gated like the talk button.
+   * Returns whether a turn is open afterwards.
+   */
+  talk(open: boolean): boolean;
   say(text: string): void;
   toolResult(callId: string, output: unknown): void;
   /** A non-secret key's value, or the whole non-secret configuration when `key` is omitted. */

@@ -147,6 +147,8 @@ const VALIDATORS: Record<CommandName, (args: Args) => ControlRequest> = {
   connect: noArgs('connect'),
   disconnect: noArgs('disconnect'),
   interrupt: noArgs('interrupt'),
+  talk_start: noArgs('talk_start'),
+  talk_end: noArgs('talk_end'),
   say: (args) => {
     onlyArgs(args, ['text']);
     return { cmd: 'say', text: stringIn(args, 'text', MAX_SAY_CHARS) };

@@ -39,6 +39,7 @@ commands:
   volume [N | +N | -N]        get, set (0-100) or change the volume
   say TEXT...                 have the assistant say something
   interrupt                   stop the current reply
+  talk-start | talk-end       push-to-talk: open the user's turn, close (commit) it
   connect | disconnect        connect to or leave the AI service
   tool-result CALL_ID OUTPUT  answer a tool call (OUTPUT: JSON, else a string)
   config get [KEY]            a configuration value (or all non-secret values)
@@ -67,6 +68,10 @@ const PLAIN: Record<string, string> = {
   connect: 'connect',
   disconnect: 'disconnect',
   interrupt: 'interrupt',
+  'talk-start': 'talk_start',
+  talk_start: 'talk_start',
+  'talk-end': 'talk_end',
+  talk_end: 'talk_end',
   reload: 'reload',
   devices: 'devices',
   version: 'version',

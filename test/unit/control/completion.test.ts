@@ -18,11 +18,11 @@ _speakerctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
 
 describe.skipIf(!bash)('bash completion (needs bash)', () => {
   it.each<[string, string[]]>([
-    ['speakerctl ', ['status', 'mute', 'unmute', 'toggle-mute', 'volume', 'say', 'interrupt', 'connect', 'disconnect', 'tool-result', 'config', 'reload', 'devices', 'version', 'ping', 'events', 'watch', 'help']],
+    ['speakerctl ', ['status', 'mute', 'unmute', 'toggle-mute', 'volume', 'say', 'interrupt', 'talk-start', 'talk-end', 'connect', 'disconnect', 'tool-result', 'config', 'reload', 'devices', 'version', 'ping', 'events', 'watch', 'help']],
     ['speakerctl con', ['connect', 'config']],
     ['speakerctl --', ['--socket', '--json', '--timeout', '--help']],
     ['speakerctl --json --timeout 100 st', ['status']],
-    ['speakerctl --socket /tmp/x.sock t', ['toggle-mute', 'tool-result']],
+    ['speakerctl --socket /tmp/x.sock t', ['toggle-mute', 'talk-start', 'talk-end', 'tool-result']],
     ['speakerctl config ', ['get', 'set']],
     ['speakerctl config set ai.v', ['ai.voice']],
     ['speakerctl events speech_', ['speech_started', 'speech_stopped']],

@@ -123,6 +123,11 @@ export class FakeTarget implements ControlTarget {
     this.setState('offline');
   }
 
+  talk(open: boolean): boolean {
+    this.record('talk', open);
+    return open;
+  }
+
   interrupt(): void {
     this.record('interrupt');
     this.emit('response_done', { status: 'cancelled' });

@@ -47,6 +47,8 @@ const TABLE: Row[] = [
   ['connect', { cmd: 'connect' }, { cmd: 'connect' }],
   ['disconnect', { cmd: 'disconnect' }, { cmd: 'disconnect' }],
   ['interrupt', { cmd: 'interrupt' }, { cmd: 'interrupt' }],
+  ['talk_start', { cmd: 'talk_start' }, { cmd: 'talk_start' }],
+  ['talk_end', { cmd: 'talk_end' }, { cmd: 'talk_end' }],
   ['say', { cmd: 'say', text: 'hello there' }, { cmd: 'say', text: 'hello there' }],
   ['say 4096', { cmd: 'say', text: longText }, { cmd: 'say', text: longText }],
   ['say 4096 emoji', { cmd: 'say', text: emojiText }, { cmd: 'say', text: emojiText }],

@@ -54,6 +54,12 @@ describe('commands', () => {
     expect(h.target.volume).toBe(0);
   });
 
+  it('talk_start and talk_end reach the target as a push-to-talk turn', async () => {
+    expect(await ok('talk_start')).toEqual({ talking: true });
+    expect(await ok('talk_end')).toEqual({ talking: false });
+    expect(h.target.calls.map((c) => [c.method, ...c.args])).toEqual([['talk', true], ['talk', false]]);
+  });
+
   it('connect, disconnect and interrupt reach the target', async () => {
     expect(await ok('disconnect')).toEqual({});
     expect(h.target.state).toBe('offline');
