@@ -8,6 +8,7 @@
         "native/addon/engine_wrap.cc",
         "native/addon/dsp_wrap.cc",
         "native/addon/notify.cc",
+        "native/addon/spi.cc",
         "native/addon/watchdog.cc",
         "native/engine/engine.cc",
         "native/bridge/conference_bridge.cc",

@@ -4,6 +4,7 @@
 #include "dsp_wrap.h"
 #include "engine_wrap.h"
 #include "notify.h"
+#include "spi.h"
 #include "watchdog.h"
 
 namespace speakerd {
@@ -17,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials, "peerCredentials"));
   exports.Set("NotifyReceiver", NotifyReceiverWrap::Define(env));
   exports.Set("Watchdog", WatchdogWrap::Define(env));
+  exports.Set("spiConfigure", Napi::Function::New(env, SpiConfigure, "spiConfigure"));
   return exports;
 }
 

@@ -1,7 +1,7 @@
 /** Opens the LED output that `leds.driver` and the board profile call for. */
 import type { GpioChipOpener } from '../buttons/gpio/chip.js';
 import type { LedsProfile } from './board.js';
-import { openApa102 } from './drivers/apa102.js';
+import { openApa102, type SpiConfigurer } from './drivers/apa102.js';
 import { openConsoleLeds, type ConsoleStream } from './drivers/console.js';
 import { openGpioLeds } from './drivers/gpio-leds.js';
 import { openSysfsLeds } from './drivers/sysfs.js';
@@ -14,6 +14,8 @@ export interface OpenLedOptions {
   warn: (message: string) => void;
   /** Root of the LED class (default /sys/class/leds). */
   sysfsRoot?: string;
+  /** Sets spidev's mode and clock (the addon's spiConfigure); absent: only mode 0 at the default clock. */
+  spi?: SpiConfigurer;
   console?: ConsoleStream;
 }
 
@@ -32,7 +34,7 @@ export async function openLedOutput(driver: 'auto' | 'none' | 'console', profile
   try {
     switch (profile.driver) {
       case 'apa102':
-        return await openApa102(profile, options.gpio, options.onError, options.warn);
+        return await openApa102(profile, options.gpio, options.onError, options.warn, options.spi);
       case 'gpio':
         return await openGpioLeds(profile, options.gpio(profile.chip), options.onError);
       case 'sysfs':

@@ -250,6 +250,11 @@ export interface NativeWatchdog {
 export interface NativeBinding {
   /** SO_PEERCRED of a connected Unix socket's file descriptor, or null. */
   peerCredentials?(fd: number): { uid: number; gid: number; pid: number } | null;
+  /**
+   * spidev settings (SPI_IOC_WR_MODE, _BITS_PER_WORD, _MAX_SPEED_HZ; speedHz 0 leaves the clock) on an
+   * open descriptor; throws {code:'ERR_SPI_CONFIG'} when the device refuses one.
+   */
+  spiConfigure?(fd: number, mode: number, speedHz: number, bitsPerWord: number): void;
   /** sd_notify: sends `state` to $NOTIFY_SOCKET; false when it is unset. */
   notify?(state: string): boolean;
   /** Test receiver for sd_notify datagrams (a leading '@' is the abstract namespace). */

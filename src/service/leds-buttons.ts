@@ -15,7 +15,18 @@ import { LedCompositor, type LedSettings } from '../leds/compositor.js';
 import { openLedOutput } from '../leds/open.js';
 import { parseClock, parseLook } from '../leds/spec.js';
 import type { ConsoleStream } from '../leds/drivers/console.js';
+import { loadNativeBinding } from '../media/native-binding.js';
 import type { StatusExtension } from './service.js';
+
+/** The addon's spidev configurator, when the addon can be loaded and has it. */
+function nativeSpi(): ((fd: number, mode: number, speedHz: number, bits: number) => void) | undefined {
+  try {
+    const binding = loadNativeBinding();
+    return binding.spiConfigure?.bind(binding);
+  } catch {
+    return undefined;
+  }
+}
 
 /** What of the service the LEDs and buttons use. */
 export interface PeripheralTarget {
@@ -100,7 +111,8 @@ export class LedsButtons {
     }
     const gpio = this.options.gpio ?? ((path: string) => libgpiodChip(path));
     const onError = (error: Error & { code: string }): void => this.report(error);
-    const output = await openLedOutput(config.leds.driver, board?.leds ?? null, { gpio, onError, warn: (m) => this.warnOnce(m), ...(this.options.sysfsRoot ? { sysfsRoot: this.options.sysfsRoot } : {}), ...(this.options.console ? { console: this.options.console } : {}) });
+    const spi = nativeSpi();
+    const output = await openLedOutput(config.leds.driver, board?.leds ?? null, { gpio, onError, warn: (m) => this.warnOnce(m), ...(spi ? { spi } : {}), ...(this.options.sysfsRoot ? { sysfsRoot: this.options.sysfsRoot } : {}), ...(this.options.console ? { console: this.options.console } : {}) });
     if (output) {
       this.compositor = new LedCompositor(output, ledSettings(config), {
         ...(board?.leds?.muteLeds ? { muteLeds: board.leds.muteLeds } : {}),

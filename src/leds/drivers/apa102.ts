@@ -3,9 +3,10 @@
  * A frame on the wire: a start frame of 4 zero bytes, then per LED `0xE0 | global brightness (0..31)`
  * and the three colour bytes in the configured order, then an end frame of 4 + ⌈n/16⌉ zero bytes
  * (SK9822's reset frame plus the extra clock edges that push the data to the last LED; zeros, not 0xFF,
- * so that LEDs beyond `count` stay dark). Frames go out with plain write(): SPI mode 0 at the device's
- * default speed. Setting another mode or speed needs the SPI_IOC_WR_* ioctls, i.e. a native binding:
- * a mode other than 0 is refused (ERR_SPI_UNSUPPORTED), a speed is reported as not applied.
+ * so that LEDs beyond `count` stay dark). Frames go out with plain write(). The SPI mode and clock are
+ * set on the device with the SPI_IOC_WR_* ioctls through the addon (`spi`); without it only mode 0 at
+ * the device tree's clock works (another mode: ERR_SPI_UNSUPPORTED; a clock: a warning). A regular
+ * file in place of the device (a capture of the frames, for development) takes no SPI settings.
  */
 import { constants, writeSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
@@ -23,9 +24,9 @@ export interface Apa102Config {
   order: ColorOrder;
   /** The 5-bit global brightness field, 0..31 (current per LED). Default 31. */
   globalBrightness?: number;
-  /** SPI mode: only 0 works without a native binding. */
+  /** SPI mode 0..3. Default 0. */
   spiMode?: number;
-  /** SPI clock in Hz: not applied without a native binding (the device tree's spi-max-frequency is used). */
+  /** SPI clock in Hz. Default: the device tree's spi-max-frequency. */
   speedHz?: number;
   /** A GPIO line that powers the LEDs (ReSpeaker 4-mic: line 5, active high). */
   power?: GpioLineConfig & { chip: string };
@@ -118,17 +119,41 @@ class Apa102Leds implements LedOutput {
   }
 }
 
-/**
- * Opens an APA102 chain: checks the SPI settings, opens the device, powers the LEDs. Rejects with a coded
- * error (ERR_SPI_UNSUPPORTED, ERR_LED_DEVICE, or the GPIO's) and leaves nothing open when it does.
- * `warn` is told once about settings that cannot be applied.
- */
-export async function openApa102(config: Apa102Config, gpio: (path: string) => GpioChip, onError: LedErrorSink, warn: (m: string) => void): Promise<LedOutput> {
-  if ((config.spiMode ?? 0) !== 0) {
-    throw ledError('ERR_SPI_UNSUPPORTED', `APA102: SPI mode ${config.spiMode} needs the SPI_IOC_WR_MODE ioctl (a native binding); only mode 0 works`);
+/** Sets the SPI mode, clock (0 = leave it) and word size on an open spidev descriptor (the addon's spiConfigure). */
+export type SpiConfigurer = (fd: number, mode: number, speedHz: number, bitsPerWord: number) => void;
+
+/** Applies the SPI settings to the opened device, or says why it cannot (see the module comment). */
+async function applySpiSettings(config: Apa102Config, handle: FileHandle, spi: SpiConfigurer | undefined, warn: (m: string) => void): Promise<void> {
+  const mode = config.spiMode ?? 0;
+  if (!(await handle.stat()).isCharacterDevice()) {
+    if (mode !== 0 || config.speedHz !== undefined) warn(`APA102: ${config.device} is a regular file, not an SPI device: the SPI mode and clock do not apply`);
+    return;
   }
-  if (config.speedHz !== undefined) warn(`APA102: speedHz ${config.speedHz} is not applied (setting the SPI clock needs a native binding); ${config.device} runs at its device-tree default`);
+  if (spi === undefined) {
+    if (mode !== 0) throw ledError('ERR_SPI_UNSUPPORTED', `APA102: SPI mode ${mode} needs the SPI_IOC_WR_MODE ioctl, which this build's addon lacks; only mode 0 works`);
+    if (config.speedHz !== undefined) warn(`APA102: speedHz ${config.speedHz} is not applied (this build's addon cannot set the SPI clock); ${config.device} runs at its device-tree default`);
+    return;
+  }
+  try {
+    spi(handle.fd, mode, config.speedHz ?? 0, 8);
+  } catch (error) {
+    throw ledError('ERR_SPI_CONFIG', `APA102: ${config.device}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Opens an APA102 chain: opens the device, applies the SPI settings, powers the LEDs. Rejects with a
+ * coded error (ERR_SPI_CONFIG, ERR_SPI_UNSUPPORTED, ERR_LED_DEVICE, or the GPIO's) and leaves nothing
+ * open when it does. `warn` is told once about settings that cannot be applied.
+ */
+export async function openApa102(config: Apa102Config, gpio: (path: string) => GpioChip, onError: LedErrorSink, warn: (m: string) => void, spi?: SpiConfigurer): Promise<LedOutput> {
   const handle = await openSpidev(config.device);
+  try {
+    await applySpiSettings(config, handle, spi, warn);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   let power: GpioOutputs | null = null;
   if (config.power) {
     try {

@@ -4,6 +4,7 @@ import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeApa102, openApa102 } from '../../../src/leds/drivers/apa102.js';
+import { loadNativeBinding } from '../../../src/media/native-binding.js';
 import { FakeGpioChip } from '../../../src/buttons/gpio/fake.js';
 import { LedCompositor } from '../../../src/leds/compositor.js';
 import { parseLook } from '../../../src/leds/spec.js';
@@ -56,7 +57,7 @@ describe('APA102 frames', () => {
     expect(chip.held.size).toBe(0);
   });
 
-  it('refuses a FIFO, a directory, a missing device and SPI modes that need an ioctl', async () => {
+  it('refuses a FIFO, a directory and a missing device; a regular file takes frames but no SPI settings', async () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const chip = () => new FakeGpioChip();
@@ -68,11 +69,29 @@ describe('APA102 frames', () => {
     await expect(open(dir)).rejects.toMatchObject({ message: expect.stringContaining('is a directory') });
     await expect(open(join(dir, 'spidev9.9'))).rejects.toMatchObject({ code: 'ERR_LED_DEVICE', message: expect.stringContaining('does not exist') });
     writeFileSync(join(dir, 'spi'), '');
-    await expect(open(join(dir, 'spi'), { spiMode: 3 })).rejects.toMatchObject({ code: 'ERR_SPI_UNSUPPORTED' });
     const warnings: string[] = [];
-    const out = await openApa102({ device: join(dir, 'spi'), count: 1, order: 'bgr', speedHz: 8000000 }, chip, () => undefined, (m) => warnings.push(m));
-    expect(warnings[0]).toMatch(/speedHz 8000000 is not applied/);
+    const out = await openApa102({ device: join(dir, 'spi'), count: 1, order: 'bgr', spiMode: 3, speedHz: 8000000 }, chip, () => undefined, (m) => warnings.push(m));
+    expect(warnings[0]).toMatch(/is a regular file, not an SPI device: the SPI mode and clock do not apply/);
     await out.close();
+  });
+
+  it('sets the SPI mode and clock through the addon on a character device, and says so when the device refuses', async () => {
+    const chip = () => new FakeGpioChip();
+    const calls: number[][] = [];
+    // /dev/null is a real character device: the configurator is called with its descriptor.
+    const out = await openApa102({ device: '/dev/null', count: 2, order: 'bgr', spiMode: 3, speedHz: 8000000 }, chip, () => undefined, () => undefined, (fd, mode, speed, bits) => calls.push([fd, mode, speed, bits]));
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.slice(1)).toEqual([3, 8000000, 8]);
+    await out.close();
+    // The real ioctls: /dev/null is no spidev, so the kernel refuses SPI_IOC_WR_MODE (ENOTTY).
+    const spi = loadNativeBinding().spiConfigure!.bind(loadNativeBinding());
+    await expect(openApa102({ device: '/dev/null', count: 2, order: 'bgr', spiMode: 0 }, chip, () => undefined, () => undefined, spi)).rejects.toMatchObject({
+      code: 'ERR_SPI_CONFIG',
+      message: expect.stringMatching(/^APA102: \/dev\/null: cannot set the SPI mode: Inappropriate ioctl/),
+    });
+    // Without the addon's configurator only mode 0 can work on a real device.
+    await expect(openApa102({ device: '/dev/null', count: 2, order: 'bgr', spiMode: 1 }, chip, () => undefined, () => undefined)).rejects.toMatchObject({ code: 'ERR_SPI_UNSUPPORTED' });
+    expect(() => spi(0, 4, 0, 8)).toThrow(RangeError);
   });
 
   it('releases the SPI device when the power GPIO cannot be had', async () => {
