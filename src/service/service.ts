@@ -5,6 +5,7 @@ import type { AiEvent } from '../ai/types.js';
 import type { SpeakerdConfig } from '../config/types.js';
 import type { ControlTarget, DeviceEntry, ServiceEvent, ServiceState, ServiceStatus } from '../control/target.js';
 import { AudioEngine } from '../media/engine.js';
+import { toServiceEvent } from './ai-events.js';
 import { Earcons, type EarconSettings } from './earcons.js';
 import { aiParam, aiUrl, engineOptions } from './media-options.js';
 import { driveTurn } from './talk.js';
@@ -493,30 +494,5 @@ export function packageVersion(packageJson: string): string {
     return (JSON.parse(readFileSync(packageJson, 'utf8')) as { version?: string }).version ?? '0.0.0';
   } catch {
     return '0.0.0';
-  }
-}
-
-/** The control socket's shape of an AI event (docs/control-protocol.md), or null when not published. */
-export function toServiceEvent(e: AiEvent): ServiceEvent | null {
-  const item = (id: string | undefined): Record<string, unknown> => (id ? { item_id: id } : {});
-  switch (e.type) {
-    case 'transcript':
-      return { event: 'transcript', data: { role: e.role, text: e.text, final: e.final, ...item(e.itemId) } };
-    case 'response_start':
-      return { event: 'response_start', data: { response_id: e.responseId } };
-    case 'response_done':
-      return { event: 'response_done', data: { response_id: e.responseId, status: e.status, ...(e.reason ? { reason: e.reason } : {}) } };
-    case 'speech_started':
-    case 'speech_stopped':
-      return { event: e.type, data: item(e.itemId) };
-    case 'tool_call':
-      return { event: 'tool_call', data: { call_id: e.callId, name: e.name, arguments: e.arguments } };
-    case 'error':
-      return {
-        event: 'error',
-        data: { code: e.code, message: e.message, fatal: e.fatal, ...(e.vendorCode ? { vendorCode: e.vendorCode } : {}), ...(e.httpStatus ? { httpStatus: e.httpStatus } : {}) },
-      };
-    default:
-      return null;
   }
 }
