@@ -112,6 +112,12 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProb
     if (ai.backend === 'parrot' && !local) problems.push(problem('ai.url', `backend 'parrot' needs a local:// URL or '', got ${showValue(ai.url)}`, origins));
     if (ai.backend !== 'parrot' && local) problems.push(problem('ai.url', `backend '${ai.backend}' needs a ws:// or wss:// URL or '', got ${showValue(ai.url)}`, origins));
   }
+  if (ai.backend === 'azure' && ai.url === '') {
+    problems.push(problem('ai.url', "backend 'azure' has no default endpoint: set your resource's, e.g. wss://<resource>.openai.azure.com/openai/v1/realtime", origins));
+  }
+  if (ai.backend === 'azure' && ai.model === '') {
+    problems.push(problem('ai.model', "backend 'azure' needs the name of your realtime deployment in ai.model", origins));
+  }
   if ((ai.tls.certFile === '') !== (ai.tls.keyFile === '')) {
     const missing = ai.tls.certFile === '' ? 'ai.tls.certFile' : 'ai.tls.keyFile';
     problems.push(problem(missing, 'must be set too: ai.tls.certFile and ai.tls.keyFile go together', origins));

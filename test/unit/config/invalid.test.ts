@@ -195,3 +195,20 @@ describe('parseJson', () => {
     expect(parseJson('\ufeff{"a": [1, "x", true, null, -1.5e3]}')).toEqual({ ok: true, value: { a: [1, 'x', true, null, -1500] } });
   });
 });
+
+describe('per-backend requirements', () => {
+  it('azure needs its resource URL and a deployment name, with clear errors', async () => {
+    const { TempEtc } = await import('./helpers.js');
+    const etc = new TempEtc();
+    try {
+      const key = etc.write('key', 'azure-key', 0o600);
+      const { problems } = await etc.problems({ overrides: { 'ai.backend': 'azure', 'ai.apiKeyFile': key } });
+      expect(problems.map((p) => p.path).sort()).toEqual(['ai.model', 'ai.url']);
+      expect(problems.find((p) => p.path === 'ai.url')?.message).toMatch(/no default endpoint.*openai\.azure\.com/);
+      const loaded = await etc.load({ overrides: { 'ai.backend': 'azure', 'ai.apiKeyFile': key, 'ai.url': 'wss://r.openai.azure.com/openai/v1/realtime', 'ai.model': 'rt' } });
+      expect(loaded.config.ai.backend).toBe('azure');
+    } finally {
+      etc.remove();
+    }
+  });
+});
