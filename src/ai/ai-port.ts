@@ -472,7 +472,9 @@ export class AudioMediaAiPort extends AudioMedia {
     this.queue.attach(connection);
     const keepAliveMs = this.backend.keepAliveMs;
     if (keepAliveMs !== undefined) this.keepAlive = new KeepAlive(keepAliveMs, () => this.sendControl(this.backend.keepAlive()));
-    this.sendControl(this.backend.onOpen());
+    // A service whose setup goes first (Gemini) resumes the session with the handle it gave.
+    this.sendControl(this.backend.onOpen(this.resumeHandle ? { resumeHandle: this.resumeHandle } : {}));
+    if (this.resumeHandle !== null) this.resuming = true;
     this.link.set('session', this.limits.sessionTimeoutMs, () => {
       this.emitEvent({ type: 'error', code: 'ERR_AI_TIMEOUT', message: `the session was not set up within ${this.limits.sessionTimeoutMs} ms`, fatal: false });
       connection.terminate();
@@ -492,6 +494,9 @@ export class AudioMediaAiPort extends AudioMedia {
     this.awaitingResponse = false;
     this.pendingResponses = 0;
     this.playout.endOfSession();
+    // A resumption that never got its session: the handle is no good, the next session starts afresh.
+    if (this.resuming) this.resumeHandle = null;
+    this.resuming = false;
     const renewal = this.renewing;
     if (this.userClosed) {
       this.renewing = false;
@@ -507,6 +512,12 @@ export class AudioMediaAiPort extends AudioMedia {
       return;
     }
     const failure = connectionFailure(info, this.fatalSeen, this.limits);
+    // A vendor whose errors are close frames (Gemini 1007/1008/1011): reported with their reason.
+    const closeError = info.httpStatus || info.connectFailure ? null : (this.backend.closeError?.(info.code, info.reason || '') ?? null);
+    if (closeError) {
+      this.reportError({ code: 'ERR_AI_SERVICE', vendorCode: closeError.code, message: closeError.message, fatal: closeError.fatal });
+      failure.fatal ||= closeError.fatal;
+    }
     this.fatalSeen = null;
     if (failure.error && failure.causeKey) this.reportConnectFailure(failure.causeKey, failure.error);
     else if (failure.error) this.reportError(failure.error);

@@ -116,12 +116,20 @@ export interface AiBackend {
    * a Gemini ephemeral token); a rejection is reported as ERR_AI_CONNECT and retried on the backoff.
    */
   prepareConnection(ctx: ConnectContext): ConnectionPlan | Promise<ConnectionPlan>;
-  /** Frames to send as soon as the socket is open (before any server message). */
-  onOpen(): Frame[];
+  /**
+   * Frames to send as soon as the socket is open (before any server message). A service whose
+   * setup goes first (Gemini) builds it here, with the port's resumption handle in `ctx`.
+   */
+  onOpen(ctx?: SetupContext): Frame[];
   /** Frames that configure the session, sent on 'session_created' (or from onOpen() by the backend itself). */
   sessionSetup(ctx?: SetupContext): Frame[];
   /** Decodes one frame from the service (hostile input: validate, bound, never throw). */
   decode(frame: Frame): BackendSignal[];
+  /**
+   * What a close frame from the service means, for a vendor whose errors are close frames (Gemini
+   * 1007/1008/1011 with a reason); null or absent: a plain close. Reported as ERR_AI_SERVICE.
+   */
+  closeError?(code: number, reason: string): VendorError | null;
   /** One batch of microphone audio at the service's input rate. */
   encodeAudio(pcm: Int16Array): Frame;
   /** Frames that keep an idle connection alive (see keepAliveMs). */

@@ -121,6 +121,29 @@ export interface AiPortParam {
   /** Conversation turns restored as text after a renewal or reconnect, default 20. */
   contextTurns?: number;
   tls?: TlsSettings;
+  /** Gemini Live options (backend 'gemini' only; see {@link GeminiOptions}). */
+  gemini?: GeminiOptions;
+}
+
+/** Options of the Gemini Live backend; every field has a default. */
+export interface GeminiOptions {
+  /**
+   * Mint a single-use ephemeral token with the API key before each new session and open the socket
+   * with it (the `BidiGenerateContentConstrained` endpoint), so the long-lived key travels only in a
+   * header of one HTTPS request to the configured host. Default false: the key goes in the
+   * `x-goog-api-key` header of the WebSocket handshake.
+   */
+  ephemeralTokens?: boolean;
+  /** Ask for session resumption handles, so a reconnect resumes the session (default true). */
+  resumption?: boolean;
+  /** Context window compression (sliding window) so sessions are not capped at ~15 min of audio (default true). */
+  contextCompression?: boolean;
+  /** Tokens that trigger the compression; 0 or absent: the service's default. */
+  compressionTriggerTokens?: number;
+  /** Transcription of the user's speech (default true). */
+  inputTranscription?: boolean;
+  /** Transcription of the assistant's speech: transcripts, and the memory restored after a new session (default true). */
+  outputTranscription?: boolean;
 }
 
 /** Events of an AI port. */

@@ -39,7 +39,11 @@ export interface ConformanceFake {
   micMs(): number;
   /** Push-to-talk turns the client committed, and cleared, on the most recent connection. */
   commits(): number;
-  clears(): number;
+  /**
+   * Absent when the vendor has no message to drop a turn's audio (Deepgram: an empty turn sends
+   * nothing); the scenario then checks that the empty turn was closed without a commit.
+   */
+  clears?(): number;
   close(): Promise<void>;
 }
 
@@ -235,7 +239,9 @@ export function backendConformance(target: ConformanceTarget): void {
       expect(r.fake.micMs()).toBeLessThanOrEqual(micAtEnd + 80);
       r.ai.startTurn();
       r.ai.endTurn();
-      await waitFor(() => r!.fake.clears() === 1, 2000, 'one clear');
+      const clears = r.fake.clears?.bind(r.fake);
+      if (clears) await waitFor(() => clears() === 1, 2000, 'one clear');
+      else await r.event('turn', 0, (e) => e.committed === false, 2000);
       expect(r.fake.commits()).toBe(1);
       expect(r.events.filter((e) => e.type === 'turn').map((e) => (e as { committed?: boolean }).committed)).toEqual([undefined, true, undefined, false]);
     });
