@@ -54,6 +54,8 @@ export interface AiPortParam {
    * 'auto' (from session.created) or 'xai' (flat session fields with GA audio, no truncate).
    */
   dialect?: 'ga' | 'beta' | 'auto' | 'xai';
+  /** ElevenLabs Agents options (backend 'elevenlabs' only, required there: the agent's id and the overrides it allows). */
+  elevenlabs?: import('./backends/elevenlabs.js').ElevenLabsParam;
   /** A built-in voice name, or a custom voice id ('voice_…', sent as `{id}`). Default: the service's. */
   voice?: string;
   /** Speaking speed, 0.25 to 1.5, default the service's (1.0). */
