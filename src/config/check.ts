@@ -118,6 +118,12 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProb
   if (ai.backend === 'azure' && ai.model === '') {
     problems.push(problem('ai.model', "backend 'azure' needs the name of your realtime deployment in ai.model", origins));
   }
+  if (ai.backend === 'deepgram' && ai.model !== '') {
+    problems.push(problem('ai.model', `is not used by backend 'deepgram': set the LLM with ai.deepgram.thinkProvider and ai.deepgram.thinkModel (and ai.deepgram.listenModel, ai.deepgram.speakModel), got ${showValue(ai.model)}`, origins));
+  }
+  if (ai.backend === 'deepgram' && ai.authScheme === 'api-key') {
+    problems.push(problem('ai.authScheme', "backend 'deepgram' takes the key as 'token' (Authorization: Token, the default) or a short-lived token as 'bearer', not 'api-key'", origins));
+  }
   if ((ai.tls.certFile === '') !== (ai.tls.keyFile === '')) {
     const missing = ai.tls.certFile === '' ? 'ai.tls.certFile' : 'ai.tls.keyFile';
     problems.push(problem(missing, 'must be set too: ai.tls.certFile and ai.tls.keyFile go together', origins));

@@ -70,8 +70,8 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     denoise: { doc: 'Noise suppression and residual echo suppression after the canceller.', format: bool, default: true, effect: 'reopen', access: 'admin' },
   },
   ai: {
-    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back), 'openai' (also OpenAI-compatible servers such as speaches with dialect beta), 'azure' (Azure OpenAI; ai.url names the resource) or 'xai' (Grok voice).", format: oneOf(['parrot', 'openai', 'azure', 'xai']), default: 'parrot', effect: 'reconnect', access: 'admin' },
-    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, xai: wss://api.x.ai/v1/realtime, parrot: local://parrot; azure has none: wss://<resource>.openai.azure.com/openai/v1/realtime).", format: serviceUrl, default: '', effect: 'reconnect', access: 'never' },
+    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back), 'openai' (also OpenAI-compatible servers such as speaches with dialect beta), 'azure' (Azure OpenAI; ai.url names the resource), 'xai' (Grok voice) or 'deepgram' (Deepgram Voice Agent; providers in ai.deepgram).", format: oneOf(['parrot', 'openai', 'azure', 'xai', 'deepgram']), default: 'parrot', effect: 'reconnect', access: 'admin' },
+    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, xai: wss://api.x.ai/v1/realtime, deepgram: wss://agent.deepgram.com/v1/agent/converse, parrot: local://parrot; azure has none: wss://<resource>.openai.azure.com/openai/v1/realtime).", format: serviceUrl, default: '', effect: 'reconnect', access: 'never' },
     model: { doc: "Model (azure: the deployment name), added to the URL as model=<name> when the URL carries none; '' = the backend's default (openai: gpt-realtime-1.5, xai: grok-voice-think-fast-1.0). A deprecated OpenAI model is warned about at start.", format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: '', effect: 'reconnect', access: 'admin' },
     dialect: { doc: "Protocol dialect: 'ga', 'beta', or 'auto' (from session.created).", format: oneOf(['ga', 'beta', 'auto']), default: 'ga', effect: 'reconnect', access: 'admin' },
     apiKeyFile: { doc: "File holding the API key (read whole, trimmed; must not be readable by group or others); '' = use the systemd credential.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never', noEcho: true, hidden: true },
@@ -95,6 +95,12 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     batchMs: { doc: 'Microphone audio per message, in ms.', format: int(10, 1000), default: 40, effect: 'reconnect', access: 'admin' },
     prebufferMs: { doc: 'Reply audio buffered before playback starts, in ms.', format: int(0, 5000), default: 100, effect: 'reconnect', access: 'admin' },
     sessionLifetimeMs: { doc: 'A session is renewed proactively after this long, in ms (the service ends them at 60 min).', format: int(1000, 86400000), default: 3300000, effect: 'reconnect', access: 'admin' },
+    deepgram: {
+      listenModel: { doc: "Deepgram Voice Agent (ai.backend 'deepgram'): the speech-to-text model the agent listens with, e.g. 'nova-3' or 'flux-general-en' (flux-* use the V2 listen API); ai.transcriptionLanguage sets its language (Nova).", format: str(200, /^[A-Za-z0-9._:/-]+$/, 'a Deepgram listen model name'), default: 'nova-3', effect: 'reconnect', access: 'admin' },
+      thinkProvider: { doc: "Deepgram Voice Agent: the LLM provider the agent thinks with, run with Deepgram's own keys: 'open_ai', 'anthropic', 'google' or 'groq'.", format: oneOf(['open_ai', 'anthropic', 'google', 'groq']), default: 'open_ai', effect: 'reconnect', access: 'admin' },
+      thinkModel: { doc: "Deepgram Voice Agent: the LLM model of ai.deepgram.thinkProvider, e.g. 'gpt-4o-mini', 'gpt-4.1-mini', 'claude-3-5-haiku-latest', 'gemini-2.5-flash', 'openai/gpt-oss-20b' (groq). The prompt is ai.instructions.", format: str(200, /^[A-Za-z0-9._:/-]+$/, 'a model name'), default: 'gpt-4o-mini', effect: 'reconnect', access: 'admin' },
+      speakModel: { doc: "Deepgram Voice Agent: the text-to-speech voice, an Aura ('aura-2-thalia-en') or Flux TTS ('flux-kit-en', the service's default) model; ai.voice, when set, takes its place.", format: str(200, /^[A-Za-z0-9._:/-]+$/, 'a Deepgram voice model name'), default: 'flux-kit-en', effect: 'reconnect', access: 'admin' },
+    },
     tls: {
       caFile: { doc: "CA bundle (PEM) trusted for wss://; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never' },
       certFile: { doc: "Client certificate (PEM) for mutual TLS; '' = none. Needs keyFile.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never' },
@@ -189,5 +195,6 @@ export const DEFAULT_AI_URLS: Readonly<Record<SpeakerdConfig['ai']['backend'], s
   openai: 'wss://api.openai.com/v1/realtime',
   azure: '',
   xai: 'wss://api.x.ai/v1/realtime',
+  deepgram: 'wss://agent.deepgram.com/v1/agent/converse',
   parrot: 'local://parrot',
 };

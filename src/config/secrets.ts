@@ -23,9 +23,9 @@ export function effectiveAiUrl(ai: Pick<AiConfig, 'backend' | 'url'>): string {
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
-/** Whether the backend needs an API key: 'openai' at any host but the loopback (local fakes need none). */
+/** Whether the backend needs an API key: 'openai' and 'deepgram' at any host but the loopback (local fakes need none). */
 export function backendNeedsKey(ai: Pick<AiConfig, 'backend' | 'url'>): boolean {
-  if (ai.backend !== 'openai') return false;
+  if (ai.backend !== 'openai' && ai.backend !== 'deepgram') return false;
   try {
     return !LOOPBACK.test(new URL(effectiveAiUrl(ai)).hostname);
   } catch {

@@ -3,7 +3,7 @@
 /** Sound device type: the real-time null clock or ALSA PCMs. */
 export type AudioDeviceType = 'null' | 'alsa';
 /** AI backends the daemon can run. */
-export type AiBackendName = 'parrot' | 'openai' | 'azure' | 'xai';
+export type AiBackendName = 'parrot' | 'openai' | 'azure' | 'xai' | 'deepgram';
 /** Built-in tools the daemon can offer the model. */
 export type BuiltinTool = 'time' | 'volume' | 'mute';
 /** Log levels, most verbose first. */
@@ -41,6 +41,14 @@ export interface AiTlsConfig {
   verify: boolean;
 }
 
+/** `ai.deepgram.*`: the Deepgram Voice Agent's providers. */
+export interface AiDeepgramConfig {
+  listenModel: string;
+  thinkProvider: 'open_ai' | 'anthropic' | 'google' | 'groq';
+  thinkModel: string;
+  speakModel: string;
+}
+
 /** `ai.*` */
 export interface AiConfig {
   backend: AiBackendName;
@@ -68,6 +76,7 @@ export interface AiConfig {
   batchMs: number;
   prebufferMs: number;
   sessionLifetimeMs: number;
+  deepgram: AiDeepgramConfig;
   tls: AiTlsConfig;
 }
 

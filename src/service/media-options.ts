@@ -50,6 +50,11 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
   if (ai.transcriptionModel) {
     param.inputTranscription = { model: ai.transcriptionModel, ...(ai.transcriptionLanguage ? { language: ai.transcriptionLanguage } : {}), ...(ai.transcriptionPrompt ? { prompt: ai.transcriptionPrompt } : {}) };
   }
+  if (ai.backend === 'deepgram') {
+    param.deepgram = { ...ai.deepgram };
+    // The agent's listen model takes the language without a separate transcription model.
+    if (ai.transcriptionLanguage && !param.inputTranscription) param.inputTranscription = { model: ai.deepgram.listenModel, language: ai.transcriptionLanguage };
+  }
   Object.assign(param, aiSessionOptions(config));
   const tls = ai.tls;
   if (tls.caFile || tls.certFile || tls.keyFile || !tls.verify) {
