@@ -124,6 +124,9 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProb
   if (ai.backend === 'deepgram' && ai.authScheme === 'api-key') {
     problems.push(problem('ai.authScheme', "backend 'deepgram' takes the key as 'token' (Authorization: Token, the default) or a short-lived token as 'bearer', not 'api-key'", origins));
   }
+  if (ai.backend === 'elevenlabs' && ai.elevenlabs.agentId === '') {
+    problems.push(problem('ai.elevenlabs.agentId', "backend 'elevenlabs' needs the agent's id (agent_…, in the ElevenLabs dashboard under Agents)", origins));
+  }
   if ((ai.tls.certFile === '') !== (ai.tls.keyFile === '')) {
     const missing = ai.tls.certFile === '' ? 'ai.tls.certFile' : 'ai.tls.keyFile';
     problems.push(problem(missing, 'must be set too: ai.tls.certFile and ai.tls.keyFile go together', origins));

@@ -70,8 +70,8 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     denoise: { doc: 'Noise suppression and residual echo suppression after the canceller.', format: bool, default: true, effect: 'reopen', access: 'admin' },
   },
   ai: {
-    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back), 'openai' (also OpenAI-compatible servers such as speaches with dialect beta), 'azure' (Azure OpenAI; ai.url names the resource), 'xai' (Grok voice) or 'deepgram' (Deepgram Voice Agent; providers in ai.deepgram).", format: oneOf(['parrot', 'openai', 'azure', 'xai', 'deepgram']), default: 'parrot', effect: 'reconnect', access: 'admin' },
-    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, xai: wss://api.x.ai/v1/realtime, deepgram: wss://agent.deepgram.com/v1/agent/converse, parrot: local://parrot; azure has none: wss://<resource>.openai.azure.com/openai/v1/realtime).", format: serviceUrl, default: '', effect: 'reconnect', access: 'never' },
+    backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back), 'openai' (also OpenAI-compatible servers such as speaches with dialect beta), 'azure' (Azure OpenAI; ai.url names the resource), 'xai' (Grok voice) or 'deepgram' (Deepgram Voice Agent; providers in ai.deepgram); 'elevenlabs' = ElevenLabs Agents (the agent in ai.elevenlabs).", format: oneOf(['parrot', 'openai', 'azure', 'xai', 'deepgram', 'elevenlabs']), default: 'parrot', effect: 'reconnect', access: 'admin' },
+    url: { doc: "Service endpoint (ws://, wss:// or local://); '' = the backend's default (openai: wss://api.openai.com/v1/realtime, xai: wss://api.x.ai/v1/realtime, deepgram: wss://agent.deepgram.com/v1/agent/converse, elevenlabs: wss://api.elevenlabs.io/v1/convai/conversation, parrot: local://parrot; azure has none: wss://<resource>.openai.azure.com/openai/v1/realtime).", format: serviceUrl, default: '', effect: 'reconnect', access: 'never' },
     model: { doc: "Model (azure: the deployment name), added to the URL as model=<name> when the URL carries none; '' = the backend's default (openai: gpt-realtime-1.5, xai: grok-voice-think-fast-1.0). A deprecated OpenAI model is warned about at start.", format: str(200, /^[A-Za-z0-9._:/-]*$/, 'a model name'), default: '', effect: 'reconnect', access: 'admin' },
     dialect: { doc: "Protocol dialect: 'ga', 'beta', or 'auto' (from session.created).", format: oneOf(['ga', 'beta', 'auto']), default: 'ga', effect: 'reconnect', access: 'admin' },
     apiKeyFile: { doc: "File holding the API key (read whole, trimmed; must not be readable by group or others); '' = use the systemd credential.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never', noEcho: true, hidden: true },
@@ -100,6 +100,12 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       thinkProvider: { doc: "Deepgram Voice Agent: the LLM provider the agent thinks with, run with Deepgram's own keys: 'open_ai', 'anthropic', 'google' or 'groq'.", format: oneOf(['open_ai', 'anthropic', 'google', 'groq']), default: 'open_ai', effect: 'reconnect', access: 'admin' },
       thinkModel: { doc: "Deepgram Voice Agent: the LLM model of ai.deepgram.thinkProvider, e.g. 'gpt-4o-mini', 'gpt-4.1-mini', 'claude-3-5-haiku-latest', 'gemini-2.5-flash', 'openai/gpt-oss-20b' (groq). The prompt is ai.instructions.", format: str(200, /^[A-Za-z0-9._:/-]+$/, 'a model name'), default: 'gpt-4o-mini', effect: 'reconnect', access: 'admin' },
       speakModel: { doc: "Deepgram Voice Agent: the text-to-speech voice, an Aura ('aura-2-thalia-en') or Flux TTS ('flux-kit-en', the service's default) model; ai.voice, when set, takes its place.", format: str(200, /^[A-Za-z0-9._:/-]+$/, 'a Deepgram voice model name'), default: 'flux-kit-en', effect: 'reconnect', access: 'admin' },
+    },
+    elevenlabs: {
+      agentId: { doc: "ElevenLabs Agents (ai.backend 'elevenlabs'): the agent's id (agent_…, in the ElevenLabs dashboard under Agents); required with that backend.", format: str(128, /^[A-Za-z0-9_-]*$/, 'an agent id (agent_…)'), default: '', effect: 'reconnect', access: 'admin' },
+      signedUrl: { doc: "ElevenLabs: a private agent (authentication enabled): before each conversation a signed URL is fetched with the API key (xi-api-key) from ai.url's host (GET <ai.url>/get-signed-url); the WebSocket never carries the key. false = a public agent, no key is sent.", format: bool, default: false, effect: 'reconnect', access: 'admin' },
+      firstMessage: { doc: "ElevenLabs: overrides the agent's first message; '' = the agent's. The agent must allow this override (Security settings), else each conversation is refused (ERR_AI_CONFIG_REJECTED).", format: str(4000), default: '', effect: 'reconnect', access: 'control' },
+      language: { doc: "ElevenLabs: overrides the agent's language, e.g. 'en', 'de', 'pt-br'; '' = the agent's. The agent must allow this override.", format: str(16, /^$|^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "a language code such as 'en'"), default: '', effect: 'reconnect', access: 'control' },
     },
     tls: {
       caFile: { doc: "CA bundle (PEM) trusted for wss://; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never' },
@@ -196,5 +202,6 @@ export const DEFAULT_AI_URLS: Readonly<Record<SpeakerdConfig['ai']['backend'], s
   azure: '',
   xai: 'wss://api.x.ai/v1/realtime',
   deepgram: 'wss://agent.deepgram.com/v1/agent/converse',
+  elevenlabs: 'wss://api.elevenlabs.io/v1/convai/conversation',
   parrot: 'local://parrot',
 };

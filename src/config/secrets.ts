@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ConfigFileError, readConfiguredFile } from '../system/safe-file.js';
 import type { ConfigProblem } from './errors.js';
 import { DEFAULT_AI_URLS } from './schema.js';
-import type { AiConfig } from './types.js';
+import type { AiConfig, AiElevenLabsConfig } from './types.js';
 
 /** Largest key file read, in bytes. */
 export const MAX_KEY_BYTES = 16 * 1024;
@@ -23,9 +23,11 @@ export function effectiveAiUrl(ai: Pick<AiConfig, 'backend' | 'url'>): string {
 
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 
-/** Whether the backend needs an API key: 'openai' and 'deepgram' at any host but the loopback (local fakes need none). */
-export function backendNeedsKey(ai: Pick<AiConfig, 'backend' | 'url'>): boolean {
-  if (ai.backend !== 'openai' && ai.backend !== 'deepgram') return false;
+/** Whether the backend needs an API key: 'openai' and 'deepgram' (and 'elevenlabs' with signed URLs) at any host but the loopback (local fakes need none). */
+export function backendNeedsKey(ai: Pick<AiConfig, 'backend' | 'url'> & { elevenlabs?: Pick<AiElevenLabsConfig, 'signedUrl'> }): boolean {
+  // ElevenLabs: only a private agent (signed URLs) needs the key.
+  if (ai.backend === 'elevenlabs' && ai.elevenlabs?.signedUrl !== true) return false;
+  if (ai.backend !== 'openai' && ai.backend !== 'deepgram' && ai.backend !== 'elevenlabs') return false;
   try {
     return !LOOPBACK.test(new URL(effectiveAiUrl(ai)).hostname);
   } catch {

@@ -3,7 +3,7 @@
 /** Sound device type: the real-time null clock or ALSA PCMs. */
 export type AudioDeviceType = 'null' | 'alsa';
 /** AI backends the daemon can run. */
-export type AiBackendName = 'parrot' | 'openai' | 'azure' | 'xai' | 'deepgram';
+export type AiBackendName = 'parrot' | 'openai' | 'azure' | 'xai' | 'deepgram' | 'elevenlabs';
 /** Built-in tools the daemon can offer the model. */
 export type BuiltinTool = 'time' | 'volume' | 'mute';
 /** Log levels, most verbose first. */
@@ -49,6 +49,14 @@ export interface AiDeepgramConfig {
   speakModel: string;
 }
 
+/** `ai.elevenlabs.*`: the ElevenLabs agent and the overrides sent with each conversation. */
+export interface AiElevenLabsConfig {
+  agentId: string;
+  signedUrl: boolean;
+  firstMessage: string;
+  language: string;
+}
+
 /** `ai.*` */
 export interface AiConfig {
   backend: AiBackendName;
@@ -77,6 +85,7 @@ export interface AiConfig {
   prebufferMs: number;
   sessionLifetimeMs: number;
   deepgram: AiDeepgramConfig;
+  elevenlabs: AiElevenLabsConfig;
   tls: AiTlsConfig;
 }
 

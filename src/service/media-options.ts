@@ -55,6 +55,10 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
     // The agent's listen model takes the language without a separate transcription model.
     if (ai.transcriptionLanguage && !param.inputTranscription) param.inputTranscription = { model: ai.deepgram.listenModel, language: ai.transcriptionLanguage };
   }
+  if (ai.backend === 'elevenlabs') {
+    const el = ai.elevenlabs;
+    param.elevenlabs = { agentId: el.agentId, signedUrl: el.signedUrl, ...(el.firstMessage ? { firstMessage: el.firstMessage } : {}), ...(el.language ? { language: el.language } : {}) };
+  }
   Object.assign(param, aiSessionOptions(config));
   const tls = ai.tls;
   if (tls.caFile || tls.certFile || tls.keyFile || !tls.verify) {
