@@ -3,7 +3,7 @@
 /** Sound device type: the real-time null clock or ALSA PCMs. */
 export type AudioDeviceType = 'null' | 'alsa';
 /** AI backends the daemon can run. */
-export type AiBackendName = 'parrot' | 'openai' | 'azure' | 'xai' | 'deepgram' | 'elevenlabs';
+export type AiBackendName = 'parrot' | 'openai' | 'azure' | 'xai' | 'gemini' | 'deepgram' | 'elevenlabs';
 /** Built-in tools the daemon can offer the model. */
 export type BuiltinTool = 'time' | 'volume' | 'mute';
 /** Log levels, most verbose first. */
@@ -57,6 +57,16 @@ export interface AiElevenLabsConfig {
   language: string;
 }
 
+/** `ai.gemini.*` (Gemini Live) */
+export interface AiGeminiConfig {
+  ephemeralTokens: boolean;
+  resumption: boolean;
+  contextCompression: boolean;
+  compressionTriggerTokens: number;
+  inputTranscription: boolean;
+  outputTranscription: boolean;
+}
+
 /** `ai.*` */
 export interface AiConfig {
   backend: AiBackendName;
@@ -84,6 +94,7 @@ export interface AiConfig {
   batchMs: number;
   prebufferMs: number;
   sessionLifetimeMs: number;
+  gemini: AiGeminiConfig;
   deepgram: AiDeepgramConfig;
   elevenlabs: AiElevenLabsConfig;
   tls: AiTlsConfig;

@@ -59,6 +59,11 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
     const el = ai.elevenlabs;
     param.elevenlabs = { agentId: el.agentId, signedUrl: el.signedUrl, ...(el.firstMessage ? { firstMessage: el.firstMessage } : {}), ...(el.language ? { language: el.language } : {}) };
   }
+  if (ai.backend === 'gemini') {
+    param.gemini = { ...ai.gemini };
+    // Gemini transcribes with its own model: the language alone is its hint.
+    if (ai.transcriptionLanguage && !param.inputTranscription) param.inputTranscription = { model: '', language: ai.transcriptionLanguage };
+  }
   Object.assign(param, aiSessionOptions(config));
   const tls = ai.tls;
   if (tls.caFile || tls.certFile || tls.keyFile || !tls.verify) {

@@ -17,7 +17,7 @@ describe('every problem at once', () => {
     const main = etc.write('speakerd.json', {
       audio: { rate: 44101, device: 'pulse', captureChannels: '2', volume: 101 },
       aec: { tailMs: 5, enabled: 'yes' },
-      ai: { backend: 'gemini', url: 'http://example.com', tls: { verify: 1 } },
+      ai: { backend: 'watson', url: 'http://example.com', tls: { verify: 1 } },
       log: { level: 'verbose' },
       leds: { brightness: 1.5 },
       control: { mode: '999', allowUids: [-1] },
