@@ -545,7 +545,8 @@ export class AudioMediaAiPort extends AudioMedia {
     switch (s.kind) {
       case 'session_created':
         if (s.sessionId) this.sessionId = s.sessionId;
-        this.sendControl(this.backend.sessionSetup(this.resumeHandle ? { resumeHandle: this.resumeHandle } : {}));
+        // A new session (not resumed) after an earlier one also carries the conversation, for services that take it only there (Deepgram).
+        this.sendControl(this.backend.sessionSetup(this.resumeHandle ? { resumeHandle: this.resumeHandle } : this.everReady ? { context: this.memory.recent() } : {}));
         this.resuming = this.resumeHandle !== null;
         return;
       case 'session_ready':

@@ -27,6 +27,12 @@ export interface ConnectContext {
 export interface SetupContext {
   /** A resumption handle the service gave the previous connection (Gemini), if the port resumes. */
   resumeHandle?: string;
+  /**
+   * The conversation so far, for a service that takes it only in its setup message (Deepgram
+   * `agent.context`); absent on a first session. restoreContext() follows as well: such a backend
+   * returns nothing there.
+   */
+  context?: readonly ContextEntry[];
 }
 
 /** One entry of the conversation restored into a new session: what the user heard, and tool calls with their results. */

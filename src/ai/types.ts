@@ -24,6 +24,23 @@ export interface ToolDefinition {
   parameters: Record<string, unknown>;
 }
 
+/**
+ * Deepgram Voice Agent options (backend 'deepgram' only): the providers the agent listens, thinks and
+ * speaks with. Every field has a default (the SDK's current ones).
+ */
+export interface DeepgramAgentParam {
+  /** Speech-to-text model, default 'nova-3' (a 'flux-*' model uses the V2 listen API). */
+  listenModel?: string;
+  /** LLM provider run with Deepgram's keys: 'open_ai' (default), 'anthropic', 'google' or 'groq'. */
+  thinkProvider?: 'open_ai' | 'anthropic' | 'google' | 'groq';
+  /** LLM model of that provider, default 'gpt-4o-mini'. */
+  thinkModel?: string;
+  /** Text-to-speech voice model, default 'flux-kit-en' (the service's); `voice`, when set, takes its place. */
+  speakModel?: string;
+  /** Send KeepAlive when nothing has been sent for this long, in ms, 100 to 60000, default 8000. */
+  keepAliveMs?: number;
+}
+
 /** TLS settings for wss:// (certificates are verified against the system store by default). */
 export interface TlsSettings {
   /** Extra CA certificate(s) to trust, PEM file. */
@@ -54,6 +71,8 @@ export interface AiPortParam {
    * 'auto' (from session.created) or 'xai' (flat session fields with GA audio, no truncate).
    */
   dialect?: 'ga' | 'beta' | 'auto' | 'xai';
+  /** Deepgram Voice Agent options (backend 'deepgram' only; see {@link DeepgramAgentParam}). */
+  deepgram?: DeepgramAgentParam;
   /** ElevenLabs Agents options (backend 'elevenlabs' only, required there: the agent's id and the overrides it allows). */
   elevenlabs?: import('./backends/elevenlabs.js').ElevenLabsParam;
   /** A built-in voice name, or a custom voice id ('voice_…', sent as `{id}`). Default: the service's. */

@@ -1,5 +1,6 @@
 import type { BackendFactory } from '../backend.js';
 import { createAzureBackend } from './azure.js';
+import { createDeepgramBackend } from './deepgram.js';
 import { createElevenLabsBackend } from './elevenlabs.js';
 import { createGeminiBackend } from './gemini.js';
 import { createOpenAiBackend } from './openai.js';
@@ -11,6 +12,7 @@ export const BACKENDS: Readonly<Record<string, BackendFactory>> = {
   azure: createAzureBackend,
   xai: createXaiBackend,
   gemini: createGeminiBackend,
+  deepgram: createDeepgramBackend,
   elevenlabs: createElevenLabsBackend,
   // The local parrot (local://parrot) speaks the OpenAI GA protocol in-process.
   parrot: (param) => createOpenAiBackend({ ...param, dialect: 'ga' }),
