@@ -168,9 +168,14 @@ describe('AI port: links that die', () => {
       const audio = (m.event as { audio: string }).audio;
       expect(Buffer.from(audio, 'base64').length).toBe(1920);
     }
-    const stats = h.ai.stats();
-    const receivedMs = ((h.server.audioReceived[0]?.length ?? 0) * 1000) / 24000;
-    expect(receivedMs + stats.droppedSendMs).toBeGreaterThanOrEqual(stats.sentMs - 40);
+    // Every batch sent is received or counted as dropped; the last one may still be on its way (a slow
+    // machine, an ASan build), so the books are checked until they balance.
+    const balanced = (): boolean => {
+      const stats = h!.ai.stats();
+      const receivedMs = ((h!.server.audioReceived[0]?.length ?? 0) * 1000) / 24000;
+      return receivedMs + stats.droppedSendMs >= stats.sentMs - 40;
+    };
+    await waitFor(balanced, 3000, 'sent audio received or counted as dropped');
     expect(h.ai.isConnected()).toBe(true);
   });
 
