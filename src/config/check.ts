@@ -124,14 +124,14 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProb
   if (ai.backend === 'deepgram' && ai.authScheme === 'api-key') {
     problems.push(problem('ai.authScheme', "backend 'deepgram' takes the key as 'token' (Authorization: Token, the default) or a short-lived token as 'bearer', not 'api-key'", origins));
   }
-  if (ai.backend === 'elevenlabs' && ai.elevenlabs.agentId === '') {
-    problems.push(problem('ai.elevenlabs.agentId', "backend 'elevenlabs' needs the agent's id (agent_…, in the ElevenLabs dashboard under Agents)", origins));
-  }
   if (ai.backend === 'gemini' && ai.gemini.compressionTriggerTokens > 0 && !ai.gemini.contextCompression) {
     problems.push(problem('ai.gemini.compressionTriggerTokens', 'needs ai.gemini.contextCompression true (the trigger belongs to the compression)', origins));
   }
   if (ai.backend === 'gemini' && ai.dialect !== 'ga') {
     problems.push(problem('ai.dialect', `is not used by backend 'gemini' (it speaks its own protocol): leave it 'ga', got ${showValue(ai.dialect)}`, origins));
+  }
+  if (ai.backend === 'elevenlabs' && ai.elevenlabs.agentId === '') {
+    problems.push(problem('ai.elevenlabs.agentId', "backend 'elevenlabs' needs the agent's id (agent_…, in the ElevenLabs dashboard under Agents)", origins));
   }
   if ((ai.tls.certFile === '') !== (ai.tls.keyFile === '')) {
     const missing = ai.tls.certFile === '' ? 'ai.tls.certFile' : 'ai.tls.keyFile';

@@ -101,12 +101,6 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       thinkModel: { doc: "Deepgram Voice Agent: the LLM model of ai.deepgram.thinkProvider, e.g. 'gpt-4o-mini', 'gpt-4.1-mini', 'claude-3-5-haiku-latest', 'gemini-2.5-flash', 'openai/gpt-oss-20b' (groq). The prompt is ai.instructions.", format: str(200, /^[A-Za-z0-9._:/-]+$/, 'a model name'), default: 'gpt-4o-mini', effect: 'reconnect', access: 'admin' },
       speakModel: { doc: "Deepgram Voice Agent: the text-to-speech voice, an Aura ('aura-2-thalia-en') or Flux TTS ('flux-kit-en', the service's default) model; ai.voice, when set, takes its place.", format: str(200, /^[A-Za-z0-9._:/-]+$/, 'a Deepgram voice model name'), default: 'flux-kit-en', effect: 'reconnect', access: 'admin' },
     },
-    elevenlabs: {
-      agentId: { doc: "ElevenLabs Agents (ai.backend 'elevenlabs'): the agent's id (agent_…, in the ElevenLabs dashboard under Agents); required with that backend.", format: str(128, /^[A-Za-z0-9_-]*$/, 'an agent id (agent_…)'), default: '', effect: 'reconnect', access: 'admin' },
-      signedUrl: { doc: "ElevenLabs: a private agent (authentication enabled): before each conversation a signed URL is fetched with the API key (xi-api-key) from ai.url's host (GET <ai.url>/get-signed-url); the WebSocket never carries the key. false = a public agent, no key is sent.", format: bool, default: false, effect: 'reconnect', access: 'admin' },
-      firstMessage: { doc: "ElevenLabs: overrides the agent's first message; '' = the agent's. The agent must allow this override (Security settings), else each conversation is refused (ERR_AI_CONFIG_REJECTED).", format: str(4000), default: '', effect: 'reconnect', access: 'control' },
-      language: { doc: "ElevenLabs: overrides the agent's language, e.g. 'en', 'de', 'pt-br'; '' = the agent's. The agent must allow this override.", format: str(16, /^$|^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "a language code such as 'en'"), default: '', effect: 'reconnect', access: 'control' },
-    },
     gemini: {
       ephemeralTokens: { doc: "Gemini Live (ai.backend 'gemini'): before each new session, mint a single-use ephemeral token with the API key on ai.url's host (REST v1alpha/auth_tokens, locked to ai.model) and open the socket with it on the BidiGenerateContentConstrained endpoint; off: the key goes in the x-goog-api-key header of the WebSocket handshake.", format: bool, default: false, effect: 'reconnect', access: 'admin' },
       resumption: { doc: "Gemini Live: ask for session resumption handles, so a reconnect after goAway (the ~10-minute connection cap) or a drop resumes the same session and the user notices nothing; off: each connection is a new session given the recent conversation as text.", format: bool, default: true, effect: 'reconnect', access: 'admin' },
@@ -114,6 +108,12 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       compressionTriggerTokens: { doc: "Gemini Live: context tokens that trigger the compression; 0 = the service's default (80 % of the context window). Needs ai.gemini.contextCompression.", format: int(0, 10000000), default: 0, effect: 'reconnect', access: 'admin' },
       inputTranscription: { doc: "Gemini Live: transcribe the user's speech (transcript events; ai.transcriptionLanguage is the language hint).", format: bool, default: true, effect: 'reconnect', access: 'admin' },
       outputTranscription: { doc: "Gemini Live: transcribe the assistant's speech (transcript events, and the conversation restored into a new session).", format: bool, default: true, effect: 'reconnect', access: 'admin' },
+    },
+    elevenlabs: {
+      agentId: { doc: "ElevenLabs Agents (ai.backend 'elevenlabs'): the agent's id (agent_…, in the ElevenLabs dashboard under Agents); required with that backend.", format: str(128, /^[A-Za-z0-9_-]*$/, 'an agent id (agent_…)'), default: '', effect: 'reconnect', access: 'admin' },
+      signedUrl: { doc: "ElevenLabs: a private agent (authentication enabled): before each conversation a signed URL is fetched with the API key (xi-api-key) from ai.url's host (GET <ai.url>/get-signed-url); the WebSocket never carries the key. false = a public agent, no key is sent.", format: bool, default: false, effect: 'reconnect', access: 'admin' },
+      firstMessage: { doc: "ElevenLabs: overrides the agent's first message; '' = the agent's. The agent must allow this override (Security settings), else each conversation is refused (ERR_AI_CONFIG_REJECTED).", format: str(4000), default: '', effect: 'reconnect', access: 'control' },
+      language: { doc: "ElevenLabs: overrides the agent's language, e.g. 'en', 'de', 'pt-br'; '' = the agent's. The agent must allow this override.", format: str(16, /^$|^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, "a language code such as 'en'"), default: '', effect: 'reconnect', access: 'control' },
     },
     tls: {
       caFile: { doc: "CA bundle (PEM) trusted for wss://; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reconnect', access: 'never' },

@@ -49,14 +49,6 @@ export interface AiDeepgramConfig {
   speakModel: string;
 }
 
-/** `ai.elevenlabs.*`: the ElevenLabs agent and the overrides sent with each conversation. */
-export interface AiElevenLabsConfig {
-  agentId: string;
-  signedUrl: boolean;
-  firstMessage: string;
-  language: string;
-}
-
 /** `ai.gemini.*` (Gemini Live) */
 export interface AiGeminiConfig {
   ephemeralTokens: boolean;
@@ -65,6 +57,14 @@ export interface AiGeminiConfig {
   compressionTriggerTokens: number;
   inputTranscription: boolean;
   outputTranscription: boolean;
+}
+
+/** `ai.elevenlabs.*`: the ElevenLabs agent and the overrides sent with each conversation. */
+export interface AiElevenLabsConfig {
+  agentId: string;
+  signedUrl: boolean;
+  firstMessage: string;
+  language: string;
 }
 
 /** `ai.*` */

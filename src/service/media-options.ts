@@ -55,14 +55,14 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
     // The agent's listen model takes the language without a separate transcription model.
     if (ai.transcriptionLanguage && !param.inputTranscription) param.inputTranscription = { model: ai.deepgram.listenModel, language: ai.transcriptionLanguage };
   }
-  if (ai.backend === 'elevenlabs') {
-    const el = ai.elevenlabs;
-    param.elevenlabs = { agentId: el.agentId, signedUrl: el.signedUrl, ...(el.firstMessage ? { firstMessage: el.firstMessage } : {}), ...(el.language ? { language: el.language } : {}) };
-  }
   if (ai.backend === 'gemini') {
     param.gemini = { ...ai.gemini };
     // Gemini transcribes with its own model: the language alone is its hint.
     if (ai.transcriptionLanguage && !param.inputTranscription) param.inputTranscription = { model: '', language: ai.transcriptionLanguage };
+  }
+  if (ai.backend === 'elevenlabs') {
+    const el = ai.elevenlabs;
+    param.elevenlabs = { agentId: el.agentId, signedUrl: el.signedUrl, ...(el.firstMessage ? { firstMessage: el.firstMessage } : {}), ...(el.language ? { language: el.language } : {}) };
   }
   Object.assign(param, aiSessionOptions(config));
   const tls = ai.tls;

@@ -1,8 +1,8 @@
 import type { BackendFactory } from '../backend.js';
 import { createAzureBackend } from './azure.js';
+import { createGeminiBackend } from './gemini.js';
 import { createDeepgramBackend } from './deepgram.js';
 import { createElevenLabsBackend } from './elevenlabs.js';
-import { createGeminiBackend } from './gemini.js';
 import { createOpenAiBackend } from './openai.js';
 import { createXaiBackend } from './xai.js';
 

@@ -72,7 +72,7 @@ describe('schema access', () => {
       expect(never, key).toContain(key);
     }
     const control = Object.entries(KEY_ACCESS).filter(([, a]) => a === 'control').map(([k]) => k).sort();
-    expect(control.filter((k) => !k.startsWith('leds.looks.') && !k.startsWith('leds.night.'))).toEqual(['ai.instructions', 'ai.speed', 'ai.transcriptionLanguage', 'ai.voice', 'audio.volume', 'earcons.enabled', 'earcons.volume', 'leds.brightness', 'log.level']);
+    expect(control.filter((k) => !k.startsWith('leds.looks.') && !k.startsWith('leds.night.'))).toEqual(['ai.elevenlabs.firstMessage', 'ai.elevenlabs.language', 'ai.instructions', 'ai.speed', 'ai.transcriptionLanguage', 'ai.voice', 'audio.volume', 'earcons.enabled', 'earcons.volume', 'leds.brightness', 'log.level']);
   });
 });
 
