@@ -82,6 +82,8 @@ describe('gemini through the port', () => {
     expect(connected(r)[2]?.resumed).toBeUndefined();
     const last = r.server.connections - 1;
     expect(r.server.conn(last).resumedFrom).toBeNull();
+    // The history goes out right after the new session's setup: wait for it to arrive.
+    await waitFor(() => r!.server.received.some((m) => m.conn === last && m.type === 'clientContent'), 3000, 'the history restored');
     const history = r.server.received.find((m) => m.conn === last && m.type === 'clientContent');
     expect(JSON.stringify(history?.message)).toContain('hello');
   });

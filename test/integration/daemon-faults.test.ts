@@ -126,7 +126,7 @@ describe('a full disk', () => {
       expect(d.exitCode).toBeNull();
       rmSync(join(mountPoint, 'filler'));
       await waitFor(() => existsSync(stateFile) && (JSON.parse(readFileSync(stateFile, 'utf8')) as { volume: number }).volume === 42, 3000, 'retried write');
-      expect(d.output).toMatch(/the state file is written again/);
+      await waitFor(() => /the state file is written again/.test(d.output), 3000, 'recovery logged');
       expect(d.output.split('\n').filter((l) => l.includes('cannot save the state'))).toHaveLength(1);
     } finally {
       if (d.exitCode === null) {
