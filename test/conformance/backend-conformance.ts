@@ -44,6 +44,8 @@ export interface ConformanceFake {
    * nothing); the scenario then checks that the empty turn was closed without a commit.
    */
   clears?(): number;
+  /** `conversation.item.truncate` (or the vendor's equivalent) requests received on every connection, where the fake can tell. */
+  truncates?(): number;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,11 @@ export interface ConformanceTarget {
   start(options: { pushToTalk: boolean }): Promise<ConformanceFake>;
   /** Scenarios the vendor has no notion of, with the reason (the test is skipped, the reason shown). */
   skip?: Partial<Record<Scenario, string>>;
+  /**
+   * The vendor has no truncate (xAI): the barge-in scenario also checks that the client sent none
+   * (the fake must count them with `truncates`). Unset: nothing is checked about truncates.
+   */
+  noTruncate?: boolean;
 }
 
 /** The scenarios of the suite. */
@@ -172,6 +179,12 @@ export function backendConformance(target: ConformanceTarget): void {
       // The conversation goes on: the next reply plays.
       await r.fake.reply(200, 'next');
       await r.event('audio_done', since, (e) => !e.interrupted);
+      if (target.noTruncate) {
+        const truncates = r.fake.truncates?.bind(r.fake);
+        if (!truncates) throw new Error(`${target.name}: noTruncate needs a fake that counts truncates`);
+        expect(truncates()).toBe(0);
+        expect(r.events.filter((e) => e.type === 'error')).toEqual([]);
+      }
     });
 
     scenario('reconnect', 'reconnect after a drop: back within the backoff, and the conversation goes on', async () => {

@@ -1,6 +1,6 @@
 /**
  * The fake OpenAI Realtime server (test/fakes/openai-realtime-server.ts) behind the conformance
- * controls; used for the openai and azure backends (and any other OpenAI-dialect service).
+ * controls; used for the openai, azure and xai backends (and any other OpenAI-dialect service).
  */
 import { FakeRealtimeServer, pcmToBase64, tone, type FakeRealtimeServerOptions } from '../fakes/openai-realtime-server.js';
 import { waitFor } from '../helpers/signal.js';
@@ -32,7 +32,7 @@ export async function openAiFake(options: FakeRealtimeServerOptions & { token?: 
     },
     staleAudio(ms) {
       const conn = server.conn();
-      const type = conn.dialect === 'ga' ? 'response.output_audio.delta' : 'response.audio.delta';
+      const type = conn.dialect === 'beta' ? 'response.audio.delta' : 'response.output_audio.delta';
       conn.sendRaw(JSON.stringify({ type, event_id: 'event_stale', response_id: 'resp_stale', item_id: cutItem ?? 'item_stale', output_index: 0, content_index: 0, delta: pcmToBase64(tone(ms)) }));
     },
     drop: () => server.dropTcp(),
@@ -56,6 +56,7 @@ export async function openAiFake(options: FakeRealtimeServerOptions & { token?: 
     micMs: () => ((server.audioReceived[server.connections - 1]?.length ?? 0) * 1000) / 24000,
     commits: () => last('input_audio_buffer.commit'),
     clears: () => last('input_audio_buffer.clear'),
+    truncates: () => server.received.filter((m) => m.type === 'conversation.item.truncate').length,
     close: () => server.close(),
   };
 }

@@ -453,3 +453,137 @@ describe('failures', () => {
     expect(client.closed?.code).toBe(1009);
   });
 });
+
+describe('xai dialect (Grok voice, protocols.md section 6)', () => {
+  /** A client of a server forced to the xAI dialect, with the session configured (default: nothing changed). */
+  async function xai(session?: JsonObject): Promise<{ srv: FakeRealtimeServer; client: Client }> {
+    const srv = (server = await FakeRealtimeServer.start({ dialect: 'xai', apiKey: 'xai-key' }));
+    const client = await Client.open(srv.url, ['realtime'], { headers: { Authorization: 'Bearer xai-key' } });
+    clients.push(client);
+    await client.next('conversation.created');
+    if (session) {
+      client.send('session.update', { session });
+      await client.next('session.updated');
+    }
+    return { srv, client };
+  }
+
+  it('conversation.created is the first and only event; session.updated has the flat fields with GA audio', async () => {
+    const { srv, client } = await xai();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.msgs.map((m) => m.type)).toEqual(['conversation.created']);
+    expect(obj(client.msgs[0]?.['conversation'])).toMatchObject({ object: 'realtime.conversation' });
+    expect(srv.handshakes[0]).toMatchObject({ status: 101, dialect: 'xai' });
+    client.send('session.update', { event_id: 'evt_x', session: { voice: 'rex', instructions: 'Be brief.',
+      turn_detection: { type: 'server_vad', silence_duration_ms: 700 },
+      audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, transcription: { language_hint: 'en' } },
+        output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1.1 } },
+      tools: [{ type: 'function', name: 'f', description: 'd', parameters: {} }], temperature: 0.7 } });
+    const updated = obj((await client.next('session.updated'))['session']);
+    expect(updated).toMatchObject({ model: 'grok-voice-latest', voice: 'rex', instructions: 'Be brief.',
+      turn_detection: { type: 'server_vad', threshold: 0.85, prefix_padding_ms: 333, silence_duration_ms: 700 },
+      audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, transcription: { language_hint: 'en' } },
+        output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1.1 } } });
+    expect(updated['type']).toBeUndefined();
+    expect(updated['temperature']).toBeUndefined();
+    expect(srv.conn().ignoredSessionFields).toEqual(['temperature']);
+    expect(client.msgs.some((m) => m.type === 'session.created')).toBe(false);
+  });
+
+  it.each([
+    [{ type: 'realtime' }, 'unknown_parameter', 'session.type'],
+    [{ audio: { output: { voice: 'marin' } } }, 'unknown_parameter', 'session.audio.output.voice'],
+    [{ audio: { input: { turn_detection: { type: 'server_vad' } } } }, 'unknown_parameter',
+      'session.audio.input.turn_detection'],
+    [{ audio: { input: { noise_reduction: { type: 'far_field' } } } }, 'unknown_parameter',
+      'session.audio.input.noise_reduction'],
+    [{ audio: { input: { transcription: { model: 'whisper-1' } } } }, 'unknown_parameter',
+      'session.audio.input.transcription.model'],
+    [{ input_audio_format: 'pcm16' }, 'unknown_parameter', 'session.input_audio_format'],
+    [{ input_audio_transcription: { model: 'whisper-1' } }, 'unknown_parameter', 'session.input_audio_transcription'],
+    [{ turn_detection: { type: 'semantic_vad' } }, 'invalid_value', 'session.turn_detection.type'],
+    [{ voice: { id: 'voice_1' } }, 'invalid_type', 'session.voice'],
+    [{ audio: { input: { format: { type: 'audio/pcm', rate: 12345 } } } }, 'invalid_value',
+      'session.audio.input.format.rate'],
+    [{ audio: { output: { format: { type: 'pcm16' } } } }, 'invalid_value', 'session.audio.output.format.type'],
+  ])('session.update %j is refused (%s %s) and changes nothing', async (session, code, param) => {
+    const { srv, client } = await xai();
+    const before = srv.session;
+    client.send('session.update', { event_id: 'evt_bad', session });
+    expect(await errorOf(client)).toMatchObject({ code, param, event_id: 'evt_bad' });
+    expect(srv.session).toEqual(before);
+    client.send('session.update', { session: { voice: 'ara' } });
+    expect(obj((await client.next('session.updated'))['session'])['voice']).toBe('ara');
+  });
+
+  it('responses use the GA event names and item shapes; response.done also carries the usage at the top', async () => {
+    const { client } = await xai({ voice: 'eve' });
+    client.send('response.create');
+    const seq = await client.through('response.done');
+    const types = seq.map((m) => m.type);
+    expect(types.slice(0, 5)).toEqual(['response.created', 'rate_limits.updated', 'response.output_item.added',
+      'conversation.item.added', 'response.content_part.added']);
+    expect(types.slice(-6)).toEqual(GA_TAIL);
+    expect(types.filter((t) => t === 'response.output_audio.delta').length).toBe(8);
+    expect(types.some((t) => t.startsWith('response.audio'))).toBe(false);
+    const done = seq[seq.length - 1] as Msg;
+    expect(obj(done['response'])).toMatchObject({ status: 'completed', output: [{ content: [{ type: 'output_audio',
+      transcript: 'ok' }] }], audio: { output: { voice: 'eve', format: { type: 'audio/pcm', rate: 24000 } } } });
+    expect(obj(done['usage'])['total_tokens']).toEqual(expect.any(Number));
+    expect(done['usage']).toEqual(obj(done['response'])['usage']);
+  });
+
+  it('conversation.item.truncate is an unknown event: error, recorded as not accepted, session stays open', async () => {
+    const { srv, client } = await xai({});
+    const { itemId } = await srv.sendResponse({ audio: tone(500) });
+    await client.next('response.done');
+    client.send('conversation.item.truncate', { event_id: 'evt_t', item_id: itemId, content_index: 0, audio_end_ms: 200 });
+    const err = await errorOf(client);
+    expect(err).toMatchObject({ code: 'invalid_value', param: 'type', event_id: 'evt_t' });
+    expect(String(err['message'])).toContain("'conversation.item.truncate'");
+    expect(String(err['message'])).not.toContain("'conversation.item.truncate',");
+    expect(srv.truncates).toEqual([{ conn: 0, itemId, contentIndex: 0, audioEndMs: 200, generatedMs: 500,
+      accepted: false }]);
+    client.send('output_audio_buffer.clear', { event_id: 'evt_c' });
+    expect(await errorOf(client)).toMatchObject({ code: 'invalid_value', param: 'type', event_id: 'evt_c' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.msgs.some((m) => m.type === 'conversation.item.truncated')).toBe(false);
+    client.send('response.create');
+    await client.next('response.done');
+    expect(client.closed).toBeNull();
+  });
+
+  it('barge-in: speech_started cancels the reply (turn_detected); not with interrupt_response:false', async () => {
+    const { srv, client } = await xai({});
+    const pending = srv.sendResponse({ audio: tone(2000), interval: 5 });
+    await client.until(() => client.msgs.filter((m) => m.type === 'response.output_audio.delta').length >= 3, 'deltas');
+    const { cancelledResponseId } = srv.speechStarted();
+    const result = await pending;
+    expect(result.status).toBe('cancelled');
+    expect(cancelledResponseId).toBe(result.responseId);
+    const after = await client.through('response.done');
+    expect(obj(after[after.length - 1]?.['response'])).toMatchObject({ status: 'cancelled',
+      status_details: { reason: 'turn_detected' } });
+    client.send('session.update', { session: { turn_detection: { type: 'server_vad', interrupt_response: false } } });
+    await client.next('session.updated');
+    await srv.sendResponse({ audio: tone(100), holdDone: true });
+    expect(srv.speechStarted().cancelledResponseId).toBeNull();
+    expect(srv.finishResponse()).toBe(true);
+  });
+
+  it('input audio at the configured rate (commit needs 100 ms), push-to-talk with turn_detection null, ping', async () => {
+    const { srv, client } = await xai({ turn_detection: null,
+      audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } } });
+    expect(srv.session['turn_detection']).toBeNull();
+    client.send('input_audio_buffer.append', { audio: pcmToBase64(tone(90, 440, 8000, 16000)) });
+    client.send('input_audio_buffer.commit', { event_id: 'evt_short' });
+    expect(await errorOf(client)).toMatchObject({ code: 'input_audio_buffer_commit_empty', event_id: 'evt_short' });
+    client.send('input_audio_buffer.append', { audio: pcmToBase64(tone(20, 440, 8000, 16000)) });
+    client.send('input_audio_buffer.commit');
+    const committed = await client.next('input_audio_buffer.committed');
+    expect(obj((await client.next('conversation.item.added'))['item'])['id']).toBe(committed['item_id']);
+    await client.next('conversation.item.done');
+    srv.ping(1234);
+    expect(await client.next('ping')).toMatchObject({ type: 'ping', timestamp: 1234 });
+  });
+});

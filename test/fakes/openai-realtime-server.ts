@@ -1,6 +1,7 @@
 /**
  * A protocol-faithful fake of the OpenAI Realtime WebSocket service (GA and beta dialects,
- * shared/docs/protocols.md section 1) on a real `ws` server bound to 127.0.0.1, for integration tests
+ * shared/docs/protocols.md section 1; and xAI's Grok Voice Agent dialect, section 6, see
+ * openai/xai.ts) on a real `ws` server bound to 127.0.0.1, for integration tests
  * of an AI port. The test drives time: replies, VAD events, transcripts, tool calls and failures are
  * sent when the test calls the scripting methods; client events are answered as the service does.
  *
@@ -23,6 +24,7 @@ import { Recorder, type CancelRecord, type HandshakeRecord, type ReceivedMessage
 import type { ActiveResponseInfo, ResponseResult, SendResponseOptions, ToolCallOptions,
   ToolCallResult } from './openai/responses.js';
 import type { Dialect } from './openai/session.js';
+import { XAI_DEFAULT_MODEL } from './openai/xai.js';
 
 /** Helpers and types for tests: `tone`, PCM/base64 codecs, the self-signed certificate, record and option types. */
 export { tone, pcmToBase64, bytesToPcm, concatPcm } from './openai/audio.js';
@@ -38,7 +40,10 @@ export type { Dialect } from './openai/session.js';
 
 /** Options of {@link FakeRealtimeServer.start}. */
 export interface FakeRealtimeServerOptions {
-  /** 'ga', 'beta', or 'auto' (default): beta on `OpenAI-Beta: realtime=v1` or subprotocol `openai-beta.realtime-v1`. */
+  /**
+   * 'ga', 'beta', 'xai' (only when forced: xAI Grok voice, see openai/xai.ts), or 'auto' (default):
+   * beta on `OpenAI-Beta: realtime=v1` or subprotocol `openai-beta.realtime-v1`, else GA.
+   */
   dialect?: Dialect | 'auto';
   /** When set, require `Authorization: Bearer <key>` or subprotocol `openai-insecure-api-key.<key>`, else HTTP 401. */
   apiKey?: string;
@@ -213,6 +218,10 @@ export class FakeRealtimeServer implements ConnectionHost {
   stall(on: boolean): void {
     this.conn().stall(on);
   }
+  /** {@link FakeConnection.ping} (xAI's `ping` event) on the most recent connection. */
+  ping(timestamp?: number): void {
+    this.conn().ping(timestamp);
+  }
   /** {@link FakeConnection.sendRaw} on the most recent connection. */
   sendRaw(data: string | Buffer): void {
     this.conn().sendRaw(data);
@@ -256,7 +265,8 @@ export class FakeRealtimeServer implements ConnectionHost {
     const dialect = detectDialect(req, protocols, this.options.dialect ?? 'auto');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const index = this.recorder.addConnection();
-      const model = url.searchParams.get('model') ?? (dialect === 'ga' ? 'gpt-realtime' : 'gpt-4o-realtime-preview');
+      const model = url.searchParams.get('model') ??
+        (dialect === 'ga' ? 'gpt-realtime' : dialect === 'xai' ? XAI_DEFAULT_MODEL : 'gpt-4o-realtime-preview');
       const sessionId = newId(this.options.sessionIdPrefix ?? 'sess_');
       this.conns.push(new FakeConnection(ws, socket, index, dialect, sessionId, model, this));
       record(101, dialect, index);

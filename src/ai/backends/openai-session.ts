@@ -124,7 +124,19 @@ export function sessionDialect(session: unknown): 'ga' | 'beta' {
  */
 export function sessionMismatches(requested: object, effective: unknown, dialect: 'ga' | 'beta' | 'xai'): string[] {
   const paths: string[][] =
-    dialect !== 'beta'
+    dialect === 'xai'
+      ? [
+          // xAI: GA-style audio formats, flat voice and turn detection (protocols.md section 6).
+          ['audio', 'input', 'format', 'type'],
+          ['audio', 'input', 'format', 'rate'],
+          ['audio', 'output', 'format', 'type'],
+          ['audio', 'output', 'format', 'rate'],
+          ['voice'],
+          ['turn_detection', 'type'],
+          ['audio', 'input', 'transcription', 'language_hint'],
+          ['instructions'],
+        ]
+      : dialect !== 'beta'
       ? [
           ['audio', 'input', 'format', 'type'],
           ['audio', 'input', 'format', 'rate'],

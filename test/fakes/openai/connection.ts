@@ -17,6 +17,7 @@ import { Responder, type ActiveResponseInfo, type ResponseResult, type SendRespo
   type ToolCallResult } from './responses.js';
 import { applySessionUpdate, defaultSession, turnDetection, type Dialect } from './session.js';
 import { oversizeDelta, type ServerEvent } from './shapes.js';
+import { XAI_CLIENT_EVENTS } from './xai.js';
 
 /** Called on a `response.create` when no response is active; it may call `conn.sendResponse(...)`. */
 export type ResponseCreateHook = (conn: FakeConnection, event: JsonObject) => void | Promise<unknown>;
@@ -73,6 +74,11 @@ export class FakeConnection {
       this.responder.onClose();
       host.recorder.notify();
     });
+    if (dialect === 'xai') {
+      // xAI: conversation.created is the first event, and there is no session.created.
+      this.ctx.send('conversation.created', { conversation: { id: this.conversation.id, object: 'realtime.conversation' } });
+      return;
+    }
     this.ctx.send('session.created', { session: clone(this.sessionObj) });
     if (dialect === 'beta') {
       const conversation = { id: this.conversation.id, object: 'realtime.conversation' };
@@ -184,6 +190,11 @@ export class FakeConnection {
     this.write(text);
   }
 
+  /** Sends xAI's application-level `ping {timestamp}` server event (clients need not answer it). */
+  ping(timestamp = Date.now()): void {
+    this.ctx.send('ping', { timestamp });
+  }
+
   /** Closes the WebSocket with a close frame. */
   close(code = 1000, reason = ''): void {
     this.ws.close(code, reason);
@@ -209,6 +220,7 @@ export class FakeConnection {
 
   private dispatch(type: string, event: JsonObject, eventId: string | null): void {
     const conv = this.conversation;
+    if (this.dialect === 'xai' && !XAI_CLIENT_EVENTS.includes(type)) return this.onXaiUnknown(type, event, eventId);
     switch (type) {
       case 'session.update': return this.onSessionUpdate(event, eventId);
       case 'input_audio_buffer.append': return conv.append(event, eventId);
@@ -224,6 +236,22 @@ export class FakeConnection {
         return this.ctx.error(errors.invalidValue('type', 'This event is for WebRTC and SIP only.'), eventId);
       default: return this.ctx.error(errors.unknownEvent(type, CLIENT_EVENTS), eventId);
     }
+  }
+
+  /**
+   * xAI has no `conversation.item.truncate` (nor the WebRTC-only `output_audio_buffer.clear`): an
+   * unknown event type is an error. A truncate is still recorded (not accepted), so a test sees it.
+   */
+  private onXaiUnknown(type: string, event: JsonObject, eventId: string | null): void {
+    if (type === 'conversation.item.truncate') {
+      const itemId = stringAt(event, 'item_id') ?? '';
+      const end = event['audio_end_ms'];
+      this.host.recorder.truncates.push({ conn: this.index, itemId,
+        contentIndex: typeof event['content_index'] === 'number' ? event['content_index'] : 0,
+        audioEndMs: typeof end === 'number' ? end : NaN, generatedMs: this.conversation.generatedMs(itemId),
+        accepted: false });
+    }
+    this.ctx.error(errors.unknownEvent(type, XAI_CLIENT_EVENTS), eventId);
   }
 
   private onSessionUpdate(event: JsonObject, eventId: string | null): void {

@@ -166,7 +166,8 @@ export class Responder {
   private sendDone(id: string, status: string, details: Json, output: Json[], use: Json): void {
     const response = responseObject(this.ctx.dialect, this.ctx.session(), {
       id, conversationId: this.conv.id, status, statusDetails: details, output, usage: use });
-    this.ctx.send('response.done', { response });
+    // xAI's response.done may carry the usage at the top level too (protocols.md section 6).
+    this.ctx.send('response.done', this.ctx.dialect === 'xai' ? { response, usage: use } : { response });
   }
 
   private begin(mode: OutputMode, itemId: string): Active {

@@ -1,12 +1,14 @@
 /**
  * Session objects in the GA and beta shapes (protocols.md 1.2, 1.3): defaults as sent in
  * `session.created`, validation of `session.update`, and the merge that yields the effective config.
+ * The xAI hybrid shape (protocols.md section 6) is in xai.ts.
  */
 import { errors, type ErrorSpec } from './errors.js';
 import { clone, isObject, objectAt, type Json, type JsonObject } from './json.js';
+import { applyXaiSessionUpdate, xaiDefaultSession, xaiInputBytesPerMs } from './xai.js';
 
-/** Which event and session shape a connection speaks. */
-export type Dialect = 'ga' | 'beta';
+/** Which event and session shape a connection speaks ('xai': flat session fields, GA audio and event names). */
+export type Dialect = 'ga' | 'beta' | 'xai';
 
 /** Default instructions, visible in `session.created` like the service's. */
 export const DEFAULT_INSTRUCTIONS =
@@ -35,6 +37,7 @@ function withVadDefaults(dialect: Dialect, td: JsonObject): JsonObject {
 
 /** The session object the service sends in `session.created`. */
 export function defaultSession(dialect: Dialect, id: string, model: string): JsonObject {
+  if (dialect === 'xai') return xaiDefaultSession(id, model);
   const expires = Math.floor(Date.now() / 1000) + 3600;
   const vad = withVadDefaults(dialect, { type: 'server_vad' });
   if (dialect === 'beta') {
@@ -59,6 +62,7 @@ export type UpdateResult = { ok: true; session: JsonObject; ignored: string[] } 
 export function applySessionUpdate(dialect: Dialect, current: JsonObject, update: Json | undefined,
   audioOutputStarted: boolean): UpdateResult {
   if (!isObject(update)) return { ok: false, error: errors.missingParam('session') };
+  if (dialect === 'xai') return applyXaiSessionUpdate(current, update);
   const error = dialect === 'ga' ? validateGa(update) : validateBeta(update);
   if (error) return { ok: false, error };
   const voiceBefore = outputVoice(dialect, current);
@@ -163,28 +167,33 @@ function gaAudio(session: JsonObject, dir: 'input' | 'output'): JsonObject | und
 
 /** The session's turn detection (`null` when off). */
 export function turnDetection(dialect: Dialect, session: JsonObject): JsonObject | null {
+  // xAI keeps turn detection flat, as beta does.
   const td = dialect === 'ga' ? gaAudio(session, 'input')?.['turn_detection'] : session['turn_detection'];
   return isObject(td) ? td : null;
 }
 
 /** The output voice (string or `{id}`), as configured. */
 export function outputVoice(dialect: Dialect, session: JsonObject): Json {
+  // xAI keeps the voice flat, as beta does.
   return (dialect === 'ga' ? gaAudio(session, 'output')?.['voice'] : session['voice']) ?? null;
 }
 
 /** The output audio format as configured (GA object or beta string). */
 export function outputFormat(dialect: Dialect, session: JsonObject): Json {
-  return (dialect === 'ga' ? gaAudio(session, 'output')?.['format'] : session['output_audio_format']) ?? null;
+  // xAI audio formats are GA-style objects under `audio`.
+  return (dialect !== 'beta' ? gaAudio(session, 'output')?.['format'] : session['output_audio_format']) ?? null;
 }
 
 /** Bytes per millisecond of the input audio format (48 for PCM16 24 kHz, 8 for G.711). */
 export function inputBytesPerMs(dialect: Dialect, session: JsonObject): number {
+  if (dialect === 'xai') return xaiInputBytesPerMs(session);
   const f = dialect === 'ga' ? objectAt(gaAudio(session, 'input'), 'format')?.['type'] : session['input_audio_format'];
   return f === 'audio/pcmu' || f === 'audio/pcma' || f === 'g711_ulaw' || f === 'g711_alaw' ? 8 : 48;
 }
 
 /** True when the session answers in text only (GA `['text']`, beta `['text']`). */
 export function textOnly(dialect: Dialect, session: JsonObject): boolean {
+  if (dialect === 'xai') return false;
   const mods = session[dialect === 'ga' ? 'output_modalities' : 'modalities'];
   return Array.isArray(mods) && !mods.includes('audio');
 }

@@ -1,6 +1,7 @@
 /**
  * Event names and object shapes that differ between the GA and beta dialects (protocols.md 1.5):
- * conversation items, response objects, usage, and the "item added" / "item done" events.
+ * conversation items, response objects, usage, and the "item added" / "item done" events. The xAI
+ * dialect uses the GA names and shapes (protocols.md section 6).
  */
 import { newId } from './ids.js';
 import type { Json, JsonObject } from './json.js';
@@ -34,9 +35,9 @@ const BETA_NAMES: OutputEventNames = {
   textDone: 'response.text.done',
 };
 
-/** The output event names of `dialect`. */
+/** The output event names of `dialect` (xAI: the GA names). */
 export function outputNames(dialect: Dialect): OutputEventNames {
-  return dialect === 'ga' ? GA_NAMES : BETA_NAMES;
+  return dialect !== 'beta' ? GA_NAMES : BETA_NAMES;
 }
 
 /** What an assistant message carries. */
@@ -47,7 +48,7 @@ export function assistantItem(dialect: Dialect, id: string, status: string, mode
   text: string | null): JsonObject {
   const content: Json[] = [];
   if (text !== null) {
-    const ga = dialect === 'ga';
+    const ga = dialect !== 'beta';
     const type = mode === 'audio' ? (ga ? 'output_audio' : 'audio') : ga ? 'output_text' : 'text';
     content.push(mode === 'audio' ? { type, transcript: text } : { type, text });
   }
@@ -100,7 +101,7 @@ export function responseObject(dialect: Dialect, session: JsonObject, r: Respons
   const head: JsonObject = { object: 'realtime.response', id: r.id, status: r.status, status_details: r.statusDetails,
     output: r.output, conversation_id: r.conversationId };
   const text = textOnly(dialect, session);
-  if (dialect === 'ga') {
+  if (dialect !== 'beta') {
     return { ...head, output_modalities: text ? ['text'] : ['audio'], max_output_tokens: 'inf',
       audio: { output: { format: outputFormat(dialect, session), voice: outputVoice(dialect, session) } },
       usage: r.usage, metadata: null };
@@ -113,15 +114,15 @@ export function responseObject(dialect: Dialect, session: JsonObject, r: Respons
 /** `[type, fields]` of a server event, before the connection adds `event_id`. */
 export type ServerEvent = [type: string, fields: JsonObject];
 
-/** Events announcing a new conversation item: GA `conversation.item.added`, beta `conversation.item.created`. */
+/** Events announcing a new conversation item: GA (and xAI) `conversation.item.added`, beta `conversation.item.created`. */
 export function itemAddedEvents(dialect: Dialect, item: JsonObject, previousItemId: string | null): ServerEvent[] {
-  const type = dialect === 'ga' ? 'conversation.item.added' : 'conversation.item.created';
+  const type = dialect !== 'beta' ? 'conversation.item.added' : 'conversation.item.created';
   return [[type, { previous_item_id: previousItemId, item }]];
 }
 
-/** Events finalising a conversation item: GA `conversation.item.done`, none in beta. */
+/** Events finalising a conversation item: GA (and xAI) `conversation.item.done`, none in beta. */
 export function itemDoneEvents(dialect: Dialect, item: JsonObject, previousItemId: string | null): ServerEvent[] {
-  return dialect === 'ga' ? [['conversation.item.done', { previous_item_id: previousItemId, item }]] : [];
+  return dialect !== 'beta' ? [['conversation.item.done', { previous_item_id: previousItemId, item }]] : [];
 }
 
 /** Both, for items that are complete when added (user turns, client-created items). */
