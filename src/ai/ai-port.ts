@@ -3,11 +3,11 @@ import { AudioMedia } from '../media/audio-media.js';
 import type { AudioEngine } from '../media/engine.js';
 import { MediaError } from '../media/errors.js';
 import { AudioMediaRing } from '../media/ring.js';
-import type { AiBackend, BackendSignal, ConnectionPlan, Frame } from './backend.js';
+import type { AiBackend, BackendSignal, Frame } from './backend.js';
 import { BACKENDS } from './backends/index.js';
 import { Backoff } from './backoff.js';
-import { AiConnection, type CloseInfo } from './connection.js';
-import { LocalConnection } from './local/connection.js';
+import type { CloseInfo } from './connection.js';
+import { Dialer, type DialFailure, type Link } from './dialer.js';
 import { LOCAL_PEERS } from './local/index.js';
 import { ConversationMemory } from './context.js';
 import { resolveParam, redact, type PortLimits } from './param.js';
@@ -20,10 +20,10 @@ import { connectionFailure } from './failures.js';
 import { LatencyWindow, monotonicUs, type LatencySummary } from './latency.js';
 import { LinkTimers } from './link-timers.js';
 import { MicAgePolicy } from './mic-age.js';
-import { readTlsFiles, type TlsMaterial } from './tls-files.js';
 import { PushToTalk } from './push-to-talk.js';
 import { KeepAlive } from './keepalive.js';
 import { RateAdapter } from './rate-adapter.js';
+import { ResponseSerializer } from './responses.js';
 
 /** Timers of one connection: they end with it and never act on the next one. */
 type LinkTimerName = 'session' | 'lifetime' | 'renewal' | 'expiry' | 'ending';
@@ -78,7 +78,8 @@ export class AudioMediaAiPort extends AudioMedia {
   private queue!: SendQueue;
   private backoff!: Backoff;
   private memory!: ConversationMemory;
-  private connection: AiConnection | LocalConnection | null = null;
+  private connection: Link | null = null;
+  private dialer!: Dialer;
   private state: AiState = 'idle';
   private url = '';
   private token: string | null = null;
@@ -89,9 +90,7 @@ export class AudioMediaAiPort extends AudioMedia {
   private renewalDue = false;
   private fatalSeen: string | null = null;
   private lastFatalReported: string | null = null;
-  private activeResponse: string | null = null;
-  private awaitingResponse = false;
-  private pendingResponses = 0;
+  private readonly responses = new ResponseSerializer();
   private muted = false;
   /** Timers of the current connection (replaced with each connection). */
   private link = new LinkTimers<LinkTimerName>();
@@ -155,6 +154,7 @@ export class AudioMediaAiPort extends AudioMedia {
       micAge: new MicAgePolicy(this.limits.maxMicAgeMs),
     });
     this.backoff = new Backoff(this.limits.reconnect);
+    this.dialer = new Dialer({ limits: this.limits, logger: this.logger });
     this.memory = new ConversationMemory(this.limits.contextTurns);
     this.turn = new PushToTalk(() => this.micRate?.toRate ?? this.backend.inputRate);
     for (const warning of this.backend.startupWarnings()) this.logger.warn(warning);
@@ -272,7 +272,7 @@ export class AudioMediaAiPort extends AudioMedia {
     this.requireManualTurns();
     this.requireSession();
     if (!this.turn.start()) return;
-    if (this.playout.busy || this.activeResponse !== null) this.stopPlayback(true);
+    if (this.playout.busy || this.responses.isActive) this.stopPlayback(true);
     this.sendControl(this.backend.startTurn());
     this.emitEvent({ type: 'turn', open: true });
   }
@@ -406,50 +406,40 @@ export class AudioMediaAiPort extends AudioMedia {
     this.aborter?.abort();
     const aborter = new AbortController();
     this.aborter = aborter;
-    let planned: ConnectionPlan | Promise<ConnectionPlan>;
-    try {
-      planned = this.backend.prepareConnection({ url: this.url, token: this.token, signal: aborter.signal });
-    } catch (error) {
-      this.emitEvent({ type: 'error', code: 'ERR_AI_CONNECT', message: redact((error as Error).message, this.token), fatal: true });
-      this.setState('failed');
-      return;
-    }
-    const current = (): boolean => attempt === this.attempt && !this.userClosed;
-    if (!(planned instanceof Promise)) {
-      this.withTls(planned, current);
-      return;
-    }
-    // An asynchronous step (a signed URL, an ephemeral token): a failure is retried on the backoff.
-    planned.then(
-      (plan) => current() && this.withTls(plan, current),
-      (error: Error) => current() && this.prepareFailed(error),
+    this.dialer.dial(
+      this.backend,
+      { url: this.url, token: this.token, tls: this.param?.tls, signal: aborter.signal },
+      () => attempt === this.attempt && !this.userClosed,
+      (link) => this.adopt(link),
+      (failure) => this.dialFailed(failure),
     );
   }
 
-  private prepareFailed(error: Error): void {
-    this.reportConnectFailure(`prepare:${error.message}`, { code: 'ERR_AI_CONNECT', message: `preparing the connection failed: ${error.message}`, fatal: false });
-    this.setState('reconnecting');
-    this.retryTimer = setTimeout(() => this.open(), this.backoff.next());
-  }
-
-  private withTls(plan: ConnectionPlan, current: () => boolean): void {
-    const tls = this.param?.tls;
-    if (!plan.url.startsWith('wss:') || !(tls?.caFile || tls?.certFile || tls?.keyFile)) {
-      this.start(plan, undefined);
-      return;
+  /** No connection could be started: reported once per cause and retried as the step calls for. */
+  private dialFailed(failure: DialFailure): void {
+    const message = redact(failure.error.message, this.token);
+    switch (failure.step) {
+      case 'plan':
+        this.emitEvent({ type: 'error', code: 'ERR_AI_CONNECT', message, fatal: true });
+        this.setState('failed');
+        return;
+      case 'prepare':
+        this.reportConnectFailure(`prepare:${message}`, { code: 'ERR_AI_CONNECT', message: `preparing the connection failed: ${message}`, fatal: false });
+        this.setState('reconnecting');
+        this.retryTimer = setTimeout(() => this.open(), this.backoff.next());
+        return;
+      case 'tls': {
+        const code = failure.error.code === 'ERR_CONFIG_FILE' ? 'ERR_CONFIG_FILE' : 'ERR_AI_CONNECT';
+        this.reportConnectFailure(`tls-file:${message}`, { code, message, fatal: true });
+        this.setState('failed');
+        this.retryTimer = setTimeout(() => this.open(), this.limits.reconnect.fatalRetryMs);
+        return;
+      }
     }
-    // The TLS files are read anew for each connection (certificates get renewed), off the event loop.
-    readTlsFiles(tls).then(
-      (material) => current() && this.start(plan, material),
-      (error: Error & { code?: string }) => current() && this.tlsFilesFailed(error),
-    );
   }
 
-  private start(plan: ConnectionPlan, tlsMaterial: TlsMaterial | undefined): void {
-    const local = plan.url.startsWith('local://') ? LOCAL_PEERS[new URL(plan.url).hostname] : undefined;
-    const connection = local
-      ? new LocalConnection(local())
-      : new AiConnection(plan, { ...this.limits, tls: this.param?.tls, ...(tlsMaterial ? { tlsMaterial } : {}), logger: this.logger });
+  /** A connection was started: its events are heard only while it is the current one. */
+  private adopt(connection: Link): void {
     this.connection = connection;
     this.link.clear();
     this.link = new LinkTimers<LinkTimerName>();
@@ -459,15 +449,7 @@ export class AudioMediaAiPort extends AudioMedia {
     connection.on('close', (info: CloseInfo) => this.connection === connection && this.closed(info));
   }
 
-  /** A TLS file cannot be used: a configuration error, reported once and retried slowly. */
-  private tlsFilesFailed(error: Error & { code?: string }): void {
-    const code = error.code === 'ERR_CONFIG_FILE' ? 'ERR_CONFIG_FILE' : 'ERR_AI_CONNECT';
-    this.reportConnectFailure(`tls-file:${error.message}`, { code, message: error.message, fatal: true });
-    this.setState('failed');
-    this.retryTimer = setTimeout(() => this.open(), this.limits.reconnect.fatalRetryMs);
-  }
-
-  private opened(connection: AiConnection | LocalConnection): void {
+  private opened(connection: Link): void {
     this.lastConnectCause = null;
     this.queue.attach(connection);
     const keepAliveMs = this.backend.keepAliveMs;
@@ -490,9 +472,7 @@ export class AudioMediaAiPort extends AudioMedia {
     this.keepAlive = null;
     this.turn.reset();
     this.sessionReady = false;
-    this.activeResponse = null;
-    this.awaitingResponse = false;
-    this.pendingResponses = 0;
+    this.responses.reset();
     this.playout.endOfSession();
     // A resumption that never got its session: the handle is no good, the next session starts afresh.
     if (this.resuming) this.resumeHandle = null;
@@ -582,8 +562,7 @@ export class AudioMediaAiPort extends AudioMedia {
       case 'transcription_failed':
         return this.emitEvent({ type: 'error', code: 'ERR_AI_TRANSCRIPTION_FAILED', message: redact(s.message, this.token), fatal: false, vendorCode: s.code, ...(s.itemId ? { itemId: s.itemId } : {}) });
       case 'response_created':
-        this.activeResponse = s.responseId;
-        this.awaitingResponse = false;
+        this.responses.created(s.responseId);
         return this.emitEvent({ type: 'response_start', responseId: s.responseId });
       case 'response_done':
         return this.responseDone(s);
@@ -689,13 +668,10 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private responseDone(s: Extract<BackendSignal, { kind: 'response_done' }>): void {
-    this.activeResponse = null;
+    const another = this.responses.done();
     const error = s.error ? { code: s.error.code, message: redact(s.error.message, this.token) } : undefined;
     this.emitEvent({ type: 'response_done', responseId: s.responseId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), ...(error ? { error } : {}) });
-    if (this.pendingResponses > 0) {
-      this.pendingResponses--;
-      this.requestResponse();
-    }
+    if (another) this.requestResponse();
     this.maybeRenew();
   }
 
@@ -717,10 +693,7 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private serviceError(s: Extract<BackendSignal, { kind: 'error' }>): void {
-    if (s.code === 'conversation_already_has_active_response' && this.awaitingResponse) {
-      this.awaitingResponse = false;
-      this.pendingResponses++;
-    }
+    if (s.code === 'conversation_already_has_active_response') this.responses.alreadyActive();
     if (s.sessionExpired) {
       this.renewing = true;
       const connection = this.connection;
@@ -750,7 +723,7 @@ export class AudioMediaAiPort extends AudioMedia {
     const heard = this.playout.stop();
     if (heard) this.memory.interrupted(heard.itemId, heard.receivedMs > 0 ? heard.playedMs / heard.receivedMs : 0);
     if (heard && truncate && this.sessionReady) this.sendControl(this.backend.truncate(heard.itemId, heard.playedMs));
-    if (cancel && this.sessionReady && (this.activeResponse || this.awaitingResponse)) this.sendControl(this.backend.cancelResponse());
+    if (cancel && this.sessionReady && this.responses.busy) this.sendControl(this.backend.cancelResponse());
     if (heard) this.emitEvent({ type: 'interrupted', itemId: heard.itemId, playedMs: heard.playedMs });
   }
 
@@ -761,17 +734,12 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private requestResponse(): void {
-    if (this.activeResponse !== null || this.awaitingResponse) {
-      this.pendingResponses++;
-      return;
-    }
-    this.awaitingResponse = true;
-    this.sendControl(this.backend.createResponse());
+    if (this.responses.request()) this.sendControl(this.backend.createResponse());
   }
 
   private maybeRenew(): void {
     if (!this.renewalDue || !this.sessionReady || this.renewing) return;
-    if (this.activeResponse !== null || this.awaitingResponse || this.playout.busy) {
+    if (this.responses.busy || this.playout.busy) {
       if (!this.link.has('renewal')) this.link.set('renewal', 500, () => this.maybeRenew());
       return;
     }
