@@ -122,7 +122,7 @@ export class ControlServer {
     const peer = this.readPeer(socket);
     const full = this.slotRefusal(peer);
     if (full !== null) {
-      this.refuse(socket, full);
+      this.refuse(socket, full.message, full.log);
       return;
     }
     this.clients.add(new ClientConnection(socket, this.host, peer));
@@ -141,21 +141,23 @@ export class ControlServer {
    * Why a new client cannot have a slot, or null: all slots taken; all but the ones kept for admins
    * taken (for a non-admin); or its uid holds its share already (non-admins only).
    */
-  private slotRefusal(peer: PeerCredentials | null): string | null {
+  private slotRefusal(peer: PeerCredentials | null): { message: string; log: string } | null {
     const { maxClients, adminReservedSlots, maxClientsPerUid } = this.options;
-    if (this.clients.size >= maxClients) return `too many clients (at most ${maxClients})`;
+    const same = (message: string): { message: string; log: string } => ({ message, log: message });
+    if (this.clients.size >= maxClients) return same(`too many clients (at most ${maxClients})`);
     if (levelOf(this.options, peer) === 'admin') return null;
-    if (this.clients.size >= maxClients - adminReservedSlots) return `too many clients (at most ${maxClients}, of which ${adminReservedSlots} are kept for admins)`;
+    if (this.clients.size >= maxClients - adminReservedSlots) return same(`too many clients (at most ${maxClients}, of which ${adminReservedSlots} are kept for admins)`);
     const until = peer === null ? undefined : this.penalties.get(peer.uid);
     if (until !== undefined && peer !== null) {
       const left = Math.ceil(until - performance.now());
-      if (left > 0) return `uid ${peer.uid} was dropped for refused requests; it may connect again in ${left} ms`;
+      // The log line stays the same whatever the time left, so the log's rate limit folds a reconnect loop into one count.
+      if (left > 0) return { message: `uid ${peer.uid} was dropped for refused requests; it may connect again in ${left} ms`, log: `uid ${peer.uid} is kept out after refused requests` };
       this.penalties.delete(peer.uid);
     }
     // Peers without credentials share one uid's share.
     let mine = 0;
     for (const client of this.clients) if (!client.isAdmin && (client.credentials?.uid ?? null) === (peer?.uid ?? null)) mine++;
-    if (mine >= maxClientsPerUid) return `too many clients for ${peer === null ? 'unidentified peers' : `uid ${peer.uid}`} (at most ${maxClientsPerUid} per user)`;
+    if (mine >= maxClientsPerUid) return same(`too many clients for ${peer === null ? 'unidentified peers' : `uid ${peer.uid}`} (at most ${maxClientsPerUid} per user)`);
     return null;
   }
 
@@ -173,9 +175,9 @@ export class ControlServer {
   }
 
   /** One error line, then the socket is closed; its input is never read. */
-  private refuse(socket: Socket, message: string): void {
+  private refuse(socket: Socket, message: string, log: string): void {
     socket.on('error', () => {});
-    this.options.logger.warn(`refused a control client: ${message}`);
+    this.options.logger.warn(`refused a control client: ${log}`);
     socket.end(encodeError(null, { code: 'ERR_TOO_MANY_CLIENTS', message }), () => socket.destroy());
     setTimeout(() => socket.destroy(), DROP_GRACE_MS).unref();
   }

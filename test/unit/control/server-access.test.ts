@@ -61,6 +61,8 @@ describe('levels over the socket', () => {
     const again = await LineClient.connect(h.path);
     await again.waitClosed();
     expect(again.lines[0]).toMatchObject({ error: { code: 'ERR_TOO_MANY_CLIENTS', message: expect.stringMatching(/uid 1001 was dropped .* again in \d+ ms/) } });
+    // The log line is the same for every refused reconnect, so the log's rate limit can fold a loop.
+    expect(h.warnings.filter((w) => w.startsWith('refused a control client'))).toEqual(['refused a control client: uid 1001 is kept out after refused requests']);
     const other = await LineClient.connect(h.path);
     expect(await other.call({ id: 1, cmd: 'ping' })).toMatchObject({ ok: true });
     other.close();
