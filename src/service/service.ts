@@ -6,6 +6,7 @@ import type { SpeakerdConfig } from '../config/types.js';
 import type { ControlTarget, DeviceEntry, ServiceEvent, ServiceState, ServiceStatus } from '../control/target.js';
 import { AudioEngine } from '../media/engine.js';
 import { toServiceEvent } from './ai-events.js';
+import { StatePersister } from './persistence.js';
 import { Earcons, type EarconSettings } from './earcons.js';
 import { aiParam, aiUrl, engineOptions } from './media-options.js';
 import { driveTurn } from './talk.js';
@@ -81,8 +82,7 @@ export class Service implements ControlTarget {
   /** Config changes and reloads, one at a time in the order asked. */
   private changes: Promise<unknown> = Promise.resolve();
   private deviceList: { at: number; devices: DeviceEntry[] } | null = null;
-  private stateRetry: NodeJS.Timeout | null = null;
-  private stateFailing = false;
+  private readonly persister: StatePersister;
   private lastLogged: string | null = null;
   /** The hardware mute switch: true muted, false open, null without one. It wins over software. */
   private muteSwitch: boolean | null = null;
@@ -97,6 +97,7 @@ export class Service implements ControlTarget {
     this.apiKey = deps.apiKey;
     this.volume = deps.state.volume;
     this.muted = deps.state.muted;
+    this.persister = new StatePersister((s) => deps.saveState(s), () => ({ volume: this.volume, muted: this.muted }), deps.log, deps.stateRetryMs);
   }
 
   /** Opens audio and starts the conversation. */
@@ -109,9 +110,8 @@ export class Service implements ControlTarget {
   /** Stops everything: the WebSocket closes with 1000, state is saved, audio stops. */
   async stop(): Promise<void> {
     this.transition({ kind: 'stopping' });
-    if (this.stateRetry) clearTimeout(this.stateRetry);
     this.closeMedia();
-    await this.deps.saveState({ volume: this.volume, muted: this.muted }).catch((error: Error) => this.deps.log.error(`cannot save the state: ${error.message}`));
+    await this.persister.final();
   }
 
   /** The running audio engine (the watchdog watches its clock), or null. */
@@ -443,23 +443,8 @@ export class Service implements ControlTarget {
     this.events.emit('event', event);
   }
 
-  /** Saves volume and mute; a failed write is logged once and tried again later until it succeeds. */
   private persist(): void {
-    if (this.stateRetry) clearTimeout(this.stateRetry);
-    this.stateRetry = null;
-    this.deps
-      .saveState({ volume: this.volume, muted: this.muted })
-      .then(() => {
-        if (this.stateFailing) this.deps.log.info('the state file is written again');
-        this.stateFailing = false;
-      })
-      .catch((error: Error) => {
-        if (!this.stateFailing) this.deps.log.error(`cannot save the state (will try again): ${error.message}`);
-        this.stateFailing = true;
-        if (this.state === 'stopping') return;
-        this.stateRetry = setTimeout(() => this.persist(), this.deps.stateRetryMs ?? 30000);
-        this.stateRetry.unref();
-      });
+    this.persister.persist();
   }
 
   /** The microphone sends silence when muted or, in push-to-talk, while the talk button is up. */
