@@ -163,6 +163,41 @@ describe('speakerd recipe: build', () => {
   });
 });
 
+describe('speakerd recipe: compile', () => {
+  /** Every package a file imports, type-only imports included (tsc needs those too). */
+  function importsOf(dir: string): Map<string, string> {
+    const found = new Map<string, string>();
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const path = join(d, e.name);
+        if (e.isDirectory()) walk(path);
+        else if (e.name.endsWith('.ts')) {
+          for (const m of readFileSync(path, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"\n;]*?from\s+'([^']+)'/g)) {
+            const spec = m[1] as string;
+            if (spec.startsWith('.') || spec.startsWith('node:')) continue;
+            const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string);
+            found.set(name, path);
+          }
+        }
+      }
+    };
+    walk(dir);
+    return found;
+  }
+
+  it('compiles only src/ (tsconfig.build.json), whose every import the shrinkwrap provides', () => {
+    expect(text).toMatch(/tsc -p tsconfig\.build\.json/);
+    const build = JSON.parse(readFileSync('tsconfig.build.json', 'utf8')) as { extends: string; include: string[] };
+    expect(build.include).toEqual(['src/**/*.ts']);
+    const provided = new Set(modules.map(([location]) => moduleName(location)));
+    const imports = importsOf('src');
+    expect(imports.size).toBeGreaterThan(0);
+    for (const [name, file] of imports) expect(provided, `${name} (imported by ${file})`).toContain(name);
+    // The tests' fakes import development-only packages: compiling them in the recipe would fail.
+    expect([...importsOf('test/fakes').keys()].some((name) => !provided.has(name))).toBe(true);
+  });
+});
+
 describe('speakerd recipe: install', () => {
   const install = recipe.shell.get('do_install')?.body ?? '';
 

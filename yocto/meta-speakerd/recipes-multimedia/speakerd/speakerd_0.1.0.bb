@@ -55,8 +55,9 @@ do_configure[noexec] = "1"
 
 do_compile() {
 	cd "${S}"
-	# The JavaScript: TypeScript compiled by the build host's Node.js (the same for every CPU).
-	node node_modules/typescript/bin/tsc -p tsconfig.json
+	# The JavaScript: TypeScript compiled by the build host's Node.js (the same for every CPU); only
+	# src/ (tsconfig.build.json): the tests' fakes need development packages the shrinkwrap leaves out.
+	node node_modules/typescript/bin/tsc -p tsconfig.build.json
 	# The addon, for the target: the toolchain from the environment (CC, CXX, CFLAGS, LDFLAGS with
 	# the sysroot), the target's Node.js headers, pkg-config answering from the target sysroot.
 	# binding.gyp builds with -Wall -Wextra -Werror. node-gyp downloads nothing when given --nodedir.
