@@ -156,7 +156,7 @@ Architecture: $arch
 Maintainer: $maintainer
 Installed-Size: $(du -sk --exclude=DEBIAN "$pkg" | cut -f1)
 Depends: nodejs (>= 20), $shlibs
-Recommends: alsa-utils
+Recommends: alsa-utils, gpiod
 Section: sound
 Priority: optional
 Description: ${description%%:*}

@@ -1,6 +1,7 @@
 /**
- * GPIO through libgpiod 1.6's command-line tools (Debian 12: `apt install gpiod`), for lack of an
- * ioctl in Node.js. Outputs: one `gpioset --mode=signal` per line holds it at a value; a change ends that
+ * GPIO through libgpiod's command-line tools, 1.x (Debian 12: `apt install gpiod`) or 2.x (their
+ * version is asked once; libgpiod-args.ts holds the two command lines), for lack of an ioctl in
+ * Node.js. Outputs: one `gpioset` per line holds it at a value; a change ends that
  * process (SIGTERM) and starts another, so each change costs one process start (a few ms of CPU): fine
  * for LEDs that change on state changes, costly for a blinking GPIO LED (prefer a gpio-leds overlay and
  * the sysfs driver, which blinks in the kernel). Inputs: `gpioget` once for the initial values, then one
@@ -12,13 +13,10 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { gpioError, unavailableChip, type GpioChip, type GpioEdge, type GpioInputs, type GpioLineConfig, type GpioOutputs } from './chip.js';
+import { libgpiodMajor, LIBGPIOD_V1, LIBGPIOD_V2, type LibgpiodDialect } from './libgpiod-args.js';
 
 /** Where the tools are looked for by default. */
 export const LIBGPIOD_DIR = '/usr/bin';
-
-function flags(l: GpioLineConfig): string[] {
-  return [...(l.activeLow ? ['-l'] : []), ...(l.bias && l.bias !== 'as-is' ? ['-B', l.bias] : [])];
-}
 
 function failure(tool: string, chip: string, code: number | null, stderr: string): Error & { code: string } {
   return gpioError('ERR_GPIO', `GPIO ${chip}: ${tool} failed (${code === null ? 'killed' : `exit ${code}`}): ${stderr.trim().slice(0, 300) || 'no message'}`);
@@ -33,12 +31,13 @@ class HeldLine {
     private readonly tools: string,
     private readonly chip: string,
     private readonly config: GpioLineConfig,
+    private readonly dialect: LibgpiodDialect,
   ) {}
 
   async set(value: boolean): Promise<void> {
     if (value === this.value && this.child) return;
     await this.stop();
-    const args = ['--mode=signal', ...flags(this.config), this.chip, `${this.config.line}=${value ? 1 : 0}`];
+    const args = this.dialect.gpioset(this.chip, this.config, value);
     const child = spawn(join(this.tools, 'gpioset'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -58,7 +57,8 @@ class HeldLine {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = null;
-    if (!child || child.exitCode !== null) return;
+    // A process that already ended (also by a signal: the OOM killer, an admin's kill) has nothing to stop.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     child.removeAllListeners('exit');
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
@@ -73,15 +73,27 @@ function run(file: string, args: string[]): Promise<string> {
   });
 }
 
-/** A chip driven by libgpiod 1.6's tools in `dir`. */
+/** A chip driven by libgpiod's tools in `dir`. */
 class LibgpiodChip implements GpioChip {
+  private dialect: Promise<LibgpiodDialect> | null = null;
+
   constructor(
     readonly path: string,
     private readonly dir: string,
   ) {}
 
+  /** The tools' command lines, by their version (asked once). */
+  private tools(): Promise<LibgpiodDialect> {
+    this.dialect ??= run(join(this.dir, 'gpioset'), ['--version']).then(
+      (text) => (libgpiodMajor(text) === 2 ? LIBGPIOD_V2 : LIBGPIOD_V1),
+      () => LIBGPIOD_V1,
+    );
+    return this.dialect;
+  }
+
   async requestOutputs(lines: readonly GpioLineConfig[], initial: readonly boolean[]): Promise<GpioOutputs> {
-    const held = lines.map((l) => new HeldLine(this.dir, this.path, l));
+    const dialect = await this.tools();
+    const held = lines.map((l) => new HeldLine(this.dir, this.path, l, dialect));
     const set = async (values: readonly boolean[]): Promise<void> => {
       await Promise.all(held.map((h, i) => h.set(values[i] ?? false)));
     };
@@ -95,28 +107,29 @@ class LibgpiodChip implements GpioChip {
   }
 
   async requestInputs(lines: readonly GpioLineConfig[], onEdge: (edge: GpioEdge) => void, onError: (error: Error & { code: string }) => void): Promise<GpioInputs> {
+    const dialect = await this.tools();
     const initial: boolean[] = [];
     for (const l of lines) {
       try {
-        initial.push((await run(join(this.dir, 'gpioget'), [...flags(l), this.path, String(l.line)])).trim() === '1');
+        initial.push((await run(join(this.dir, 'gpioget'), dialect.gpioget(this.path, l))).trim() === '1');
       } catch (error) {
         const e = error as Error & { code?: unknown; stderr?: string };
         throw failure('gpioget', this.path, typeof e.code === 'number' ? e.code : null, e.stderr ?? e.message);
       }
     }
-    const monitors = lines.map((l) => this.monitor(l, onEdge, onError));
+    const monitors = lines.map((l) => this.monitor(l, dialect, onEdge, onError));
     return { initial, release: async () => void (await Promise.all(monitors.map((m) => m()))) };
   }
 
   /** Starts gpiomon on one line (its own flags); returns its stopper. */
-  private monitor(l: GpioLineConfig, onEdge: (edge: GpioEdge) => void, onError: (error: Error & { code: string }) => void): () => Promise<void> {
-    const child = spawn(join(this.dir, 'gpiomon'), ['-b', ...flags(l), '-F', '%o %e %s %n', this.path, String(l.line)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  private monitor(l: GpioLineConfig, dialect: LibgpiodDialect, onEdge: (edge: GpioEdge) => void, onError: (error: Error & { code: string }) => void): () => Promise<void> {
+    const child = spawn(join(this.dir, 'gpiomon'), dialect.gpiomon(this.path, l), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stopping = false;
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const m = /^(\d+) ([01]) (\d+) (\d+)$/.exec(line.trim());
-      if (m) onEdge({ line: Number(m[1]), value: m[2] === '1', atMs: Number(m[3]) * 1000 + Number(m[4]) / 1e6 });
+      const edge = dialect.edge(line);
+      if (edge) onEdge(edge);
     });
     child.once('error', (e) => onError(gpioError('ERR_GPIO_UNAVAILABLE', `GPIO ${this.path}: cannot run gpiomon: ${e.message}`)));
     child.once('exit', (code) => {

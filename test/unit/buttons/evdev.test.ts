@@ -87,7 +87,7 @@ describe("libgpiod's tools (stand-in scripts)", () => {
     execFileSync('mkdir', [tools]);
     const log = join(dir, 'calls');
     const script = (name: string, body: string): void => {
-      writeFileSync(join(tools, name), `#!/bin/sh\necho "${name} $*" >> ${log}\n${body}\n`);
+      writeFileSync(join(tools, name), `#!/bin/sh\n[ "$1" = --version ] && { echo "${name} (libgpiod) v1.6.3"; exit 0; }\necho "${name} $*" >> ${log}\n${body}\n`);
       chmodSync(join(tools, name), 0o755);
     };
     script('gpioget', 'echo 1');
@@ -113,6 +113,52 @@ describe("libgpiod's tools (stand-in scripts)", () => {
       'gpioset --mode=signal /dev/gpiochip0 5=1',
       'gpioset --mode=signal /dev/gpiochip0 5=0',
     ]);
+  });
+
+  it('speaks libgpiod 2.x when the tools say so (-c chip, --numeric, other bias names and event format)', async () => {
+    const tools = join(dir, 'bin2');
+    execFileSync('mkdir', [tools]);
+    const log = join(dir, 'calls2');
+    const script = (name: string, body: string): void => {
+      writeFileSync(join(tools, name), `#!/bin/sh\n[ "$1" = --version ] && { echo "${name} (libgpiod) v2.1.2"; exit 0; }\necho "${name} $*" >> ${log}\n${body}\n`);
+      chmodSync(join(tools, name), 0o755);
+    };
+    script('gpioget', 'echo 0');
+    script('gpiomon', 'echo "22 rising 12.500000000"; echo "22 falling 13.000000000"; exec sleep 30');
+    script('gpioset', 'exec sleep 30');
+    const chip = libgpiodChip('/dev/gpiochip0', tools);
+    const edges: unknown[] = [];
+    const inputs = await chip.requestInputs([{ line: 22, bias: 'disable' }], (e) => edges.push(e), () => undefined);
+    expect(inputs.initial).toEqual([false]);
+    await waitFor(() => edges.length === 2, 3000, 'edges');
+    expect(edges).toEqual([
+      { line: 22, value: true, atMs: 12500 },
+      { line: 22, value: false, atMs: 13000 },
+    ]);
+    const outputs = await chip.requestOutputs([{ line: 5, activeLow: true }], [true]);
+    await outputs.release();
+    await inputs.release();
+    expect(execFileSync('cat', [log], { encoding: 'utf8' }).trim().split('\n')).toEqual([
+      'gpioget -c /dev/gpiochip0 --numeric -b disabled 22',
+      'gpiomon -c /dev/gpiochip0 -b disabled -e both -F %o %E %S 22',
+      'gpioset -c /dev/gpiochip0 -l 5=1',
+    ]);
+  });
+
+  it('does not hang on an output whose gpioset was killed from outside', async () => {
+    const tools = join(dir, 'bin3');
+    execFileSync('mkdir', [tools]);
+    for (const name of ['gpioget', 'gpiomon']) {
+      writeFileSync(join(tools, name), '#!/bin/sh\nexec sleep 30\n');
+      chmodSync(join(tools, name), 0o755);
+    }
+    writeFileSync(join(tools, 'gpioset'), `#!/bin/sh\n[ "$1" = --version ] && exit 1\necho $$ > ${join(dir, 'pid')}\nexec sleep 30\n`);
+    chmodSync(join(tools, 'gpioset'), 0o755);
+    const outputs = await libgpiodChip('/dev/gpiochip0', tools).requestOutputs([{ line: 5 }], [true]);
+    process.kill(Number(execFileSync('cat', [join(dir, 'pid')], { encoding: 'utf8' }).trim()), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    await outputs.set([false]);
+    await outputs.release();
   });
 
   it('without the tools, refuses with ERR_GPIO_UNAVAILABLE', async () => {

@@ -33,6 +33,8 @@ B = "${S}"
 # nodejs-native runs TypeScript and node-gyp (which npm bundles), python3-native runs gyp.
 DEPENDS = "alsa-lib speexdsp nodejs nodejs-native"
 RDEPENDS:${PN} = "nodejs"
+# GPIO buttons, LEDs and power lines go through libgpiod's tools (1.x or 2.x).
+RRECOMMENDS:${PN} = "libgpiod-tools"
 
 inherit pkgconfig python3native systemd useradd
 
