@@ -481,7 +481,7 @@ export class AudioMediaAiPort extends AudioMedia {
     if (this.userClosed) {
       this.renewing = false;
       this.setState('idle');
-      this.emitEvent({ type: 'disconnected', code: info.code, reason: info.reason, renewal: false });
+      this.emitEvent({ type: 'disconnected', code: info.code, reason: redact(info.reason || '', this.token), renewal: false });
       return;
     }
     if (this.configRefused) {
@@ -676,7 +676,7 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private toolCall(callId: string, name: string, args: string): void {
-    this.calls.issued(callId, name);
+    if (!this.calls.issued(callId, name)) this.counters.malformed++;
     this.memory.toolCall(callId, name, args);
     const builtin = findBuiltin(this.param?.builtinTools ?? [], name);
     if (!builtin) {

@@ -73,9 +73,18 @@ export class PendingCalls {
   private readonly ids = new Map<string, string>();
   private lastTaken: { callId: string; name: string } | null = null;
 
-  /** The service asked for `callId` (a call of tool `name`). */
-  issued(callId: string, name = ''): void {
+  /** Open calls kept at most; a service that opens more loses the oldest (a hostile server cannot grow it). */
+  static readonly MAX_OPEN = 64;
+
+  /** The service asked for `callId` (a call of tool `name`); false when the oldest open call had to go for it. */
+  issued(callId: string, name = ''): boolean {
+    let kept = true;
+    if (!this.ids.has(callId) && this.ids.size >= PendingCalls.MAX_OPEN) {
+      this.ids.delete(this.ids.keys().next().value as string);
+      kept = false;
+    }
     this.ids.set(callId, name);
+    return kept;
   }
 
   /** Takes `callId` out for its answer; false when it was never issued or was already answered. */

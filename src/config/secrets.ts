@@ -27,7 +27,7 @@ const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
 export function backendNeedsKey(ai: Pick<AiConfig, 'backend' | 'url'> & { elevenlabs?: Pick<AiElevenLabsConfig, 'signedUrl'> }): boolean {
   // ElevenLabs: only a private agent (signed URLs) needs the key.
   if (ai.backend === 'elevenlabs' && ai.elevenlabs?.signedUrl !== true) return false;
-  if (ai.backend !== 'openai' && ai.backend !== 'gemini' && ai.backend !== 'deepgram' && ai.backend !== 'elevenlabs') return false;
+  if (!['openai', 'azure', 'xai', 'gemini', 'deepgram', 'elevenlabs'].includes(ai.backend)) return false;
   try {
     return !LOOPBACK.test(new URL(effectiveAiUrl(ai)).hostname);
   } catch {

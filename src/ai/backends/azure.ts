@@ -23,6 +23,9 @@ const AZURE: OpenAiFlavour = {
   authScheme: 'api-key',
   checkModels: false,
   dialectFor: (target) => (isAzurePreview(target.toString()) ? 'beta' : 'ga'),
+  // The endpoint speaks one dialect: 'ga' or 'beta' from the configuration (whose default is 'ga')
+  // cannot change it; only 'auto' (from session.created) overrides the path.
+  pathPicksDialect: true,
   url: (target, deployment) => {
     if (isAzurePreview(target.toString())) {
       if (!target.searchParams.has('api-version')) target.searchParams.set('api-version', AZURE_PREVIEW_API_VERSION);

@@ -11,7 +11,7 @@
  * signed URL, fetched before each connection from the API host of the configured URL with the key in
  * `xi-api-key` (elevenlabs-signed-url.ts); the WebSocket itself never carries the key.
  */
-import type { AiBackend, BackendSignal, ConnectContext, ConnectionPlan, ContextEntry, Frame } from '../backend.js';
+import type { AiBackend, BackendSignal, ConnectContext, ConnectionPlan, ContextEntry, Frame, VendorError } from '../backend.js';
 import type { AiPortParam } from '../types.js';
 import { encodeChunk, parseFormat, type ElevenLabsFormat } from './elevenlabs-audio.js';
 import { ElevenLabsDecoder } from './elevenlabs-decode.js';
@@ -116,6 +116,19 @@ export class ElevenLabsBackend implements AiBackend {
 
   decode(frame: Frame): BackendSignal[] {
     return this.decoder.decode(frame);
+  }
+
+  /**
+   * The service's refusals are close frames with a reason: 1008 before the conversation started (an
+   * unknown agent, authentication required, an override the agent does not allow) is a configuration
+   * problem (fatal: retried slowly, not in a fast loop); 1002 (a message it could not parse) and
+   * closes after the start are not fatal.
+   */
+  closeError(code: number, reason: string): VendorError | null {
+    if (code !== 1008 && code !== 1002) return null;
+    const started = this.decoder.formats !== null;
+    const what = code === 1008 ? 'policy violation' : 'protocol error';
+    return { code: String(code), message: `the service closed the conversation with ${code} (${what}): ${reason.slice(0, 300) || what}`, fatal: code === 1008 && !started, sessionExpired: false };
   }
 
   encodeAudio(pcm: Int16Array): Frame {

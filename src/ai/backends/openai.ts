@@ -22,6 +22,8 @@ export interface OpenAiFlavour {
   url?: (target: URL, model: string, dialect: OpenAiDialect | null) => void;
   /** The dialect an endpoint speaks when the parameters name none (Azure: the path decides). */
   dialectFor?: (target: URL) => OpenAiDialect;
+  /** The endpoint's path picks the dialect even when the parameters name 'ga' or 'beta' (only 'auto' overrides it). */
+  pathPicksDialect?: boolean;
   /** Whether to warn about OpenAI model deprecations (not for Azure deployments or other vendors). */
   checkModels: boolean;
 }
@@ -75,7 +77,8 @@ export class OpenAiBackend implements AiBackend {
   prepareConnection(ctx: ConnectContext): ConnectionPlan {
     const token = ctx.token;
     const target = new URL(ctx.url);
-    if (this.param.dialect === undefined && this.flavour.dialectFor) this.resolved = this.flavour.dialectFor(target);
+    const pathDecides = this.param.dialect === undefined || (this.flavour.pathPicksDialect === true && this.param.dialect !== 'auto');
+    if (pathDecides && this.flavour.dialectFor) this.resolved = this.flavour.dialectFor(target);
     if (this.flavour.url) this.flavour.url(target, this.model, this.resolved);
     else if (!target.searchParams.has('model') && !target.searchParams.has('call_id')) target.searchParams.set('model', this.model);
     const headers = handshakeHeaders(token, this.param.authScheme ?? this.flavour.authScheme, this.param.headers);
