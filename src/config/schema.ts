@@ -17,12 +17,12 @@ const LEVELS = ['debug', 'info', 'notice', 'warning', 'error'] as const;
 const NAME = /^[A-Za-z0-9_.:,=@+-]*$/;
 const GROUP = /^$|^[A-Za-z_][A-Za-z0-9_-]{0,31}\$?$|^[0-9]{1,10}$/;
 const CREDENTIAL = /^$|^(?!\.\.?$)[A-Za-z0-9_.@-]{1,255}$/;
-const look = (what: string, value: string) => ({
+const look = (what: string, value: string, access: 'control' | 'admin' = 'control') => ({
   doc: `LEDs for ${what}: "<colour> <pattern> [<period ms>]" or "off"; colour #rrggbb or a name, pattern solid, blink, breathe, spin or level.`,
   format: ledLookFormat,
   default: value,
   effect: 'live',
-  access: 'control',
+  access,
 });
 /** Extra handshake headers as 'Name: value' strings; names carrying credentials or steering the connection are refused. */
 const headerList = (value: unknown): void => {
@@ -161,7 +161,8 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       offline: look('offline (reconnecting)', '#ff8000 breathe 3000'),
       error: look('a fatal error', '#ff0000 blink 1000'),
       volume: look('a volume change (level = volume), for 1.5 s', '#ffffff level'),
-      muted: look('mute, on the LEDs nearest the microphones, over every state but error', '#ff0000 solid'),
+      // The privacy light: only an admin may change how it looks (a socket user must not be able to hide it).
+      muted: look('mute, on the LEDs nearest the microphones, over every state but error, never dimmed below 20 %', '#ff0000 solid', 'admin'),
     },
   },
   buttons: {

@@ -11,6 +11,9 @@ import type { LedOutput } from './output.js';
 import { isAnimated, renderLook, untilBlinkToggle } from './patterns.js';
 import { colorHex, OFF, type LedLook } from './spec.js';
 
+/** The least brightness of the mute overlay (global brightness and night mode do not take it lower). */
+export const MUTE_MIN_BRIGHTNESS = 0.2;
+
 /** The layers a look can be configured for. */
 export type LedLayer = 'starting' | 'error' | 'offline' | 'volume' | 'userSpeaking' | 'thinking' | 'speaking' | 'listening' | 'muted';
 
@@ -201,7 +204,8 @@ export class LedCompositor {
     const level = look.pattern !== 'level' ? 0 : this.layer === 'volume' ? this.volume / 100 : (this.options.level?.() ?? 0) / 255;
     renderLook(look, this.output.count, t, level, this.scale(), into);
     if (!this.overlaid()) return;
-    renderLook(this.settings.looks.muted, this.output.count, t, 1, this.scale(), this.scratch);
+    // The privacy light stays visible whatever the brightness and night mode say.
+    renderLook(this.settings.looks.muted, this.output.count, t, 1, Math.max(this.scale(), MUTE_MIN_BRIGHTNESS), this.scratch);
     for (const i of this.muteLeds) into.set(this.scratch.subarray(i * 3, i * 3 + 3), i * 3);
   }
 

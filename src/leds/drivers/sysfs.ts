@@ -101,13 +101,8 @@ class SysfsChannel {
         const d = this.desired;
         const a = this.actual;
         if (!a || a.trigger !== d.trigger || (d.trigger === 'timer' && a.halfMs !== d.halfMs)) {
+          // A fresh timer trigger blinks 500/500 ms, the only period blink() hands to the kernel.
           await this.attr('trigger', d.trigger);
-          // A fresh timer trigger blinks 500/500 ms; its delay files are created root's, so they are
-          // written only for other periods (and then need the udev rule of docs/leds-buttons.md).
-          if (d.trigger === 'timer' && d.halfMs !== KERNEL_BLINK_MS) {
-            await this.attr('delay_on', String(d.halfMs));
-            await this.attr('delay_off', String(d.halfMs));
-          }
         }
         this.writeBrightness(d.brightness);
         this.actual = d;
@@ -161,6 +156,10 @@ class SysfsLeds implements LedOutput {
   }
 
   blink(on: Uint8Array, off: Uint8Array, halfMs: number): boolean {
+    // Only the timer trigger's own 500/500 ms is done in the kernel: another period needs its
+    // delay_on/delay_off files, which the kernel creates root's at that moment (no group can write
+    // them in time), so such a blink is left to the compositor's timer.
+    if (Math.round(halfMs) !== KERNEL_BLINK_MS) return false;
     const plan: [SysfsChannel, Desired][] = [];
     let possible = true;
     this.leds.forEach((led, i) => {
