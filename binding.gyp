@@ -9,6 +9,7 @@
         "native/addon/dsp_wrap.cc",
         "native/addon/notify.cc",
         "native/addon/spi.cc",
+        "native/addon/evdev.cc",
         "native/addon/watchdog.cc",
         "native/engine/engine.cc",
         "native/bridge/conference_bridge.cc",

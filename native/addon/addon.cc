@@ -3,6 +3,7 @@
 
 #include "dsp_wrap.h"
 #include "engine_wrap.h"
+#include "evdev.h"
 #include "notify.h"
 #include "spi.h"
 #include "watchdog.h"
@@ -19,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NotifyReceiver", NotifyReceiverWrap::Define(env));
   exports.Set("Watchdog", WatchdogWrap::Define(env));
   exports.Set("spiConfigure", Napi::Function::New(env, SpiConfigure, "spiConfigure"));
+  exports.Set("evdevSwitches", Napi::Function::New(env, EvdevSwitches, "evdevSwitches"));
   return exports;
 }
 

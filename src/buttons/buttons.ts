@@ -4,7 +4,7 @@
  */
 import type { GpioChipOpener, GpioInputs } from './gpio/chip.js';
 import { EV_KEY, EV_SW } from './evdev-codes.js';
-import { openEvdev, type EvdevReader } from './evdev.js';
+import { openEvdev, type EvdevReader, type SwitchReader } from './evdev.js';
 import { Debouncer, PressDetector, type ButtonOutcome, type PressTiming } from './press.js';
 import type { ButtonsProfile } from './profile.js';
 
@@ -34,7 +34,7 @@ export interface Buttons {
 }
 
 /** Opens every source of `profile`; never rejects (failures go to `handlers.error`). */
-export async function openButtons(profile: ButtonsProfile, timing: ButtonTiming, handlers: ButtonHandlers, gpio: GpioChipOpener): Promise<Buttons> {
+export async function openButtons(profile: ButtonsProfile, timing: ButtonTiming, handlers: ButtonHandlers, gpio: GpioChipOpener, readSwitches?: SwitchReader): Promise<Buttons> {
   const presses = new PressDetector<string>(timing, (o) => handlers.outcome(o));
   const sources: string[] = [];
   const closers: (() => Promise<void>)[] = [];
@@ -59,7 +59,10 @@ export async function openButtons(profile: ButtonsProfile, timing: ButtonTiming,
           presses.reset();
           handlers.error(error);
         },
+        readSwitches,
       );
+      // A switch reports only its changes: where it stands now comes from the device itself.
+      if (ev.muteSwitch !== undefined && reader.switchesOn !== null) handlers.muteSwitch(reader.switchesOn.includes(ev.muteSwitch));
       sources.push(`evdev ${ev.device}`);
       closers.push(async () => reader.close());
     } catch (error) {

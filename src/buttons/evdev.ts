@@ -53,7 +53,20 @@ export function encodeInputEvent(e: Omit<InputEvent, 'timeMs'> & { timeMs?: numb
 
 /** An open input device; close() stops reading. */
 export interface EvdevReader {
+  /** The switches (EV_SW codes) that were on when the device was opened; null when unknown (a FIFO, no reader). */
+  readonly switchesOn: readonly number[] | null;
   close(): void;
+}
+
+/** Reads which switches are on (the addon's evdevSwitches, EVIOCGSW). */
+export type SwitchReader = (fd: number) => number[];
+
+/** Major number of input devices (/dev/input/eventN). */
+const INPUT_MAJOR = 13;
+
+/** The major number of a device number as Linux encodes it (new_encode_dev). */
+function majorOf(rdev: number): number {
+  return Math.floor(rdev / 256) & 0xfff;
 }
 
 function coded(message: string): Error & { code: string } {
@@ -82,7 +95,7 @@ function pollingSocket(fd: number): Socket {
  * Rejects with ERR_BUTTON_DEVICE naming the path; `onError` is told once when reading stops
  * (the device was unplugged), after which nothing more is reported.
  */
-export function openEvdev(path: string, onEvent: (e: InputEvent) => void, onError: (error: Error & { code: string }) => void): Promise<EvdevReader> {
+export function openEvdev(path: string, onEvent: (e: InputEvent) => void, onError: (error: Error & { code: string }) => void, readSwitches?: SwitchReader): Promise<EvdevReader> {
   return new Promise((resolve, reject) => {
     open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY, (error, fd) => {
       if (error) return reject(coded(`buttons: cannot open ${path}: ${error.code === 'ENOENT' ? 'no such device (ENOENT)' : error.message}`));
@@ -90,6 +103,19 @@ export function openEvdev(path: string, onEvent: (e: InputEvent) => void, onErro
         if (statError || !(s.isCharacterDevice() || s.isFIFO())) {
           close(fd, () => undefined);
           return reject(coded(`buttons: ${path} is ${statError ? 'unreadable' : describeFileType(s)}; an input device (/dev/input/eventN) is needed`));
+        }
+        // Any other character device (/dev/zero, a tty) would be read as a stream of bogus events.
+        if (s.isCharacterDevice() && majorOf(s.rdev) !== INPUT_MAJOR) {
+          close(fd, () => undefined);
+          return reject(coded(`buttons: ${path} is a character device of major ${majorOf(s.rdev)}, not an input device (major ${INPUT_MAJOR}, /dev/input/eventN)`));
+        }
+        let switchesOn: number[] | null = null;
+        if (s.isCharacterDevice() && readSwitches) {
+          try {
+            switchesOn = readSwitches(fd);
+          } catch (e) {
+            onError(coded(`buttons: ${path}: ${(e as Error).message}; a switch's position is known only once it moves`));
+          }
         }
         let socket: Socket;
         try {
@@ -114,6 +140,7 @@ export function openEvdev(path: string, onEvent: (e: InputEvent) => void, onErro
         socket.on('error', (e: NodeJS.ErrnoException) => stopped(e.code === 'ENODEV' ? 'the device is gone (ENODEV)' : e.message));
         socket.on('end', () => stopped('the device closed'));
         resolve({
+          switchesOn,
           close: () => {
             closing = true;
             socket.destroy();

@@ -255,6 +255,8 @@ export interface NativeBinding {
    * open descriptor; throws {code:'ERR_SPI_CONFIG'} when the device refuses one.
    */
   spiConfigure?(fd: number, mode: number, speedHz: number, bitsPerWord: number): void;
+  /** The codes of an input device's switches that are on now (EVIOCGSW); throws {code:'ERR_BUTTON_DEVICE'}. */
+  evdevSwitches?(fd: number): number[];
   /** sd_notify: sends `state` to $NOTIFY_SOCKET; false when it is unset. */
   notify?(state: string): boolean;
   /** Test receiver for sd_notify datagrams (a leading '@' is the abstract namespace). */

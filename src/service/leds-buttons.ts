@@ -18,6 +18,16 @@ import type { ConsoleStream } from '../leds/drivers/console.js';
 import { loadNativeBinding } from '../media/native-binding.js';
 import type { StatusExtension } from './service.js';
 
+/** The addon's switch reader (EVIOCGSW), when the addon can be loaded and has it. */
+function nativeSwitches(): ((fd: number) => number[]) | undefined {
+  try {
+    const binding = loadNativeBinding();
+    return binding.evdevSwitches?.bind(binding);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The addon's spidev configurator, when the addon can be loaded and has it. */
 function nativeSpi(): ((fd: number, mode: number, speedHz: number, bits: number) => void) | undefined {
   try {
@@ -125,7 +135,7 @@ export class LedsButtons {
     }
     if (board?.buttons && config.buttons.driver === 'auto') {
       this.target.setTalkGate(config.buttons.pushToTalk ? false : null);
-      this.buttons = await openButtons(board.buttons, buttonTiming(config), { outcome: (o) => this.onButton(o), muteSwitch: (m) => this.target.setMuteSwitch(m), error: onError }, gpio);
+      this.buttons = await openButtons(board.buttons, buttonTiming(config), { outcome: (o) => this.onButton(o), muteSwitch: (m) => this.target.setMuteSwitch(m), error: onError }, gpio, nativeSwitches());
       if (this.buttons.sources.length) this.options.log.info(`buttons: ${this.buttons.sources.join(', ')}`);
     }
   }
@@ -136,6 +146,8 @@ export class LedsButtons {
     this.compositor = null;
     this.buttons = null;
     await Promise.all([compositor?.close(), buttons?.close()]);
+    // A board without the switch (or none at all) must not keep the old one's position.
+    if (buttons) this.target.setMuteSwitch(null);
   }
 
   private onEvent(e: ServiceEvent): void {

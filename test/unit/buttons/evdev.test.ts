@@ -32,12 +32,46 @@ afterEach(() => {
 const key = (code: number, value: number): Buffer => Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value, timeMs: 1000.5 }), encodeInputEvent({ type: EV_SYN, code: 0, value: 0 })]);
 
 describe('evdev', () => {
+  it('decodes 16-byte input_event records too (32-bit ARM and x86: two 32-bit longs of time)', () => {
+    const rec = (code: number, value: number): Buffer => encodeInputEvent({ type: EV_KEY, code, value, timeMs: 2000.25 }, 16);
+    expect(rec(1, 1).length).toBe(16);
+    const bytes = Buffer.concat([rec(115, 1), rec(114, 0)]);
+    const first = parseInputEvents(bytes.subarray(0, 20), 16);
+    expect(first.events).toEqual([{ type: EV_KEY, code: 115, value: 1, timeMs: 2000.25 }]);
+    expect(parseInputEvents(Buffer.concat([first.rest, bytes.subarray(20)]), 16).events).toEqual([{ type: EV_KEY, code: 114, value: 0, timeMs: 2000.25 }]);
+    expect(INPUT_EVENT_SIZE).toBe(process.arch === 'arm' || process.arch === 'ia32' ? 16 : 24);
+  });
+
+  it('refuses a character device that is not an input device (it would read as a stream of bogus events)', async () => {
+    for (const device of ['/dev/zero', '/dev/null']) {
+      await expect(openEvdev(device, () => undefined, () => undefined)).rejects.toMatchObject({ code: 'ERR_BUTTON_DEVICE', message: expect.stringMatching(/character device of major 1, not an input device/) });
+    }
+  });
+
+  it("knows a FIFO's switches as unknown, and the addon's switch reader refuses a device that has none", async () => {
+    let asked = 0;
+    const reader = await openEvdev(fifo, () => undefined, () => undefined, () => {
+      asked++;
+      return [];
+    });
+    expect(reader.switchesOn).toBeNull();
+    expect(asked).toBe(0);
+    reader.close();
+    const { loadNativeBinding } = await import('../../../src/media/native-binding.js');
+    const fd = openSync('/dev/null', 'r');
+    try {
+      expect(() => loadNativeBinding().evdevSwitches!(fd)).toThrow(expect.objectContaining({ code: 'ERR_BUTTON_DEVICE', message: expect.stringMatching(/cannot read the switches/) }));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('decodes 24-byte input_event records, split anywhere', () => {
-    expect(INPUT_EVENT_SIZE).toBe(24);
-    const bytes = Buffer.concat([key(KEY_CODES.KEY_MICMUTE as number, 1), key(248, 0)]);
-    const first = parseInputEvents(bytes.subarray(0, 30));
+    const key24 = (code: number, value: number): Buffer => Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value, timeMs: 1000.5 }, 24), encodeInputEvent({ type: EV_SYN, code: 0, value: 0 }, 24)]);
+    const bytes = Buffer.concat([key24(KEY_CODES.KEY_MICMUTE as number, 1), key24(248, 0)]);
+    const first = parseInputEvents(bytes.subarray(0, 30), 24);
     expect(first.events).toEqual([{ type: EV_KEY, code: 248, value: 1, timeMs: 1000.5 }]);
-    const rest = parseInputEvents(Buffer.concat([first.rest, bytes.subarray(30)]));
+    const rest = parseInputEvents(Buffer.concat([first.rest, bytes.subarray(30)]), 24);
     expect(rest.events.map((e) => [e.type, e.code, e.value])).toEqual([[EV_SYN, 0, 0], [EV_KEY, 248, 0], [EV_SYN, 0, 0]]);
   });
 
