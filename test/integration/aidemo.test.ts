@@ -50,3 +50,21 @@ describe('speakerd-aidemo', () => {
     expect(bad.output).toMatch(/ai\.voice/);
   });
 });
+
+describe('speakerd-aidemo with another vendor', () => {
+  it('talks to Deepgram (its key from DEEPGRAM_API_KEY, sent as Authorization: Token)', async () => {
+    const { FakeDeepgramAgentServer } = await import('../fakes/deepgram-agent-server.js');
+    const deepgram = await FakeDeepgramAgentServer.start({ apiKey: 'dg-aidemo-secret-7' });
+    try {
+      const url = deepgram.url.replace('127.0.0.1', 'localhost');
+      const { code, output } = await run(['--backend', 'deepgram', '--url', url, '--null-audio', '--duration', '2'], { DEEPGRAM_API_KEY: 'dg-aidemo-secret-7' });
+      expect(code).toBe(0);
+      expect(output).toMatch(/connected/);
+      expect(output).not.toContain('dg-aidemo-secret-7');
+      expect(deepgram.handshakes[0]?.headers.authorization).toBe('Token dg-aidemo-secret-7');
+      expect(deepgram.received.some((m) => m.type === 'Settings')).toBe(true);
+    } finally {
+      await deepgram.close();
+    }
+  });
+});

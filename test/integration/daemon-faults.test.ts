@@ -292,3 +292,26 @@ describe('log.level', () => {
     await waitFor(() => /configuration reloaded/.test(d.output), 2000, 'info logged again');
   });
 });
+
+describe('push-to-talk over the socket', () => {
+  it('talk_start opens a turn (the microphone goes out), talk_end commits it and a reply is asked for', async () => {
+    server = await FakeRealtimeServer.start();
+    const d = daemon();
+    d.writeConfig({ ai: { backend: 'openai', url: server.url, turnDetection: 'none' } });
+    d.start();
+    await d.notice(/READY=1/);
+    await d.notice(/STATUS=listening/, 0, 8000);
+    await sleep(300);
+    // No turn open: nothing of the microphone leaves.
+    expect(server.received.filter((m) => m.type === 'input_audio_buffer.append')).toHaveLength(0);
+    expect(await d.request({ cmd: 'talk_start' })).toMatchObject({ ok: true, result: { talking: true } });
+    await server.waitFor('input_audio_buffer.append', { timeoutMs: 3000 });
+    await sleep(300);
+    expect(await d.request({ cmd: 'talk_end' })).toMatchObject({ ok: true, result: { talking: false } });
+    await server.waitFor('input_audio_buffer.commit', { timeoutMs: 3000 });
+    await server.waitFor('response.create', { timeoutMs: 3000 });
+    const appended = server.received.filter((m) => m.type === 'input_audio_buffer.append').length;
+    await sleep(300);
+    expect(server.received.filter((m) => m.type === 'input_audio_buffer.append').length).toBe(appended);
+  });
+});
