@@ -22,17 +22,20 @@ import { SystemdNotifier, nativeNotify } from '../system/notify.js';
 import { unixPeer } from '../system/peer.js';
 import type { EarlySignals } from './early-signals.js';
 import { startWatchdog } from './watchdog-wiring.js';
+import { loadBoardProfile } from '../leds/board.js';
+import { unitGrants } from '../leds/unit-grants.js';
 
-const USAGE = 'usage: speakerd [--config FILE] [--check-config] [--print-config] [--etc-dir DIR] [--set KEY=VALUE]...';
+const USAGE = 'usage: speakerd [--config FILE] [--check-config] [--print-config] [--unit-grants] [--etc-dir DIR] [--set KEY=VALUE]...';
 /** A graceful stop must finish within this (systemd's stop timeout is longer). */
 const STOP_DEADLINE_MS = 2000;
 
-function parseCommandLine(): { base: LoadOptions; check: boolean; print: boolean } {
+function parseCommandLine(): { base: LoadOptions; check: boolean; print: boolean; grants: boolean } {
   const { values } = parseArgs({
     options: {
       config: { type: 'string' },
       'check-config': { type: 'boolean', default: false },
       'print-config': { type: 'boolean', default: false },
+      'unit-grants': { type: 'boolean', default: false },
       'etc-dir': { type: 'string' },
       set: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', default: false },
@@ -52,7 +55,7 @@ function parseCommandLine(): { base: LoadOptions; check: boolean; print: boolean
   const base: LoadOptions = { env: process.env, overrides };
   if (values.config !== undefined) base.configFile = values.config;
   if (values['etc-dir'] !== undefined) base.etcDir = values['etc-dir'];
-  return { base, check: values['check-config'] ?? false, print: values['print-config'] ?? false };
+  return { base, check: values['check-config'] ?? false, print: values['print-config'] ?? false, grants: values['unit-grants'] ?? false };
 }
 
 /** Control-socket setup errors that a restart cannot fix: exit with EX_CONFIG so systemd does not loop. */
@@ -118,6 +121,13 @@ export async function main(signals: EarlySignals): Promise<void> {
   }
   if (args.check) {
     process.stdout.write(`configuration OK${initial.files.length ? ` (${initial.files.join(', ')})` : ' (built-in defaults)'}\n`);
+    return;
+  }
+  if (args.grants) {
+    // The systemd drop-in for the configured board's sysfs LEDs (src/leds/unit-grants.ts).
+    const board = initial.config.leds.board;
+    const profile = board ? await loadBoardProfile(board) : null;
+    process.stdout.write(await unitGrants(profile?.name ?? 'none', profile?.leds ?? null, process.env.SPEAKERD_SYSFS_LEDS_ROOT || undefined));
     return;
   }
   const root = createLogger({ level: initial.config.log.level });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DAEMON } from '../helpers/daemon.js';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -125,4 +126,41 @@ describe('a board whose devices are missing', () => {
       await m.remove();
     }
   }, 20000);
+});
+
+describe('speakerd --unit-grants', () => {
+  it("prints the drop-in that lets the sandbox write exactly the board's sysfs LEDs, resolved to their real directories", async () => {
+    const { mkdtempSync, mkdirSync: mk, symlinkSync, writeFileSync: write, rmSync: rm, realpathSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join: j } = await import('node:path');
+    const { spawnSync } = await import('node:child_process');
+    const dir = mkdtempSync(j(tmpdir(), 'speakerd-grants-'));
+    try {
+      const classDir = j(dir, 'class', 'leds');
+      mk(classDir, { recursive: true });
+      for (const c of ['red', 'green', 'blue']) {
+        const real = j(dir, 'devices', 'platform', 'leds', 'leds', `status:${c}`);
+        mk(real, { recursive: true });
+        symlinkSync(real, j(classDir, `status:${c}`));
+      }
+      const profile = j(dir, 'board.json');
+      write(profile, JSON.stringify({ name: 'test RGB', leds: { driver: 'sysfs', leds: [{ red: 'status:red', green: 'status:green', blue: 'status:blue' }] } }));
+      const etc = j(dir, 'etc');
+      mk(etc);
+      write(j(etc, 'speakerd.json'), JSON.stringify({ leds: { board: profile } }));
+      const run = (): ReturnType<typeof spawnSync> =>
+        spawnSync(process.execPath, [DAEMON, '--etc-dir', etc, '--unit-grants'], { env: { ...process.env, SPEAKERD_SYSFS_LEDS_ROOT: classDir }, encoding: 'utf8' });
+      const ok = run();
+      expect(ok.status).toBe(0);
+      const lines = String(ok.stdout).split('\n').filter((l) => l.startsWith('ReadWritePaths='));
+      expect(lines).toEqual(['red', 'green', 'blue'].map((c) => `ReadWritePaths=${realpathSync(j(dir, 'devices', 'platform', 'leds', 'leds', `status:${c}`))}`));
+      expect(String(ok.stdout)).toMatch(/^\[Service\]$/m);
+      rm(j(classDir, 'status:blue'));
+      const missing = run();
+      expect(missing.status).not.toBe(0);
+      expect(String(missing.stderr)).toMatch(/the LED 'status:blue' is not in/);
+    } finally {
+      rm(dir, { recursive: true, force: true });
+    }
+  });
 });
