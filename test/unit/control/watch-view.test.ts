@@ -26,6 +26,19 @@ describe('WatchView', () => {
     expect(lines.at(-1)).toBe('last error: ERR_AI_TIMEOUT: no pong');
   });
 
+  it('draws the LEDs (lit and dark cells, layer, pattern) and the mute switch, from status and events', () => {
+    const v = new WatchView();
+    expect(v.render(80).some((l) => l.startsWith('leds'))).toBe(false);
+    v.applyStatus({ state: 'listening', muted: false, volume: 40, backend: 'parrot', lastError: null, muteSwitch: false, leds: { layer: 'listening', pattern: 'solid', color: '#0040ff', colors: ['#0040ff', '#000000', '#0040ff'] } });
+    expect(v.render(80)[1]).toBe('leds    [\u25cf\u00b7\u25cf] listening solid #0040ff');
+    expect(v.apply({ event: 'leds', data: { layer: 'error', pattern: 'blink', color: '#ff0000', colors: ['#000000', '#000000', '#000000'] } })).toBe('leds error blink #ff0000');
+    expect(v.apply({ event: 'mute_switch', data: { muted: true } })).toBe('mute switch on (muted)');
+    v.apply({ event: 'mute', data: { muted: true } });
+    const lines = v.render(80);
+    expect(lines[0]).toContain('mic MUTED (switch)');
+    expect(lines[1]).toBe('leds    [\u00b7\u00b7\u00b7] error blink #ff0000');
+  });
+
   it('keeps the last transcripts, replacing a partial one by its continuation', () => {
     const v = new WatchView();
     expect(v.apply({ event: 'transcript', data: { role: 'assistant', text: 'It is', final: false } })).toBeNull();
