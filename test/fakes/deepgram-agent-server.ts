@@ -18,13 +18,13 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { DeepgramConnection, type DeepgramHost, type FunctionResponseRecord, type FunctionSpec,
   type InjectUserMessageHook, type ReplyOutcome, type SendReplyOptions } from './deepgram/connection.js';
-import { BaseFakeServer, type UpgradeDecision } from './deepgram/kit.js';
+import { BaseFakeServer, type UpgradeDecision } from './vendor/kit.js';
 
 export { DeepgramConnection, CLIENT_TYPES, CONTAINERS, DESCRIPTIONS, INPUT_ENCODINGS, OUTPUT_ENCODINGS,
   type AudioSpec, type FunctionResponseRecord, type FunctionSpec, type InjectUserMessageHook, type ReplyOutcome,
   type SendReplyOptions } from './deepgram/connection.js';
 export { tone, pcmToBytes, bytesToPcm, concatPcm, type Json, type JsonObject, type HandshakeRecord,
-  type ReceivedMessage, type WaitForOptions } from './deepgram/kit.js';
+  type ReceivedMessage, type WaitForOptions } from './vendor/kit.js';
 
 /** Options of {@link FakeDeepgramAgentServer.start}. */
 export interface FakeDeepgramAgentServerOptions {

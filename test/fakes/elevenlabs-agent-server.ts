@@ -18,12 +18,12 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { ElevenLabsConnection, type AgentResponseOptions, type AgentResponseResult, type AudioFormat,
   type ElevenLabsConnOptions, type ElevenLabsHost, type ToolResultRecord, type UserMessageHook } from './elevenlabs/connection.js';
-import { BaseFakeServer, type JsonObject, type UpgradeDecision } from './elevenlabs/kit.js';
+import { BaseFakeServer, type JsonObject, type UpgradeDecision } from './vendor/kit.js';
 
 export { ElevenLabsConnection, CLIENT_TYPES, formatRate, type AgentResponseOptions, type AgentResponseResult,
   type AudioFormat, type ToolResultRecord, type UserMessageHook } from './elevenlabs/connection.js';
 export { tone, pcmToBase64, bytesToPcm, concatPcm, type Json, type JsonObject, type HandshakeRecord,
-  type ReceivedMessage, type WaitForOptions } from './elevenlabs/kit.js';
+  type ReceivedMessage, type WaitForOptions } from './vendor/kit.js';
 
 /** Options of {@link FakeElevenLabsAgentServer.start}. */
 export interface FakeElevenLabsAgentServerOptions {

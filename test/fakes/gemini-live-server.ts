@@ -16,12 +16,12 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { GeminiConnection, REASONS, type ClientTurnHook, type FunctionCallSpec, type GeminiHost,
   type SendTurnOptions, type ToolResponseRecord, type TurnOutcome } from './gemini/connection.js';
-import { BaseFakeServer, type JsonObject, type UpgradeDecision } from './gemini/kit.js';
+import { BaseFakeServer, type JsonObject, type UpgradeDecision } from './vendor/kit.js';
 
 export { GeminiConnection, INPUT_RATE, OUTPUT_RATE, REASONS, type ClientTurnHook, type FunctionCallSpec,
   type SendTurnOptions, type ToolResponseRecord, type TurnOutcome } from './gemini/connection.js';
 export { tone, pcmToBase64, bytesToPcm, concatPcm, type Json, type JsonObject, type HandshakeRecord,
-  type ReceivedMessage, type WaitForOptions } from './gemini/kit.js';
+  type ReceivedMessage, type WaitForOptions } from './vendor/kit.js';
 
 /** An ephemeral token (`auth_tokens/…`) the fake accepts on the Constrained endpoint. */
 export interface EphemeralToken {

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { BaseConnection, bytesToPcm, isObject, objectAt, parseJson, pause, pcmToBytes, stringAt, toBuffer,
-  type ConnHost, type Json, type JsonObject, type Recorder } from './kit.js';
+  type ConnHost, type Json, type JsonObject, type Recorder } from '../vendor/kit.js';
 
 /** `audio.input.encoding` values of the SDK types. */
 export const INPUT_ENCODINGS = ['linear16', 'linear32', 'flac', 'alaw', 'mulaw', 'amr-nb', 'amr-wb', 'opus', 'ogg-opus',

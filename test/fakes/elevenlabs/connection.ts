@@ -8,7 +8,7 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import { BaseConnection, bytesToPcm, isBase64, isObject, parseJson, pause, pcmToBase64, stringAt, toBuffer, words,
-  type ConnHost, type Json, type JsonObject, type Recorder } from './kit.js';
+  type ConnHost, type Json, type JsonObject, type Recorder } from '../vendor/kit.js';
 
 /** Audio formats of the service (`pcm_<rate>` or `ulaw_8000`). */
 export type AudioFormat = 'pcm_8000' | 'pcm_16000' | 'pcm_22050' | 'pcm_24000' | 'pcm_44100' | 'pcm_48000' | 'ulaw_8000';

@@ -7,7 +7,7 @@
 import type { WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
 import { BaseConnection, bytesToPcm, isBase64, isObject, objectAt, parseJson, pause, pcmToBase64, stringAt,
-  toBuffer, words, type ConnHost, type Json, type JsonObject, type Recorder } from './kit.js';
+  toBuffer, words, type ConnHost, type Json, type JsonObject, type Recorder } from '../vendor/kit.js';
 
 /** Output rate of Gemini Live audio (`audio/pcm;rate=24000`). */
 export const OUTPUT_RATE = 24000;

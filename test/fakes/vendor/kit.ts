@@ -1,7 +1,5 @@
 /**
- * Shared plumbing of the Gemini, ElevenLabs and Deepgram fakes (kept as identical copies in
- * test/fakes/{gemini,elevenlabs,deepgram}/kit.ts so each fake stands alone): JSON helpers, PCM16
- * helpers, the recorder of what clients sent, HTTP upgrade rejection, and the base classes of a
+ * Shared plumbing of the Gemini, ElevenLabs and Deepgram fakes: JSON helpers, PCM16 helpers, the recorder of what clients sent, HTTP upgrade rejection, and the base classes of a
  * fake connection (stall, drop, raw sends, timers) and of a fake server (127.0.0.1, connections).
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
