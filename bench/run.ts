@@ -8,6 +8,7 @@ import { benchControl } from './control.js';
 import { benchEcho } from './echo.js';
 import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
+import { benchMemory } from './memory.js';
 
 function print(title: string, rows: Record<string, number>): void {
   console.log(`\n${title}`);
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
   print('control socket of a running daemon', await benchControl());
   print('LED patterns (5 s each)', await benchLeds());
+  print('memory of audio buffers (RSS growth)', await benchMemory());
 }
 
 main().catch((error: unknown) => {

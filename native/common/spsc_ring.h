@@ -25,7 +25,10 @@ class SpscRing {
   explicit SpscRing(size_t min_capacity)
       : capacity_(NextPowerOfTwo(min_capacity < 2 ? 2 : min_capacity)),
         mask_(capacity_ - 1),
-        buffer_(new T[capacity_]()) {}
+        // Not value-initialised: only what the producer wrote is ever read, and a large buffer's pages
+        // (mmap'ed by malloc) then become resident only as audio is written into them, so a ring sized
+        // for the longest reply costs memory only for the replies that come.
+        buffer_(new T[capacity_]) {}
 
   SpscRing(const SpscRing&) = delete;
   SpscRing& operator=(const SpscRing&) = delete;
