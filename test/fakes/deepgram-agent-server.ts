@@ -111,18 +111,6 @@ export class FakeDeepgramAgentServer extends BaseFakeServer<DeepgramConnection> 
   warning(code: string, description: string): void {
     this.conn().warning(code, description);
   }
-  /** Stalls or resumes the most recent connection. */
-  stall(on: boolean): void {
-    this.conn().stall(on);
-  }
-  /** Drops the most recent connection's TCP socket. */
-  dropTcp(opts?: { reset?: boolean }): void {
-    this.conn().dropTcp(opts);
-  }
-  /** Sends a raw frame on the most recent connection. */
-  sendRaw(data: string | Buffer): void {
-    this.conn().sendRaw(data);
-  }
   /** {@link DeepgramConnection.sendOversize} on the most recent connection. */
   sendOversize(bytes: number): void {
     this.conn().sendOversize(bytes);

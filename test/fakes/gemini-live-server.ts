@@ -172,18 +172,6 @@ export class FakeGeminiLiveServer extends BaseFakeServer<GeminiConnection> imple
   send(message: JsonObject, binary?: boolean): void {
     this.conn().send(message, binary);
   }
-  /** Stalls or resumes the most recent connection. */
-  stall(on: boolean): void {
-    this.conn().stall(on);
-  }
-  /** Drops the most recent connection's TCP socket. */
-  dropTcp(opts?: { reset?: boolean }): void {
-    this.conn().dropTcp(opts);
-  }
-  /** Sends a raw frame on the most recent connection. */
-  sendRaw(data: string | Buffer): void {
-    this.conn().sendRaw(data);
-  }
   /** {@link GeminiConnection.sendOversize} on the most recent connection. */
   sendOversize(bytes: number): void {
     this.conn().sendOversize(bytes);

@@ -8,6 +8,7 @@
  */
 import type { BackendSignal, Frame } from '../backend.js';
 import { bytesToPcm } from '../pcm.js';
+import { obj, str as field, type Json } from './message-fields.js';
 
 /** Longest text kept from a vendor field (descriptions, transcripts are longer: TRANSCRIPT_LIMIT). */
 const TEXT_LIMIT = 1000;
@@ -43,15 +44,10 @@ const IGNORED = new Set([
   'FunctionCallResponse',
 ]);
 
-type Json = Record<string, unknown>;
-
 function str(v: unknown, limit = TEXT_LIMIT): string | undefined {
-  return typeof v === 'string' ? v.slice(0, limit) : undefined;
+  return field(v, limit);
 }
 
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-}
 
 /**
  * The replies of one connection: which item the audio and the assistant's text belong to. The port's

@@ -13,6 +13,7 @@
  */
 import type { BackendSignal, Frame } from '../backend.js';
 import { decodeChunk, parseFormat, type ElevenLabsFormat } from './elevenlabs-audio.js';
+import { obj, parseFrame, str, type Json } from './message-fields.js';
 
 /** A reply whose audio stopped arriving this long ago has ended, in ms. */
 export const REPLY_GAP_MS = 500;
@@ -47,15 +48,7 @@ const IGNORED = new Set([
   'external_agent_disconnected',
 ]);
 
-type Json = Record<string, unknown>;
 
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-}
-
-function str(v: unknown, limit: number): string | undefined {
-  return typeof v === 'string' ? v.slice(0, limit) : undefined;
-}
 
 /** An `event_id`: a non-negative integer (the Python SDK also takes its decimal string). */
 function eventId(v: unknown): number | undefined {
@@ -83,20 +76,6 @@ export interface SessionFormats {
   output: ElevenLabsFormat;
 }
 
-/** Parses one frame into a JSON object with a string `type`, or says why it is not one. */
-export function parseFrame(frame: Frame): { type: string; m: Json } | { malformed: string } {
-  const text = typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { malformed: 'invalid JSON' };
-  }
-  const m = obj(parsed);
-  if (!m) return { malformed: 'not a JSON object' };
-  const type = str(m.type, SHORT);
-  return type === undefined ? { malformed: 'no type' } : { type, m };
-}
 
 /**
  * The decoder of one connection (make a new one per connection). `now` is injectable for tests.

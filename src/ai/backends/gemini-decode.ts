@@ -7,8 +7,8 @@
  */
 import type { BackendSignal, Frame } from '../backend.js';
 import { base64ToPcm } from '../pcm.js';
+import { obj, str as field, type Json } from './message-fields.js';
 
-type Json = Record<string, unknown>;
 
 /** Longest text kept from one vendor field; longest transcript kept per turn. */
 const TEXT_LIMIT = 10_000;
@@ -22,8 +22,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const IGNORED = new Set(['usageMetadata', 'voiceActivityDetectionSignal']);
 const KNOWN = new Set(['setupComplete', 'serverContent', 'toolCall', 'toolCallCancellation', 'goAway', 'sessionResumptionUpdate', 'voiceActivity', ...IGNORED]);
 
-const obj = (v: unknown): Json | undefined => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined);
-const str = (v: unknown, limit = TEXT_LIMIT): string | undefined => (typeof v === 'string' ? v.slice(0, limit) : undefined);
+const str = (v: unknown, limit = TEXT_LIMIT): string | undefined => field(v, limit);
 
 /** A protobuf Duration as JSON ("50s", "1.5s") in ms, or null. */
 export function durationMs(v: unknown): number | null {

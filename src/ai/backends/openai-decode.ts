@@ -5,7 +5,7 @@
  */
 import type { BackendSignal, Frame } from '../backend.js';
 import { base64ToPcm } from '../pcm.js';
-import type { Json } from './openai-session.js';
+import { obj, str as field, type Json } from './message-fields.js';
 
 /** Error codes after which retrying soon cannot help (a key, account or protocol problem). */
 const FATAL_CODES = new Set(['invalid_api_key', 'insufficient_quota', 'account_deactivated', 'model_not_found', 'beta_api_shape_disabled']);
@@ -51,27 +51,10 @@ export interface DecodeContext {
 }
 
 function str(v: unknown, limit = TEXT_LIMIT): string | undefined {
-  return typeof v === 'string' ? v.slice(0, limit) : undefined;
+  return field(v, limit);
 }
 
-function obj(v: unknown): Json | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined;
-}
 
-/** Parses one frame into a JSON object with a string `type`, or says why it is not one. */
-export function parseFrame(frame: Frame): { type: string; m: Json } | { malformed: string } {
-  const text = typeof frame === 'string' ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return { malformed: 'invalid JSON' };
-  }
-  const m = obj(parsed);
-  if (!m) return { malformed: 'not a JSON object' };
-  const type = str(m.type, 200);
-  return type === undefined ? { malformed: 'no type' } : { type, m };
-}
 
 function audio(type: string, m: Json): BackendSignal {
   const itemId = str(m.item_id, 200);

@@ -2,7 +2,8 @@ import type { AiBackend, BackendSignal, ConnectContext, ConnectionPlan, ContextE
 import { pcmToBase64 } from '../pcm.js';
 import type { AiPortParam } from '../types.js';
 import { handshakeHeaders, type AuthScheme } from './handshake.js';
-import { parseFrame, translate, type DecodeContext } from './openai-decode.js';
+import { translate, type DecodeContext } from './openai-decode.js';
+import { parseFrame } from './message-fields.js';
 import { EventIds, type GaClientEvent, type GaItem } from './openai-events.js';
 import { DEFAULT_OPENAI_MODEL, modelWarning } from './openai-models.js';
 import { betaSession, gaSession, sessionDialect, sessionMismatches, xaiSession, type Json } from './openai-session.js';

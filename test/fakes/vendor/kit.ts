@@ -412,6 +412,18 @@ export abstract class BaseFakeServer<C extends BaseConnection> {
   waitForConnection(n = 1, timeoutMs = 5000): Promise<C> {
     return this.recorder.until(() => this.conns[n - 1], timeoutMs, `connection #${n}`);
   }
+  /** Stalls or resumes the most recent connection. */
+  stall(on: boolean): void {
+    this.conn().stall(on);
+  }
+  /** Drops the most recent connection's TCP socket. */
+  dropTcp(opts?: { reset?: boolean }): void {
+    this.conn().dropTcp(opts);
+  }
+  /** Sends a raw frame on the most recent connection. */
+  sendRaw(data: string | Buffer): void {
+    this.conn().sendRaw(data);
+  }
   /** Waits until connection `index` (default most recent) closed; returns code and reason. */
   waitForClose(index?: number, timeoutMs = 5000): Promise<{ code: number; reason: string }> {
     const c = this.conn(index);
