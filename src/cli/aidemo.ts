@@ -20,6 +20,7 @@ import { DEFAULT_AI_URLS } from '../config/schema.js';
 import { AudioEngine } from '../media/engine.js';
 import { aiParam, aiUrl, engineOptions } from '../service/media-options.js';
 import { createLogger, type LogLevel } from '../system/log.js';
+import { addSetPairs } from './set-option.js';
 
 const USAGE =
   'usage: speakerd-aidemo [--backend NAME] [--url URL] [--model NAME] [--clock-rate HZ] [--null-audio] ' +
@@ -67,11 +68,7 @@ function parseCommandLine(argv: string[]): { overrides: Record<string, unknown>;
     if (values.capture !== undefined) overrides['audio.capture'] = values.capture;
     if (values.playback !== undefined) overrides['audio.playback'] = values.playback;
   }
-  for (const pair of values.set ?? []) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new TypeError(`--set takes KEY=VALUE, got '${pair}'`);
-    overrides[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  addSetPairs(values.set ?? [], overrides);
   let durationS: number | null = null;
   if (values.duration !== undefined) {
     durationS = Number(values.duration);

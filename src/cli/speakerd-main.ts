@@ -22,6 +22,7 @@ import { SystemdNotifier, nativeNotify } from '../system/notify.js';
 import { unixPeer } from '../system/peer.js';
 import type { EarlySignals } from './early-signals.js';
 import { startWatchdog } from './watchdog-wiring.js';
+import { addSetPairs } from './set-option.js';
 import { loadBoardProfile } from '../leds/board.js';
 import { unitGrants } from '../leds/unit-grants.js';
 
@@ -47,11 +48,7 @@ function parseCommandLine(): { base: LoadOptions; check: boolean; print: boolean
     process.exit(0);
   }
   const overrides: Record<string, unknown> = {};
-  for (const pair of values.set ?? []) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new TypeError(`--set takes KEY=VALUE, got '${pair}'`);
-    overrides[pair.slice(0, at)] = pair.slice(at + 1);
-  }
+  addSetPairs(values.set ?? [], overrides);
   const base: LoadOptions = { env: process.env, overrides };
   if (values.config !== undefined) base.configFile = values.config;
   if (values['etc-dir'] !== undefined) base.etcDir = values['etc-dir'];

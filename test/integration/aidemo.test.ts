@@ -45,6 +45,9 @@ describe('speakerd-aidemo', () => {
 
   it('refuses bad usage with exit 2 and a configuration the schema rejects with 78', async () => {
     expect((await run(['--duration', 'forever'], {})).code).toBe(2);
+    const noValue = await run(['--set', 'ai.voice'], {});
+    expect(noValue.code).toBe(2);
+    expect(noValue.output).toMatch(/--set takes KEY=VALUE, got 'ai.voice'/);
     const bad = await run(['--null-audio', '--set', 'ai.voice=not a voice!', '--duration', '1'], { OPENAI_API_KEY: 'sk-x' });
     expect(bad.code).toBe(78);
     expect(bad.output).toMatch(/ai\.voice/);
