@@ -436,7 +436,7 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
   RequireOpen(info.Env());
   const EngineCounters& c = engine_->counters();
   Napi::Object out = Napi::Object::New(info.Env());
-  const double ticks = static_cast<double>(c.ticks.load());
+  const double ticks = static_cast<double>(engine_->clock()->frames.load());
   out.Set("frames", ticks);
   out.Set("xruns", static_cast<double>(c.xruns.load()));
   out.Set("deviceErrors", static_cast<double>(c.device_errors.load()));

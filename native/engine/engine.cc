@@ -235,7 +235,6 @@ void Engine::Tick() {
   if (elapsed > counters_.tick_ns_max.load(std::memory_order_relaxed)) {
     counters_.tick_ns_max.store(elapsed, std::memory_order_relaxed);
   }
-  counters_.ticks.fetch_add(1, std::memory_order_relaxed);
   clock_->frames.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -42,8 +42,8 @@ struct EngineOptions {
 enum class DeviceState : int { kNull = 0, kOpen = 1, kRetrying = 2, kClosed = 3 };
 
 // Engine-wide counters, written by the audio thread.
+// (Ticks are counted in EngineClock::frames, which a watcher may read after the engine is gone.)
 struct EngineCounters {
-  std::atomic<uint64_t> ticks{0};
   std::atomic<uint64_t> xruns{0};
   std::atomic<uint64_t> device_errors{0};
   std::atomic<uint64_t> events_dropped{0};
