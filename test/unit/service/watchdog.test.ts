@@ -143,7 +143,8 @@ describe('watchdog over the fake binding (the pinger reads the engine, JS only c
     await new Promise((r) => setTimeout(r, 100));
     expect(sent.length).toBe(count);
     await until(() => resumed === 1, 'resumed');
-    expect(sent.length).toBeGreaterThan(count);
+    // The pings come back (on a loaded machine the first one may follow the resume by a tick).
+    await until(() => sent.length > count, 'pings again');
     expect(missed).toHaveLength(1);
     dog.stop();
     const final = sent.length;
