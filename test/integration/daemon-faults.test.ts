@@ -4,7 +4,7 @@
  * instance, a socket path that cannot work.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeRealtimeServer } from '../fakes/openai-realtime-server.js';
@@ -252,9 +252,11 @@ describe('what every socket user may read', () => {
     d.writeConfig({ ai: { backend: 'openai', url: 'wss://127.0.0.1:9/v1/realtime', tls: { certFile: cert, keyFile: key } } });
     d.start();
     await d.notice(/READY=1/);
-    // The key file is swapped for a FIFO: the next connection attempt refuses it, naming it.
-    rmSync(key);
-    spawnSync('mkfifo', [key]);
+    // The key file is swapped for a FIFO in one rename (a moment without the file would be another
+    // refusal, retried only after ai's fatal retry delay): the next attempt refuses it, naming it.
+    const fifo = join(d.dir, 'fifo.tmp');
+    spawnSync('mkfifo', [fifo]);
+    renameSync(fifo, key);
     await waitFor(() => /client-secret-name\.key is a FIFO/.test(d.output), 8000, 'the refusal logged');
     const status = (await d.request({ cmd: 'status' })) as { result: { lastError: { code: string; message: string } } };
     expect(status.result.lastError.code).toBe('ERR_CONFIG_FILE');

@@ -130,13 +130,14 @@ describe('watchdog over the fake binding (the pinger reads the engine, JS only c
     const engine = fakeEngine();
     const missed: string[] = [];
     let resumed = 0;
-    const dog = new Watchdog({ intervalMs: 20, maxLoopLagMs: 1000, heartbeatMs: 10, engine: () => engine, binding, onMissed: (r) => missed.push(r), onResumed: () => resumed++ });
+    // Checks six fake ticks apart, so a loaded machine's late timers do not look like a stopped clock.
+    const dog = new Watchdog({ intervalMs: 60, maxLoopLagMs: 1000, heartbeatMs: 10, engine: () => engine, binding, onMissed: (r) => missed.push(r), onResumed: () => resumed++ });
     cleanup.push(() => dog.stop());
     dog.start();
     await until(() => sent.length >= 4, '4 pings');
     expect(new Set(sent)).toEqual(new Set(['WATCHDOG=1']));
     expect(dog.status()?.notifySocket).toBe(true);
-    engine.stallForTest(400);
+    engine.stallForTest(800);
     await until(() => missed.length === 1, 'a miss');
     expect(missed).toEqual(['the audio clock has stopped']);
     const count = sent.length;
