@@ -1,5 +1,8 @@
 {
-  "variables": { "speakerd_asan%": 0 },
+  "variables": {
+    "speakerd_asan%": 0,
+    "speakerd_webrtc%": "<!(pkg-config --exists webrtc-audio-processing-1 && echo 1 || (pkg-config --exists webrtc-audio-processing && echo 0.3) || echo none)"
+  },
   "targets": [
     {
       "target_name": "speakerd",
@@ -15,6 +18,8 @@
         "native/bridge/conference_bridge.cc",
         "native/device/alsa_duplex.cc",
         "native/dsp/echo_canceller.cc",
+        "native/dsp/echo_engine.cc",
+        "native/dsp/delay_estimator.cc",
         "native/dsp/resampler.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
@@ -24,6 +29,18 @@
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Werror", "-O2"],
       "libraries": ["<!@(pkg-config --libs alsa speexdsp)"],
       "conditions": [
+        ["speakerd_webrtc=='0.3'", {
+          "sources": ["native/dsp/webrtc_echo.cc"],
+          "defines": ["SPEAKERD_WEBRTC_APM"],
+          "cflags_cc": ["<!@(pkg-config --cflags webrtc-audio-processing | sed s/-I/-isystem/g)"],
+          "libraries": ["<!@(pkg-config --libs webrtc-audio-processing)"]
+        }],
+        ["speakerd_webrtc=='1'", {
+          "sources": ["native/dsp/webrtc_echo.cc"],
+          "defines": ["SPEAKERD_WEBRTC_APM", "SPEAKERD_WEBRTC_APM_1"],
+          "cflags_cc": ["<!@(pkg-config --cflags webrtc-audio-processing-1 | sed s/-I/-isystem/g)"],
+          "libraries": ["<!@(pkg-config --libs webrtc-audio-processing-1)"]
+        }],
         ["speakerd_asan==1", {
           "cflags_cc": ["-fsanitize=address", "-fno-omit-frame-pointer"],
           "ldflags": ["-fsanitize=address"]

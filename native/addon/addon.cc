@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "dsp_wrap.h"
+#include "echo_options.h"
 #include "engine_wrap.h"
 #include "evdev.h"
 #include "notify.h"
@@ -13,6 +14,8 @@ namespace speakerd {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Define(env));
   exports.Set("EchoCanceller", EchoCancellerWrap::Define(env));
+  exports.Set("DelayEstimator", DelayEstimatorWrap::Define(env));
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
   exports.Set("resample", Napi::Function::New(env, ResampleBuffer, "resample"));
   exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));

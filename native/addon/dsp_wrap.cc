@@ -6,6 +6,7 @@
 
 #include "../device/alsa_duplex.h"
 #include "args.h"
+#include "echo_options.h"
 
 namespace speakerd {
 
@@ -25,9 +26,12 @@ EchoCancellerWrap::EchoCancellerWrap(const Napi::CallbackInfo& info) : Napi::Obj
   s.denoise = OptionBool(o, "denoise", true);
   s.echo_suppress_db = OptionInt(o, "echoSuppressDb", -40, -90, 0);
   s.echo_suppress_active_db = OptionInt(o, "echoSuppressActiveDb", -15, -90, 0);
+  s.suppression = OptionSuppression(o, "suppression");
+  s.reference_lead_ms = OptionInt(o, "referenceLeadMs", 20, 0, 200);
+  const EchoEngineKind kind = OptionEchoEngine(o, "engine");
   frame_ = s.frame;
   try {
-    echo_ = std::make_unique<EchoCanceller>(s);
+    echo_ = CreateEchoEngine(kind, s);
   } catch (const std::exception& e) {
     throw CodedError(info.Env(), "ERR_ENGINE_INIT", e.what());
   }
@@ -53,6 +57,52 @@ Napi::Value EchoCancellerWrap::Stats(const Napi::CallbackInfo& info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("erleDb", echo_->stats().erle_db.load());
   out.Set("converged", echo_->stats().converged.load());
+  out.Set("frames", static_cast<double>(echo_->stats().frames.load()));
+  out.Set("engine", echo_->name());
+  return out;
+}
+
+Napi::Function DelayEstimatorWrap::Define(Napi::Env env) {
+  return DefineClass(env, "DelayEstimator",
+                     {InstanceMethod<&DelayEstimatorWrap::Process>("process"),
+                      InstanceMethod<&DelayEstimatorWrap::Estimate>("estimate")});
+}
+
+DelayEstimatorWrap::DelayEstimatorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DelayEstimatorWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  DelayEstimatorSettings s;
+  s.rate = OptionInt(o, "rate", 16000, 8000, 48000);
+  if (s.rate % 400 != 0) throw Napi::RangeError::New(info.Env(), "options.rate must be a multiple of 400 Hz");
+  s.frame = s.rate / 100;
+  s.max_delay_ms = OptionInt(o, "maxDelayMs", 500, 10, 1000);
+  rate_ = s.rate;
+  frame_ = s.frame;
+  estimator_ = std::make_unique<DelayEstimator>(s);
+}
+
+Napi::Value DelayEstimatorWrap::Process(const Napi::CallbackInfo& info) {
+  Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
+  Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
+  if (mic.ElementLength() != ref.ElementLength()) {
+    throw Napi::RangeError::New(info.Env(), "mic and reference must have the same length");
+  }
+  if (mic.ElementLength() % static_cast<size_t>(frame_) != 0) {
+    throw Napi::RangeError::New(info.Env(), "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
+  }
+  for (size_t i = 0; i < mic.ElementLength(); i += static_cast<size_t>(frame_)) {
+    estimator_->Process(mic.Data() + i, ref.Data() + i);
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value DelayEstimatorWrap::Estimate(const Napi::CallbackInfo& info) {
+  const DelayEstimate& e = estimator_->estimate();
+  const int samples = e.delay_samples.load();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("delayMs", samples < 0 ? -1.0 : samples * 1000.0 / rate_);
+  out.Set("confidence", e.confidence.load());
+  out.Set("changes", static_cast<double>(e.changes.load()));
   return out;
 }
 

@@ -5,11 +5,12 @@
 
 #include <memory>
 
-#include "../dsp/echo_canceller.h"
+#include "../dsp/delay_estimator.h"
+#include "../dsp/echo_engine.h"
 
 namespace speakerd {
 
-// JavaScript class `EchoCanceller`: the engine's canceller run on whole buffers.
+// JavaScript class `EchoCanceller`: one of the engine's echo engines run on whole buffers.
 class EchoCancellerWrap : public Napi::ObjectWrap<EchoCancellerWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -18,7 +19,21 @@ class EchoCancellerWrap : public Napi::ObjectWrap<EchoCancellerWrap> {
  private:
   Napi::Value Process(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
-  std::unique_ptr<EchoCanceller> echo_;
+  std::unique_ptr<EchoEngine> echo_;
+  int frame_ = 0;
+};
+
+// JavaScript class `DelayEstimator`: the engine's echo path delay estimator run on whole buffers.
+class DelayEstimatorWrap : public Napi::ObjectWrap<DelayEstimatorWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit DelayEstimatorWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Process(const Napi::CallbackInfo& info);
+  Napi::Value Estimate(const Napi::CallbackInfo& info);
+  std::unique_ptr<DelayEstimator> estimator_;
+  int rate_ = 0;
   int frame_ = 0;
 };
 

@@ -9,6 +9,7 @@
 #include "../ports/ring_port.h"
 #include "../ports/tone_port.h"
 #include "args.h"
+#include "echo_options.h"
 
 namespace speakerd {
 
@@ -35,6 +36,16 @@ const char* EventName(EventType type) {
     case EventType::kDeviceLost: return "device_lost";
   }
   return "unknown";
+}
+
+const char* DelaySourceName(int source) {
+  switch (static_cast<DelaySource>(source)) {
+    case DelaySource::kNone: return "none";
+    case DelaySource::kConfig: return "config";
+    case DelaySource::kDevice: return "device";
+    case DelaySource::kEstimate: return "estimate";
+  }
+  return "none";
 }
 
 const char* DeviceStateName(int state) {
@@ -80,9 +91,12 @@ EngineOptions ParseOptions(const Napi::Object& o) {
   opt.capture_quality = OptionInt(o, "captureQuality", 5, 0, 10);
   opt.playback_quality = OptionInt(o, "playbackQuality", 8, 0, 10);
   opt.aec = OptionBool(o, "aec", true);
+  opt.aec_engine = OptionEchoEngine(o, "aecEngine");
+  opt.aec_suppression = OptionSuppression(o, "aecSuppression");
   opt.aec_tail_ms = OptionInt(o, "aecTailMs", 250, 10, 1000);
   opt.aec_delay_ms = OptionInt(o, "aecDelayMs", -1, -1, 1000);
   opt.aec_margin_ms = OptionInt(o, "aecMarginMs", 20, 0, 200);
+  opt.aec_max_delay_ms = OptionInt(o, "aecMaxDelayMs", 500, 10, 1000);
   opt.denoise = OptionBool(o, "denoise", true);
   opt.realtime = OptionBool(o, "realtime", true);
   opt.realtime_priority = OptionInt(o, "realtimePriority", 50, 1, 99);
@@ -446,12 +460,28 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
   out.Set("deviceState", DeviceStateName(c.device_state.load()));
   out.Set("realtime", c.realtime.load());
   const EngineOptions& opt = engine_->options();
-  const int delay = opt.aec_delay_ms >= 0 ? opt.aec_delay_ms * opt.bridge_rate / 1000 : c.aec_delay_samples.load();
-  out.Set("aecDelayMs", delay < 0 ? -1.0 : delay * 1000.0 / opt.bridge_rate);
+  const double ms_per_sample = 1000.0 / opt.bridge_rate;
+  int delay = c.aec_applied_delay_samples.load();
+  int source = c.aec_delay_source.load();
+  if (!opt.aec || c.aec_delay_source.load() == static_cast<int>(DelaySource::kNone)) {
+    // No frame processed yet (or no canceller): what the next frame would use.
+    delay = opt.aec_delay_ms >= 0 ? opt.aec_delay_ms * opt.bridge_rate / 1000 : c.aec_delay_samples.load();
+    source = static_cast<int>(opt.aec_delay_ms >= 0 ? DelaySource::kConfig
+                              : delay >= 0          ? DelaySource::kDevice
+                                                    : DelaySource::kNone);
+  }
+  out.Set("aecDelayMs", delay < 0 ? -1.0 : delay * ms_per_sample);
+  out.Set("aecDelaySource", DelaySourceName(source));
   if (const EchoStats* echo = engine_->echo_stats()) {
     Napi::Object aec = Napi::Object::New(info.Env());
     aec.Set("erleDb", echo->erle_db.load());
     aec.Set("converged", echo->converged.load());
+    aec.Set("engine", engine_->echo_engine_name());
+    const DelayEstimate* estimate = engine_->delay_estimate();
+    const int estimated = estimate ? estimate->delay_samples.load() : -1;
+    // The estimator's lag counts from the frame played one tick ago (see Engine::EchoPathDelay).
+    aec.Set("delayEstimateMs", estimated < 0 ? -1.0 : (estimated + opt.bridge_rate / kTicksPerSecond) * ms_per_sample);
+    aec.Set("delayConfidence", estimate ? estimate->confidence.load() : 0.0f);
     out.Set("aec", aec);
   } else {
     out.Set("aec", info.Env().Null());

@@ -73,7 +73,15 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
     echo.frame = bridge_frame;
     echo.tail_ms = options.aec_tail_ms;
     echo.denoise = options.denoise;
-    echo_ = std::make_unique<EchoCanceller>(echo);
+    echo.suppression = options.aec_suppression;
+    echo.reference_lead_ms = options.aec_margin_ms;
+    echo_ = CreateEchoEngine(options.aec_engine, echo);
+    DelayEstimatorSettings estimator;
+    estimator.rate = options.bridge_rate;
+    estimator.frame = bridge_frame;
+    estimator.max_delay_ms = options.aec_max_delay_ms;
+    // Rates that are not whole 2.5 ms blocks (e.g. 44100 Hz is not a bridge rate, 22100 Hz is) have no estimator.
+    if (options.bridge_rate % 400 == 0) delay_estimator_ = std::make_unique<DelayEstimator>(estimator);
   }
   if (sem_init(&wake_, 0, 0) != 0) throw std::runtime_error("cannot create the engine's semaphore");
   device_port_ = new DevicePort(options.bridge_rate, mic_.get());
@@ -197,6 +205,7 @@ void Engine::TakePendingDevice() {
   counters_.device_state.store(static_cast<int>(DeviceState::kOpen));
   measure_countdown_ = kMeasureAfterTicks;
   if (echo_) echo_->Reset();
+  if (delay_estimator_) delay_estimator_->Reset();
   const int err = active_->Prefill();
   if (err < 0) LoseDevice(err);
 }
@@ -257,18 +266,46 @@ void Engine::ProcessCapture() {
     std::memcpy(mic_.get(), raw, sizeof(int16_t) * frame);
     return;
   }
-  int delay = options_.aec_delay_ms >= 0 ? options_.aec_delay_ms * options_.bridge_rate / 1000
-                                         : counters_.aec_delay_samples.load(std::memory_order_relaxed);
+  echo_->Process(raw, AlignedReference(raw), mic_.get());
+}
+
+int Engine::EchoPathDelay(DelaySource* source) const {
+  if (options_.aec_delay_ms >= 0) {
+    *source = DelaySource::kConfig;
+    return options_.aec_delay_ms * options_.bridge_rate / 1000;
+  }
+  if (delay_estimator_ && delay_estimator_->delay_samples() >= 0) {
+    *source = DelaySource::kEstimate;
+    // The estimator is fed the frame played one tick ago: its lag counts from there.
+    return bridge_.frame() + delay_estimator_->delay_samples();
+  }
+  const int measured = counters_.aec_delay_samples.load(std::memory_order_relaxed);
+  *source = measured >= 0 ? DelaySource::kDevice : DelaySource::kNone;
+  return measured;
+}
+
+const int16_t* Engine::AlignedReference(const int16_t* mic) {
+  const int frame = bridge_.frame();
+  if (delay_estimator_) {
+    ReadHistory(frame, reference_.get());
+    delay_estimator_->Process(mic, reference_.get());
+  }
+  DelaySource source;
+  int delay = EchoPathDelay(&source);
+  counters_.aec_applied_delay_samples.store(delay, std::memory_order_relaxed);
+  counters_.aec_delay_source.store(static_cast<int>(source), std::memory_order_relaxed);
   delay -= options_.aec_margin_ms * options_.bridge_rate / 1000;
   if (delay < frame) delay = frame;
   if (delay > static_cast<int>(history_size_) - frame) delay = static_cast<int>(history_size_) - frame;
+  ReadHistory(delay, reference_.get());
+  return reference_.get();
+}
+
+void Engine::ReadHistory(int delay, int16_t* out) const {
   const uint64_t mask = history_size_ - 1;
   const uint64_t begin = history_written_ - static_cast<uint64_t>(delay);
-  for (int i = 0; i < frame; ++i) {
-    const uint64_t index = begin + static_cast<uint64_t>(i);
-    reference_[i] = history_written_ >= static_cast<uint64_t>(delay) ? history_[index & mask] : 0;
-  }
-  echo_->Process(raw, reference_.get(), mic_.get());
+  const bool available = history_written_ >= static_cast<uint64_t>(delay);
+  for (int i = 0; i < bridge_.frame(); ++i) out[i] = available ? history_[(begin + static_cast<uint64_t>(i)) & mask] : 0;
 }
 
 void Engine::ProcessPlayback() {

@@ -15,7 +15,8 @@
 #include "../bridge/conference_bridge.h"
 #include "../common/spsc_ring.h"
 #include "../device/alsa_duplex.h"
-#include "../dsp/echo_canceller.h"
+#include "../dsp/delay_estimator.h"
+#include "../dsp/echo_engine.h"
 #include "../dsp/resampler.h"
 #include "../ports/port.h"
 
@@ -29,8 +30,11 @@ struct EngineOptions {
   int capture_quality = 5;
   int playback_quality = 8;
   bool aec = true;
+  EchoEngineKind aec_engine = EchoEngineKind::kSpeex;
+  EchoSuppression aec_suppression = EchoSuppression::kLow;  // webrtc engine only
   int aec_tail_ms = 250;
-  int aec_delay_ms = -1;        // playback-to-capture delay; -1 measures it with snd_pcm_delay
+  int aec_delay_ms = -1;        // playback-to-capture delay; -1: estimated (snd_pcm_delay until then)
+  int aec_max_delay_ms = 500;   // longest echo path delay the estimator searches
   int aec_margin_ms = 20;       // the reference leads the echo by this much
   bool denoise = true;
   bool realtime = true;         // ask for SCHED_FIFO (silently stays normal when not permitted)
@@ -41,6 +45,9 @@ struct EngineOptions {
 
 enum class DeviceState : int { kNull = 0, kOpen = 1, kRetrying = 2, kClosed = 3 };
 
+// Where the echo path delay the reference is aligned with comes from.
+enum class DelaySource : int { kNone = 0, kConfig = 1, kDevice = 2, kEstimate = 3 };
+
 // Engine-wide counters, written by the audio thread.
 // (Ticks are counted in EngineClock::frames, which a watcher may read after the engine is gone.)
 struct EngineCounters {
@@ -49,7 +56,9 @@ struct EngineCounters {
   std::atomic<uint64_t> events_dropped{0};
   std::atomic<uint64_t> tick_ns_max{0};
   std::atomic<uint64_t> tick_ns_total{0};
-  std::atomic<int> aec_delay_samples{-1};
+  std::atomic<int> aec_delay_samples{-1};          // measured with snd_pcm_delay (and the resamplers)
+  std::atomic<int> aec_applied_delay_samples{-1};  // what the reference is aligned with (before the margin)
+  std::atomic<int> aec_delay_source{0};            // DelaySource
   std::atomic<int> device_state{0};
   std::atomic<bool> realtime{false};
 };
@@ -92,6 +101,8 @@ class Engine : private EventSink {
   // The frame counter and open/stopped state, shareable with threads that may outlive the engine.
   std::shared_ptr<const EngineClock> clock() const { return clock_; }
   const EchoStats* echo_stats() const { return echo_ ? &echo_->stats() : nullptr; }
+  const char* echo_engine_name() const { return echo_ ? echo_->name() : ""; }
+  const DelayEstimate* delay_estimate() const { return delay_estimator_ ? &delay_estimator_->estimate() : nullptr; }
   PortCounters& device_counters();
   // Where ports report their events.
   EventSink* event_sink() { return this; }
@@ -110,13 +121,19 @@ class Engine : private EventSink {
   void LoseDevice(int err);
   void WaitNullClock();
   void ProcessCapture();
+  // The reference for this capture frame: the playback history aligned with the echo path.
+  const int16_t* AlignedReference(const int16_t* mic);
+  // The echo path delay in bridge samples (before the margin) and where it comes from.
+  int EchoPathDelay(DelaySource* source) const;
+  void ReadHistory(int delay, int16_t* out) const;
   void ProcessPlayback();
 
   const EngineOptions options_;
   NoticeCallback notify_;
   ConferenceBridge bridge_;
   DevicePort* device_port_;
-  std::unique_ptr<EchoCanceller> echo_;
+  std::unique_ptr<EchoEngine> echo_;
+  std::unique_ptr<DelayEstimator> delay_estimator_;
   std::unique_ptr<Resampler> capture_resampler_;
   std::unique_ptr<Resampler> playback_resampler_;
   SpscRing<Event> events_;

@@ -1,0 +1,149 @@
+#include "webrtc_echo.h"
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#ifdef SPEAKERD_WEBRTC_APM_1
+#include <modules/audio_processing/include/audio_processing.h>
+#else
+#include <webrtc/modules/audio_processing/include/audio_processing.h>
+#include <webrtc/modules/interface/module_common_types.h>
+#endif
+
+namespace speakerd {
+
+namespace {
+
+bool SupportedRate(int rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
+
+void Check(int err, const char* what) {
+  if (err != 0) throw std::runtime_error(std::string("webrtc audio processing: ") + what + " failed (" + std::to_string(err) + ")");
+}
+
+}  // namespace
+
+#ifdef SPEAKERD_WEBRTC_APM_1
+
+struct WebrtcEchoEngine::Apm {
+  rtc::scoped_refptr<webrtc::AudioProcessing> apm;
+  webrtc::StreamConfig stream;
+  std::unique_ptr<int16_t[]> reference_copy;
+};
+
+WebrtcEchoEngine::WebrtcEchoEngine(const EchoSettings& settings)
+    : settings_(settings), apm_(new Apm), tracker_(settings.frame) {
+  if (!SupportedRate(settings.rate) || settings.frame != settings.rate / 100) {
+    throw std::runtime_error("the webrtc echo engine needs 10 ms frames at 8000, 16000, 32000 or 48000 Hz");
+  }
+  apm_->apm = webrtc::AudioProcessingBuilder().Create();
+  if (!apm_->apm) throw std::runtime_error("webrtc audio processing failed to initialise");
+  webrtc::AudioProcessing::Config config;
+  config.echo_canceller.enabled = true;
+  config.echo_canceller.mobile_mode = false;
+  config.high_pass_filter.enabled = true;
+  config.noise_suppression.enabled = settings.denoise;
+  config.noise_suppression.level = webrtc::AudioProcessing::Config::NoiseSuppression::kModerate;
+  config.gain_controller1.enabled = false;
+  config.gain_controller2.enabled = false;
+  apm_->apm->ApplyConfig(config);
+  apm_->stream = webrtc::StreamConfig(settings.rate, 1);
+  Check(apm_->apm->Initialize(), "Initialize");
+  apm_->reference_copy.reset(new int16_t[settings.frame]());
+  std::unique_ptr<int16_t[]> silence(new int16_t[settings.frame]());
+  Process(silence.get(), silence.get(), silence.get());
+  tracker_.Reset();
+}
+
+WebrtcEchoEngine::~WebrtcEchoEngine() = default;
+
+void WebrtcEchoEngine::Process(const int16_t* mic, const int16_t* reference, int16_t* out) {
+  std::memcpy(apm_->reference_copy.get(), reference, sizeof(int16_t) * settings_.frame);
+  apm_->apm->ProcessReverseStream(apm_->reference_copy.get(), apm_->stream, apm_->stream, apm_->reference_copy.get());
+  apm_->apm->set_stream_delay_ms(settings_.reference_lead_ms);
+  apm_->apm->ProcessStream(mic, apm_->stream, apm_->stream, out);
+  tracker_.Update(mic, reference, out);
+}
+
+void WebrtcEchoEngine::Reset() { tracker_.Reset(); }
+
+#else
+
+struct WebrtcEchoEngine::Apm {
+  std::unique_ptr<webrtc::AudioProcessing> apm;
+  webrtc::AudioFrame far;
+  webrtc::AudioFrame near;
+};
+
+namespace {
+
+webrtc::EchoCancellation::SuppressionLevel Level(EchoSuppression s) {
+  switch (s) {
+    case EchoSuppression::kLow: return webrtc::EchoCancellation::kLowSuppression;
+    case EchoSuppression::kModerate: return webrtc::EchoCancellation::kModerateSuppression;
+    case EchoSuppression::kHigh: return webrtc::EchoCancellation::kHighSuppression;
+  }
+  return webrtc::EchoCancellation::kLowSuppression;
+}
+
+void PrepareFrame(webrtc::AudioFrame* frame, int rate, int samples) {
+  frame->sample_rate_hz_ = rate;
+  frame->num_channels_ = 1;
+  frame->samples_per_channel_ = static_cast<size_t>(samples);
+  std::memset(frame->data_, 0, sizeof(frame->data_));
+}
+
+}  // namespace
+
+WebrtcEchoEngine::WebrtcEchoEngine(const EchoSettings& settings)
+    : settings_(settings), apm_(new Apm), tracker_(settings.frame) {
+  if (!SupportedRate(settings.rate) || settings.frame != settings.rate / 100) {
+    throw std::runtime_error("the webrtc echo engine needs 10 ms frames at 8000, 16000, 32000 or 48000 Hz");
+  }
+  webrtc::Config config;
+  config.Set<webrtc::ExtendedFilter>(new webrtc::ExtendedFilter(true));
+  config.Set<webrtc::DelayAgnostic>(new webrtc::DelayAgnostic(true));
+  apm_->apm.reset(webrtc::AudioProcessing::Create(config));
+  if (!apm_->apm) throw std::runtime_error("webrtc audio processing failed to initialise");
+  webrtc::AudioProcessing& apm = *apm_->apm;
+  Check(apm.Initialize(settings.rate, settings.rate, settings.rate, webrtc::AudioProcessing::kMono,
+                       webrtc::AudioProcessing::kMono, webrtc::AudioProcessing::kMono),
+        "Initialize");
+  Check(apm.high_pass_filter()->Enable(true), "high-pass filter");
+  Check(apm.echo_cancellation()->enable_drift_compensation(false), "drift compensation");
+  Check(apm.echo_cancellation()->set_suppression_level(Level(settings.suppression)), "suppression level");
+  Check(apm.echo_cancellation()->Enable(true), "echo cancellation");
+  Check(apm.noise_suppression()->set_level(webrtc::NoiseSuppression::kModerate), "noise suppression level");
+  Check(apm.noise_suppression()->Enable(settings.denoise), "noise suppression");
+  Check(apm.gain_control()->Enable(false), "gain control");
+  Check(apm.voice_detection()->Enable(false), "voice detection");
+  PrepareFrame(&apm_->far, settings.rate, settings.frame);
+  PrepareFrame(&apm_->near, settings.rate, settings.frame);
+  Check(apm.ProcessReverseStream(&apm_->far), "first reverse frame");
+  Check(apm.set_stream_delay_ms(settings.reference_lead_ms), "stream delay");
+  Check(apm.ProcessStream(&apm_->near), "first frame");
+}
+
+WebrtcEchoEngine::~WebrtcEchoEngine() = default;
+
+void WebrtcEchoEngine::Process(const int16_t* mic, const int16_t* reference, int16_t* out) {
+  const size_t bytes = sizeof(int16_t) * static_cast<size_t>(settings_.frame);
+  std::memcpy(apm_->far.data_, reference, bytes);
+  apm_->apm->ProcessReverseStream(&apm_->far);
+  std::memcpy(apm_->near.data_, mic, bytes);
+  apm_->apm->set_stream_delay_ms(settings_.reference_lead_ms);
+  apm_->apm->ProcessStream(&apm_->near);
+  std::memcpy(out, apm_->near.data_, bytes);
+  tracker_.Update(mic, reference, out);
+}
+
+void WebrtcEchoEngine::Reset() {
+  // Disabling and enabling again re-initialises the existing AEC handle (WebRtcAec_Init) in place.
+  apm_->apm->echo_cancellation()->Enable(false);
+  apm_->apm->echo_cancellation()->Enable(true);
+  tracker_.Reset();
+}
+
+#endif
+
+}  // namespace speakerd
