@@ -24,6 +24,7 @@ import type { EarlySignals } from './early-signals.js';
 import { startWatchdog } from './watchdog-wiring.js';
 import { addSetPairs } from './set-option.js';
 import { loadBoardProfile } from '../leds/board.js';
+import { AudioEngine } from '../media/engine.js';
 import { unitGrants } from '../leds/unit-grants.js';
 
 const USAGE = 'usage: speakerd [--config FILE] [--check-config] [--print-config] [--unit-grants] [--etc-dir DIR] [--set KEY=VALUE]...';
@@ -101,6 +102,18 @@ function safeNotifier(log: Logger): SystemdNotifier {
   });
 }
 
+/**
+ * The echo engines the addon was built with, so that aec.engine is checked with the configuration;
+ * undefined when the addon does not load (opening the audio then reports that, with its reason).
+ */
+function builtEchoEngines(): string[] | undefined {
+  try {
+    return AudioEngine.buildInfo().echoEngines;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs the daemon; `signals` were installed before anything else was loaded. */
 export async function main(signals: EarlySignals): Promise<void> {
   ignoreEpipe();
@@ -111,6 +124,8 @@ export async function main(signals: EarlySignals): Promise<void> {
     process.stderr.write(`speakerd: ${(error as Error).message}\n${USAGE}\n`);
     process.exit(2);
   }
+  const echoEngines = builtEchoEngines();
+  if (echoEngines !== undefined) args.base.echoEngines = echoEngines;
   const initial = await loadWithRuntime(args.base, {});
   if (args.print) {
     process.stdout.write(printableConfig(initial.config));
@@ -179,6 +194,7 @@ export async function main(signals: EarlySignals): Promise<void> {
     configValue,
     log,
     version,
+    ...(echoEngines === undefined ? {} : { echoEngines }),
     onApiKey: (key) => root.redact(key),
     onLogLevel: (level) => root.setLevel(level),
     ...(process.env.SPEAKERD_TEST_HOOKS === '1' ? { stateRetryMs: 300 } : {}),

@@ -100,10 +100,19 @@ function fileProblem(file: string, maxBytes: number): string | null {
   }
 }
 
+/** What the running build offers, for checks of keys that name a build-time feature. */
+export interface BuildFeatures {
+  /** The echo engines the native addon was built with; undefined: not checked. */
+  echoEngines?: readonly string[];
+}
+
 /** Rules that involve more than one key, and files named by the configuration that must be readable. */
-export function crossCheck(config: SpeakerdConfig, origins: Origins): ConfigProblem[] {
+export function crossCheck(config: SpeakerdConfig, origins: Origins, build: BuildFeatures = {}): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { audio, ai } = config;
+  if (build.echoEngines !== undefined && !build.echoEngines.includes(config.aec.engine)) {
+    problems.push(problem('aec.engine', `'${config.aec.engine}' is not built into this speakerd (webrtc-audio-processing was not found when the addon was built); available: ${build.echoEngines.join(', ')}`, origins));
+  }
   if (audio.prefillPeriods >= audio.bufferPeriods) {
     problems.push(problem('audio.prefillPeriods', `must be less than audio.bufferPeriods (${audio.bufferPeriods}), got ${audio.prefillPeriods}`, origins));
   }

@@ -35,6 +35,8 @@ export interface LoadOptions {
    * A string for a non-string key is parsed as an environment value would be.
    */
   overrides?: Record<string, unknown>;
+  /** The echo engines the addon has (aec.engine must name one); undefined: not checked. */
+  echoEngines?: readonly string[];
 }
 
 /** What `loadConfig()` returns. */
@@ -114,7 +116,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     }
   }
   const config = store.getProperties();
-  problems.push(...crossCheck(config, origins));
+  problems.push(...crossCheck(config, origins, options.echoEngines === undefined ? {} : { echoEngines: options.echoEngines }));
   const key = await readApiKey(config.ai, env, origins);
   problems.push(...key.problems);
   if (problems.length > 0) throw new ConfigError(problems);

@@ -65,7 +65,10 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
   aec: {
     enabled: { doc: 'Echo cancellation of the speaker in the microphone.', format: bool, default: true, effect: 'reopen', access: 'admin' },
     tailMs: { doc: 'Echo tail length in ms (room reverberation covered).', format: int(10, 1000), default: 250, effect: 'reopen', access: 'admin' },
-    delayMs: { doc: 'Playback-to-capture delay in ms; -1 = measured by the engine.', format: int(-1, 1000), default: -1, effect: 'reopen', access: 'admin' },
+    engine: { doc: "Echo engine: 'speex' (speexdsp canceller and residual echo suppression; always built) or 'webrtc' (WebRTC audio processing: AEC2 with extended filter and delay-agnostic mode on webrtc-audio-processing 0.3, AEC3 on 1.x; only in builds that found the library: `speakerctl version` lists them).", format: oneOf(['speex', 'webrtc']), default: 'speex', effect: 'reopen', access: 'admin' },
+    suppression: { doc: "WebRTC engine: how hard its residual echo suppressor works, 'low', 'moderate' or 'high' (higher removes more echo and more of the user talking over the speaker). Not used by speex.", format: oneOf(['low', 'moderate', 'high']), default: 'low', effect: 'reopen', access: 'admin' },
+    delayMs: { doc: 'Playback-to-capture delay of the echo path in ms; -1 = estimated from the audio while the speaker plays (the sound device\'s own figure until the estimate is confident; status shows both).', format: int(-1, 1000), default: -1, effect: 'reopen', access: 'admin' },
+    maxDelayMs: { doc: 'Longest echo path delay the estimator searches, in ms.', format: int(10, 1000), default: 500, effect: 'reopen', access: 'admin' },
     marginMs: { doc: 'Safety margin subtracted from the measured delay, in ms.', format: int(0, 200), default: 20, effect: 'reopen', access: 'admin' },
     denoise: { doc: 'Noise suppression and residual echo suppression after the canceller.', format: bool, default: true, effect: 'reopen', access: 'admin' },
   },

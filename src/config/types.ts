@@ -27,8 +27,11 @@ export interface AudioConfig {
 /** `aec.*` */
 export interface AecConfig {
   enabled: boolean;
+  engine: 'speex' | 'webrtc';
+  suppression: 'low' | 'moderate' | 'high';
   tailMs: number;
   delayMs: number;
+  maxDelayMs: number;
   marginMs: number;
   denoise: boolean;
 }

@@ -118,7 +118,7 @@ export interface CommandResults {
   config_set: { key: string };
   reload: Record<string, never>;
   devices: { devices: DeviceEntry[] };
-  version: { version: string; node: string; addon: string; protocol: number };
+  version: { version: string; node: string; addon: string; echoEngines?: string[]; protocol: number };
   ping: { pong: true; time: string };
 }
 

@@ -29,7 +29,20 @@ export interface ServiceStatus {
     deviceState: string;
     tickAvgUs: number;
     tickMaxUs: number;
-    aec: { erleDb: number; converged: boolean } | null;
+    /**
+     * The echo canceller: its engine, ERLE, the echo path delay the reference is aligned with
+     * (`delayMs`, -1 unknown) and where it comes from (`delaySource`: 'config' = aec.delayMs, 'device' =
+     * snd_pcm_delay, 'estimate'), and the estimator's own figure and confidence (0-1) even when not applied.
+     */
+    aec: {
+      erleDb: number;
+      converged: boolean;
+      engine?: string;
+      delayMs?: number;
+      delaySource?: string;
+      delayEstimateMs?: number;
+      delayConfidence?: number;
+    } | null;
   };
   lastError: { code: string; message: string; httpStatus?: number; at: string } | null;
   /** Position of the hardware mute switch: true muted, false open, null without a switch (or not read yet). */
@@ -116,7 +129,7 @@ export interface ControlTarget {
   /** Re-reads the configuration files (like SIGHUP). */
   reload(): Promise<void>;
   devices(): DeviceEntry[];
-  version(): { version: string; node: string; addon: string };
+  version(): { version: string; node: string; addon: string; echoEngines?: string[] };
   /** Signal levels 0..255 of the microphone (after echo cancellation) and the speaker. */
   levels(): { mic: number; speaker: number };
 }

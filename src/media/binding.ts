@@ -37,10 +37,19 @@ export interface NativeEngineOptions {
   playbackQuality?: number;
   /** Echo canceller on, default true. */
   aec?: boolean;
+  /** Echo engine, default 'speex'; 'webrtc' only when the addon was built with webrtc-audio-processing. */
+  aecEngine?: NativeEchoEngineName;
+  /** WebRTC engine: how hard its residual echo suppressor works, default 'low'. */
+  aecSuppression?: NativeEchoSuppression;
   /** Echo canceller filter length in ms, default 250. */
   aecTailMs?: number;
-  /** Playback-to-capture delay in ms; -1 (default) measures it with snd_pcm_delay. */
+  /**
+   * Playback-to-capture delay in ms; -1 (default) estimates it from the audio (snd_pcm_delay until the
+   * estimator is confident).
+   */
   aecDelayMs?: number;
+  /** Longest echo path delay the estimator searches, in ms, default 500. */
+  aecMaxDelayMs?: number;
   /** How far the reference leads the echo, in ms, default 20. */
   aecMarginMs?: number;
   /** Noise suppression and residual echo suppression, default true. */
@@ -53,6 +62,27 @@ export interface NativeEngineOptions {
   retryMinMs?: number;
   /** Longest delay between device reopen attempts, default 10000 ms. */
   retryMaxMs?: number;
+}
+
+/** The echo engines: speexdsp (always built) and WebRTC audio processing (when found at build time). */
+export type NativeEchoEngineName = 'speex' | 'webrtc';
+
+/** Residual echo suppression levels of the WebRTC engine. */
+export type NativeEchoSuppression = 'low' | 'moderate' | 'high';
+
+/** Where the echo path delay the reference is aligned with comes from. */
+export type NativeDelaySource = 'none' | 'config' | 'device' | 'estimate';
+
+/** The echo canceller's state as the engine reports it. */
+export interface NativeAecStats {
+  erleDb: number;
+  converged: boolean;
+  /** The echo engine running. */
+  engine: NativeEchoEngineName;
+  /** The estimator's echo path delay in ms (-1 while it has none), whether or not it is applied. */
+  delayEstimateMs: number;
+  /** Confidence of that estimate, 0 to 1. */
+  delayConfidence: number;
 }
 
 /** Names of the events the engine delivers. */
@@ -112,8 +142,11 @@ export interface NativeEngineStats {
   tickAvgUs: number;
   deviceState: 'null' | 'open' | 'retrying' | 'closed';
   realtime: boolean;
+  /** The echo path delay the reference is aligned with (before aecMarginMs), -1 when unknown. */
   aecDelayMs: number;
-  aec: { erleDb: number; converged: boolean } | null;
+  /** Where aecDelayMs comes from: aec.delayMs, snd_pcm_delay, or the estimator. */
+  aecDelaySource: NativeDelaySource;
+  aec: NativeAecStats | null;
 }
 
 /** Signal level meters of a port, 0..255. */
@@ -152,20 +185,52 @@ export interface NativeEngine {
   stallForTest(ms: number): void;
 }
 
-/** The offline echo canceller (the engine's own, run on whole buffers). */
+/** The offline echo canceller (one of the engine's echo engines, run on whole buffers). */
 export interface NativeEchoCanceller {
   process(mic: Int16Array, reference: Int16Array): Int16Array;
-  stats(): { erleDb: number; converged: boolean };
+  stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName };
 }
 
 /** Options of an offline echo canceller. */
 export interface NativeEchoOptions {
+  /** Default 'speex'; an engine the build lacks throws Error{code:'ERR_AEC_ENGINE_UNAVAILABLE'}. */
+  engine?: NativeEchoEngineName;
   rate?: number;
   frame?: number;
   tailMs?: number;
   denoise?: boolean;
+  /** speex: residual echo attenuation with the far end alone, default -40 dB. */
   echoSuppressDb?: number;
+  /** speex: residual echo attenuation during double talk, default -15 dB. */
   echoSuppressActiveDb?: number;
+  /** webrtc: residual echo suppression level, default 'low'. */
+  suppression?: NativeEchoSuppression;
+  /** webrtc: how far the reference leads the echo (its stream delay), default 20 ms. */
+  referenceLeadMs?: number;
+}
+
+/** The offline echo path delay estimator (the engine's own, run on whole buffers). */
+export interface NativeDelayEstimator {
+  /** Feeds the microphone and the reference as played at the same time (whole 10 ms frames). */
+  process(mic: Int16Array, reference: Int16Array): void;
+  /** The current estimate: delayMs -1 while there is none; changes counts how often it moved. */
+  estimate(): { delayMs: number; confidence: number; changes: number };
+}
+
+/** Options of an offline delay estimator. */
+export interface NativeDelayEstimatorOptions {
+  /** Default 16000; a multiple of 400 Hz. */
+  rate?: number;
+  /** Longest delay searched, default 500 ms. */
+  maxDelayMs?: number;
+}
+
+/** What the addon was built with. */
+export interface NativeBuildInfo {
+  /** The echo engines this build has ('speex' always). */
+  echoEngines: NativeEchoEngineName[];
+  /** webrtc-audio-processing API the webrtc engine uses: '0.3', '1', or '' without it. */
+  webrtcApm: string;
 }
 
 /** An ALSA PCM device as `listDevices()` reports it. */
@@ -265,6 +330,8 @@ export interface NativeBinding {
   /** The systemd watchdog pinger (absent from addons built before it). */
   Watchdog?: new (options: NativeWatchdogOptions) => NativeWatchdog;
   EchoCanceller: new (options: NativeEchoOptions) => NativeEchoCanceller;
+  DelayEstimator: new (options: NativeDelayEstimatorOptions) => NativeDelayEstimator;
+  buildInfo(): NativeBuildInfo;
   resample(samples: Int16Array, inRate: number, outRate: number, quality: number): Int16Array;
   listDevices(): NativeDeviceInfo[];
 }

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { NativeBinding, NativeEngine, NativeEngineOptions, NativeEngineStats, NativeEvent } from './binding.js';
+import type { NativeBinding, NativeBuildInfo, NativeEchoEngineName, NativeEchoSuppression, NativeEngine, NativeEngineOptions, NativeEngineStats, NativeEvent } from './binding.js';
 import { MediaError, toMediaError } from './errors.js';
 import { loadNativeBinding } from './native-binding.js';
 import { AudioMedia } from './audio-media.js';
@@ -29,9 +29,15 @@ export type DeviceOptions =
 /** Echo canceller settings; defaults: on, 250 ms tail, measured delay, 20 ms margin, denoise on. */
 export interface AecOptions {
   enabled?: boolean;
+  /** Echo engine, default 'speex'; 'webrtc' needs a build with webrtc-audio-processing (ERR_AEC_ENGINE_UNAVAILABLE). */
+  engine?: NativeEchoEngineName;
+  /** WebRTC engine's residual echo suppression, default 'low'. */
+  suppression?: NativeEchoSuppression;
   tailMs?: number;
-  /** Playback-to-capture delay in ms, overriding the measured one. */
+  /** Playback-to-capture delay in ms, overriding the estimated one; -1 (default) estimates it. */
   delayMs?: number;
+  /** Longest delay the estimator searches, in ms, default 500. */
+  maxDelayMs?: number;
   marginMs?: number;
   denoise?: boolean;
 }
@@ -82,8 +88,11 @@ function toNativeOptions(opts: AudioEngineOptions): NativeEngineOptions {
     bridgeRate: checkRate(opts.bridgeRate ?? 16000, 'bridgeRate'),
     deviceRate: checkRate(device.rate ?? 48000, 'device.rate'),
     aec: aec.enabled ?? true,
+    aecEngine: aec.engine ?? 'speex',
+    aecSuppression: aec.suppression ?? 'low',
     aecTailMs: checkInt(aec.tailMs ?? 250, 'aec.tailMs', 10, 1000),
     aecDelayMs: checkInt(aec.delayMs ?? -1, 'aec.delayMs', -1, 1000),
+    aecMaxDelayMs: checkInt(aec.maxDelayMs ?? 500, 'aec.maxDelayMs', 10, 1000),
     aecMarginMs: checkInt(aec.marginMs ?? 20, 'aec.marginMs', 0, 200),
     denoise: aec.denoise ?? true,
     captureQuality: checkInt(opts.resampleQuality?.capture ?? 5, 'resampleQuality.capture', 0, 10),
@@ -152,6 +161,11 @@ export class AudioEngine extends EventEmitter {
       throw failure;
     }
     return engine;
+  }
+
+  /** What the addon was built with (its echo engines). */
+  static buildInfo(binding: NativeBinding = loadNativeBinding()): NativeBuildInfo {
+    return binding.buildInfo();
   }
 
   /** ALSA PCM devices known to this machine. */

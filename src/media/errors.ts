@@ -7,6 +7,7 @@
 export type MediaErrorCode =
   | 'ERR_ADDON_LOAD'
   | 'ERR_ENGINE_INIT'
+  | 'ERR_AEC_ENGINE_UNAVAILABLE'
   | 'ERR_ENGINE_CLOSED'
   | 'ERR_PORT_DESTROYED'
   | 'ERR_PORT_KIND'

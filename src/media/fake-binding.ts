@@ -5,17 +5,24 @@
  * asynchronous events); test/contract runs the same suite against it and the addon.
  *
  * Differences by design: resampling is linear interpolation (not speexdsp), the echo canceller passes
- * the microphone through, and the sound device is FakeEngine's feedCapture()/takePlayback() rather
+ * the microphone through, the delay estimator never finds a delay, and the sound device is FakeEngine's feedCapture()/takePlayback() rather
  * than a clock-driven ALSA or null device ('alsa' pretends to open at start()).
  */
 import type {
   NativeBinding,
+  NativeBuildInfo,
+  NativeDelayEstimator,
+  NativeDelayEstimatorOptions,
   NativeDeviceInfo,
   NativeEchoCanceller,
+  NativeEchoEngineName,
   NativeEchoOptions,
+  NativeEngineOptions,
+  NativeEvent,
   NativeWatchdogOptions,
 } from './binding.js';
 import { optionBool, optionInt, requireInt, requireInt16Array, requireObject } from './fake/args.js';
+import { ALL_ECHO_ENGINES, optionEchoEngine, optionSuppression } from './fake/echo-options.js';
 import { resampleBuffer } from './fake/dsp.js';
 import { FakeEngine } from './fake/engine.js';
 import { FakeWatchdog, type FakeNotifySend } from './fake/watchdog.js';
@@ -23,14 +30,24 @@ import { FakeWatchdog, type FakeNotifySend } from './fake/watchdog.js';
 export { FakeEngine } from './fake/engine.js';
 export { FakeWatchdog, type FakeNotifySend } from './fake/watchdog.js';
 
+function checkFrames(mic: unknown, reference: unknown, frame: number): Int16Array {
+  const m = requireInt16Array(mic, 'mic');
+  const r = requireInt16Array(reference, 'reference');
+  if (m.length !== r.length) throw new RangeError('mic and reference must have the same length');
+  if (m.length % frame !== 0) throw new RangeError(`mic length must be a multiple of the frame (${frame})`);
+  return m;
+}
+
 /**
- * The fake echo canceller: checks its options and arguments like the addon's, returns the microphone
- * unchanged and reports { erleDb: 0, converged: false }.
+ * The fake echo canceller: checks its options and arguments like the addon's (an engine the pretended
+ * build lacks included), returns the microphone unchanged and reports { erleDb: 0, converged: false }.
  */
 export class FakeEchoCanceller implements NativeEchoCanceller {
   private readonly frame: number;
+  private readonly engine: NativeEchoEngineName;
+  private frames = 0;
 
-  constructor(options: NativeEchoOptions) {
+  constructor(options: NativeEchoOptions, echoEngines: readonly NativeEchoEngineName[] = ALL_ECHO_ENGINES) {
     const o = requireObject(options, 'options');
     const rate = optionInt(o, 'rate', 16000, 8000, 48000);
     this.frame = optionInt(o, 'frame', rate / 100, 16, 4800);
@@ -38,20 +55,40 @@ export class FakeEchoCanceller implements NativeEchoCanceller {
     optionBool(o, 'denoise', true);
     optionInt(o, 'echoSuppressDb', -40, -90, 0);
     optionInt(o, 'echoSuppressActiveDb', -15, -90, 0);
+    optionSuppression(o, 'suppression');
+    optionInt(o, 'referenceLeadMs', 20, 0, 200);
+    this.engine = optionEchoEngine(o, 'engine', echoEngines);
   }
 
   process(mic: Int16Array, reference: Int16Array): Int16Array {
-    const m = requireInt16Array(mic, 'mic');
-    const r = requireInt16Array(reference, 'reference');
-    if (m.length !== r.length) throw new RangeError('mic and reference must have the same length');
-    if (m.length % this.frame !== 0) {
-      throw new RangeError(`mic length must be a multiple of the frame (${this.frame})`);
-    }
+    const m = checkFrames(mic, reference, this.frame);
+    this.frames += m.length / this.frame;
     return m.slice();
   }
 
-  stats(): { erleDb: number; converged: boolean } {
-    return { erleDb: 0, converged: false };
+  stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName } {
+    return { erleDb: 0, converged: false, frames: this.frames, engine: this.engine };
+  }
+}
+
+/** The fake delay estimator: checks options and arguments like the addon's and never finds a delay. */
+export class FakeDelayEstimator implements NativeDelayEstimator {
+  private readonly frame: number;
+
+  constructor(options: NativeDelayEstimatorOptions) {
+    const o = requireObject(options, 'options');
+    const rate = optionInt(o, 'rate', 16000, 8000, 48000);
+    if (rate % 400 !== 0) throw new RangeError('options.rate must be a multiple of 400 Hz');
+    optionInt(o, 'maxDelayMs', 500, 10, 1000);
+    this.frame = rate / 100;
+  }
+
+  process(mic: Int16Array, reference: Int16Array): void {
+    checkFrames(mic, reference, this.frame);
+  }
+
+  estimate(): { delayMs: number; confidence: number; changes: number } {
+    return { delayMs: -1, confidence: 0, changes: 0 };
   }
 }
 
@@ -76,6 +113,8 @@ export interface FakeBindingOptions {
    * notify() returns false and the watchdog only counts its pings, as the addon without $NOTIFY_SOCKET.
    */
   notify?: FakeNotifySend;
+  /** The echo engines the pretended build has, default ['speex', 'webrtc'] (['speex']: an addon built without WebRTC). */
+  echoEngines?: readonly NativeEchoEngineName[];
 }
 
 /**
@@ -87,9 +126,21 @@ export function createFakeBinding(
   options: FakeBindingOptions = {},
 ): NativeBinding & { Engine: typeof FakeEngine; Watchdog: new (options: NativeWatchdogOptions) => FakeWatchdog } {
   const send = options.notify ?? null;
+  const echoEngines = [...(options.echoEngines ?? ALL_ECHO_ENGINES)];
+  const buildInfo = (): NativeBuildInfo => ({ echoEngines: [...echoEngines], webrtcApm: echoEngines.includes('webrtc') ? '0.3' : '' });
   return {
-    Engine: FakeEngine,
-    EchoCanceller: FakeEchoCanceller,
+    Engine: class extends FakeEngine {
+      constructor(engineOptions: NativeEngineOptions, onEvent: (event: NativeEvent) => void) {
+        super(engineOptions, onEvent, echoEngines);
+      }
+    },
+    EchoCanceller: class extends FakeEchoCanceller {
+      constructor(echoOptions: NativeEchoOptions) {
+        super(echoOptions, echoEngines);
+      }
+    },
+    DelayEstimator: FakeDelayEstimator,
+    buildInfo,
     resample: fakeResample,
     listDevices: fakeListDevices,
     notify: (state: string) => (send ? send(state) : false),

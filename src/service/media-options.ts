@@ -22,7 +22,16 @@ export function engineOptions(config: SpeakerdConfig): AudioEngineOptions {
   return {
     device,
     bridgeRate: a.bridgeRate,
-    aec: { enabled: config.aec.enabled, tailMs: config.aec.tailMs, delayMs: config.aec.delayMs, marginMs: config.aec.marginMs, denoise: config.aec.denoise },
+    aec: {
+      enabled: config.aec.enabled,
+      engine: config.aec.engine,
+      suppression: config.aec.suppression,
+      tailMs: config.aec.tailMs,
+      delayMs: config.aec.delayMs,
+      maxDelayMs: config.aec.maxDelayMs,
+      marginMs: config.aec.marginMs,
+      denoise: config.aec.denoise,
+    },
   };
 }
 

@@ -44,6 +44,8 @@ export interface ServiceDeps {
   configValue(config: SpeakerdConfig, key?: string): unknown;
   log: ServiceLog;
   version: string;
+  /** The echo engines the addon was built with (shown by `version`). */
+  echoEngines?: readonly string[];
   /** Told each new API key (the logger redacts it). */
   onApiKey?(apiKey: string): void;
   /** Told a new log level (log.level is applied live). */
@@ -154,7 +156,7 @@ export class Service implements ControlTarget {
         deviceState: stats?.deviceState ?? 'closed',
         tickAvgUs: stats?.tickAvgUs ?? 0,
         tickMaxUs: stats?.tickMaxUs ?? 0,
-        aec: stats?.aec ?? null,
+        aec: stats?.aec ? { ...stats.aec, delayMs: stats.aecDelayMs, delaySource: stats.aecDelaySource } : null,
       },
       lastError: this.lastError,
       muteSwitch: this.muteSwitch,
@@ -280,8 +282,9 @@ export class Service implements ControlTarget {
     return this.deviceList.devices;
   }
 
-  version(): { version: string; node: string; addon: string } {
-    return { version: this.deps.version, node: process.version, addon: 'speakerd.node (napi 8)' };
+  version(): { version: string; node: string; addon: string; echoEngines: string[] } {
+    const echoEngines = this.deps.echoEngines ?? [];
+    return { version: this.deps.version, node: process.version, addon: `speakerd.node (napi 8; echo engines: ${echoEngines.join(', ') || 'unknown'})`, echoEngines: [...echoEngines] };
   }
 
   levels(): { mic: number; speaker: number } {

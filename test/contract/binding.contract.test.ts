@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NativeBinding, NativeEngine, NativeEngineOptions, NativeEvent } from '../../src/media/binding.js';
 import { createFakeBinding, FakeEngine } from '../../src/media/fake-binding.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const RATE = 16000;
 const FRAME = 160;
@@ -173,12 +175,30 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(stats).toMatchObject({ frames: 3, xruns: 0, deviceErrors: 0, eventsDropped: 0, deviceState: 'null' });
       expect(stats.realtime).toBe(false);
       expect(stats.aecDelayMs).toBe(-1);
-      expect(stats.aec).toEqual({ erleDb: 0, converged: false });
+      expect(stats.aecDelaySource).toBe('none');
+      expect(stats.aec).toEqual({ erleDb: 0, converged: false, engine: 'speex', delayEstimateMs: -1, delayConfidence: 0 });
       expect(stats.tickAvgUs).toBeGreaterThanOrEqual(0);
       expect(stats.tickMaxUs).toBeGreaterThanOrEqual(stats.tickAvgUs);
       const plain = open({ aec: false, aecDelayMs: 30 }).engine;
       expect(plain.stats().aec).toBeNull();
       expect(plain.stats().aecDelayMs).toBe(30);
+      expect(plain.stats().aecDelaySource).toBe('config');
+      const fixed = open({ aecDelayMs: 45 }).engine;
+      fixed.step(2);
+      expect(fixed.stats()).toMatchObject({ aecDelayMs: 45, aecDelaySource: 'config' });
+    });
+
+    it('runs each echo engine the build has, and says which', () => {
+      const built = binding.buildInfo().echoEngines;
+      expect(built[0]).toBe('speex');
+      for (const name of built) {
+        const { engine } = open({ aecEngine: name, aecSuppression: 'moderate' });
+        engine.step(3);
+        expect(engine.stats().aec?.engine).toBe(name);
+        const echo = new binding.EchoCanceller({ engine: name });
+        echo.process(new Int16Array(480), new Int16Array(480));
+        expect(echo.stats()).toMatchObject({ engine: name, frames: 3 });
+      }
     });
 
     it('gives the sound device port silence from the null microphone and counts its frames', () => {
@@ -705,6 +725,10 @@ describe.each(bindings)('%s binding', (_name, binding) => {
         new RangeError('options.prefillPeriods must be less than options.bufferPeriods'),
       );
       expect(make({ aecDelayMs: -2 })).toThrow(new RangeError('options.aecDelayMs must be an integer from -1 to 1000'));
+      expect(make({ aecEngine: 'pulse' })).toThrow(new RangeError("options.aecEngine must be 'speex' or 'webrtc'"));
+      expect(make({ aecEngine: 1 })).toThrow(new TypeError('options.aecEngine must be a string'));
+      expect(make({ aecSuppression: 'max' })).toThrow(new RangeError("options.aecSuppression must be 'low', 'moderate' or 'high'"));
+      expect(make({ aecMaxDelayMs: 5 })).toThrow(new RangeError('options.aecMaxDelayMs must be an integer from 10 to 1000'));
     });
 
     it('checks the arguments of the port constructors', () => {
@@ -799,8 +823,32 @@ describe.each(bindings)('%s binding', (_name, binding) => {
         new RangeError('mic length must be a multiple of the frame (160)'),
       );
       expect(echo.process(new Int16Array(320), new Int16Array(320)).length).toBe(320);
-      expect(echo.stats()).toEqual({ erleDb: 0, converged: false });
+      expect(echo.stats()).toEqual({ erleDb: 0, converged: false, frames: 2, engine: 'speex' });
+      expect(() => new binding.EchoCanceller({ engine: 'pulse' as 'speex' })).toThrow(new RangeError("options.engine must be 'speex' or 'webrtc'"));
+      expect(() => new binding.EchoCanceller({ suppression: 'max' as 'low' })).toThrow(
+        new RangeError("options.suppression must be 'low', 'moderate' or 'high'"),
+      );
+      expect(() => new binding.EchoCanceller({ referenceLeadMs: 201 })).toThrow(
+        new RangeError('options.referenceLeadMs must be an integer from 0 to 200'),
+      );
       expect(Array.isArray(binding.listDevices())).toBe(true);
+    });
+
+    it('checks DelayEstimator arguments and starts without an estimate', () => {
+      expect(() => new binding.DelayEstimator(null as unknown as object)).toThrow(new TypeError('options must be an object'));
+      expect(() => new binding.DelayEstimator({ rate: 16100 })).toThrow(new RangeError('options.rate must be a multiple of 400 Hz'));
+      expect(() => new binding.DelayEstimator({ maxDelayMs: 2000 })).toThrow(
+        new RangeError('options.maxDelayMs must be an integer from 10 to 1000'),
+      );
+      const estimator = new binding.DelayEstimator({ rate: 48000 });
+      expect(() => estimator.process(new Int16Array(960), new Int16Array(480))).toThrow(
+        new RangeError('mic and reference must have the same length'),
+      );
+      expect(() => estimator.process(new Int16Array(100), new Int16Array(100))).toThrow(
+        new RangeError('mic length must be a multiple of the frame (480)'),
+      );
+      estimator.process(new Int16Array(4800), new Int16Array(4800));
+      expect(estimator.estimate()).toEqual({ delayMs: -1, confidence: 0, changes: 0 });
     });
   });
 
@@ -978,5 +1026,24 @@ describe('FakeEngine test controls', () => {
     const frames = engine.takePlayback().length / FRAME;
     expect(frames).toBeGreaterThanOrEqual(5);
     expect(frames).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('an addon built without WebRTC (the fake pretending one)', () => {
+  const binding = createFakeBinding({ echoEngines: ['speex'] });
+  const unavailable =
+    "echo engine 'webrtc' is not built into this addon (webrtc-audio-processing was not found at build time); built: speex";
+
+  it('lists only speex and refuses the webrtc engine with ERR_AEC_ENGINE_UNAVAILABLE', () => {
+    expect(binding.buildInfo()).toEqual({ echoEngines: ['speex'], webrtcApm: '' });
+    expectCode(() => new binding.Engine({ manualClock: true, aecEngine: 'webrtc' }, () => undefined), 'ERR_AEC_ENGINE_UNAVAILABLE');
+    expect(() => new binding.Engine({ manualClock: true, aecEngine: 'webrtc' }, () => undefined)).toThrow(unavailable);
+    expectCode(() => new binding.EchoCanceller({ engine: 'webrtc' }), 'ERR_AEC_ENGINE_UNAVAILABLE');
+    new binding.Engine({ manualClock: true, aecEngine: 'speex' }, () => undefined).close();
+  });
+
+  it('says the same as the addon (native/addon/echo_options.h)', () => {
+    const source = readFileSync(join(process.cwd(), 'native/addon/echo_options.h'), 'utf8').replace(/"\s*\n\s*"/g, '');
+    expect(source).toContain("is not built into this addon (webrtc-audio-processing was not found at build time); built: speex");
   });
 });

@@ -38,11 +38,26 @@ function oneDecimal(value: unknown): string {
   return typeof value === 'number' && Number.isFinite(value) ? value.toFixed(1) : '?';
 }
 
+/**
+ * The echo canceller of a `status` result on one line: engine, ERLE, the delay in use and its source,
+ * and the estimator's figure when it differs in kind (e.g. aec.delayMs overrides it).
+ */
+export function formatAec(aec: Obj): string {
+  const engine = typeof aec.engine === 'string' ? `${aec.engine}, ` : '';
+  const head = `${engine}ERLE ${oneDecimal(aec.erleDb)} dB, ${aec.converged ? 'converged' : 'converging'}`;
+  if (typeof aec.delayMs !== 'number') return head;
+  const delay = aec.delayMs < 0 ? 'delay unknown' : `delay ${oneDecimal(aec.delayMs)} ms (${str(aec.delaySource)})`;
+  const estimate = typeof aec.delayEstimateMs === 'number' && aec.delayEstimateMs >= 0
+    ? `, estimate ${oneDecimal(aec.delayEstimateMs)} ms at confidence ${typeof aec.delayConfidence === 'number' ? aec.delayConfidence.toFixed(2) : '?'}`
+    : ', no estimate yet';
+  return `${head}; ${delay}${estimate}`;
+}
+
 /** The `status` result as aligned lines. */
 export function formatStatus(result: Obj): string {
   const c = obj(result.connection);
   const a = obj(result.audio);
-  const aec = a.aec === null || a.aec === undefined ? 'off' : `ERLE ${oneDecimal(obj(a.aec).erleDb)} dB, ${obj(a.aec).converged ? 'converged' : 'converging'}`;
+  const aec = a.aec === null || a.aec === undefined ? 'off' : formatAec(obj(a.aec));
   const rows: [string, string][] = [
     ['state', str(result.state)],
     ['muted', result.muted === true ? 'yes' : result.muted === false ? 'no' : '?'],

@@ -7,6 +7,9 @@ import type { EventMessage, Reply } from '../../control/protocol.js';
 import { aborted, EXIT, type CtlIo } from './io.js';
 import { redraw, WatchView } from './watch-view.js';
 
+/** How often `watch` asks for the status to follow the echo canceller (delay estimate, ERLE). */
+const AEC_POLL_MS = 1000;
+
 /** Minimum time between two plain `levels` lines of a non-terminal `watch`. */
 const PLAIN_LEVELS_INTERVAL_MS = 1000;
 
@@ -68,7 +71,24 @@ export async function runWatch(client: ControlClient, levelsHz: number, io: CtlI
   if (status.ok) view.applyStatus(status.result);
   const code = errorReply(await client.request('subscribe', { levels: levelsHz }), io);
   if (code !== EXIT.ok) return code;
-  if (!tty) return untilEnd(client, io, () => dropped);
+  if (!tty && view.aec !== null) io.stdout.write(`echo canceller ${view.aec}\n`);
+  // The echo canceller's delay estimate and ERLE have no event: they are polled.
+  const poll = setInterval(() => {
+    client.request('status').then((r) => {
+      if (!r.ok) return;
+      const line = view.applyAecStatus(r.result);
+      if (!tty && line !== null) io.stdout.write(`${line}\n`);
+    }, () => undefined);
+  }, AEC_POLL_MS);
+  try {
+    return await watchUntilEnd(client, io, tty, view, levelsHz, () => dropped);
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+async function watchUntilEnd(client: ControlClient, io: CtlIo, tty: boolean, view: WatchView, levelsHz: number, dropped: () => string | null): Promise<number> {
+  if (!tty) return untilEnd(client, io, dropped);
   let drawn = 0;
   const draw = (): void => {
     const lines = view.render(io.stdout.columns || 80);
@@ -79,7 +99,7 @@ export async function runWatch(client: ControlClient, levelsHz: number, io: CtlI
   draw();
   const timer = setInterval(draw, 1000 / levelsHz);
   try {
-    return await untilEnd(client, io, () => dropped);
+    return await untilEnd(client, io, dropped);
   } finally {
     clearInterval(timer);
     draw();

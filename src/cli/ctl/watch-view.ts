@@ -3,6 +3,7 @@
  * terminal. On a terminal the whole view is redrawn in place; otherwise each change is one plain line.
  */
 import type { EventMessage } from '../../control/protocol.js';
+import { formatAec } from './format.js';
 
 /** Transcripts kept on screen. */
 export const WATCH_TRANSCRIPTS = 5;
@@ -45,7 +46,26 @@ export class WatchView {
   muteSwitch: boolean | null = null;
   /** What the LEDs show (the `leds` event), null without LEDs. */
   leds: { layer: string; pattern: string; color: string; colors: string[] } | null = null;
+  /** The echo canceller line (formatAec), null before a status or with the canceller off. */
+  aec: string | null = null;
   readonly transcripts: Transcript[] = [];
+
+  /**
+   * Takes the echo canceller of a (periodic) `status` result; returns a plain line when its engine,
+   * delay or delay source changed (ERLE and confidence alone move all the time), else null.
+   */
+  applyAecStatus(status: Obj): string | null {
+    const audio = status.audio as Obj | null | undefined;
+    const aec = audio?.aec as Obj | null | undefined;
+    const line = aec ? formatAec(aec) : 'off';
+    const key = aec ? `${String(aec.engine)} ${String(aec.delayMs)} ${String(aec.delaySource)}` : 'off';
+    this.aec = line;
+    if (key === this.aecKey) return null;
+    this.aecKey = key;
+    return clean(`echo canceller ${line}`);
+  }
+
+  private aecKey: string | null = null;
 
   /** Takes the fields of a `status` result. */
   applyStatus(status: Obj): void {
@@ -57,6 +77,7 @@ export class WatchView {
     if (e) this.lastError = `${String(e.code)}: ${String(e.message)}`;
     if (typeof status.muteSwitch === 'boolean') this.muteSwitch = status.muteSwitch;
     if (status.leds && typeof status.leds === 'object') this.setLeds(status.leds as Obj);
+    this.applyAecStatus(status);
   }
 
   private setLeds(d: Obj): void {
@@ -135,6 +156,7 @@ export class WatchView {
       ...(this.leds ? [`leds    ${ledCells(this.leds.colors)} ${this.leds.layer} ${this.leds.pattern} ${this.leds.color}`] : []),
       `mic     ${levelBar(this.mic, bar)} ${String(this.mic).padStart(3)}`,
       `speaker ${levelBar(this.speaker, bar)} ${String(this.speaker).padStart(3)}`,
+      ...(this.aec === null ? [] : [`echo    ${this.aec}`]),
       '',
       ...this.transcripts.map((t) => `${`${t.role}:`.padEnd(11)}${t.text}${t.final ? '' : ' ...'}`),
       ...Array.from({ length: WATCH_TRANSCRIPTS - this.transcripts.length }, () => ''),

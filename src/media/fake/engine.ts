@@ -4,7 +4,7 @@
  * operations applied on the next tick, events delivered asynchronously), plus test controls for the
  * fake sound device: feedCapture() into the microphone, takePlayback() from the speaker.
  */
-import type { NativeEngine, NativeEngineOptions, NativeEngineStats, NativeEvent, NativeEventType } from '../binding.js';
+import type { NativeEchoEngineName, NativeEngine, NativeEngineOptions, NativeEngineStats, NativeEvent, NativeEventType } from '../binding.js';
 import type { NativeMeters, NativePortStats, NativeRingStatus } from '../binding.js';
 import { codedError, requireBool, requireInt, requireInt16Array, requireNumber, requireObject } from './args.js';
 import { FakeBridge, type BridgeOp } from './bridge.js';
@@ -43,10 +43,11 @@ export class FakeEngine implements NativeEngine {
   private readonly tickStats = new TickStats();
   private readonly clockState = { frames: 0, stoppedAt: 0 };
 
-  constructor(options: NativeEngineOptions, onEvent: (event: NativeEvent) => void) {
+  /** `echoEngines`: the echo engines the pretended build has (default both). */
+  constructor(options: NativeEngineOptions, onEvent: (event: NativeEvent) => void, echoEngines?: readonly NativeEchoEngineName[]) {
     requireObject(options, 'options');
     if (typeof onEvent !== 'function') throw new TypeError('onEvent must be a function');
-    this.options = parseEngineOptions(options);
+    this.options = parseEngineOptions(options, echoEngines);
     this.events = new EventQueue(onEvent);
     this.bridge = new FakeBridge(this.options.bridgeRate);
     this.device = new DevicePort(this.options.bridgeRate);
@@ -201,7 +202,8 @@ export class FakeEngine implements NativeEngine {
       deviceState: o.device === 'null' ? 'null' : this.running ? 'open' : 'retrying',
       realtime: false,
       aecDelayMs: delay < 0 ? -1 : (delay * 1000) / o.bridgeRate,
-      aec: o.aec ? { erleDb: 0, converged: false } : null,
+      aecDelaySource: delay < 0 ? 'none' : 'config',
+      aec: o.aec ? { erleDb: 0, converged: false, engine: o.aecEngine, delayEstimateMs: -1, delayConfidence: 0 } : null,
     };
   }
 

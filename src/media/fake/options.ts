@@ -1,6 +1,7 @@
 /** Engine options of the fake, checked in the order and with the limits of ParseOptions (engine_wrap.cc). */
-import type { NativeEngineOptions } from '../binding.js';
+import type { NativeEchoEngineName, NativeEngineOptions } from '../binding.js';
 import { optionBool, optionInt, optionString, requireObject } from './args.js';
+import { ALL_ECHO_ENGINES, optionEchoEngine, optionSuppression } from './echo-options.js';
 
 /** Largest rate any port or device may run at (kMaxRate). */
 export const MAX_RATE = 192000;
@@ -8,8 +9,11 @@ export const MAX_RATE = 192000;
 /** Every option with its default filled in. */
 export type ResolvedOptions = Required<NativeEngineOptions>;
 
-/** Validates `options` (TypeError/RangeError naming `options.<key>`) and fills in the defaults. */
-export function parseEngineOptions(options: unknown): ResolvedOptions {
+/**
+ * Validates `options` (TypeError/RangeError naming `options.<key>`; an echo engine not in `echoEngines`
+ * is Error{code:'ERR_AEC_ENGINE_UNAVAILABLE'}) and fills in the defaults.
+ */
+export function parseEngineOptions(options: unknown, echoEngines: readonly NativeEchoEngineName[] = ALL_ECHO_ENGINES): ResolvedOptions {
   const o = requireObject(options, 'options');
   const device = optionString(o, 'device', 'null');
   if (device !== 'null' && device !== 'alsa') throw new RangeError("options.device must be 'null' or 'alsa'");
@@ -44,9 +48,12 @@ export function parseEngineOptions(options: unknown): ResolvedOptions {
     captureQuality: optionInt(o, 'captureQuality', 5, 0, 10),
     playbackQuality: optionInt(o, 'playbackQuality', 8, 0, 10),
     aec: optionBool(o, 'aec', true),
+    aecEngine: optionEchoEngine(o, 'aecEngine', echoEngines),
+    aecSuppression: optionSuppression(o, 'aecSuppression'),
     aecTailMs: optionInt(o, 'aecTailMs', 250, 10, 1000),
     aecDelayMs: optionInt(o, 'aecDelayMs', -1, -1, 1000),
     aecMarginMs: optionInt(o, 'aecMarginMs', 20, 0, 200),
+    aecMaxDelayMs: optionInt(o, 'aecMaxDelayMs', 500, 10, 1000),
     denoise: optionBool(o, 'denoise', true),
     realtime: optionBool(o, 'realtime', true),
     realtimePriority: optionInt(o, 'realtimePriority', 50, 1, 99),

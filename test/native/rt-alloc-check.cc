@@ -1,0 +1,108 @@
+// Counts heap allocations (malloc, calloc, realloc, operator new: every path ends in these) made by the
+// echo engines and the delay estimator after construction, while they process, reset and process
+// again. Prints one line per block, "<name> <allocations>" (and, as a check that the counter sees the
+// libraries' allocations, "<engine>-construction <allocations>"), and exits 0; test/build/rt-alloc.test.ts
+// builds and runs it. The counter interposes the C allocator for the whole process, shared libraries
+// (speexdsp, webrtc-audio-processing) included.
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "../../native/dsp/delay_estimator.h"
+#include "../../native/dsp/echo_engine.h"
+
+extern "C" {
+void* __libc_malloc(size_t size);
+void* __libc_calloc(size_t n, size_t size);
+void* __libc_realloc(void* p, size_t size);
+}
+
+static std::atomic<long> g_allocations{0};
+static std::atomic<bool> g_counting{false};
+
+extern "C" void* malloc(size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  return __libc_malloc(size);
+}
+extern "C" void* calloc(size_t n, size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  return __libc_calloc(n, size);
+}
+extern "C" void* realloc(void* p, size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  return __libc_realloc(p, size);
+}
+
+namespace {
+
+constexpr int kRate = 16000;
+constexpr int kFrame = 160;
+constexpr int kFrames = 600;  // 6 s
+
+// A deterministic far end (a chirpy buzz) and its echo 40 ms later plus a quieter near end.
+void MakeSignals(std::vector<int16_t>* far, std::vector<int16_t>* mic) {
+  const int n = kFrame * kFrames;
+  far->assign(n, 0);
+  mic->assign(n, 0);
+  unsigned seed = 12345;
+  for (int i = 0; i < n; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    const int noise = static_cast<int>((seed >> 16) & 0x7fff) - 16384;
+    (*far)[i] = static_cast<int16_t>(((i / 4000) % 2 == 0) ? noise / 4 : 0);
+  }
+  for (int i = 640; i < n; ++i) (*mic)[i] = static_cast<int16_t>((*far)[i - 640] / 2 + ((i * 7) % 200) - 100);
+}
+
+long CountEngine(speakerd::EchoEngineKind kind, const std::vector<int16_t>& far, const std::vector<int16_t>& mic) {
+  speakerd::EchoSettings settings;
+  g_allocations = 0;
+  g_counting = true;
+  auto engine = speakerd::CreateEchoEngine(kind, settings);
+  g_counting = false;
+  std::printf("%s-construction %ld\n", engine->name(), g_allocations.load());
+  std::vector<int16_t> out(kFrame);
+  g_allocations = 0;
+  g_counting = true;
+  for (int f = 0; f < kFrames; ++f) {
+    if (f == kFrames / 2) engine->Reset();
+    engine->Process(mic.data() + f * kFrame, far.data() + f * kFrame, out.data());
+  }
+  g_counting = false;
+  return g_allocations.load();
+}
+
+long CountEstimator(const std::vector<int16_t>& far, const std::vector<int16_t>& mic) {
+  speakerd::DelayEstimator estimator{speakerd::DelayEstimatorSettings{}};
+  g_allocations = 0;
+  g_counting = true;
+  for (int f = 0; f < kFrames; ++f) {
+    if (f == kFrames / 2) estimator.Reset();
+    estimator.Process(mic.data() + f * kFrame, far.data() + f * kFrame);
+  }
+  g_counting = false;
+  return g_allocations.load();
+}
+
+}  // namespace
+
+int main() {
+  std::vector<int16_t> far;
+  std::vector<int16_t> mic;
+  MakeSignals(&far, &mic);
+  // A sanity check that the counter sees allocations at all.
+  g_counting = true;
+  void* volatile probe = std::malloc(64);
+  g_counting = false;
+  std::free(probe);
+  std::printf("probe %ld\n", g_allocations.load());
+  std::printf("speex %ld\n", CountEngine(speakerd::EchoEngineKind::kSpeex, far, mic));
+  if (speakerd::EchoEngineBuilt(speakerd::EchoEngineKind::kWebrtc)) {
+    std::printf("webrtc %ld\n", CountEngine(speakerd::EchoEngineKind::kWebrtc, far, mic));
+  }
+  std::printf("delay-estimator %ld\n", CountEstimator(far, mic));
+  return 0;
+}
