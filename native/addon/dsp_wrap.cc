@@ -13,6 +13,7 @@ namespace speakerd {
 Napi::Function EchoCancellerWrap::Define(Napi::Env env) {
   return DefineClass(env, "EchoCanceller",
                      {InstanceMethod<&EchoCancellerWrap::Process>("process"),
+                      InstanceMethod<&EchoCancellerWrap::Reset>("reset"),
                       InstanceMethod<&EchoCancellerWrap::Stats>("stats")});
 }
 
@@ -51,6 +52,11 @@ Napi::Value EchoCancellerWrap::Process(const Napi::CallbackInfo& info) {
     echo_->Process(mic.Data() + i, ref.Data() + i, out.Data() + i);
   }
   return out;
+}
+
+Napi::Value EchoCancellerWrap::Reset(const Napi::CallbackInfo& info) {
+  echo_->Reset();
+  return info.Env().Undefined();
 }
 
 Napi::Value EchoCancellerWrap::Stats(const Napi::CallbackInfo& info) {

@@ -18,6 +18,7 @@ class EchoCancellerWrap : public Napi::ObjectWrap<EchoCancellerWrap> {
 
  private:
   Napi::Value Process(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   std::unique_ptr<EchoEngine> echo_;
   int frame_ = 0;

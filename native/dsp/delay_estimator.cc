@@ -10,8 +10,6 @@ namespace {
 
 constexpr int kBands = 2;
 constexpr int kBlocksPerSecond = 400;  // 2.5 ms blocks
-// Slow mean of the log energies: about 0.5 s.
-constexpr float kMeanSmoothing = 1.0f / 200.0f;
 // Forgetting of the correlations: about 4 s of far-end activity.
 constexpr float kForget = 1.0f / 1600.0f;
 // A reference block above about -50 dBFS counts as the far end playing.
@@ -78,9 +76,10 @@ float DelayEstimator::Extract(const int16_t* x, Features* state, float* out) {
   const float power = low / static_cast<float>(block_);
   const float bands[kBands] = {std::log(power + kPowerFloor), std::log(high / static_cast<float>(block_) + kPowerFloor)};
   for (int b = 0; b < kBands; ++b) {
-    if (!state->primed) state->mean[b] = bands[b];
-    state->mean[b] += kMeanSmoothing * (bands[b] - state->mean[b]);
-    out[b] = bands[b] - state->mean[b];
+    if (!state->primed) state->previous[b] = bands[b];
+    const float rise = bands[b] - state->previous[b];
+    state->previous[b] = bands[b];
+    out[b] = rise > 0.0f ? rise : 0.0f;
   }
   state->primed = true;
   return power;

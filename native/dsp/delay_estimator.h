@@ -2,8 +2,11 @@
 // path that snd_pcm_delay does not see) by cross-correlating band-energy envelopes of the reference
 // and the microphone over a bounded range of lags.
 //
-// Every 2.5 ms block gives two features per signal: the log energy of the block and of its first
-// difference (a high band), each minus its slow mean. Their products are accumulated per lag with
+// Every 2.5 ms block gives two features per signal: how much the log energy of the block and of its
+// first difference (a high band) rose since the block before (falls count as 0). Onsets are what a
+// room does not move; the level itself, smeared by a long reverberant tail, would pull the peak late
+// (by 4 ms on the engine's test path), and a late reference is the one error speex cannot recover
+// from. Their products are accumulated per lag with
 // exponential forgetting (about 4 s) while the far end plays; a few times a second the normalised
 // correlation's peak, refined by parabolic interpolation, becomes a candidate. A candidate needs a
 // confidence (the normalised correlation at the peak, 0 to 1) of at least min_confidence and must hold
@@ -49,11 +52,11 @@ class DelayEstimator {
 
  private:
   struct Features {
-    float mean[2] = {0.0f, 0.0f};
+    float previous[2] = {0.0f, 0.0f};  // log energies of the block before
     int16_t last = 0;
     bool primed = false;
   };
-  // Centred band features of one block into out[2]; returns the block's mean power.
+  // The rectified rise of the band log energies of one block into out[2]; returns its mean power.
   float Extract(const int16_t* x, Features* state, float* out);
   void Accumulate(const float* mic_feature);
   void Evaluate();

@@ -188,6 +188,8 @@ export interface NativeEngine {
 /** The offline echo canceller (one of the engine's echo engines, run on whole buffers). */
 export interface NativeEchoCanceller {
   process(mic: Int16Array, reference: Int16Array): Int16Array;
+  /** Forgets the adapted filter, as the engine does when the device reopens. */
+  reset(): void;
   stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName };
 }
 

@@ -66,6 +66,10 @@ export class FakeEchoCanceller implements NativeEchoCanceller {
     return m.slice();
   }
 
+  reset(): void {
+    // Nothing adapted: the fake passes the microphone through.
+  }
+
   stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName } {
     return { erleDb: 0, converged: false, frames: this.frames, engine: this.engine };
   }

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioEngine, AudioMediaPlayer, AudioMediaRecorder, parseWav } from '../../src/media/index.js';
 import { AlsaFileDevices } from '../helpers/alsa-files.js';
+import type { NativeEchoEngineName, NativeEngineStats } from '../../src/media/binding.js';
+import { loadNativeBinding } from '../../src/media/native-binding.js';
 
 // The echo canceller inside the engine, end to end through the real libasound: the speaker's own
 // output (recorded by the file plugin) is turned into a room echo that the microphone file plays
@@ -72,17 +74,18 @@ interface Run {
   mic: Int16Array | null;
   aec: boolean;
   delayMs?: number;
+  engine?: NativeEchoEngineName;
 }
 
 /** Plays the far end to the speaker for SECONDS and returns the speaker file and the cleaned mic. */
-async function run(devices: AlsaFileDevices, far: Int16Array, options: Run): Promise<{ speaker: Int16Array; cleaned: Int16Array; erleDb: number }> {
+async function run(devices: AlsaFileDevices, far: Int16Array, options: Run): Promise<{ speaker: Int16Array; cleaned: Int16Array; erleDb: number; stats: NativeEngineStats }> {
   devices.setMic(options.mic ?? new Int16Array(0), DEVICE_RATE);
   const engine = await AudioEngine.create({
     device: { type: 'alsa', capture: 'mic', playback: 'spk', rate: DEVICE_RATE, alsaConfig: devices.config },
     bridgeRate: BRIDGE_RATE,
     manualClock: true,
     requireDevice: true,
-    aec: { enabled: options.aec, delayMs: options.delayMs ?? -1, marginMs: 20 },
+    aec: { enabled: options.aec, delayMs: options.delayMs ?? -1, marginMs: 20, engine: options.engine ?? 'speex' },
   });
   const file = join(devices.dir, 'cleaned.wav');
   const player = AudioMediaPlayer.fromPcm(engine, far, BRIDGE_RATE);
@@ -90,10 +93,11 @@ async function run(devices: AlsaFileDevices, far: Int16Array, options: Run): Pro
   player.startTransmit(engine.playbackMedia);
   engine.captureMedia.startTransmit(recorder);
   engine.step(SECONDS * 100);
-  const erleDb = engine.stats().aec?.erleDb ?? 0;
+  const stats = engine.stats();
+  const erleDb = stats.aec?.erleDb ?? 0;
   await recorder.close();
   engine.close();
-  return { speaker: devices.readSpeaker().samples, cleaned: parseWav(readFileSync(file)).samples, erleDb };
+  return { speaker: devices.readSpeaker().samples, cleaned: parseWav(readFileSync(file)).samples, erleDb, stats };
 }
 
 describe('echo cancellation through the engine', () => {
@@ -142,8 +146,8 @@ describe('echo cancellation through the engine', () => {
   }, 60000);
 
   it('cancels far less when the reference lags the echo (the alignment matters)', async () => {
-    // The true path is about 52 ms (50 ms plus the resamplers); with the 20 ms margin a setting of
-    // 85 ms puts the reference about 12 ms behind the echo, which speexdsp cannot recover from.
+    // The true path is about 57 ms (see the estimator's test below); with the 20 ms margin a setting
+    // of 85 ms puts the reference about 8 ms behind the echo, which speexdsp cannot recover from.
     const aligned = await run(devices, far, { mic: echoMic, aec: true, delayMs: 50 });
     const late = await run(devices, far, { mic: echoMic, aec: true, delayMs: 85 });
     const window = [5 * BRIDGE_RATE, NEAR_FROM] as const;
@@ -151,5 +155,37 @@ describe('echo cancellation through the engine', () => {
     const erleLate = 10 * Math.log10(power(micAtBridge, ...window) / power(late.cleaned, ...window));
     expect(erleAligned - erleLate).toBeGreaterThan(20);
     expect(erleLate).toBeLessThan(15);
+  }, 60000);
+
+  it('estimates the echo path delay (what ALSA reports misses the 30 ms air path) and aligns with it', async () => {
+    const estimated = await run(devices, far, { mic: echoMic, aec: true });
+    const { aec } = estimated.stats;
+    // The path: 2 prefill periods + 30 ms acoustic delay + the resamplers and buffering. Measured by
+    // sweeping aec.delayMs with aec.marginMs 0 and denoise off: speex keeps 38 dB up to 56 ms and
+    // falls to 5 dB at 58 ms, so the echo starts about 57 ms after the frame was written.
+    expect(estimated.stats.aecDelaySource).toBe('estimate');
+    expect(aec?.delayEstimateMs).toBeGreaterThanOrEqual(52);
+    expect(aec?.delayEstimateMs).toBeLessThanOrEqual(62);
+    expect(estimated.stats.aecDelayMs).toBe(aec?.delayEstimateMs);
+    expect(aec?.delayConfidence).toBeGreaterThan(0.5);
+    const window = [5 * BRIDGE_RATE, NEAR_FROM] as const;
+    const erle = 10 * Math.log10(power(micAtBridge, ...window) / power(estimated.cleaned, ...window));
+    expect(erle).toBeGreaterThanOrEqual(30);
+    // A fixed aec.delayMs wins over the estimate, which is still shown.
+    const fixed = await run(devices, far, { mic: echoMic, aec: true, delayMs: 50 });
+    expect(fixed.stats.aecDelaySource).toBe('config');
+    expect(fixed.stats.aecDelayMs).toBe(50);
+    expect(Math.abs((fixed.stats.aec?.delayEstimateMs ?? 0) - (aec?.delayEstimateMs ?? 0))).toBeLessThanOrEqual(1);
+    console.log(`engine echo path: estimated ${aec?.delayEstimateMs.toFixed(1)} ms (confidence ${aec?.delayConfidence.toFixed(2)}), ERLE ${erle.toFixed(1)} dB`);
+  }, 60000);
+
+  it.runIf(loadNativeBinding().buildInfo().echoEngines.includes('webrtc'))('runs the webrtc engine on the same reference tap', async () => {
+    const result = await run(devices, far, { mic: echoMic, aec: true, engine: 'webrtc' });
+    expect(result.stats.aec?.engine).toBe('webrtc');
+    expect(result.stats.aecDelaySource).toBe('estimate');
+    const window = [5 * BRIDGE_RATE, NEAR_FROM] as const;
+    const erle = 10 * Math.log10(power(micAtBridge, ...window) / power(result.cleaned, ...window));
+    expect(erle).toBeGreaterThanOrEqual(30);
+    console.log(`engine echo path, webrtc: ERLE ${erle.toFixed(1)} dB`);
   }, 60000);
 });
