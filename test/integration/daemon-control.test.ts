@@ -5,6 +5,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ControlClient } from '../../src/control/client.js';
 import { DaemonUnderTest } from '../helpers/daemon.js';
+import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { waitFor } from '../helpers/signal.js';
 import { FakeRealtimeServer, tone } from '../fakes/openai-realtime-server.js';
 
@@ -163,5 +164,34 @@ describe('control socket of a running daemon', () => {
     const gone = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli/speakerctl.js'), '--socket', join(d.dir, 'nope.sock'), 'status'], { encoding: 'utf8' });
     expect(gone.status).toBe(3);
     expect(gone.stderr).toMatch(/speakerd is not running/);
+  });
+
+  it('says which echo engines the build has, shows the echo canceller in status, and switches engine on config_set', async () => {
+    const built = loadNativeBinding().buildInfo().echoEngines;
+    const version = await ok('version');
+    expect(version.echoEngines).toEqual(built);
+    expect(String(version.addon)).toContain(`echo engines: ${built.join(', ')}`);
+    expect(ctl('version').stdout).toContain(`echo engines: ${built.join(', ')}`);
+    const aecOf = async () => ((await ok('status')) as { audio: { aec: Record<string, unknown> } }).audio.aec;
+    const until = async (field: string, value: unknown): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while ((await aecOf())[field] !== value) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for aec.${field} = ${String(value)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    // The null device reports no delay and plays nothing to estimate one from.
+    expect(await aecOf()).toMatchObject({ engine: 'speex', delayMs: -1, delaySource: 'none', delayEstimateMs: -1, delayConfidence: 0 });
+    expect(ctl('status').stdout).toMatch(/^echo canceller: speex, ERLE .*; delay unknown, no estimate yet$/m);
+    await fails('config_set', { key: 'aec.engine', value: 'pulse' }, 'ERR_CONFIG_INVALID');
+    await ok('config_set', { key: 'aec.delayMs', value: 45 });
+    await until('delaySource', 'config');
+    expect(await aecOf()).toMatchObject({ delayMs: 45, delaySource: 'config' });
+    if (built.includes('webrtc')) {
+      await ok('config_set', { key: 'aec.engine', value: 'webrtc' });
+      await until('engine', 'webrtc');
+      await ok('config_set', { key: 'aec.engine', value: 'speex' });
+      await until('engine', 'speex');
+    }
   });
 });

@@ -55,8 +55,9 @@ export class WatchView {
    * delay or delay source changed (ERLE and confidence alone move all the time), else null.
    */
   applyAecStatus(status: Obj): string | null {
-    const audio = status.audio as Obj | null | undefined;
-    const aec = audio?.aec as Obj | null | undefined;
+    const audio = status.audio;
+    if (typeof audio !== 'object' || audio === null) return null;
+    const aec = (audio as Obj).aec as Obj | null | undefined;
     const line = aec ? formatAec(aec) : 'off';
     const key = aec ? `${String(aec.engine)} ${String(aec.delayMs)} ${String(aec.delaySource)}` : 'off';
     this.aec = line;

@@ -212,3 +212,27 @@ describe('per-backend requirements', () => {
     }
   });
 });
+
+describe('the echo engine', () => {
+  it("refuses an engine the addon was not built with, naming what it has; any engine when the addon's are unknown", async () => {
+    const { problems } = await etc.problems({ echoEngines: ['speex'], overrides: { 'aec.engine': 'webrtc' } });
+    expect(problems).toEqual([
+      {
+        path: 'aec.engine',
+        source: 'command line',
+        message: "'webrtc' is not built into this speakerd (webrtc-audio-processing was not found when the addon was built); available: speex",
+      },
+    ]);
+    expect((await etc.load({ echoEngines: ['speex', 'webrtc'], overrides: { 'aec.engine': 'webrtc' } })).config.aec.engine).toBe('webrtc');
+    expect((await etc.load({ echoEngines: ['speex'] })).config.aec.engine).toBe('speex');
+    expect((await etc.load({ overrides: { 'aec.engine': 'webrtc' } })).config.aec.engine).toBe('webrtc');
+  });
+
+  it('checks the values of aec.engine, aec.suppression and aec.maxDelayMs', async () => {
+    const { problems } = await etc.problems({ overrides: { 'aec.engine': 'pulse', 'aec.suppression': 'max', 'aec.maxDelayMs': 5, 'aec.delayMs': -2 } });
+    expect(problems.map((p) => p.path).sort()).toEqual(['aec.delayMs', 'aec.engine', 'aec.maxDelayMs', 'aec.suppression']);
+    expect(problems.find((p) => p.path === 'aec.engine')?.message).toContain("'speex'");
+    const defaults = (await etc.load()).config.aec;
+    expect(defaults).toMatchObject({ engine: 'speex', suppression: 'low', delayMs: -1, maxDelayMs: 500, marginMs: 20 });
+  });
+});

@@ -88,3 +88,31 @@ describe('format', () => {
     expect(formatResult('connect', {})).toBe('');
   });
 });
+
+describe('the echo canceller in status and watch', () => {
+  const aec = { erleDb: 31.26, converged: true, engine: 'webrtc', delayMs: 57.5, delaySource: 'estimate', delayEstimateMs: 57.5, delayConfidence: 0.671 };
+
+  it('status shows the engine, ERLE, the delay in use with its source, and the estimate', () => {
+    expect(formatStatus({ audio: { aec } })).toMatch(/^echo canceller: webrtc, ERLE 31\.3 dB, converged; delay 57\.5 ms \(estimate\), estimate 57\.5 ms at confidence 0\.67$/m);
+    const fixed = { ...aec, delayMs: 50, delaySource: 'config', delayEstimateMs: -1, delayConfidence: 0 };
+    expect(formatStatus({ audio: { aec: fixed } })).toContain('delay 50.0 ms (config), no estimate yet');
+    expect(formatStatus({ audio: { aec: { ...aec, delayMs: -1, delaySource: 'none' } } })).toContain('; delay unknown, estimate');
+    expect(formatStatus({ audio: { aec: null } })).toMatch(/^echo canceller: off$/m);
+    // A daemon from before the engines and the estimator: the old line.
+    expect(formatStatus({ audio: { aec: { erleDb: 40, converged: false } } })).toMatch(/^echo canceller: ERLE 40\.0 dB, converging$/m);
+  });
+
+  it('watch draws the echo canceller line and prints a plain line only when engine, delay or source change', () => {
+    const v = new WatchView();
+    v.applyStatus({ state: 'listening', audio: { aec: { ...aec, delayMs: 40, delaySource: 'device', delayEstimateMs: -1 } } });
+    expect(v.render(200)).toContain('echo    webrtc, ERLE 31.3 dB, converged; delay 40.0 ms (device), no estimate yet');
+    expect(v.applyAecStatus({ audio: { aec } })).toBe(
+      'echo canceller webrtc, ERLE 31.3 dB, converged; delay 57.5 ms (estimate), estimate 57.5 ms at confidence 0.67',
+    );
+    expect(v.applyAecStatus({ audio: { aec: { ...aec, erleDb: 35, delayConfidence: 0.9 } } })).toBeNull();
+    expect(v.render(200)).toContain('echo    webrtc, ERLE 35.0 dB, converged; delay 57.5 ms (estimate), estimate 57.5 ms at confidence 0.90');
+    expect(v.applyAecStatus({ audio: { aec: null } })).toBe('echo canceller off');
+    expect(v.applyAecStatus({ state: 'listening' })).toBeNull();
+    expect(new WatchView().render(80).some((l) => l.startsWith('echo'))).toBe(false);
+  });
+});
