@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything speakerd needs on Debian 12 (run as root or with sudo available), then builds it:
-# system libraries (libasound, speexdsp), a C++ toolchain, Node.js >= 20, npm dependencies, the addon.
+# system libraries (libasound, speexdsp, webrtc-audio-processing for the optional webrtc echo engine), a C++ toolchain, Node.js >= 20, npm dependencies, the addon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +11,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # shellcheck and dpkg-dev (dpkg-shlibdeps) serve the packaging scripts and their tests (test/build,
 # test/packaging: scripts, maintainer scripts, the Yocto recipe's shell tasks). The ARM toolchains,
 # qemu and lintian belong to CI's ARM/packaging stage (scripts/arm/test.sh, scripts/package/ci.sh).
-packages=(libasound2-dev libspeexdsp-dev alsa-utils g++ make python3 pkg-config jackd2 libasound2-plugins systemd systemd-container mmdebstrap shellcheck dpkg-dev)
+packages=(libasound2-dev libspeexdsp-dev libwebrtc-audio-processing-dev alsa-utils g++ make python3 pkg-config jackd2 libasound2-plugins systemd systemd-container mmdebstrap shellcheck dpkg-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -143,6 +143,25 @@ describe('speakerd recipe: build', () => {
     expect(recipe.python.has('speakerd_gyp_arch')).toBe(true);
   });
 
+  it('builds each optional library of binding.gyp only as a PACKAGECONFIG option that adds it to DEPENDS, and tells gyp', () => {
+    type Condition = [string, { libraries?: string[] }];
+    const gyp = JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as { variables: Record<string, string>; targets: { conditions?: Condition[] }[] };
+    const optional = gyp.targets.flatMap((t) => t.conditions ?? []).filter(([, body]) => (body.libraries ?? []).length > 0);
+    // The WebRTC echo engine: 0.3 (Debian) or 1.x (Yocto's webrtc-audio-processing-1), chosen by speakerd_webrtc.
+    const modules = optional.map(([test, body]) => [test, /pkg-config --libs ([^)]+)\)/.exec(body.libraries?.join(' ') ?? '')?.[1]?.trim()]);
+    expect(modules).toEqual([
+      ["speakerd_webrtc=='0.3'", 'webrtc-audio-processing'],
+      ["speakerd_webrtc=='1'", 'webrtc-audio-processing-1'],
+    ]);
+    expect(gyp.variables['speakerd_webrtc%']).toContain('pkg-config --exists webrtc-audio-processing-1');
+    // The recipe: off by default, the option depends on the 1.x recipe, and do_compile passes the choice.
+    expect(v('PACKAGECONFIG')).toBe('');
+    expect(v('PACKAGECONFIG[webrtc]')).toBe(',,webrtc-audio-processing-1');
+    expect(v('SPEAKERD_WEBRTC')).toBe("${@bb.utils.contains('PACKAGECONFIG', 'webrtc', '1', 'none', d)}");
+    expect(recipe.shell.get('do_compile')?.body).toContain('-- -Dspeakerd_webrtc="${SPEAKERD_WEBRTC}"');
+    expect(words('DEPENDS')).not.toContain('webrtc-audio-processing-1');
+  });
+
   it('fetches npm packages through the shrinkwrap, which is in step with package-lock.json and pinned by integrity', () => {
     const check = spawnSync(process.execPath, ['scripts/yocto/shrinkwrap.mjs', '--check'], { encoding: 'utf8' });
     expect(check.stderr).toBe('');

@@ -28,10 +28,18 @@ SRC_URI = "${SPEAKERD_GIT_URI};destsuffix=git \
 S = "${UNPACKDIR}/git"
 B = "${S}"
 
-# binding.gyp links libasound and libspeexdsp (pkg-config --libs alsa speexdsp) and builds against
+# binding.gyp links libasound and libspeexdsp (pkg-config --libs alsa speexdsp; webrtc: below) and builds against
 # node-addon-api (fetched above) and the target's Node.js headers (nodejs, staged in the sysroot);
 # nodejs-native runs TypeScript and node-gyp (which npm bundles), python3-native runs gyp.
 DEPENDS = "alsa-lib speexdsp nodejs nodejs-native"
+
+# The WebRTC echo engine (aec.engine 'webrtc', AEC3) is optional: PACKAGECONFIG "webrtc" builds it
+# against meta-multimedia's webrtc-audio-processing-1. Without it binding.gyp is told to leave the
+# engine out (speakerd_webrtc=none), so a copy that happens to be in the sysroot is never linked
+# undeclared; the daemon then refuses aec.engine 'webrtc' with a clear configuration error.
+PACKAGECONFIG ??= ""
+PACKAGECONFIG[webrtc] = ",,webrtc-audio-processing-1"
+SPEAKERD_WEBRTC = "${@bb.utils.contains('PACKAGECONFIG', 'webrtc', '1', 'none', d)}"
 RDEPENDS:${PN} = "nodejs"
 # GPIO buttons, LEDs and power lines go through libgpiod's tools (1.x or 2.x).
 RRECOMMENDS:${PN} = "libgpiod-tools"
@@ -66,7 +74,7 @@ do_compile() {
 	export LINK="${CXX}"
 	export npm_config_devdir="${WORKDIR}/node-gyp"
 	node "${STAGING_LIBDIR_NATIVE}/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js" rebuild \
-		--arch="${SPEAKERD_GYP_ARCH}" --nodedir="${STAGING_DIR_TARGET}${prefix}"
+		--arch="${SPEAKERD_GYP_ARCH}" --nodedir="${STAGING_DIR_TARGET}${prefix}" -- -Dspeakerd_webrtc="${SPEAKERD_WEBRTC}"
 }
 
 do_install() {
