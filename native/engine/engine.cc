@@ -80,7 +80,7 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
     estimator.rate = options.bridge_rate;
     estimator.frame = bridge_frame;
     estimator.max_delay_ms = options.aec_max_delay_ms;
-    // Rates that are not whole 2.5 ms blocks (e.g. 44100 Hz is not a bridge rate, 22100 Hz is) have no estimator.
+    // A bridge rate that is not a multiple of 400 Hz (no whole 2.5 ms blocks) runs without the estimator.
     if (options.bridge_rate % 400 == 0) delay_estimator_ = std::make_unique<DelayEstimator>(estimator);
   }
   if (sem_init(&wake_, 0, 0) != 0) throw std::runtime_error("cannot create the engine's semaphore");
