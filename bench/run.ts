@@ -6,6 +6,7 @@
 import { benchAi } from './ai.js';
 import { benchControl } from './control.js';
 import { benchEcho } from './echo.js';
+import { benchFootprint } from './footprint.js';
 import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 import { benchMemory } from './memory.js';
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   print('control socket of a running daemon', await benchControl());
   print('LED patterns (5 s each)', await benchLeds());
   print('memory of audio buffers (RSS growth)', await benchMemory());
+  console.log('\nfootprint by thread, measured from outside (/proc), 20 s per scenario');
+  await benchFootprint();
 }
 
 main().catch((error: unknown) => {

@@ -322,7 +322,11 @@ void Engine::ControlLoop() {
     if (device_in_use || now_ms < retry_at_ms || !running_.load()) continue;
     auto device = std::make_unique<AlsaDuplex>();
     std::string message;
+    // Threads a plugin starts while the device opens (the jack plugin's JACK client) inherit this
+    // thread's name: give them their own, so that per-thread accounting tells them from this one.
+    pthread_setname_np(pthread_self(), "speakerd-plugin");
     const int err = device->Open(options_.alsa, &message);
+    pthread_setname_np(pthread_self(), "speakerd-ctl");
     if (err < 0) {
       retry_at_ms = now_ms + static_cast<uint64_t>(backoff_ms);
       notify_(EngineNotice{Event{EventType::kDeviceOpenFailed, 0, err, backoff_ms, MonotonicNs() / 1000}, "ERR_DEVICE_OPEN", message});
