@@ -8,7 +8,8 @@
  * Per thread group: % of one core per audio second (the devices are paced: one wall second is one
  * audio second). JS heap: KiB allocated per audio second, collections (v8.GCProfiler, preloaded).
  * Memory: peak and steady RSS net of the JACK rig's /dev/shm mappings, split anon / file / shared.
- * Run alone: `npm run build:ts && node dist/bench/footprint.js [seconds] [batchMs,...]`.
+ * Run alone: `npm run build:ts && node dist/bench/footprint.js [seconds] [batchMs,...] [duplex]`
+ * ('duplex': the full-duplex daemon only); node options for the daemon in FOOTPRINT_NODE_ARGS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../src/control/client.js';
 import { JackDevice } from '../test/helpers/jack-device.js';
 import type { HeapProbeLine } from './heap-probe.js';
-import { cpuByGroup, MemorySampler, threadTimes, type MemorySplit } from './proc-stats.js';
+import { cpuByGroup, MemorySampler, threadTimes, wakeups, type MemorySplit } from './proc-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DAEMON = join(here, '..', 'src', 'cli', 'speakerd.js');
@@ -29,6 +30,8 @@ const PROBE = join(here, 'heap-probe.js');
 export interface Footprint {
   /** % of one core per audio second, by thread group, and 'whole process'. */
   cpu: Record<string, number>;
+  /** Wakeups of the JS main thread per second (voluntary context switches). */
+  jsWakeupsPerS: number;
   allocKiBPerS: number;
   gcPerS: number;
   gcMsPerS: number;
@@ -62,6 +65,7 @@ async function readProbe(file: string, count: number): Promise<HeapProbeLine[]> 
 async function measure(child: ChildProcess, probeFile: string, seconds: number, sampler: MemorySampler): Promise<Footprint> {
   const pid = child.pid as number;
   const before = threadTimes(pid);
+  const wakeupsBefore = wakeups(pid, pid);
   child.kill('SIGUSR2');
   const t0 = performance.now();
   const steadySamples: MemorySplit[] = [];
@@ -71,6 +75,7 @@ async function measure(child: ChildProcess, probeFile: string, seconds: number, 
     if (sampler.last) steadySamples.push(sampler.last);
   }
   const after = threadTimes(pid);
+  const wakeupsAfter = wakeups(pid, pid);
   child.kill('SIGUSR2');
   const wallNs = (performance.now() - t0) * 1e6;
   const [p0, p1] = (await readProbe(probeFile, 2)) as [HeapProbeLine, HeapProbeLine];
@@ -85,6 +90,7 @@ async function measure(child: ChildProcess, probeFile: string, seconds: number, 
   const mean = (key: keyof MemorySplit): number => steadySamples.reduce((a, m) => a + m[key], 0) / Math.max(1, steadySamples.length);
   return {
     cpu,
+    jsWakeupsPerS: (wakeupsAfter - wakeupsBefore) / s,
     allocKiBPerS: (p1.allocatedBytes - p0.allocatedBytes) / 1024 / s,
     gcPerS: (p1.collections - p0.collections) / s,
     gcMsPerS: (p1.gcMs - p0.gcMs) / s,
@@ -155,9 +161,9 @@ async function firstLine(child: ChildProcess): Promise<string> {
 }
 
 /** Every scenario at one batch size: the footprints by name. */
-export async function footprints(seconds: number, batchMs: number, nodeArgs: string[] = []): Promise<Record<string, Footprint>> {
+export async function footprints(seconds: number, batchMs: number, nodeArgs: string[] = [], duplexOnly = false): Promise<Record<string, Footprint>> {
   const out: Record<string, Footprint> = {};
-  out['daemon, null device, defaults'] = await daemon({}, seconds, false, {}, nodeArgs);
+  if (!duplexOnly) out['daemon, null device, defaults'] = await daemon({}, seconds, false, {}, nodeArgs);
   const service = spawn(process.execPath, [join(here, 'ai-service.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const jack = new JackDevice('speakerd-bench');
   try {
@@ -169,6 +175,7 @@ export async function footprints(seconds: number, batchMs: number, nodeArgs: str
       ai: { backend: 'openai', url, batchMs },
     };
     out[`daemon, full duplex on JACK, AEC on, ${batchMs} ms batches`] = await daemon(config, seconds, true, { JACK_DEFAULT_SERVER: jack.name }, nodeArgs);
+    if (duplexOnly) return out;
     out[`floor: bare Node + ws, ${batchMs} ms appends, replies decoded`] = await run(join(here, 'floor-sender.js'), [url, String(batchMs)], {
       ready: async (child) => void (await firstLine(child)),
       seconds,
@@ -194,6 +201,7 @@ export function printFootprints(results: Record<string, Footprint>): void {
     const r = results[name] as Footprint;
     console.log(`\n  ${name}`);
     for (const g of groups) if (r.cpu[g] !== undefined) console.log(`    CPU ${g.padEnd(50)} ${fmt(r.cpu[g], 3)} % of a core`);
+    console.log(`    JS main thread wakeups                                 ${fmt(r.jsWakeupsPerS, 1)} per second`);
     console.log(`    JS heap allocated                                      ${fmt(r.allocKiBPerS, 1)} KiB per audio second (${fmt(r.gcPerS, 3)} GC/s, ${fmt(r.gcMsPerS, 3)} ms GC/s)`);
     const m = (s: MemorySplit | null): string => (s ? `${fmt(s.total / 1024, 1)} MB (anon ${fmt(s.anon / 1024, 1)}, file ${fmt(s.file / 1024, 1)}, shared ${fmt(s.shared / 1024, 1)}; JACK shm excluded ${fmt(s.jackShm / 1024, 1)})` : '-');
     console.log(`    RSS peak (sampled every 100 ms)                        ${m(r.peak)}`);
@@ -220,7 +228,7 @@ export async function benchFootprint(seconds = 20, batches = [40]): Promise<void
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const seconds = Number(process.argv[2] ?? 20);
   const batches = (process.argv[3] ?? '40').split(',').map(Number);
-  const nodeArgs = process.argv.slice(4);
-  console.log(`speakerd footprint: node ${process.version}, ${process.arch}, ${seconds} s per scenario`);
-  for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs, nodeArgs));
+  const nodeArgs = (process.env.FOOTPRINT_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  console.log(`speakerd footprint: node ${process.version}, ${process.arch}, ${seconds} s per scenario ${nodeArgs.join(' ')}`);
+  for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs, nodeArgs, process.argv[4] === 'duplex'));
 }

@@ -29,6 +29,16 @@ export function threadTimes(pid: number): ThreadTimes {
   return out;
 }
 
+/** Times a thread gave up the CPU to wait (voluntary context switches): each is one wakeup after it. */
+export function wakeups(pid: number, tid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+    return Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * The thread groups the bench reports. Node 20 names all its own threads "node": the main thread
  * (tid = pid) runs JavaScript; the others are V8's platform workers (GC, compilation), the libuv pool

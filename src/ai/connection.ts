@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   pingIntervalMs: number;
   pongTimeoutMs: number;
   maxPayload: number;
+  /** How old microphone audio may be (the uplink is probed four times within it, at most every 250 ms). */
+  maxMicAgeMs?: number;
   tls?: TlsSettings;
   /** The contents of the TLS files, read beforehand (see readTlsFiles). */
   tlsMaterial?: TlsMaterial;
@@ -83,7 +85,8 @@ export class AiConnection extends EventEmitter {
     super();
     const secure = plan.url.startsWith('wss:');
     this.target = targetOf(plan.url);
-    this.probe = new UplinkProbe((payload) => this.socket.readyState === WebSocket.OPEN && this.socket.ping(payload), () => performance.now());
+    const probeMs = Math.min(250, Math.max(10, (options.maxMicAgeMs ?? 400) / 4));
+    this.probe = new UplinkProbe((payload) => this.socket.readyState === WebSocket.OPEN && this.socket.ping(payload), () => performance.now(), probeMs);
     this.socket = new WebSocket(plan.url, plan.protocols, {
       headers: plan.headers,
       maxPayload: options.maxPayload,
