@@ -8,6 +8,7 @@
 #include "../ports/recorder_port.h"
 #include "../ports/ring_port.h"
 #include "../ports/tone_port.h"
+#include "../common/base64.h"
 #include "args.h"
 
 namespace speakerd {
@@ -110,6 +111,7 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                       InstanceMethod<&EngineWrap::Meters>("meters"),
                       InstanceMethod<&EngineWrap::ReadRecorder>("readRecorder"),
                       InstanceMethod<&EngineWrap::ReadTx>("readTx"),
+                      InstanceMethod<&EngineWrap::ReadTxBase64>("readTxBase64"),
                       InstanceMethod<&EngineWrap::WriteRx>("writeRx"),
                       InstanceMethod<&EngineWrap::Flush>("flush"),
                       InstanceMethod<&EngineWrap::Drain>("drain"),
@@ -382,6 +384,26 @@ Napi::Value EngineWrap::ReadTx(const Napi::CallbackInfo& info) {
   RingPort* ring = LookupRing(info);
   Napi::Int16Array out = RequireInt16Array(info, 1, "out");
   return Napi::Number::New(info.Env(), static_cast<double>(ring->ReadTx(out.Data(), out.ElementLength())));
+}
+
+// readTxBase64(port, out: Uint8Array, offset, samples): exactly `samples` waiting samples, read straight
+// from the ring, as base64 of their little-endian bytes into out[offset...]; returns the bytes written,
+// or 0 (reading nothing) while fewer samples are waiting. The uplink's framing without a copy.
+Napi::Value EngineWrap::ReadTxBase64(const Napi::CallbackInfo& info) {
+  RingPort* ring = LookupRing(info);
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), "out must be a Uint8Array");
+  }
+  Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
+  const int offset = RequireInt(info, 2, "offset", 0, static_cast<int>(out.ElementLength()));
+  const int samples = RequireInt(info, 3, "samples", 1, 1 << 24);
+  const size_t size = Pcm16Base64Writer::EncodedSize(static_cast<size_t>(samples));
+  if (size > out.ElementLength() - static_cast<size_t>(offset)) {
+    throw Napi::RangeError::New(info.Env(), "out is too small for the base64 of that many samples");
+  }
+  Pcm16Base64Writer writer(out.Data() + offset);
+  const bool read = ring->ReadTxSpans(static_cast<size_t>(samples), [&writer](const int16_t* s, size_t n) { writer.Feed(s, n); });
+  return Napi::Number::New(info.Env(), read ? static_cast<double>(writer.Finish()) : 0.0);
 }
 
 Napi::Value EngineWrap::WriteRx(const Napi::CallbackInfo& info) {

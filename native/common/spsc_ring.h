@@ -67,6 +67,21 @@ class SpscRing {
     return n;
   }
 
+  // Consumer: hands the oldest n items (exactly n, or nothing when fewer are waiting) to `fn` in at
+  // most two contiguous spans, `fn(const T* items, size_t count)`, then consumes them. No copy.
+  template <typename Fn>
+  bool ReadSpans(size_t n, Fn&& fn) {
+    const uint64_t r = read_.load(std::memory_order_relaxed);
+    const uint64_t w = write_.load(std::memory_order_acquire);
+    if (static_cast<size_t>(w - r) < n) return false;
+    const size_t start = static_cast<size_t>(r & mask_);
+    const size_t first = n < capacity_ - start ? n : capacity_ - start;
+    fn(static_cast<const T*>(buffer_.get() + start), first);
+    if (n > first) fn(static_cast<const T*>(buffer_.get()), n - first);
+    read_.store(r + n, std::memory_order_release);
+    return true;
+  }
+
   // Consumer: moves the read position forward to pos (never past what was written).
   void SkipTo(uint64_t pos) {
     const uint64_t r = read_.load(std::memory_order_relaxed);

@@ -80,6 +80,14 @@ class RingPort final : public Port {
     tx_notified_.store(false, std::memory_order_release);
     return n;
   }
+  // Hands exactly `n` waiting samples to `fn` (in at most two spans, straight from the ring) and
+  // consumes them; false, reading nothing, when fewer are waiting.
+  template <typename Fn>
+  bool ReadTxSpans(size_t n, Fn&& fn) {
+    const bool read = tx_.ReadSpans(n, fn);
+    tx_notified_.store(false, std::memory_order_release);
+    return read;
+  }
   size_t WriteRx(const int16_t* src, size_t n) { return rx_.Write(src, n); }
   // Each call is answered by one kFlushed / kDrained event, even when there was nothing to discard or
   // to play. Calls that pile up within one tick are answered together, and a drain whose mark a later

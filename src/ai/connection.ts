@@ -134,13 +134,17 @@ export class AiConnection extends EventEmitter {
     return this.probe.lagMs();
   }
 
-  /** Sends one frame (a string as text, bytes as binary); the callback runs once it is written (or failed). */
-  send(data: Frame, callback: (error?: Error) => void): void {
+  /**
+   * Sends one frame (a string as text, bytes as binary, or as text with `asText`); the callback runs
+   * once it is written (or failed); bytes must not change before then. ws masks bytes into its own
+   * frame buffer as it frames them (one copy fused with the masking, one write per message).
+   */
+  send(data: Frame, callback: (error?: Error) => void, asText = false): void {
     if (!this.isOpen) {
       callback(new Error('socket not open'));
       return;
     }
-    this.socket.send(data, callback);
+    this.socket.send(data, { binary: typeof data !== 'string' && !asText }, callback);
     this.probe.wrote();
   }
 

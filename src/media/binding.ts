@@ -141,6 +141,12 @@ export interface NativeEngine {
   meters(port: number): NativeMeters;
   readRecorder(port: number, out: Int16Array): number;
   readTx(port: number, out: Int16Array): number;
+  /**
+   * Exactly `samples` waiting samples, read straight from the ring, written as base64 of their
+   * little-endian bytes into out[offset...]; returns the bytes written, or 0 (reading nothing) while
+   * fewer are waiting. RangeError when out cannot hold them.
+   */
+  readTxBase64(port: number, out: Uint8Array, offset: number, samples: number): number;
   writeRx(port: number, samples: Int16Array): number;
   flush(port: number): void;
   drain(port: number): void;

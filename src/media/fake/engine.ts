@@ -160,6 +160,12 @@ export class FakeEngine implements NativeEngine {
     return ring.readTx(requireInt16Array(out, 'out'));
   }
 
+  readTxBase64(port: number, out: Uint8Array, offset: number, samples: number): number {
+    const ring = this.lookupRing(port);
+    if (!(out instanceof Uint8Array)) throw new TypeError('out must be a Uint8Array');
+    return ring.readTxBase64(out, requireInt(offset, 'offset', 0, out.length), requireInt(samples, 'samples', 1, 1 << 24));
+  }
+
   writeRx(port: number, samples: Int16Array): number {
     const ring = this.lookupRing(port);
     return ring.writeRx(requireInt16Array(samples, 'samples'));
