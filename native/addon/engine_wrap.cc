@@ -68,6 +68,8 @@ EngineOptions ParseOptions(const Napi::Object& o) {
     throw Napi::RangeError::New(o.Env(), "options.bridgeRate and options.deviceRate must be multiples of 100 Hz");
   }
   opt.alsa.period_frames = opt.alsa.rate / kTicksPerSecond;
+  // Open the device at the bridge rate when it takes that rate as it is (no resampling at all).
+  if (OptionBool(o, "matchBridgeRate", false)) opt.alsa.preferred_rate = static_cast<unsigned>(opt.bridge_rate);
   opt.alsa.capture = OptionString(o, "capture", "default");
   opt.alsa.playback = OptionString(o, "playback", "default");
   opt.alsa.config_file = OptionString(o, "alsaConfig", "");
@@ -466,6 +468,7 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
   out.Set("tickMaxUs", static_cast<double>(c.tick_ns_max.load()) / 1000.0);
   out.Set("tickAvgUs", ticks > 0 ? static_cast<double>(c.tick_ns_total.load()) / 1000.0 / ticks : 0.0);
   out.Set("deviceState", DeviceStateName(c.device_state.load()));
+  out.Set("deviceRate", static_cast<double>(c.device_rate.load()));
   out.Set("realtime", c.realtime.load());
   const EngineOptions& opt = engine_->options();
   const int delay = opt.aec_delay_ms >= 0 ? opt.aec_delay_ms * opt.bridge_rate / 1000 : c.aec_delay_samples.load();

@@ -17,6 +17,8 @@ export interface NativeEngineOptions {
   bridgeRate?: number;
   /** Sound device rate in Hz, default 48000. */
   deviceRate?: number;
+  /** Open the ALSA device at the bridge rate when it takes it without converting (else deviceRate). Default false. */
+  matchBridgeRate?: boolean;
   /** ALSA capture PCM name, default 'default'. */
   capture?: string;
   /** ALSA playback PCM name, default 'default'. */
@@ -111,6 +113,8 @@ export interface NativeEngineStats {
   tickMaxUs: number;
   tickAvgUs: number;
   deviceState: 'null' | 'open' | 'retrying' | 'closed';
+  /** The rate the open ALSA device runs at (0: none open). */
+  deviceRate: number;
   realtime: boolean;
   aecDelayMs: number;
   aec: { erleDb: number; converged: boolean } | null;

@@ -205,6 +205,7 @@ export class FakeEngine implements NativeEngine {
       tickMaxUs: this.tickStats.maxUs,
       tickAvgUs: this.tickStats.avgUs,
       deviceState: o.device === 'null' ? 'null' : this.running ? 'open' : 'retrying',
+      deviceRate: o.device !== 'null' && this.running ? (o.matchBridgeRate ? o.bridgeRate : o.deviceRate) : 0,
       realtime: false,
       aecDelayMs: delay < 0 ? -1 : (delay * 1000) / o.bridgeRate,
       aec: o.aec ? { erleDb: 0, converged: false } : null,

@@ -34,6 +34,7 @@ export function parseEngineOptions(options: unknown): ResolvedOptions {
     manualClock,
     bridgeRate,
     deviceRate,
+    matchBridgeRate: optionBool(o, 'matchBridgeRate', false),
     capture,
     playback,
     alsaConfig,
