@@ -203,7 +203,7 @@ export function printFootprints(results: Record<string, Footprint>): void {
     for (const g of groups) if (r.cpu[g] !== undefined) console.log(`    CPU ${g.padEnd(50)} ${fmt(r.cpu[g], 3)} % of a core`);
     console.log(`    JS main thread wakeups                                 ${fmt(r.jsWakeupsPerS, 1)} per second`);
     console.log(`    JS heap allocated                                      ${fmt(r.allocKiBPerS, 1)} KiB per audio second (${fmt(r.gcPerS, 3)} GC/s, ${fmt(r.gcMsPerS, 3)} ms GC/s)`);
-    const m = (s: MemorySplit | null): string => (s ? `${fmt(s.total / 1024, 1)} MB (anon ${fmt(s.anon / 1024, 1)}, file ${fmt(s.file / 1024, 1)}, shared ${fmt(s.shared / 1024, 1)}; JACK shm excluded ${fmt(s.jackShm / 1024, 1)})` : '-');
+    const m = (s: MemorySplit | null): string => (s ? `${fmt(s.total / 1024, 1)} MB (anon ${fmt(s.anon / 1024, 1)}, file ${fmt(s.file / 1024, 1)}, shared ${fmt(s.shared / 1024, 1)}; JACK rig excluded ${fmt(s.jackShm / 1024, 1)})` : '-');
     console.log(`    RSS peak (sampled every 100 ms)                        ${m(r.peak)}`);
     console.log(`    RSS steady (mean over the window)                      ${m(r.steady)}`);
   }

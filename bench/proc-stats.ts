@@ -72,7 +72,7 @@ export interface MemorySplit {
   file: number;
   /** Shared memory (shmem, tmpfs) other than the JACK rig's. */
   shared: number;
-  /** The JACK rig's /dev/shm mappings (excluded from `total`). */
+  /** The JACK rig's /dev/shm mappings and libjack + ALSA jack plugin pages (excluded from `total`). */
   jackShm: number;
   /** anon + file + shared: RSS net of the rig. */
   total: number;
@@ -85,21 +85,21 @@ function kib(status: string, key: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** RSS of the JACK server's shared memory mapped into the process (/dev/shm/jack*), in KiB. */
-export function jackShmKiB(pid: number): number {
+/** RSS of the JACK rig in the process, in KiB: [shared memory (/dev/shm/jack*), file pages (libjack, the ALSA jack plugin)]. */
+export function jackRigKiB(pid: number): [number, number] {
   let text = '';
   try {
     text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
   } catch {
-    return 0;
+    return [0, 0];
   }
-  let total = 0;
-  let inJack = false;
+  const totals: [number, number] = [0, 0];
+  let kind = -1;
   for (const line of text.split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inJack = /\s\/dev\/shm\/jack/.test(line);
-    else if (inJack && line.startsWith('Rss:')) total += Number(/(\d+)/.exec(line)?.[1] ?? 0);
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) kind = /\s\/dev\/shm\/jack/.test(line) ? 0 : /\/(libjack|libasound_module_pcm_jack)[^/]*$/.test(line) ? 1 : -1;
+    else if (kind >= 0 && line.startsWith('Rss:')) totals[kind as 0 | 1] += Number(/(\d+)/.exec(line)?.[1] ?? 0);
   }
-  return total;
+  return totals;
 }
 
 /** The memory split now (null when the process is gone). */
@@ -110,10 +110,11 @@ export function memorySplit(pid: number): MemorySplit | null {
   } catch {
     return null;
   }
-  const jackShm = jackShmKiB(pid);
+  const [rigShm, rigFile] = jackRigKiB(pid);
   const anon = kib(status, 'RssAnon');
-  const file = kib(status, 'RssFile');
-  const shared = Math.max(0, kib(status, 'RssShmem') - jackShm);
+  const file = Math.max(0, kib(status, 'RssFile') - rigFile);
+  const shared = Math.max(0, kib(status, 'RssShmem') - rigShm);
+  const jackShm = rigShm + rigFile;
   return { anon, file, shared, jackShm, total: anon + file + shared, hwmNet: kib(status, 'VmHWM') - jackShm };
 }
 

@@ -117,6 +117,7 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                       InstanceMethod<&EngineWrap::WriteRx>("writeRx"),
                       InstanceMethod<&EngineWrap::Flush>("flush"),
                       InstanceMethod<&EngineWrap::Drain>("drain"),
+                      InstanceMethod<&EngineWrap::TrimRx>("trimRx"),
                       InstanceMethod<&EngineWrap::SetPrebuffer>("setPrebuffer"),
                       InstanceMethod<&EngineWrap::RingStatus>("ringStatus"),
                       InstanceMethod<&EngineWrap::PortStats>("portStats"),
@@ -422,6 +423,10 @@ Napi::Value EngineWrap::Flush(const Napi::CallbackInfo& info) {
 Napi::Value EngineWrap::Drain(const Napi::CallbackInfo& info) {
   LookupRing(info)->Drain();
   return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::TrimRx(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(LookupRing(info)->TrimRx()));
 }
 
 Napi::Value EngineWrap::SetPrebuffer(const Napi::CallbackInfo& info) {

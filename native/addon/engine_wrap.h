@@ -48,6 +48,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value WriteRx(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value TrimRx(const Napi::CallbackInfo& info);
   Napi::Value SetPrebuffer(const Napi::CallbackInfo& info);
   Napi::Value RingStatus(const Napi::CallbackInfo& info);
   Napi::Value PortStats(const Napi::CallbackInfo& info);

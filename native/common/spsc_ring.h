@@ -11,6 +11,9 @@
 #include <cstring>
 #include <memory>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 namespace speakerd {
 
 inline size_t NextPowerOfTwo(size_t n) {
@@ -88,6 +91,19 @@ class SpscRing {
     const uint64_t w = write_.load(std::memory_order_acquire);
     if (pos > w) pos = w;
     if (pos > r) read_.store(pos, std::memory_order_release);
+  }
+
+  // Producer, while the ring is empty (the consumer then reads nothing): gives the whole pages of the
+  // storage back to the kernel (they read as zeros and become resident again as audio is written).
+  // Returns the bytes released (0 when the ring is not empty).
+  size_t ReleasePages() {
+    if (size() != 0) return 0;
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(buffer_.get()) + page - 1) & ~(page - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(buffer_.get() + capacity_)) & ~(page - 1);
+    if (end <= begin) return 0;
+    if (madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) != 0) return 0;
+    return static_cast<size_t>(end - begin);
   }
 
   bool Push(const T& item) { return Write(&item, 1) == 1; }

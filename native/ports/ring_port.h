@@ -89,6 +89,9 @@ class RingPort final : public Port {
     return read;
   }
   size_t WriteRx(const int16_t* src, size_t n) { return rx_.Write(src, n); }
+  // Between replies: the playout ring's pages go back to the kernel when nothing is buffered, so a ring
+  // sized for the longest reply holds memory only while a reply plays. Returns the bytes released.
+  size_t TrimRx() { return rx_.ReleasePages(); }
   // Each call is answered by one kFlushed / kDrained event, even when there was nothing to discard or
   // to play. Calls that pile up within one tick are answered together, and a drain whose mark a later
   // flush passed is cancelled (its reply was discarded): only the flush is answered.

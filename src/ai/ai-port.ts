@@ -172,6 +172,8 @@ export class AudioMediaAiPort extends AudioMedia {
     this.ring.on('drained', () => {
       // A drain mark of an earlier item can be reached while a later item still waits in the ring.
       if (!this.playout.busy) this.audioFinished(false);
+      // Between replies the playout ring's pages go back to the system (a no-op while audio waits).
+      this.ring?.trim();
       this.maybeRenew();
     });
   }

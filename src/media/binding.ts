@@ -154,6 +154,8 @@ export interface NativeEngine {
   writeRx(port: number, samples: Int16Array): number;
   flush(port: number): void;
   drain(port: number): void;
+  /** While nothing is buffered for playout: gives the playout ring's memory back; returns the bytes released (0 otherwise). */
+  trimRx(port: number): number;
   setPrebuffer(port: number, samples: number): void;
   ringStatus(port: number): NativeRingStatus;
   portStats(port: number): NativePortStats;

@@ -119,6 +119,16 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
     this.engine.call((n) => n.drain(this.portId));
   }
 
+  /**
+   * Gives the playout ring's memory back to the system while nothing is buffered (between replies),
+   * so that a ring sized for the longest reply is resident only while one plays; returns the bytes
+   * released (0 when audio is buffered).
+   */
+  trim(): number {
+    if (this.isDestroyed || this.engine.isClosed) return 0;
+    return this.engine.call((n) => n.trimRx(this.portId));
+  }
+
   /** Changes the playback prebuffer. */
   setPrebufferMs(ms: number): void {
     checkNumber(ms, 'ms', 0, 5000);

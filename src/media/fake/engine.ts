@@ -160,6 +160,10 @@ export class FakeEngine implements NativeEngine {
     return ring.readTx(requireInt16Array(out, 'out'));
   }
 
+  trimRx(port: number): number {
+    return this.lookupRing(port).trimRx();
+  }
+
   readTxBase64(port: number, out: Uint8Array, offset: number, samples: number): number {
     const ring = this.lookupRing(port);
     if (!(out instanceof Uint8Array)) throw new TypeError('out must be a Uint8Array');

@@ -109,6 +109,11 @@ export class RingPort extends FakePort {
     return Buffer.from(out.buffer, out.byteOffset, out.length).write(bytes.toString('base64'), offset, 'latin1');
   }
 
+  /** Nothing to give back in the fake: reports the bytes the native ring would release (all of them when empty). */
+  trimRx(): number {
+    return this.rx.size === 0 ? this.rx.capacity * 2 : 0;
+  }
+
   /** Queues samples for playout; returns how many fitted. */
   writeRx(samples: Int16Array): number {
     return this.rx.push(samples);
