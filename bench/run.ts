@@ -4,8 +4,10 @@
  * shared, noisy machines this runs on; compare within one run, not across runs.
  */
 import { benchAi } from './ai.js';
+import { benchAudioThread } from './audio-thread.js';
 import { benchControl } from './control.js';
 import { benchEcho } from './echo.js';
+import { benchFootprint } from './footprint.js';
 import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 import { benchMemory } from './memory.js';
@@ -19,10 +21,13 @@ async function main(): Promise<void> {
   console.log(`speakerd bench: node ${process.version}, ${process.arch}`);
   print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
+  print('audio thread by part (manual clock, 60 s of audio per line)', await benchAudioThread());
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
   print('control socket of a running daemon', await benchControl());
   print('LED patterns (5 s each)', await benchLeds());
   print('memory of audio buffers (RSS growth)', await benchMemory());
+  console.log('\nfootprint by thread, measured from outside (/proc), 20 s per scenario');
+  await benchFootprint();
 }
 
 main().catch((error: unknown) => {

@@ -8,6 +8,7 @@
 #include "../ports/recorder_port.h"
 #include "../ports/ring_port.h"
 #include "../ports/tone_port.h"
+#include "../common/base64.h"
 #include "args.h"
 #include "echo_options.h"
 
@@ -78,6 +79,8 @@ EngineOptions ParseOptions(const Napi::Object& o) {
     throw Napi::RangeError::New(o.Env(), "options.bridgeRate and options.deviceRate must be multiples of 100 Hz");
   }
   opt.alsa.period_frames = opt.alsa.rate / kTicksPerSecond;
+  // Open the device at the bridge rate when it takes that rate as it is (no resampling at all).
+  if (OptionBool(o, "matchBridgeRate", false)) opt.alsa.preferred_rate = static_cast<unsigned>(opt.bridge_rate);
   opt.alsa.capture = OptionString(o, "capture", "default");
   opt.alsa.playback = OptionString(o, "playback", "default");
   opt.alsa.config_file = OptionString(o, "alsaConfig", "");
@@ -124,9 +127,11 @@ Napi::Function EngineWrap::Define(Napi::Env env) {
                       InstanceMethod<&EngineWrap::Meters>("meters"),
                       InstanceMethod<&EngineWrap::ReadRecorder>("readRecorder"),
                       InstanceMethod<&EngineWrap::ReadTx>("readTx"),
+                      InstanceMethod<&EngineWrap::ReadTxBase64>("readTxBase64"),
                       InstanceMethod<&EngineWrap::WriteRx>("writeRx"),
                       InstanceMethod<&EngineWrap::Flush>("flush"),
                       InstanceMethod<&EngineWrap::Drain>("drain"),
+                      InstanceMethod<&EngineWrap::TrimRx>("trimRx"),
                       InstanceMethod<&EngineWrap::SetPrebuffer>("setPrebuffer"),
                       InstanceMethod<&EngineWrap::RingStatus>("ringStatus"),
                       InstanceMethod<&EngineWrap::PortStats>("portStats"),
@@ -398,6 +403,26 @@ Napi::Value EngineWrap::ReadTx(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(ring->ReadTx(out.Data(), out.ElementLength())));
 }
 
+// readTxBase64(port, out: Uint8Array, offset, samples): exactly `samples` waiting samples, read straight
+// from the ring, as base64 of their little-endian bytes into out[offset...]; returns the bytes written,
+// or 0 (reading nothing) while fewer samples are waiting. The uplink's framing without a copy.
+Napi::Value EngineWrap::ReadTxBase64(const Napi::CallbackInfo& info) {
+  RingPort* ring = LookupRing(info);
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), "out must be a Uint8Array");
+  }
+  Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
+  const int offset = RequireInt(info, 2, "offset", 0, static_cast<int>(out.ElementLength()));
+  const int samples = RequireInt(info, 3, "samples", 1, 1 << 24);
+  const size_t size = Pcm16Base64Writer::EncodedSize(static_cast<size_t>(samples));
+  if (size > out.ElementLength() - static_cast<size_t>(offset)) {
+    throw Napi::RangeError::New(info.Env(), "out is too small for the base64 of that many samples");
+  }
+  Pcm16Base64Writer writer(out.Data() + offset);
+  const bool read = ring->ReadTxSpans(static_cast<size_t>(samples), [&writer](const int16_t* s, size_t n) { writer.Feed(s, n); });
+  return Napi::Number::New(info.Env(), read ? static_cast<double>(writer.Finish()) : 0.0);
+}
+
 Napi::Value EngineWrap::WriteRx(const Napi::CallbackInfo& info) {
   RingPort* ring = LookupRing(info);
   Napi::Int16Array in = RequireInt16Array(info, 1, "samples");
@@ -412,6 +437,10 @@ Napi::Value EngineWrap::Flush(const Napi::CallbackInfo& info) {
 Napi::Value EngineWrap::Drain(const Napi::CallbackInfo& info) {
   LookupRing(info)->Drain();
   return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::TrimRx(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(LookupRing(info)->TrimRx()));
 }
 
 Napi::Value EngineWrap::SetPrebuffer(const Napi::CallbackInfo& info) {
@@ -458,6 +487,7 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
   out.Set("tickMaxUs", static_cast<double>(c.tick_ns_max.load()) / 1000.0);
   out.Set("tickAvgUs", ticks > 0 ? static_cast<double>(c.tick_ns_total.load()) / 1000.0 / ticks : 0.0);
   out.Set("deviceState", DeviceStateName(c.device_state.load()));
+  out.Set("deviceRate", static_cast<double>(c.device_rate.load()));
   out.Set("realtime", c.realtime.load());
   const EngineOptions& opt = engine_->options();
   const double ms_per_sample = 1000.0 / opt.bridge_rate;

@@ -44,9 +44,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value Meters(const Napi::CallbackInfo& info);
   Napi::Value ReadRecorder(const Napi::CallbackInfo& info);
   Napi::Value ReadTx(const Napi::CallbackInfo& info);
+  Napi::Value ReadTxBase64(const Napi::CallbackInfo& info);
   Napi::Value WriteRx(const Napi::CallbackInfo& info);
   Napi::Value Flush(const Napi::CallbackInfo& info);
   Napi::Value Drain(const Napi::CallbackInfo& info);
+  Napi::Value TrimRx(const Napi::CallbackInfo& info);
   Napi::Value SetPrebuffer(const Napi::CallbackInfo& info);
   Napi::Value RingStatus(const Napi::CallbackInfo& info);
   Napi::Value PortStats(const Napi::CallbackInfo& info);

@@ -11,6 +11,9 @@
 #include <cstring>
 #include <memory>
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 namespace speakerd {
 
 inline size_t NextPowerOfTwo(size_t n) {
@@ -67,12 +70,40 @@ class SpscRing {
     return n;
   }
 
+  // Consumer: hands the oldest n items (exactly n, or nothing when fewer are waiting) to `fn` in at
+  // most two contiguous spans, `fn(const T* items, size_t count)`, then consumes them. No copy.
+  template <typename Fn>
+  bool ReadSpans(size_t n, Fn&& fn) {
+    const uint64_t r = read_.load(std::memory_order_relaxed);
+    const uint64_t w = write_.load(std::memory_order_acquire);
+    if (static_cast<size_t>(w - r) < n) return false;
+    const size_t start = static_cast<size_t>(r & mask_);
+    const size_t first = n < capacity_ - start ? n : capacity_ - start;
+    fn(static_cast<const T*>(buffer_.get() + start), first);
+    if (n > first) fn(static_cast<const T*>(buffer_.get()), n - first);
+    read_.store(r + n, std::memory_order_release);
+    return true;
+  }
+
   // Consumer: moves the read position forward to pos (never past what was written).
   void SkipTo(uint64_t pos) {
     const uint64_t r = read_.load(std::memory_order_relaxed);
     const uint64_t w = write_.load(std::memory_order_acquire);
     if (pos > w) pos = w;
     if (pos > r) read_.store(pos, std::memory_order_release);
+  }
+
+  // Producer, while the ring is empty (the consumer then reads nothing): gives the whole pages of the
+  // storage back to the kernel (they read as zeros and become resident again as audio is written).
+  // Returns the bytes released (0 when the ring is not empty).
+  size_t ReleasePages() {
+    if (size() != 0) return 0;
+    const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(buffer_.get()) + page - 1) & ~(page - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(buffer_.get() + capacity_)) & ~(page - 1);
+    if (end <= begin) return 0;
+    if (madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED) != 0) return 0;
+    return static_cast<size_t>(end - begin);
   }
 
   bool Push(const T& item) { return Write(&item, 1) == 1; }

@@ -24,8 +24,10 @@ std::string Describe(const std::string& what, const std::string& device, int err
 
 AlsaDuplex::~AlsaDuplex() { Close(); }
 
+// `exact_rate`: refuse (-EINVAL) a PCM that would convert the rate itself (plug, rate) or that does not
+// take settings_.rate as it is.
 int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels,
-                        snd_pcm_t** pcm, std::string* message) {
+                        snd_pcm_t** pcm, std::string* message, bool exact_rate) {
   const bool capture = stream == SND_PCM_STREAM_CAPTURE;
   const char* what = capture ? "capture device" : "playback device";
   int err = config_ != nullptr ? snd_pcm_open_lconf(pcm, name.c_str(), stream, 0, config_)
@@ -49,6 +51,14 @@ int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsign
   step = "channel count";
   if ((err = snd_pcm_hw_params_set_channels(*pcm, hw, channels)) < 0) goto fail;
   step = "sample rate";
+  if (exact_rate) {
+    const snd_pcm_type_t type = snd_pcm_type(*pcm);
+    if (type == SND_PCM_TYPE_PLUG || type == SND_PCM_TYPE_RATE) {
+      err = -EINVAL;
+      goto fail;
+    }
+    if ((err = snd_pcm_hw_params_test_rate(*pcm, hw, rate, 0)) < 0) goto fail;
+  }
   if ((err = snd_pcm_hw_params_set_rate(*pcm, hw, rate, 0)) < 0) goto fail;
   step = "period size";
   if ((err = snd_pcm_hw_params_set_period_size_near(*pcm, hw, &period, nullptr)) < 0) goto fail;
@@ -115,16 +125,39 @@ int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
       return err;
     }
   }
-  int err = OpenOne(settings.capture, SND_PCM_STREAM_CAPTURE, settings.capture_channels, &capture_, message);
-  if (err >= 0) {
-    err = OpenOne(settings.playback, SND_PCM_STREAM_PLAYBACK, settings.playback_channels, &playback_, message);
+  int err = -EINVAL;
+  if (settings.preferred_rate != 0 && settings.preferred_rate != settings.rate) {
+    // The bridge rate first: when both directions take it as it is, nothing resamples at all.
+    settings_.rate = settings.preferred_rate;
+    settings_.period_frames = settings.preferred_rate / 100;
+    std::string ignored;
+    err = OpenBoth(&ignored, true);
+    if (err < 0) {
+      settings_.rate = settings.rate;
+      settings_.period_frames = settings.period_frames;
+    }
   }
+  if (err < 0) err = OpenBoth(message, false);
   if (err < 0) {
     Close();
     return err;
   }
-  silence_.assign(static_cast<size_t>(settings.period_frames) * settings.playback_channels, 0);
+  silence_.assign(static_cast<size_t>(settings_.period_frames) * settings_.playback_channels, 0);
   return 0;
+}
+
+int AlsaDuplex::OpenBoth(std::string* message, bool exact_rate) {
+  int err = OpenOne(settings_.capture, SND_PCM_STREAM_CAPTURE, settings_.capture_channels, &capture_, message, exact_rate);
+  if (err >= 0) {
+    err = OpenOne(settings_.playback, SND_PCM_STREAM_PLAYBACK, settings_.playback_channels, &playback_, message,
+                  exact_rate);
+  }
+  if (err < 0) {
+    if (capture_ != nullptr) snd_pcm_close(capture_);
+    if (playback_ != nullptr) snd_pcm_close(playback_);
+    capture_ = playback_ = nullptr;
+  }
+  return err;
 }
 
 void AlsaDuplex::Close() {

@@ -17,6 +17,9 @@ struct AlsaSettings {
   std::string playback = "default";
   std::string config_file;   // private ALSA configuration instead of the system's
   unsigned rate = 48000;
+  // When not 0: a rate to open both directions at instead of `rate` (the bridge rate, so that nothing
+  // resamples), used only when both PCMs take it without converting (not a plug or rate plugin).
+  unsigned preferred_rate = 0;
   unsigned capture_channels = 1;
   unsigned playback_channels = 1;
   unsigned period_frames = 480;
@@ -54,13 +57,15 @@ class AlsaDuplex {
   // as ALSA reports it (playback queue + capture queue). Negative when unknown.
   long MeasuredDelay();
 
+  // The settings the device was opened with: `rate` and `period_frames` are the ones in use.
   const AlsaSettings& settings() const { return settings_; }
 
   static int ListDevices(std::vector<AlsaDeviceInfo>* out, std::string* message);
 
  private:
   int OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels, snd_pcm_t** pcm,
-              std::string* message);
+              std::string* message, bool exact_rate);
+  int OpenBoth(std::string* message, bool exact_rate);
 
   AlsaSettings settings_;
   snd_config_t* config_ = nullptr;

@@ -55,9 +55,12 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
       events_(4096) {
   const int bridge_frame = options.bridge_rate / kTicksPerSecond;
   device_frame_ = static_cast<int>(options.alsa.rate) / kTicksPerSecond;
-  capture_interleaved_.reset(new int16_t[static_cast<size_t>(device_frame_) * options.alsa.capture_channels]());
-  playback_interleaved_.reset(new int16_t[static_cast<size_t>(device_frame_) * options.alsa.playback_channels]());
-  device_mono_.reset(new int16_t[device_frame_]());
+  resampling_ = options.bridge_rate != static_cast<int>(options.alsa.rate);
+  // A device may open at the configured rate or (alsa.preferred_rate) at the bridge rate: room for both.
+  const size_t max_frame = static_cast<size_t>(device_frame_ > bridge_frame ? device_frame_ : bridge_frame);
+  capture_interleaved_.reset(new int16_t[max_frame * options.alsa.capture_channels]());
+  playback_interleaved_.reset(new int16_t[max_frame * options.alsa.playback_channels]());
+  device_mono_.reset(new int16_t[max_frame]());
   mic_.reset(new int16_t[bridge_frame]());
   mic_raw_.reset(new int16_t[bridge_frame]());
   reference_.reset(new int16_t[bridge_frame]());
@@ -202,6 +205,10 @@ void Engine::TakePendingDevice() {
   AlsaDuplex* device = pending_.exchange(nullptr, std::memory_order_acq_rel);
   if (device == nullptr) return;
   active_ = device;
+  // The device may run at the bridge rate (nothing to resample) or at the configured one.
+  device_frame_ = static_cast<int>(device->settings().period_frames);
+  resampling_ = static_cast<int>(device->settings().rate) != options_.bridge_rate;
+  counters_.device_rate.store(static_cast<int>(device->settings().rate));
   counters_.device_state.store(static_cast<int>(DeviceState::kOpen));
   measure_countdown_ = kMeasureAfterTicks;
   if (echo_) echo_->Reset();
@@ -215,6 +222,7 @@ void Engine::LoseDevice(int err) {
   failed_.store(active_, std::memory_order_release);
   active_ = nullptr;
   counters_.device_state.store(static_cast<int>(DeviceState::kRetrying));
+  counters_.device_rate.store(0);
   counters_.device_errors.fetch_add(1, std::memory_order_relaxed);
   null_clock_next_ns_ = MonotonicNs();
   sem_post(&wake_);
@@ -229,9 +237,9 @@ void Engine::Tick() {
   if (active_ != nullptr && measure_countdown_ > 0 && --measure_countdown_ == 0) {
     const long frames = active_->MeasuredDelay();
     if (frames >= 0) {
-      const long device_rate = static_cast<long>(options_.alsa.rate);
+      const long device_rate = static_cast<long>(active_->settings().rate);
       long samples = frames * options_.bridge_rate / device_rate;
-      if (capture_resampler_) {
+      if (resampling_) {
         // Both resamplers delay the echo path too: capture's in bridge samples, playback's in device ones.
         samples += capture_resampler_->OutputLatency();
         samples += playback_resampler_->OutputLatency() * options_.bridge_rate / device_rate;
@@ -257,7 +265,7 @@ void Engine::ProcessCapture() {
   }
   const int frame = bridge_.frame();
   int16_t* raw = mic_raw_.get();
-  if (capture_resampler_) {
+  if (resampling_) {
     capture_resampler_->Process(device_mono_.get(), device_frame_, raw, frame);
   } else {
     std::memcpy(raw, device_mono_.get(), sizeof(int16_t) * frame);
@@ -315,7 +323,7 @@ void Engine::ProcessPlayback() {
   for (int i = 0; i < frame; ++i) history_[(history_written_ + static_cast<uint64_t>(i)) & mask] = speaker[i];
   history_written_ += static_cast<uint64_t>(frame);
   const int16_t* mono = speaker;
-  if (playback_resampler_) {
+  if (resampling_) {
     playback_resampler_->Process(speaker, frame, device_mono_.get(), device_frame_);
     mono = device_mono_.get();
   }
@@ -359,7 +367,11 @@ void Engine::ControlLoop() {
     if (device_in_use || now_ms < retry_at_ms || !running_.load()) continue;
     auto device = std::make_unique<AlsaDuplex>();
     std::string message;
+    // Threads a plugin starts while the device opens (the jack plugin's JACK client) inherit this
+    // thread's name: give them their own, so that per-thread accounting tells them from this one.
+    pthread_setname_np(pthread_self(), "speakerd-plugin");
     const int err = device->Open(options_.alsa, &message);
+    pthread_setname_np(pthread_self(), "speakerd-ctl");
     if (err < 0) {
       retry_at_ms = now_ms + static_cast<uint64_t>(backoff_ms);
       notify_(EngineNotice{Event{EventType::kDeviceOpenFailed, 0, err, backoff_ms, MonotonicNs() / 1000}, "ERR_DEVICE_OPEN", message});

@@ -60,6 +60,7 @@ struct EngineCounters {
   std::atomic<int> aec_applied_delay_samples{-1};  // what the reference is aligned with (before the margin)
   std::atomic<int> aec_delay_source{0};            // DelaySource
   std::atomic<int> device_state{0};
+  std::atomic<int> device_rate{0};  // the open device's rate (0: none open)
   std::atomic<bool> realtime{false};
 };
 
@@ -159,7 +160,8 @@ class Engine : private EventSink {
   std::unique_ptr<int16_t[]> history_;   // what was written to playback, at the bridge rate
   size_t history_size_ = 0;
   uint64_t history_written_ = 0;
-  int device_frame_ = 0;
+  int device_frame_ = 0;       // samples per period of the device in use (audio thread)
+  bool resampling_ = false;    // the device runs at another rate than the bridge (audio thread)
 
   std::atomic<bool> running_{false};
   bool stopped_ = false;  // JS thread only: Stop() ran (also for an engine never started)

@@ -80,7 +80,18 @@ class RingPort final : public Port {
     tx_notified_.store(false, std::memory_order_release);
     return n;
   }
+  // Hands exactly `n` waiting samples to `fn` (in at most two spans, straight from the ring) and
+  // consumes them; false, reading nothing, when fewer are waiting.
+  template <typename Fn>
+  bool ReadTxSpans(size_t n, Fn&& fn) {
+    const bool read = tx_.ReadSpans(n, fn);
+    tx_notified_.store(false, std::memory_order_release);
+    return read;
+  }
   size_t WriteRx(const int16_t* src, size_t n) { return rx_.Write(src, n); }
+  // Between replies: the playout ring's pages go back to the kernel when nothing is buffered, so a ring
+  // sized for the longest reply holds memory only while a reply plays. Returns the bytes released.
+  size_t TrimRx() { return rx_.ReleasePages(); }
   // Each call is answered by one kFlushed / kDrained event, even when there was nothing to discard or
   // to play. Calls that pile up within one tick are answered together, and a drain whose mark a later
   // flush passed is cancelled (its reply was discarded): only the flush is answered.

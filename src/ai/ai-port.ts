@@ -8,6 +8,7 @@ import { BACKENDS } from './backends/index.js';
 import { Backoff } from './backoff.js';
 import type { CloseInfo } from './connection.js';
 import { Dialer, type DialFailure, type Link } from './dialer.js';
+import { FramedUplink } from './framed-uplink.js';
 import { LOCAL_PEERS } from './local/index.js';
 import { ConversationMemory } from './context.js';
 import { resolveParam, redact, type PortLimits } from './param.js';
@@ -74,6 +75,8 @@ export class AudioMediaAiPort extends AudioMedia {
   private limits!: PortLimits;
   private backend!: AiBackend;
   private ring: AudioMediaRing | null = null;
+  /** The uplink's fast path, for a backend that declares its audio template (null: encodeAudio() per batch). */
+  private framed: FramedUplink | null = null;
   private playout!: Playout;
   private queue!: SendQueue;
   private backoff!: Backoff;
@@ -158,6 +161,8 @@ export class AudioMediaAiPort extends AudioMedia {
     this.memory = new ConversationMemory(this.limits.contextTurns);
     this.turn = new PushToTalk(() => this.micRate?.toRate ?? this.backend.inputRate);
     for (const warning of this.backend.startupWarnings()) this.logger.warn(warning);
+    this.framed = this.backend.audioTemplate ? new FramedUplink(this.ring, this.backend.audioTemplate) : null;
+    this.ring.setTxReader((timeUs, waiting) => this.microphoneReady(timeUs, waiting));
     this.ring.on('tx', (batch, capturedUs) => this.sendMicrophone(batch, capturedUs));
     this.ring.on('flushed', (_played, timeUs) => {
       if (this.speechHeardUs !== null) this.bargeIn.add((timeUs - this.speechHeardUs) / 1000);
@@ -167,6 +172,8 @@ export class AudioMediaAiPort extends AudioMedia {
     this.ring.on('drained', () => {
       // A drain mark of an earlier item can be reached while a later item still waits in the ring.
       if (!this.playout.busy) this.audioFinished(false);
+      // Between replies the playout ring's pages go back to the system (a no-op while audio waits).
+      this.ring?.trim();
       this.maybeRenew();
     });
   }
@@ -705,17 +712,37 @@ export class AudioMediaAiPort extends AudioMedia {
 
   // ---- audio and actions ----
 
+  /** Batches wait in the ring: framed natively when they go out as they are, else read as 'tx' (sendMicrophone). */
+  private microphoneReady(timeUs: number, waiting: number): void {
+    const ring = this.ring as AudioMediaRing;
+    const sending = this.sessionReady && (this.backend.serverTurnDetection || this.turn.isOpen);
+    if (this.framed && sending && !this.micRate && !ring.hasPartialBatch) {
+      this.framed.pull(timeUs, waiting, (frame, samples, capturedUs, release) => this.queueMicrophone(frame, samples, capturedUs, release));
+    } else {
+      ring.pullBatches(timeUs, waiting);
+    }
+  }
+
   private sendMicrophone(captured: Int16Array, capturedUs: number): void {
     if (!this.sessionReady) return;
     // Push-to-talk: the microphone goes out only while a turn is open.
     if (!this.backend.serverTurnDetection && !this.turn.isOpen) return;
     const batch = this.micRate ? this.micRate.convert(captured) : captured;
-    this.turn.sent(batch.length);
-    this.queue.pushAudio(this.backend.encodeAudio(batch), batch.length, {
+    this.queueMicrophone(this.backend.encodeAudio(batch), batch.length, capturedUs);
+  }
+
+  /** Queues one batch; `release` (a natively framed batch, text bytes) runs once it is written. */
+  private queueMicrophone(data: Frame, samples: number, capturedUs: number, release?: () => void): void {
+    this.turn.sent(samples);
+    this.queue.pushAudio(data, samples, {
       capturedMs: capturedUs / 1000,
-      onSent: () => this.micToWire.add((monotonicUs() - capturedUs) / 1000),
+      asText: release !== undefined,
+      onSent: () => {
+        this.micToWire.add((monotonicUs() - capturedUs) / 1000);
+        release?.();
+      },
     });
-    this.counters.sentSamples += batch.length;
+    this.counters.sentSamples += samples;
     this.keepAlive?.touch();
   }
 

@@ -138,6 +138,13 @@ export interface AiBackend {
   closeError?(code: number, reason: string): VendorError | null;
   /** One batch of microphone audio at the service's input rate. */
   encodeAudio(pcm: Int16Array): Frame;
+  /**
+   * Declared when encodeAudio() returns exactly `prefix + base64(little-endian PCM16) + suffix` as a
+   * text frame, the same for every batch (OpenAI: `{"type":"input_audio_buffer.append","audio":"`
+   * and `"}`): the port then frames microphone batches itself, straight from the audio ring into a
+   * reused buffer (src/ai/framed-uplink.ts). Absent: encodeAudio() is called for every batch.
+   */
+  readonly audioTemplate?: AudioTemplate;
   /** Frames that keep an idle connection alive (see keepAliveMs). */
   keepAlive(): Frame[];
   /** Tells the service how much of an assistant item was heard. Empty when it has no such notion. */
@@ -162,6 +169,12 @@ export interface AiBackend {
   reconfigure(param: AiPortParam): void;
   /** Warnings to log once when the port is created (a deprecated model, an ignored option). */
   startupWarnings(): string[];
+}
+
+/** The JSON text around the base64 audio of a backend's microphone message (see AiBackend.audioTemplate). */
+export interface AudioTemplate {
+  readonly prefix: string;
+  readonly suffix: string;
 }
 
 /** Makes a backend from the port's parameters. */

@@ -13,6 +13,8 @@ export interface ConnectionOptions {
   pingIntervalMs: number;
   pongTimeoutMs: number;
   maxPayload: number;
+  /** How old microphone audio may be (the uplink is probed four times within it, at most every 250 ms). */
+  maxMicAgeMs?: number;
   tls?: TlsSettings;
   /** The contents of the TLS files, read beforehand (see readTlsFiles). */
   tlsMaterial?: TlsMaterial;
@@ -83,7 +85,8 @@ export class AiConnection extends EventEmitter {
     super();
     const secure = plan.url.startsWith('wss:');
     this.target = targetOf(plan.url);
-    this.probe = new UplinkProbe((payload) => this.socket.readyState === WebSocket.OPEN && this.socket.ping(payload), () => performance.now());
+    const probeMs = Math.min(250, Math.max(10, (options.maxMicAgeMs ?? 400) / 4));
+    this.probe = new UplinkProbe((payload) => this.socket.readyState === WebSocket.OPEN && this.socket.ping(payload), () => performance.now(), probeMs);
     this.socket = new WebSocket(plan.url, plan.protocols, {
       headers: plan.headers,
       maxPayload: options.maxPayload,
@@ -131,13 +134,17 @@ export class AiConnection extends EventEmitter {
     return this.probe.lagMs();
   }
 
-  /** Sends one frame (a string as text, bytes as binary); the callback runs once it is written (or failed). */
-  send(data: Frame, callback: (error?: Error) => void): void {
+  /**
+   * Sends one frame (a string as text, bytes as binary, or as text with `asText`); the callback runs
+   * once it is written (or failed); bytes must not change before then. ws masks bytes into its own
+   * frame buffer as it frames them (one copy fused with the masking, one write per message).
+   */
+  send(data: Frame, callback: (error?: Error) => void, asText = false): void {
     if (!this.isOpen) {
       callback(new Error('socket not open'));
       return;
     }
-    this.socket.send(data, callback);
+    this.socket.send(data, { binary: typeof data !== 'string' && !asText }, callback);
     this.probe.wrote();
   }
 

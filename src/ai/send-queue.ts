@@ -6,7 +6,8 @@ export interface QueueSocket {
   readonly bufferedAmount: number;
   /** Age in ms of the oldest message the peer has not been proven to have read (absent: unknown, 0). */
   readonly uplinkLagMs?: number;
-  send(data: Frame, callback: (error?: Error) => void): void;
+  /** `asText`: bytes that go out as a text frame (UTF-8 JSON framed natively), not a binary one. */
+  send(data: Frame, callback: (error?: Error) => void, asText?: boolean): void;
 }
 
 /** Limits of the send queue. */
@@ -25,6 +26,8 @@ export interface AudioMeta {
   capturedMs?: number;
   /** Runs once the socket has written it. */
   onSent?: () => void;
+  /** The data is bytes of a text frame (see QueueSocket.send). */
+  asText?: boolean;
 }
 
 interface Entry {
@@ -33,6 +36,7 @@ interface Entry {
   samples: number;
   capturedMs?: number;
   onSent?: () => void;
+  asText?: boolean;
 }
 
 /**
@@ -95,10 +99,14 @@ export class SendQueue {
       if (head.audio && policy?.mustHold(socket.uplinkLagMs ?? 0)) return;
       this.entries.shift();
       if (head.audio) this.audioCount--;
-      socket.send(head.data, (error) => {
-        if (!error) head.onSent?.();
-        if (this.socket === socket) this.pump();
-      });
+      socket.send(
+        head.data,
+        (error) => {
+          if (!error) head.onSent?.();
+          if (this.socket === socket) this.pump();
+        },
+        head.asText,
+      );
     }
   }
 

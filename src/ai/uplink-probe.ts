@@ -1,8 +1,11 @@
 /**
  * How far behind the peer is in reading what was written to it. Node cannot see the kernel's send
- * buffer (on loopback it holds megabytes, tens of seconds of audio), so each write is followed, at
- * most every `intervalMs`, by a WebSocket ping: its pong proves the peer has read everything written
+ * buffer (on loopback it holds megabytes, tens of seconds of audio), so writes are followed by a
+ * WebSocket ping at most every `intervalMs`: its pong proves the peer has read everything written
  * before it. `lagMs()` is the age of the oldest write not yet proven read (0 when all are).
+ * Probes are sent only from wrote(), pong() and lagMs() when one is due (never from a timer), so
+ * a steady stream of 40 ms batches costs 1000 / intervalMs pings a second, not one per batch; a
+ * write not yet probed is at most `intervalMs` old until the next call probes it.
  */
 export class UplinkProbe {
   private seq = 0;
@@ -21,7 +24,7 @@ export class UplinkProbe {
   wrote(): void {
     const t = this.now();
     this.uncoveredSince ??= t;
-    if (this.pending.length === 0 || t - this.lastProbeAt >= this.intervalMs) this.probe(t);
+    this.probeIfDue(t);
   }
 
   /** A pong arrived; returns true when it answered a probe. */
@@ -30,18 +33,20 @@ export class UplinkProbe {
     if (!match) return false;
     const seq = Number(match[1]);
     while (this.pending.length > 0 && (this.pending[0]?.seq ?? Infinity) <= seq) this.pending.shift();
-    if (this.pending.length === 0 && this.uncoveredSince !== null) this.probe(this.now());
+    this.probeIfDue(this.now());
     return true;
   }
 
-  /** Age in ms of the oldest write the peer has not been proven to have read. */
+  /** Age in ms of the oldest write the peer has not been proven to have read (probes it when due). */
   lagMs(): number {
+    const t = this.now();
+    this.probeIfDue(t);
     const oldest = this.pending[0]?.covers ?? this.uncoveredSince;
-    return oldest === null ? 0 : Math.max(0, this.now() - oldest);
+    return oldest === null ? 0 : Math.max(0, t - oldest);
   }
 
-  private probe(t: number): void {
-    if (this.uncoveredSince === null) return;
+  private probeIfDue(t: number): void {
+    if (this.uncoveredSince === null || t - this.lastProbeAt < this.intervalMs) return;
     this.seq++;
     this.pending.push({ seq: this.seq, covers: this.uncoveredSince });
     this.uncoveredSince = null;

@@ -55,6 +55,7 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     playback: { doc: 'ALSA playback PCM (plug, dmix, file work).', format: str(256, NAME, 'an ALSA PCM name'), default: 'default', effect: 'reopen', access: 'never' },
     rate: { doc: 'Sound device rate in Hz (whole 10 ms periods).', format: int(8000, 192000, 100), default: 48000, effect: 'reopen', access: 'admin' },
     bridgeRate: { doc: 'Rate the conference bridge mixes at, in Hz.', format: int(8000, 48000, 100), default: 16000, effect: 'reopen', access: 'admin' },
+    matchBridgeRate: { doc: 'Open the ALSA device at audio.bridgeRate when both PCMs take that rate as they are (a hw device that supports it; not through plug): nothing is resampled. Otherwise, or when false, the device runs at audio.rate and the engine resamples.', format: bool, default: false, effect: 'reopen', access: 'admin' },
     alsaConfig: { doc: "A private ALSA configuration file loaded instead of the system's; '' = the system's.", format: path({ optional: true }), default: '', effect: 'reopen', access: 'never' },
     captureChannels: { doc: 'Capture channels (the first one is used).', format: int(1, 8), default: 1, effect: 'reopen', access: 'admin' },
     playbackChannels: { doc: 'Playback channels (the mix is copied to each).', format: int(1, 8), default: 1, effect: 'reopen', access: 'admin' },

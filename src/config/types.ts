@@ -16,6 +16,7 @@ export interface AudioConfig {
   playback: string;
   rate: number;
   bridgeRate: number;
+  matchBridgeRate: boolean;
   alsaConfig: string;
   captureChannels: number;
   playbackChannels: number;

@@ -17,6 +17,8 @@ export interface NativeEngineOptions {
   bridgeRate?: number;
   /** Sound device rate in Hz, default 48000. */
   deviceRate?: number;
+  /** Open the ALSA device at the bridge rate when it takes it without converting (else deviceRate). Default false. */
+  matchBridgeRate?: boolean;
   /** ALSA capture PCM name, default 'default'. */
   capture?: string;
   /** ALSA playback PCM name, default 'default'. */
@@ -141,6 +143,8 @@ export interface NativeEngineStats {
   tickMaxUs: number;
   tickAvgUs: number;
   deviceState: 'null' | 'open' | 'retrying' | 'closed';
+  /** The rate the open ALSA device runs at (0: none open). */
+  deviceRate: number;
   realtime: boolean;
   /** The echo path delay the reference is aligned with (before aecMarginMs), -1 when unknown. */
   aecDelayMs: number;
@@ -174,9 +178,17 @@ export interface NativeEngine {
   meters(port: number): NativeMeters;
   readRecorder(port: number, out: Int16Array): number;
   readTx(port: number, out: Int16Array): number;
+  /**
+   * Exactly `samples` waiting samples, read straight from the ring, written as base64 of their
+   * little-endian bytes into out[offset...]; returns the bytes written, or 0 (reading nothing) while
+   * fewer are waiting. RangeError when out cannot hold them.
+   */
+  readTxBase64(port: number, out: Uint8Array, offset: number, samples: number): number;
   writeRx(port: number, samples: Int16Array): number;
   flush(port: number): void;
   drain(port: number): void;
+  /** While nothing is buffered for playout: gives the playout ring's memory back; returns the bytes released (0 otherwise). */
+  trimRx(port: number): number;
   setPrebuffer(port: number, samples: number): void;
   ringStatus(port: number): NativeRingStatus;
   portStats(port: number): NativePortStats;

@@ -16,6 +16,11 @@ export type DeviceOptions =
       playback?: string;
       /** Device rate, default 48000. */
       rate?: number;
+      /**
+       * Open the device at the bridge rate instead when both PCMs take it as it is (not through a
+       * plug or rate plugin): nothing is resampled. Falls back to `rate` otherwise. Default false.
+       */
+      matchBridgeRate?: boolean;
       /** A private ALSA configuration file instead of the system's. */
       alsaConfig?: string;
       captureChannels?: number;
@@ -105,6 +110,7 @@ function toNativeOptions(opts: AudioEngineOptions): NativeEngineOptions {
     Object.assign(native, {
       capture: device.capture ?? 'default',
       playback: device.playback ?? 'default',
+      matchBridgeRate: device.matchBridgeRate ?? false,
       captureChannels: checkInt(device.captureChannels ?? 1, 'device.captureChannels', 1, 8),
       playbackChannels: checkInt(device.playbackChannels ?? 1, 'device.playbackChannels', 1, 8),
       bufferPeriods: checkInt(device.bufferPeriods ?? 4, 'device.bufferPeriods', 2, 32),

@@ -52,6 +52,7 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   private readonly scratch: Int16Array;
   private carry: Int16Array;
   private carried = 0;
+  private txReader: ((timeUs: number, waiting: number) => void) | null = null;
 
   private constructor(engine: AudioEngine, portId: number, rates: [number, number], batchSamples: number, txCapacity: number) {
     super(engine, portId);
@@ -78,6 +79,30 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
     return new AudioMediaRing(engine, id, [rate, txRate], batch, txCapacity);
   }
 
+  /**
+   * Hands each tx_ready (the tick's monotonic time in µs, samples waiting then) to `reader` instead
+   * of emitting 'tx'; null restores 'tx'. The reader must take every whole batch waiting, with
+   * readBatchBase64() or pullBatches(), or no further tx_ready comes.
+   */
+  setTxReader(reader: ((timeUs: number, waiting: number) => void) | null): void {
+    this.txReader = reader;
+  }
+
+  /** Whether pullBatches() holds part of a batch, waiting for the rest (readBatchBase64() would skip it). */
+  get hasPartialBatch(): boolean {
+    return this.carried > 0;
+  }
+
+  /**
+   * Reads one whole batch (`batchSamples`) straight from the ring as base64 of its little-endian
+   * bytes into out[offset...], without an intermediate copy; returns the bytes written, 0 (reading
+   * nothing) while less than a batch waits.
+   */
+  readBatchBase64(out: Uint8Array, offset: number): number {
+    if (this.isDestroyed || this.engine.isClosed) return 0;
+    return this.engine.call((n) => n.readTxBase64(this.portId, out, offset, this.batchSamples));
+  }
+
   /** Queues audio for playback; returns how many samples fitted (the rest did not: the ring is full). */
   write(samples: Int16Array): number {
     if (!(samples instanceof Int16Array)) throw new TypeError('samples must be an Int16Array');
@@ -92,6 +117,16 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   /** Marks the end of a reply: what was written so far plays without waiting for the prebuffer. */
   drain(): void {
     this.engine.call((n) => n.drain(this.portId));
+  }
+
+  /**
+   * Gives the playout ring's memory back to the system while nothing is buffered (between replies),
+   * so that a ring sized for the longest reply is resident only while one plays; returns the bytes
+   * released (0 when audio is buffered).
+   */
+  trim(): number {
+    if (this.isDestroyed || this.engine.isClosed) return 0;
+    return this.engine.call((n) => n.trimRx(this.portId));
   }
 
   /** Changes the playback prebuffer. */
@@ -135,7 +170,8 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   handleEvent(event: NativeEvent): void {
     switch (event.type) {
       case 'tx_ready':
-        this.pullBatches(event.timeUs, event.a);
+        if (this.txReader) this.txReader(event.timeUs, event.a);
+        else this.pullBatches(event.timeUs, event.a);
         return;
       case 'drained':
         this.emitEvent('drained', event.a);

@@ -12,6 +12,7 @@ export function engineOptions(config: SpeakerdConfig): AudioEngineOptions {
           capture: a.capture,
           playback: a.playback,
           rate: a.rate,
+          matchBridgeRate: a.matchBridgeRate,
           captureChannels: a.captureChannels,
           playbackChannels: a.playbackChannels,
           bufferPeriods: a.bufferPeriods,

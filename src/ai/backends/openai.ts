@@ -29,6 +29,9 @@ export interface OpenAiFlavour {
   checkModels: boolean;
 }
 
+/** The microphone message around its base64 audio (the same in every dialect). */
+const APPEND_TEMPLATE = { prefix: '{"type":"input_audio_buffer.append","audio":"', suffix: '"}' } as const;
+
 const OPENAI: OpenAiFlavour = { name: 'openai', defaultModel: DEFAULT_OPENAI_MODEL, authScheme: 'bearer', checkModels: true };
 
 /** Client event ids of session.update messages remembered, to recognise errors about them. */
@@ -38,7 +41,7 @@ const SETUP_IDS_KEPT = 16;
  * OpenAI Realtime (and services that speak it): PCM16 at 24 kHz both ways, JSON text frames. Speaks
  * the GA protocol by default, the beta dialect for compatible servers (speaches, the old Azure
  * endpoint), the xAI dialect (flat session fields, GA audio, no truncate); with dialect 'auto' the
- * shape of session.created decides. Every client event carries an `event_id`, so an `error` naming
+ * shape of session.created decides. Every client event but the audio appends carries an `event_id`, so an `error` naming
  * a session.update's id is recognised as a refused configuration.
  */
 export class OpenAiBackend implements AiBackend {
@@ -145,8 +148,11 @@ export class OpenAiBackend implements AiBackend {
     return JSON.stringify({ ...e, event_id: this.ids.id() });
   }
 
+  /** Appends carry no event_id (nothing is ever correlated with them), so every batch has the same frame around its audio. */
+  readonly audioTemplate = APPEND_TEMPLATE;
+
   encodeAudio(pcm: Int16Array): Frame {
-    return `{"type":"input_audio_buffer.append","event_id":"${this.ids.id()}","audio":"${pcmToBase64(pcm)}"}`;
+    return `${APPEND_TEMPLATE.prefix}${pcmToBase64(pcm)}${APPEND_TEMPLATE.suffix}`;
   }
 
   keepAlive(): Frame[] {

@@ -161,6 +161,16 @@ export class FakeEngine implements NativeEngine {
     return ring.readTx(requireInt16Array(out, 'out'));
   }
 
+  trimRx(port: number): number {
+    return this.lookupRing(port).trimRx();
+  }
+
+  readTxBase64(port: number, out: Uint8Array, offset: number, samples: number): number {
+    const ring = this.lookupRing(port);
+    if (!(out instanceof Uint8Array)) throw new TypeError('out must be a Uint8Array');
+    return ring.readTxBase64(out, requireInt(offset, 'offset', 0, out.length), requireInt(samples, 'samples', 1, 1 << 24));
+  }
+
   writeRx(port: number, samples: Int16Array): number {
     const ring = this.lookupRing(port);
     return ring.writeRx(requireInt16Array(samples, 'samples'));
@@ -200,6 +210,7 @@ export class FakeEngine implements NativeEngine {
       tickMaxUs: this.tickStats.maxUs,
       tickAvgUs: this.tickStats.avgUs,
       deviceState: o.device === 'null' ? 'null' : this.running ? 'open' : 'retrying',
+      deviceRate: o.device !== 'null' && this.running ? (o.matchBridgeRate ? o.bridgeRate : o.deviceRate) : 0,
       realtime: false,
       aecDelayMs: delay < 0 ? -1 : (delay * 1000) / o.bridgeRate,
       aecDelaySource: delay < 0 ? 'none' : 'config',

@@ -38,6 +38,7 @@ export function parseEngineOptions(options: unknown, echoEngines: readonly Nativ
     manualClock,
     bridgeRate,
     deviceRate,
+    matchBridgeRate: optionBool(o, 'matchBridgeRate', false),
     capture,
     playback,
     alsaConfig,

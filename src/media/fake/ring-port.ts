@@ -96,6 +96,24 @@ export class RingPort extends FakePort {
     return n;
   }
 
+  /** Exactly `samples` samples as base64 into out[offset...] (see NativeEngine.readTxBase64); 0 while fewer wait. */
+  readTxBase64(out: Uint8Array, offset: number, samples: number): number {
+    const size = Math.ceil((samples * 2) / 3) * 4;
+    if (size > out.length - offset) throw new RangeError('out is too small for the base64 of that many samples');
+    this.txNotified = false;
+    if (this.tx.size < samples) return 0;
+    const pcm = new Int16Array(samples);
+    this.tx.pull(pcm);
+    const bytes = Buffer.alloc(samples * 2);
+    pcm.forEach((v, i) => bytes.writeInt16LE(v, i * 2));
+    return Buffer.from(out.buffer, out.byteOffset, out.length).write(bytes.toString('base64'), offset, 'latin1');
+  }
+
+  /** Nothing to give back in the fake: reports the bytes the native ring would release (all of them when empty). */
+  trimRx(): number {
+    return this.rx.size === 0 ? this.rx.capacity * 2 : 0;
+  }
+
   /** Queues samples for playout; returns how many fitted. */
   writeRx(samples: Int16Array): number {
     return this.rx.push(samples);

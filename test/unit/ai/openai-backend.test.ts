@@ -123,7 +123,11 @@ describe('OpenAI backend', () => {
 
   it('encodes PCM little-endian and the client events the port sends', () => {
     const b = new OpenAiBackend({});
-    const msg = parse(b.encodeAudio(new Int16Array([0x0102, -1])));
+    // Appends carry no event_id: the same frame around every batch, which the native framing reuses.
+    const frame = b.encodeAudio(new Int16Array([0x0102, -1])) as string;
+    expect(frame).toBe(`${b.audioTemplate.prefix}AgH//w==${b.audioTemplate.suffix}`);
+    const msg = JSON.parse(frame) as { type: string; audio: string };
+    expect(Object.keys(msg)).toEqual(['type', 'audio']);
     expect(msg.type).toBe('input_audio_buffer.append');
     expect([...Buffer.from(msg.audio, 'base64')]).toEqual([0x02, 0x01, 0xff, 0xff]);
     expect(base64ToPcm(Buffer.from([0x02, 0x01, 0xff]).toString('base64'))).toEqual(new Int16Array([0x0102]));

@@ -62,7 +62,7 @@ describe('SendQueue with a MicAgePolicy', () => {
 });
 
 describe('UplinkProbe', () => {
-  it('measures how long the oldest unread write has waited, and re-probes what a pong did not cover', () => {
+  it('measures how long the oldest unread write has waited, and probes again only when one is due', () => {
     let now = 0;
     const pings: string[] = [];
     const probe = new UplinkProbe((p) => pings.push(p), () => now, 100);
@@ -75,17 +75,39 @@ describe('UplinkProbe', () => {
     now = 80;
     expect(probe.lagMs()).toBe(80);
     expect(probe.pong('u1')).toBe(true);
-    expect(pings).toEqual(['u1', 'u2']);
+    // The write at 40 is not covered yet, but the next probe is not due before 100.
+    expect(pings).toEqual(['u1']);
     expect(probe.lagMs()).toBe(40);
     expect(probe.pong('k')).toBe(false);
+    now = 100;
+    expect(probe.lagMs()).toBe(60);
+    expect(pings).toEqual(['u1', 'u2']);
     probe.pong('u2');
     expect(probe.lagMs()).toBe(0);
-    for (let t = 100; t <= 1000; t += 40) {
+    // A stalled peer: the lag grows, at most one ping per interval.
+    for (let t = 120; t <= 1000; t += 40) {
       now = t;
       probe.wrote();
     }
     expect(probe.lagMs()).toBe(880);
     expect(pings.length).toBeLessThanOrEqual(2 + 10);
+  });
+
+  it('a peer that answers at once costs one ping per interval, not one per write', () => {
+    let now = 0;
+    const pings: string[] = [];
+    const probe = new UplinkProbe((p) => pings.push(p), () => now, 125);
+    for (let t = 0; t < 10000; t += 40) {
+      now = t;
+      probe.wrote();
+      now = t + 1;
+      const last = pings.at(-1);
+      if (last) probe.pong(last);
+      expect(probe.lagMs()).toBeLessThanOrEqual(125 + 40);
+    }
+    // 10 s of 40 ms batches: 250 writes, one probe per 125 ms at most.
+    expect(pings.length).toBeLessThanOrEqual(81);
+    expect(pings.length).toBeGreaterThanOrEqual(60);
   });
 });
 
