@@ -13,6 +13,8 @@ namespace speakerd {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Define(env));
   exports.Set("EchoCanceller", EchoCancellerWrap::Define(env));
+  exports.Set("EchoPostFilter", EchoPostFilterWrap::Define(env));
+  exports.Set("PlaybackShaper", PlaybackShaperWrap::Define(env));
   exports.Set("resample", Napi::Function::New(env, ResampleBuffer, "resample"));
   exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));

@@ -6,6 +6,7 @@
  * Port ids are opaque numbers; port 0 is the sound device (its rx is the echo-cancelled microphone,
  * its tx the speaker). TX and RX are named from the bridge's point of view.
  */
+import type { NativeEchoPostFilter, NativeEchoPostOptions, NativePlaybackShaper, NativePlaybackShaperOptions } from './binding-post.js';
 
 /** Options of a native engine. Every field is optional; defaults are stated per field. */
 export interface NativeEngineOptions {
@@ -265,6 +266,10 @@ export interface NativeBinding {
   /** The systemd watchdog pinger (absent from addons built before it). */
   Watchdog?: new (options: NativeWatchdogOptions) => NativeWatchdog;
   EchoCanceller: new (options: NativeEchoOptions) => NativeEchoCanceller;
+  /** The post filter after the canceller, offline (native only). */
+  EchoPostFilter?: new (options: NativeEchoPostOptions) => NativeEchoPostFilter;
+  /** The playback side's ducking and ceiling, offline (native only). */
+  PlaybackShaper?: new (options: NativePlaybackShaperOptions) => NativePlaybackShaper;
   resample(samples: Int16Array, inRate: number, outRate: number, quality: number): Int16Array;
   listDevices(): NativeDeviceInfo[];
 }
