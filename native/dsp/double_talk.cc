@@ -11,12 +11,13 @@ constexpr double kFullScalePower = 32768.0 * 32768.0;
 // The noise floor follows a quieter output at once (smoothed) and a louder one by 1 dB per second.
 constexpr double kNoiseDown = 0.3;
 constexpr double kNoiseUpPerFrame = 1.0023;
-// Learning rate of the leakage (log10 domain): 1/n for the first frames, then this.
-constexpr double kLeakRate = 0.02;
+// The learnt ratios are running medians (log10): the mean of the first frames, then steps of 0.05 dB
+// per frame (5 dB/s, as fast as a canceller converges).
 constexpr int kLeakWarmFrames = 50;
-constexpr double kLeakSpreadMin = 0.05;
-// Far-end frames in a row that look like the user before the leakage is taken to have changed (3 s).
-constexpr int kBlockedMaxFrames = 300;
+constexpr double kMedianStep = 0.005;
+// Frames this far above the threshold (log10, 10 dB) are surely the user and not learnt from; below it
+// everything is, so the median cannot run away from the frames it no longer sees.
+constexpr double kLearnCeiling = 1.0;
 // A frame teaches the leakage when its reference power is within 6 dB of the envelope.
 constexpr double kLearnWithinEnvelope = 0.25;
 // ... and the microphone is 10 dB above its noise floor.
@@ -55,12 +56,23 @@ void DoubleTalkDetector::Reset() {
   std::fill(ref_power_, ref_power_ + kMaxLag + 1, 0.0);
   std::fill(mic_power_, mic_power_ + kMaxLag + 1, 0.0);
   ref_env_ = noise_ = mic_noise_ = 0.0;
-  leak_log_ = 0.0;
-  leak_spread_ = 0.3;
-  learnt_frames_ = blocked_frames_ = hold_ = near_run_ = 0;
+  leak_ = Learnt();
+  residual_ = Learnt();
+  hold_ = near_run_ = 0;
   state_ = TalkState::kIdle;
   stats_.state.store(0, std::memory_order_relaxed);
 }
+
+void DoubleTalkDetector::Learnt::Learn(double x) {
+  if (frames < kLeakWarmFrames) {
+    mean += (x - mean) / (frames + 1);
+  } else {
+    mean += x > mean ? kMedianStep : -kMedianStep;
+  }
+  ++frames;
+}
+
+double DoubleTalkDetector::Learnt::Threshold(double margin) const { return frames == 0 ? 1e9 : mean + margin; }
 
 TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* reference, const int16_t* out) {
   const int n = settings_.frame;
@@ -79,24 +91,18 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
   TrackFloor(mic_power, &mic_noise_);
 
   const double x = std::log10(out_power / mic_power);
-  const double margin_log = std::max(static_cast<double>(near_ratio_min_), 3.0 * leak_spread_);
+  const double r = std::log10(out_power / (ref_env_ + 1.0));
   const bool above_noise = out_power > noise_ * noise_ratio_;
-  const bool near_raw = above_noise && (!far_active || x > leak_log_ + margin_log);
+  // The reverberant tail outlasts `far_active`: the residual criterion applies as long as the envelope
+  // says echo could still be there.
+  const bool near_raw = above_noise && (residual_.frames == 0 || r > residual_.Threshold(near_ratio_min_)) &&
+                        (!far_active || x > leak_.Threshold(near_ratio_min_));
 
   // Learnt where the far end is talking now and its echo stands clear of the microphone's noise.
   if (far_active && ref_power > kLearnWithinEnvelope * ref_env_ && mic_power > kLearnAboveNoise * mic_noise_) {
-    if (!near_raw || ++blocked_frames_ > kBlockedMaxFrames) {
-      if (!near_raw) blocked_frames_ = 0;
-      const double rate = learnt_frames_ < kLeakWarmFrames ? 1.0 / (learnt_frames_ + 1) : kLeakRate;
-      if (learnt_frames_ == 0) {
-        leak_log_ = x;
-      } else {
-        leak_spread_ += rate * (std::fabs(x - leak_log_) - leak_spread_);
-        leak_spread_ = std::max(leak_spread_, kLeakSpreadMin);
-        leak_log_ += rate * (x - leak_log_);
-      }
-      ++learnt_frames_;
-    }
+    const double margin = near_ratio_min_;
+    if (leak_.frames == 0 || x < leak_.Threshold(margin) + kLearnCeiling) leak_.Learn(x);
+    if (residual_.frames == 0 || r < residual_.Threshold(margin) + kLearnCeiling) residual_.Learn(r);
   }
 
   near_run_ = near_raw ? near_run_ + 1 : 0;
@@ -112,7 +118,7 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
     state_ = far_active ? TalkState::kFarOnly : TalkState::kIdle;
   }
   stats_.state.store(static_cast<int>(state_), std::memory_order_relaxed);
-  stats_.leak_db.store(static_cast<float>(10.0 * leak_log_), std::memory_order_relaxed);
+  stats_.leak_db.store(static_cast<float>(10.0 * leak_.mean), std::memory_order_relaxed);
   stats_.noise_dbfs.store(static_cast<float>(10.0 * std::log10(noise_ / kFullScalePower)), std::memory_order_relaxed);
   return state_;
 }

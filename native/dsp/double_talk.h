@@ -1,7 +1,7 @@
 // Double-talk detector after the echo canceller: per 10 ms frame, who is talking (nobody, the far end
 // alone, the user alone, both). The far end plays while the reference's decaying envelope (the room's
 // reverberation) is above a floor. While it plays, the canceller's output over its input (the frame's
-// echo leakage, in dB) is compared with what it is on far-end-only frames (learnt: mean and spread):
+// echo leakage, in dB) and over the envelope are compared with their running medians while it plays:
 // the user's voice passes the canceller, so it raises the leakage well above the learnt one even 15 dB
 // below the echo and through a distorting loudspeaker (the distortion is in the learnt leakage). While
 // the far end is silent, output well above its noise floor is the user. Decisions hold for a hangover.
@@ -24,7 +24,7 @@ struct DoubleTalkSettings {
   int output_lag_frames = 1;     // the canceller's output lags its input by this many frames
   int tail_ms = 500;             // the reference envelope decays 60 dB over this (room reverberation)
   float far_active_dbfs = -60;   // reference envelope above this counts as the far end playing
-  float near_margin_db = 8;      // least margin of the output over the expected residual for the user
+  float near_margin_db = 12;     // margin over the learnt medians for the user
   float noise_margin_db = 9;     // ... and over the output's noise floor
   int hangover_ms = 200;         // a user decision holds this long after the last frame that showed it
 };
@@ -66,10 +66,15 @@ class DoubleTalkDetector {
   int ring_pos_ = 0;
   double ref_env_ = 0.0;
   double noise_ = 0.0;
-  double leak_log_ = 0.0;     // log10 of the leakage, mean
-  double leak_spread_ = 0.3;  // mean absolute deviation of its log10
-  int learnt_frames_ = 0;
-  int blocked_frames_ = 0;    // far-end frames in a row not learnt from because they looked like the user
+  // A log10 ratio learnt while the far end plays: its running median.
+  struct Learnt {
+    double mean = 0.0;
+    int frames = 0;
+    void Learn(double x);
+    double Threshold(double margin) const;
+  };
+  Learnt leak_;        // canceller output over its input
+  Learnt residual_;    // canceller output over the reference envelope
   int hold_ = 0;
   int near_run_ = 0;
   TalkState state_ = TalkState::kIdle;

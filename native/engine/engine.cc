@@ -41,7 +41,7 @@ class Engine::DevicePort final : public Port {
   bool CanTransmitToBridge() const override { return true; }
   bool CanReceiveFromBridge() const override { return true; }
   void ClearSpeaker() { std::memset(speaker_.get(), 0, sizeof(int16_t) * frame()); }
-  const int16_t* speaker() const { return speaker_.get(); }
+  int16_t* speaker() { return speaker_.get(); }
 
  private:
   const int16_t* mic_;
@@ -52,6 +52,7 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
     : options_(options),
       notify_(std::move(notify)),
       bridge_(options.bridge_rate, 1024),
+      shaper_(options.shaper),
       events_(4096) {
   const int bridge_frame = options.bridge_rate / kTicksPerSecond;
   device_frame_ = static_cast<int>(options.alsa.rate) / kTicksPerSecond;
@@ -74,6 +75,7 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
     echo.tail_ms = options.aec_tail_ms;
     echo.denoise = options.denoise;
     echo_ = std::make_unique<EchoCanceller>(echo);
+    post_ = std::make_unique<EchoPostFilter>(options.post);
   }
   if (sem_init(&wake_, 0, 0) != 0) throw std::runtime_error("cannot create the engine's semaphore");
   device_port_ = new DevicePort(options.bridge_rate, mic_.get());
@@ -197,6 +199,7 @@ void Engine::TakePendingDevice() {
   counters_.device_state.store(static_cast<int>(DeviceState::kOpen));
   measure_countdown_ = kMeasureAfterTicks;
   if (echo_) echo_->Reset();
+  if (post_) post_->Reset();
   const int err = active_->Prefill();
   if (err < 0) LoseDevice(err);
 }
@@ -269,11 +272,14 @@ void Engine::ProcessCapture() {
     reference_[i] = history_written_ >= static_cast<uint64_t>(delay) ? history_[index & mask] : 0;
   }
   echo_->Process(raw, reference_.get(), mic_.get());
+  post_->Process(raw, reference_.get(), mic_.get());
 }
 
 void Engine::ProcessPlayback() {
   const int frame = bridge_.frame();
-  const int16_t* speaker = device_port_->speaker();
+  int16_t* speaker = device_port_->speaker();
+  shaper_.Process(speaker, post_ && post_->NearOverFar(shaper_.ducker().engage_frames()),
+                  post_ && NearPresent(post_->state()));
   const uint64_t mask = history_size_ - 1;
   for (int i = 0; i < frame; ++i) history_[(history_written_ + static_cast<uint64_t>(i)) & mask] = speaker[i];
   history_written_ += static_cast<uint64_t>(frame);

@@ -16,6 +16,8 @@
 #include "../common/spsc_ring.h"
 #include "../device/alsa_duplex.h"
 #include "../dsp/echo_canceller.h"
+#include "../dsp/echo_post_filter.h"
+#include "../dsp/playback_shaper.h"
 #include "../dsp/resampler.h"
 #include "../ports/port.h"
 
@@ -33,6 +35,8 @@ struct EngineOptions {
   int aec_delay_ms = -1;        // playback-to-capture delay; -1 measures it with snd_pcm_delay
   int aec_margin_ms = 20;       // the reference leads the echo by this much
   bool denoise = true;
+  EchoPostSettings post;          // after the canceller: double-talk detector, suppression, AGC
+  PlaybackShaperSettings shaper;  // before the reference tap: ducking, output ceiling
   bool realtime = true;         // ask for SCHED_FIFO (silently stays normal when not permitted)
   int realtime_priority = 50;
   int retry_min_ms = 500;       // device reopen backoff
@@ -92,6 +96,8 @@ class Engine : private EventSink {
   // The frame counter and open/stopped state, shareable with threads that may outlive the engine.
   std::shared_ptr<const EngineClock> clock() const { return clock_; }
   const EchoStats* echo_stats() const { return echo_ ? &echo_->stats() : nullptr; }
+  const EchoPostFilter* post_filter() const { return post_.get(); }
+  const PlaybackShaper& playback_shaper() const { return shaper_; }
   PortCounters& device_counters();
   // Where ports report their events.
   EventSink* event_sink() { return this; }
@@ -117,6 +123,8 @@ class Engine : private EventSink {
   ConferenceBridge bridge_;
   DevicePort* device_port_;
   std::unique_ptr<EchoCanceller> echo_;
+  std::unique_ptr<EchoPostFilter> post_;
+  PlaybackShaper shaper_;
   std::unique_ptr<Resampler> capture_resampler_;
   std::unique_ptr<Resampler> playback_resampler_;
   SpscRing<Event> events_;

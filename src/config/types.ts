@@ -21,6 +21,7 @@ export interface AudioConfig {
   playbackChannels: number;
   bufferPeriods: number;
   prefillPeriods: number;
+  maxOutputDbfs: number;
   volume: number;
 }
 
@@ -31,6 +32,10 @@ export interface AecConfig {
   delayMs: number;
   marginMs: number;
   denoise: boolean;
+  suppressDb: number;
+  agc: boolean;
+  agcTargetDbfs: number;
+  duckDb: number;
 }
 
 /** `ai.tls.*` */

@@ -65,6 +65,20 @@ export interface NativePlaybackShaperOptions {
   maxOutputDbfs?: number;
 }
 
+/** The post filter's and playback side's figures in the engine's stats(). */
+export interface NativeAecPostStats {
+  /** The double-talk detector's last decision. */
+  talk: TalkState;
+  /** Residual echo suppression gain now, dB (0 = open). */
+  suppressionDb: number;
+  /** AGC gain now, dB. */
+  agcGainDb: number;
+  /** The reply is ducked for the user's speech. */
+  duckActive: boolean;
+  /** The output ceiling's deepest gain reduction in the last frame, dB (<= 0). */
+  limiterDb: number;
+}
+
 /** The offline playback shaper. */
 export interface NativePlaybackShaper {
   /** `states`/`nearRuns` per frame as the post filter gave them; returns the shaped speaker signal. */

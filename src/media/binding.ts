@@ -6,7 +6,13 @@
  * Port ids are opaque numbers; port 0 is the sound device (its rx is the echo-cancelled microphone,
  * its tx the speaker). TX and RX are named from the bridge's point of view.
  */
-import type { NativeEchoPostFilter, NativeEchoPostOptions, NativePlaybackShaper, NativePlaybackShaperOptions } from './binding-post.js';
+import type {
+  NativeAecPostStats,
+  NativeEchoPostFilter,
+  NativeEchoPostOptions,
+  NativePlaybackShaper,
+  NativePlaybackShaperOptions,
+} from './binding-post.js';
 
 /** Options of a native engine. Every field is optional; defaults are stated per field. */
 export interface NativeEngineOptions {
@@ -46,6 +52,10 @@ export interface NativeEngineOptions {
   aecMarginMs?: number;
   /** Noise suppression and residual echo suppression, default true. */
   denoise?: boolean;
+  /** After the canceller: double-talk detector, residual echo suppression, AGC (rate/frame ignored). */
+  post?: NativeEchoPostOptions;
+  /** Before the reference tap: ducking and output ceiling (rate/frame ignored). */
+  shaper?: NativePlaybackShaperOptions;
   /** Ask for SCHED_FIFO on the audio thread, default true (stays normal when not permitted). */
   realtime?: boolean;
   /** SCHED_FIFO priority, default 50. */
@@ -115,6 +125,8 @@ export interface NativeEngineStats {
   realtime: boolean;
   aecDelayMs: number;
   aec: { erleDb: number; converged: boolean } | null;
+  /** Double-talk state, suppression, AGC gain, ducking, output ceiling. */
+  aecPost: NativeAecPostStats;
 }
 
 /** Signal level meters of a port, 0..255. */

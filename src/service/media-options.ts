@@ -22,7 +22,18 @@ export function engineOptions(config: SpeakerdConfig): AudioEngineOptions {
   return {
     device,
     bridgeRate: a.bridgeRate,
-    aec: { enabled: config.aec.enabled, tailMs: config.aec.tailMs, delayMs: config.aec.delayMs, marginMs: config.aec.marginMs, denoise: config.aec.denoise },
+    aec: {
+      enabled: config.aec.enabled,
+      tailMs: config.aec.tailMs,
+      delayMs: config.aec.delayMs,
+      marginMs: config.aec.marginMs,
+      denoise: config.aec.denoise,
+      suppressDb: config.aec.suppressDb,
+      agc: config.aec.agc,
+      agcTargetDbfs: config.aec.agcTargetDbfs,
+      duckDb: config.aec.duckDb,
+      maxOutputDbfs: a.maxOutputDbfs,
+    },
   };
 }
 

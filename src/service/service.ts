@@ -155,6 +155,7 @@ export class Service implements ControlTarget {
         tickAvgUs: stats?.tickAvgUs ?? 0,
         tickMaxUs: stats?.tickMaxUs ?? 0,
         aec: stats?.aec ?? null,
+        aecPost: stats?.aecPost ?? null,
       },
       lastError: this.lastError,
       muteSwitch: this.muteSwitch,

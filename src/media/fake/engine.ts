@@ -202,6 +202,7 @@ export class FakeEngine implements NativeEngine {
       realtime: false,
       aecDelayMs: delay < 0 ? -1 : (delay * 1000) / o.bridgeRate,
       aec: o.aec ? { erleDb: 0, converged: false } : null,
+      aecPost: { talk: 'idle', suppressionDb: 0, agcGainDb: 0, duckActive: false, limiterDb: 0 },
     };
   }
 
