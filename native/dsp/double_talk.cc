@@ -18,9 +18,12 @@ constexpr double kMedianStep = 0.005;
 // Frames this far above the threshold (log10, 10 dB) are surely the user and not learnt from; below it
 // everything is, so the median cannot run away from the frames it no longer sees.
 constexpr double kLearnCeiling = 1.0;
-// A frame teaches the leakage when its reference power is within 6 dB of the envelope.
-constexpr double kLearnWithinEnvelope = 0.25;
-// ... and the microphone is 10 dB above its noise floor.
+// The far end talks now when the reference's power is within 6 dB of its envelope (else: a tail).
+constexpr double kTalkingWithinEnvelope = 0.25;
+// The user raises the microphone at least 4 dB above its noise floor (the floor of white noise in 10 ms
+// frames sits about 1 dB under its mean).
+constexpr double kMicAboveNoise = 2.5;
+// A frame teaches the detector when the microphone is 10 dB above its noise floor.
 constexpr double kLearnAboveNoise = 10.0;
 
 double Power(const int16_t* x, int n) {
@@ -56,8 +59,7 @@ void DoubleTalkDetector::Reset() {
   std::fill(ref_power_, ref_power_ + kMaxLag + 1, 0.0);
   std::fill(mic_power_, mic_power_ + kMaxLag + 1, 0.0);
   ref_env_ = noise_ = mic_noise_ = 0.0;
-  leak_ = Learnt();
-  residual_ = Learnt();
+  for (int k = 0; k < 2; ++k) leak_[k] = residual_[k] = Learnt();
   hold_ = near_run_ = 0;
   state_ = TalkState::kIdle;
   stats_.state.store(0, std::memory_order_relaxed);
@@ -92,33 +94,38 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
 
   const double x = std::log10(out_power / mic_power);
   const double r = std::log10(out_power / (ref_env_ + 1.0));
-  const bool above_noise = out_power > noise_ * noise_ratio_;
+  // Above the noise at both ends of the canceller (its noise suppression makes the output's floor
+  // fluctuate: output alone would mistake noise for the user).
+  const bool above_noise = out_power > noise_ * noise_ratio_ && mic_power > mic_noise_ * kMicAboveNoise;
   // The reverberant tail outlasts `far_active`: the residual criterion applies as long as the envelope
   // says echo could still be there.
-  const bool near_raw = above_noise && (residual_.frames == 0 || r > residual_.Threshold(near_ratio_min_)) &&
-                        (!far_active || x > leak_.Threshold(near_ratio_min_));
+  const int k = ref_power > kTalkingWithinEnvelope * ref_env_ ? 0 : 1;
+  Learnt& leak = leak_[k];
+  Learnt& residual = residual_[k];
+  const double margin = near_ratio_min_;
+  const bool near_raw = above_noise && (residual.frames == 0 || r > residual.Threshold(margin)) &&
+                        (!far_active || x > leak.Threshold(margin));
 
-  // Learnt where the far end is talking now and its echo stands clear of the microphone's noise.
-  if (far_active && ref_power > kLearnWithinEnvelope * ref_env_ && mic_power > kLearnAboveNoise * mic_noise_) {
-    const double margin = near_ratio_min_;
-    if (leak_.frames == 0 || x < leak_.Threshold(margin) + kLearnCeiling) leak_.Learn(x);
-    if (residual_.frames == 0 || r < residual_.Threshold(margin) + kLearnCeiling) residual_.Learn(r);
+  // Learnt while the echo stands clear of the microphone's noise.
+  if (far_active && mic_power > kLearnAboveNoise * mic_noise_) {
+    if (leak.frames == 0 || x < leak.Threshold(margin) + kLearnCeiling) leak.Learn(x);
+    if (residual.frames == 0 || r < residual.Threshold(margin) + kLearnCeiling) residual.Learn(r);
   }
 
   near_run_ = near_raw ? near_run_ + 1 : 0;
-  if (near_raw) {
+  if (near_run_ >= settings_.onset_frames) {
     hold_ = hangover_frames_;
   } else if (hold_ > 0) {
     --hold_;
   }
-  const bool near = near_raw || hold_ > 0;
+  const bool near = hold_ > 0;
   if (near) {
     state_ = far_active ? TalkState::kDoubleTalk : TalkState::kNearOnly;
   } else {
     state_ = far_active ? TalkState::kFarOnly : TalkState::kIdle;
   }
   stats_.state.store(static_cast<int>(state_), std::memory_order_relaxed);
-  stats_.leak_db.store(static_cast<float>(10.0 * leak_.mean), std::memory_order_relaxed);
+  stats_.leak_db.store(static_cast<float>(10.0 * leak_[0].mean), std::memory_order_relaxed);
   stats_.noise_dbfs.store(static_cast<float>(10.0 * std::log10(noise_ / kFullScalePower)), std::memory_order_relaxed);
   return state_;
 }

@@ -1,7 +1,8 @@
 // Double-talk detector after the echo canceller: per 10 ms frame, who is talking (nobody, the far end
 // alone, the user alone, both). The far end plays while the reference's decaying envelope (the room's
 // reverberation) is above a floor. While it plays, the canceller's output over its input (the frame's
-// echo leakage, in dB) and over the envelope are compared with their running medians while it plays:
+// echo leakage, in dB) and over the envelope are compared with their running medians (learnt apart for
+// frames where the far end talks and for the tails between its words):
 // the user's voice passes the canceller, so it raises the leakage well above the learnt one even 15 dB
 // below the echo and through a distorting loudspeaker (the distortion is in the learnt leakage). While
 // the far end is silent, output well above its noise floor is the user. Decisions hold for a hangover.
@@ -24,8 +25,9 @@ struct DoubleTalkSettings {
   int output_lag_frames = 1;     // the canceller's output lags its input by this many frames
   int tail_ms = 500;             // the reference envelope decays 60 dB over this (room reverberation)
   float far_active_dbfs = -60;   // reference envelope above this counts as the far end playing
-  float near_margin_db = 12;     // margin over the learnt medians for the user
+  float near_margin_db = 15;     // margin over the learnt medians for the user
   float noise_margin_db = 9;     // ... and over the output's noise floor
+  int onset_frames = 2;          // frames in a row that must show the user before a decision for it
   int hangover_ms = 200;         // a user decision holds this long after the last frame that showed it
 };
 
@@ -73,8 +75,10 @@ class DoubleTalkDetector {
     void Learn(double x);
     double Threshold(double margin) const;
   };
-  Learnt leak_;        // canceller output over its input
-  Learnt residual_;    // canceller output over the reference envelope
+  // Learnt apart for frames where the far end talks now [0] and for its reverberant tails [1] (the
+  // canceller leaves relatively more there: its filter is often shorter than the room's response).
+  Learnt leak_[2];      // canceller output over its input
+  Learnt residual_[2];  // canceller output over the reference envelope
   int hold_ = 0;
   int near_run_ = 0;
   TalkState state_ = TalkState::kIdle;

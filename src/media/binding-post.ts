@@ -18,7 +18,9 @@ export interface NativeEchoPostOptions {
   dtdTailMs?: number;
   /** The detector holds a user decision this long, ms, default 200. */
   dtdHangoverMs?: number;
-  /** Least margin of the output over the expected residual echo for the user, dB, default 8. */
+  /** Frames in a row that must show the user before the detector decides for it, default 2. */
+  dtdOnsetFrames?: number;
+  /** Margin over the learnt leakage medians for the user, dB, default 15. */
   dtdMarginDb?: number;
   /** The canceller's output lag in frames, default 1 (speex_preprocess). */
   outputLagFrames?: number;
