@@ -174,6 +174,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(stats.realtime).toBe(false);
       expect(stats.aecDelayMs).toBe(-1);
       expect(stats.aec).toEqual({ erleDb: 0, converged: false });
+      expect(stats.aecPost).toEqual({ talk: 'idle', suppressionDb: 0, agcGainDb: 0, duckActive: false, limiterDb: 0 });
       expect(stats.tickAvgUs).toBeGreaterThanOrEqual(0);
       expect(stats.tickMaxUs).toBeGreaterThanOrEqual(stats.tickAvgUs);
       const plain = open({ aec: false, aecDelayMs: 30 }).engine;
@@ -705,6 +706,9 @@ describe.each(bindings)('%s binding', (_name, binding) => {
         new RangeError('options.prefillPeriods must be less than options.bufferPeriods'),
       );
       expect(make({ aecDelayMs: -2 })).toThrow(new RangeError('options.aecDelayMs must be an integer from -1 to 1000'));
+      expect(make({ post: { suppressDb: 5 } })).toThrow(new RangeError('options.suppressDb must be an integer from -80 to 0'));
+      expect(make({ shaper: { maxOutputDbfs: -61 } })).toThrow(new RangeError('options.maxOutputDbfs must be an integer from -60 to 0'));
+      expect(make({ shaper: 3 })).toThrow(new TypeError('options.shaper must be an object'));
     });
 
     it('checks the arguments of the port constructors', () => {
