@@ -7,6 +7,8 @@
 import type { NativeBinding } from '../src/media/binding.js';
 import type { NativeEchoPostOptions, NativeEchoPostResult } from '../src/media/binding-post.js';
 import {
+  ENCLOSURE_ROOM,
+  LIVING_ROOM,
   createEchoScenario,
   erleDb,
   nearEndLossDb,
@@ -125,4 +127,47 @@ export function userLossFigures(run: PostRun, range: SampleRange): { cancellerDb
 /** The user's level after the AGC over `range`, dBFS: the user's level at the microphone plus its gain. */
 export function userLevelAfterAgc(run: PostRun, range: SampleRange, nearDbfs: number): number {
   return nearDbfs - nearEndLossDb(run.scenario.near, run.levelled.out, range, POST_FRAME);
+}
+
+/**
+ * `npm run bench`: the post filter on the enclosure and the living room (seed 1), after 5 s and 15 s of
+ * far end alone. Per room and convergence: echo removed far-only by the canceller alone and with the
+ * post filter, the user's loss in double talk, share of far-only frames taken for the user, the user's
+ * level after the AGC, and CPU of the post filter (% of one core per second of audio), plus the
+ * playback shaper's CPU with ducking and ceiling on.
+ */
+export async function benchEchoPost(binding: NativeBinding): Promise<Record<string, number>> {
+  const rows: Record<string, number> = {};
+  const rooms = [
+    ['enclosure', ENCLOSURE_ROOM],
+    ['living', LIVING_ROOM],
+  ] as const;
+  for (const [name, room] of rooms) {
+    for (const converge of [5, 15]) {
+      const run = runPostFilter(binding, { ...room, seed: 1, seconds: { converge, farOnly: 4, doubleTalk: 4, nearOnly: 3 } });
+      const { farOnly, doubleTalk, nearOnly } = run.scenario.segments;
+      const residual = residualFigures(run, farOnly);
+      const loss = userLossFigures(run, doubleTalk);
+      const key = `${name} ${converge} s`;
+      rows[`${key}: echo removed far-only, canceller (dB)`] = residual.cancellerDb;
+      rows[`${key}: echo removed far-only, + post filter (dB)`] = residual.postDb;
+      rows[`${key}: user loss in double talk, + post filter (dB)`] = loss.postDb;
+      rows[`${key}: far-only frames taken for the user (share)`] = nearFrameShare(run.suppressed.states, farOnly);
+      rows[`${key}: user after AGC (dBFS)`] = userLevelAfterAgc(run, nearOnly, room.nearDbfs ?? -30);
+      rows[`${key}: post filter CPU (% of a core)`] = run.cpuPercentOfCore;
+    }
+  }
+  const Shaper = binding.PlaybackShaper;
+  if (Shaper !== undefined) {
+    const seconds = 60;
+    const far = createEchoScenario({ seed: 1, seconds: { converge: seconds, farOnly: 0, doubleTalk: 0, nearOnly: 0 } }).far;
+    const frames = far.length / POST_FRAME;
+    const states = new Uint8Array(frames).fill(3);
+    const nearRuns = Uint16Array.from({ length: frames }, (_, f) => f % 200);
+    const before = process.cpuUsage();
+    new Shaper({ duckDb: 12, maxOutputDbfs: -20 }).process(far, states, nearRuns);
+    const used = process.cpuUsage(before);
+    rows['playback shaper (ducking + ceiling) CPU (% of a core)'] = ((used.user + used.system) / 1e6 / seconds) * 100;
+  }
+  return rows;
 }

@@ -6,9 +6,11 @@
 import { benchAi } from './ai.js';
 import { benchControl } from './control.js';
 import { benchEcho } from './echo.js';
+import { benchEchoPost } from './echo-post.js';
 import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 import { benchMemory } from './memory.js';
+import { loadNativeBinding } from '../src/media/native-binding.js';
 
 function print(title: string, rows: Record<string, number>): void {
   console.log(`\n${title}`);
@@ -19,6 +21,7 @@ async function main(): Promise<void> {
   console.log(`speakerd bench: node ${process.version}, ${process.arch}`);
   print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
+  print('after the canceller: double-talk detector, suppression, AGC (issue-10 rooms, seed 1)', await benchEchoPost(loadNativeBinding()));
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
   print('control socket of a running daemon', await benchControl());
   print('LED patterns (5 s each)', await benchLeds());
