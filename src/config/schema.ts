@@ -60,7 +60,7 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     playbackChannels: { doc: 'Playback channels (the mix is copied to each).', format: int(1, 8), default: 1, effect: 'reopen', access: 'admin' },
     bufferPeriods: { doc: 'ALSA buffer size in 10 ms periods.', format: int(2, 32), default: 4, effect: 'reopen', access: 'admin' },
     prefillPeriods: { doc: 'Silent periods written before playback starts (fewer than bufferPeriods).', format: int(1, 31), default: 2, effect: 'reopen', access: 'admin' },
-    maxOutputDbfs: { doc: "Output peak ceiling in dBFS, applied before the echo canceller's reference tap (a limiter that keeps the loudspeaker out of its compression, so the echo path stays linear); 0 = none. Set it a little below where the board's loudspeaker starts to compress (e.g. -10 for one that compresses above 0.3 FS).", format: int(-60, 0), default: 0, effect: 'reopen', access: 'admin' },
+    maxOutputDbfs: { doc: "Output peak ceiling in dBFS, applied before the echo canceller's reference tap (a limiter that keeps the loudspeaker out of its compression, so the echo path stays linear); 0 = the board profile's audio.maxOutputDbfs (leds.board), else none. Set it a little below where the loudspeaker starts to compress (e.g. -10 for one that compresses above 0.3 FS).", format: int(-60, 0), default: 0, effect: 'reopen', access: 'admin' },
     volume: { doc: 'Initial volume in percent, used until a volume has been persisted in the state file.', format: int(0, 100), default: 70, effect: 'live', access: 'control' },
   },
   aec: {
