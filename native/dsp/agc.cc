@@ -15,7 +15,8 @@ constexpr float kPeakLimit = 0.9f * 32767.0f;
 
 Agc::Agc(const AgcSettings& settings)
     : settings_(settings),
-      level_alpha_(static_cast<float>(settings.frame) * 1000.0f / settings.rate / std::max(10, settings.level_window_ms)),
+      level_alpha_(static_cast<float>(settings.frame) * 1000.0f / settings.rate /
+                   std::max(10, settings.level_window_ms)),
       slew_per_frame_(settings.slew_db_per_s * settings.frame / settings.rate),
       speech_ratio_(std::pow(10.0f, settings.speech_margin_db / 10.0f)),
       fast_frames_(settings.fast_start_ms * settings.rate / 1000 / settings.frame),

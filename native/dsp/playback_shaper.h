@@ -70,7 +70,8 @@ struct PlaybackShaperSettings {
 
 class PlaybackShaper {
  public:
-  explicit PlaybackShaper(const PlaybackShaperSettings& settings) : frame_(settings.duck.frame), ducker_(settings.duck), limiter_(settings.limiter) {}
+  explicit PlaybackShaper(const PlaybackShaperSettings& settings)
+      : frame_(settings.duck.frame), ducker_(settings.duck), limiter_(settings.limiter) {}
   void Process(int16_t* frame, bool user_over_far, bool user_present) {
     ducker_.Process(frame, user_over_far, user_present);
     limiter_.Process(frame, frame_);
