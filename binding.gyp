@@ -20,6 +20,11 @@
         "native/dsp/echo_canceller.cc",
         "native/dsp/echo_engine.cc",
         "native/dsp/delay_estimator.cc",
+        "native/dsp/double_talk.cc",
+        "native/dsp/residual_suppressor.cc",
+        "native/dsp/agc.cc",
+        "native/dsp/echo_post_filter.cc",
+        "native/dsp/playback_shaper.cc",
         "native/dsp/resampler.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -41,7 +41,41 @@ export interface EchoScenarioOptions {
   nearDbfs?: number;
   /** Background noise RMS at the microphone (white), in dBFS, default -60. */
   noiseDbfs?: number;
+  /** Length of the room response in ms, default rt60Ms (it decays 60 dB per rt60Ms either way). */
+  responseMs?: number;
+  /**
+   * The loudspeaker compresses its peaks: samples of the far end above this fraction of full scale are
+   * soft-clipped (tanh knee) before the room; default none (a linear loudspeaker). The reference
+   * (`far`) stays what was sent.
+   */
+  softClip?: number;
 }
+
+/**
+ * The enclosure of issue 10: loudspeaker a few cm from the microphone (ERL 1 dB), volume 100 with the
+ * loudspeaker compressing above 0.3 FS, a 400 ms room response with RT60 0.5 s, noise -62 dBFS, the user at
+ * SER -15 dB (echo about -20 dBFS, user about -35 dBFS).
+ */
+export const ENCLOSURE_ROOM: EchoScenarioOptions = {
+  echoGain: 10 ** (-1 / 20),
+  softClip: 0.3,
+  responseMs: 400,
+  rt60Ms: 500,
+  noiseDbfs: -62,
+  farDbfs: -19,
+  nearDbfs: -35,
+  delayMs: 40,
+};
+
+/** The quiet living room of issue 10: ERL 10 dB, 40 ms, RT60 0.3 s, noise -55 dBFS, user at SER -5 dB. */
+export const LIVING_ROOM: EchoScenarioOptions = {
+  echoGain: 10 ** (-10 / 20),
+  rt60Ms: 300,
+  noiseDbfs: -55,
+  farDbfs: -33,
+  nearDbfs: -48,
+  delayMs: 40,
+};
 
 /** A half-open range of sample indices [start, end). */
 export interface SampleRange {
@@ -216,18 +250,34 @@ function normalise(x: Float64Array, active: (n: number) => boolean, dbfs: number
   for (let n = 0; n < x.length; n++) x[n]! *= gain;
 }
 
-/** Room response after the bulk delay: a direct path and a random tail decaying 60 dB in rt60. */
-function roomResponse(rng: Rng, rt60Ms: number, gain: number): Float64Array {
-  const length = Math.round((rt60Ms / 1000) * FS);
+/**
+ * Room response after the bulk delay: a direct path and a random tail decaying 60 dB in rt60, cut at
+ * responseMs.
+ */
+function roomResponse(rng: Rng, rt60Ms: number, responseMs: number, gain: number): Float64Array {
+  const length = Math.round((responseMs / 1000) * FS);
+  const decay = Math.round((rt60Ms / 1000) * FS);
   const h = new Float64Array(length);
-  const tail = Math.sqrt(0.5 / (length / (6 * Math.log(10)))); // tail energy about -3 dB re direct
-  for (let n = 1; n < length; n++) h[n] = tail * gaussian(rng) * 10 ** ((-3 * n) / length);
+  const tail = Math.sqrt(0.5 / (decay / (6 * Math.log(10)))); // tail energy about -3 dB re direct
+  for (let n = 1; n < length; n++) h[n] = tail * gaussian(rng) * 10 ** ((-3 * n) / decay);
   h[0] = 1;
   let energy = 0;
   for (const v of h) energy += v * v;
   const scale = gain / Math.sqrt(energy);
   for (let n = 0; n < length; n++) h[n]! *= scale;
   return h;
+}
+
+/** The loudspeaker's compression: |x| above `knee` (fraction of full scale) bends on a tanh curve. */
+function softClip(x: Int16Array, knee: number): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let n = 0; n < x.length; n++) {
+    const v = x[n]! / FULL_SCALE;
+    const a = Math.abs(v);
+    const bent = a <= knee ? a : knee + (1 - knee) * Math.tanh((a - knee) / (1 - knee));
+    out[n] = Math.sign(v) * bent * FULL_SCALE;
+  }
+  return out;
 }
 
 function toPcm16(x: Float64Array): Int16Array {
@@ -268,12 +318,14 @@ export function createEchoScenario(options: EchoScenarioOptions = {}): EchoScena
   normalise(nearFloat, (n) => nearPlan.voiced[n]! + nearPlan.noise[n]! > 0, options.nearDbfs ?? -30);
   const far = toPcm16(farFloat);
   const near = toPcm16(nearFloat);
-  const h = roomResponse(rng, options.rt60Ms ?? 200, options.echoGain ?? 0.5);
+  const rt60Ms = options.rt60Ms ?? 200;
+  const h = roomResponse(rng, rt60Ms, options.responseMs ?? rt60Ms, options.echoGain ?? 0.5);
+  const played = options.softClip === undefined ? Float64Array.from(far) : softClip(far, options.softClip);
   const echoFloat = new Float64Array(length);
   for (let n = delaySamples; n < length; n++) {
     const taps = Math.min(h.length, n - delaySamples + 1);
     let sum = 0;
-    for (let k = 0; k < taps; k++) sum += h[k]! * far[n - delaySamples - k]!;
+    for (let k = 0; k < taps; k++) sum += h[k]! * played[n - delaySamples - k]!;
     echoFloat[n] = sum;
   }
   const echo = toPcm16(echoFloat);

@@ -8,9 +8,11 @@ import { benchAudioThread } from './audio-thread.js';
 import { benchControl } from './control.js';
 import { benchEcho } from './echo.js';
 import { benchFootprint } from './footprint.js';
+import { benchEchoPost } from './echo-post.js';
 import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 import { benchMemory } from './memory.js';
+import { loadNativeBinding } from '../src/media/native-binding.js';
 
 function print(title: string, rows: Record<string, number>): void {
   console.log(`\n${title}`);
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
   print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
   print('audio thread by part (manual clock, 60 s of audio per line)', await benchAudioThread());
+  print('after the canceller: double-talk detector, suppression, AGC (issue-10 rooms, seed 1)', await benchEchoPost(loadNativeBinding()));
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
   print('control socket of a running daemon', await benchControl());
   print('LED patterns (5 s each)', await benchLeds());

@@ -16,6 +16,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("EchoCanceller", EchoCancellerWrap::Define(env));
   exports.Set("DelayEstimator", DelayEstimatorWrap::Define(env));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  exports.Set("EchoPostFilter", EchoPostFilterWrap::Define(env));
+  exports.Set("PlaybackShaper", PlaybackShaperWrap::Define(env));
   exports.Set("resample", Napi::Function::New(env, ResampleBuffer, "resample"));
   exports.Set("listDevices", Napi::Function::New(env, ListDevices, "listDevices"));
   exports.Set("notify", Napi::Function::New(env, Notify, "notify"));

@@ -112,6 +112,125 @@ Napi::Value DelayEstimatorWrap::Estimate(const Napi::CallbackInfo& info) {
   return out;
 }
 
+EchoPostSettings ParseEchoPostSettings(const Napi::Object& o, int rate, int frame) {
+  EchoPostSettings s;
+  s.detector.rate = s.agc.rate = rate;
+  s.detector.frame = s.suppressor.frame = s.agc.frame = frame;
+  s.detector.tail_ms = OptionInt(o, "dtdTailMs", 500, 50, 2000);
+  s.detector.hangover_ms = OptionInt(o, "dtdHangoverMs", 200, 0, 2000);
+  s.detector.onset_frames = OptionInt(o, "dtdOnsetFrames", 2, 1, 20);
+  s.detector.near_margin_db = static_cast<float>(OptionInt(o, "dtdMarginDb", 15, 0, 40));
+  s.detector.output_lag_frames = OptionInt(o, "outputLagFrames", 1, 0, 4);
+  s.suppressor.far_only_db = static_cast<float>(OptionInt(o, "suppressDb", -30, -80, 0));
+  s.suppressor.double_talk_db = static_cast<float>(OptionInt(o, "suppressDoubleTalkDb", 0, -40, 0));
+  s.agc_enabled = OptionBool(o, "agc", true);
+  s.agc.target_dbfs = static_cast<float>(OptionInt(o, "agcTargetDbfs", -26, -60, -3));
+  s.agc.max_gain_db = static_cast<float>(OptionInt(o, "agcMaxGainDb", 30, 0, 60));
+  return s;
+}
+
+PlaybackShaperSettings ParsePlaybackShaperSettings(const Napi::Object& o, int rate, int frame) {
+  PlaybackShaperSettings s;
+  s.duck.rate = s.limiter.rate = rate;
+  s.duck.frame = frame;
+  s.duck.depth_db = static_cast<float>(OptionInt(o, "duckDb", 0, 0, 60));
+  s.duck.engage_ms = OptionInt(o, "duckEngageMs", 60, 10, 2000);
+  s.duck.hold_ms = OptionInt(o, "duckHoldMs", 300, 0, 10000);
+  s.limiter.ceiling_dbfs = static_cast<float>(OptionInt(o, "maxOutputDbfs", 0, -60, 0));
+  return s;
+}
+
+Napi::Function EchoPostFilterWrap::Define(Napi::Env env) {
+  return DefineClass(env, "EchoPostFilter", {InstanceMethod<&EchoPostFilterWrap::Process>("process")});
+}
+
+EchoPostFilterWrap::EchoPostFilterWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EchoPostFilterWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const int rate = OptionInt(o, "rate", 16000, 8000, 48000);
+  frame_ = OptionInt(o, "frame", rate / 100, 16, 4800);
+  filter_ = std::make_unique<EchoPostFilter>(ParseEchoPostSettings(o, rate, frame_));
+}
+
+// process(mic, reference, cancelled): {out, states (TalkState per frame), nearRuns, agcGainDb,
+// suppressionDb}.
+Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
+  Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
+  Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
+  Napi::Int16Array in = RequireInt16Array(info, 2, "cancelled");
+  if (in.ElementLength() != ref.ElementLength() || in.ElementLength() != mic.ElementLength()) {
+    throw Napi::RangeError::New(info.Env(), "mic, reference and cancelled must have the same length");
+  }
+  if (in.ElementLength() % static_cast<size_t>(frame_) != 0) {
+    throw Napi::RangeError::New(info.Env(), "length must be a multiple of the frame (" + std::to_string(frame_) + ")");
+  }
+  const size_t frames = in.ElementLength() / static_cast<size_t>(frame_);
+  Napi::Int16Array out = Napi::Int16Array::New(info.Env(), in.ElementLength());
+  std::copy(in.Data(), in.Data() + in.ElementLength(), out.Data());
+  Napi::Uint8Array states = Napi::Uint8Array::New(info.Env(), frames);
+  Napi::Uint16Array near_runs = Napi::Uint16Array::New(info.Env(), frames);
+  Napi::Float32Array agc = Napi::Float32Array::New(info.Env(), frames);
+  Napi::Float32Array suppression = Napi::Float32Array::New(info.Env(), frames);
+  for (size_t f = 0; f < frames; ++f) {
+    const size_t at = f * static_cast<size_t>(frame_);
+    filter_->Process(mic.Data() + at, ref.Data() + at, out.Data() + at);
+    states[f] = static_cast<uint8_t>(filter_->state());
+    near_runs[f] = static_cast<uint16_t>(std::min(filter_->near_run(), 65535));
+    agc[f] = filter_->agc_gain_db();
+    suppression[f] = filter_->suppression_db();
+  }
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("out", out);
+  result.Set("states", states);
+  result.Set("nearRuns", near_runs);
+  result.Set("agcGainDb", agc);
+  result.Set("suppressionDb", suppression);
+  return result;
+}
+
+Napi::Function PlaybackShaperWrap::Define(Napi::Env env) {
+  return DefineClass(env, "PlaybackShaper", {InstanceMethod<&PlaybackShaperWrap::Process>("process")});
+}
+
+PlaybackShaperWrap::PlaybackShaperWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PlaybackShaperWrap>(info) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  const int rate = OptionInt(o, "rate", 16000, 8000, 48000);
+  frame_ = OptionInt(o, "frame", rate / 100, 16, 4800);
+  shaper_ = std::make_unique<PlaybackShaper>(ParsePlaybackShaperSettings(o, rate, frame_));
+}
+
+// process(speaker, states, nearRuns): {out, ducked (per frame)}; states/nearRuns as EchoPostFilter gives.
+Napi::Value PlaybackShaperWrap::Process(const Napi::CallbackInfo& info) {
+  Napi::Int16Array speaker = RequireInt16Array(info, 0, "speaker");
+  if (info.Length() < 3 || !info[1].IsTypedArray() || !info[2].IsTypedArray()) {
+    throw Napi::TypeError::New(info.Env(), "states and nearRuns must be typed arrays");
+  }
+  Napi::Uint8Array states = info[1].As<Napi::Uint8Array>();
+  Napi::Uint16Array near_runs = info[2].As<Napi::Uint16Array>();
+  if (speaker.ElementLength() % static_cast<size_t>(frame_) != 0) {
+    throw Napi::RangeError::New(info.Env(), "length must be a multiple of the frame (" + std::to_string(frame_) + ")");
+  }
+  const size_t frames = speaker.ElementLength() / static_cast<size_t>(frame_);
+  if (states.ElementLength() != frames || near_runs.ElementLength() != frames) {
+    throw Napi::RangeError::New(info.Env(), "states and nearRuns need one entry per frame");
+  }
+  Napi::Int16Array out = Napi::Int16Array::New(info.Env(), speaker.ElementLength());
+  std::copy(speaker.Data(), speaker.Data() + speaker.ElementLength(), out.Data());
+  Napi::Uint8Array ducked = Napi::Uint8Array::New(info.Env(), frames);
+  const int engage = shaper_->ducker().engage_frames();
+  for (size_t f = 0; f < frames; ++f) {
+    const TalkState state = static_cast<TalkState>(states[f]);
+    const bool over_far = state == TalkState::kDoubleTalk && near_runs[f] >= engage;
+    shaper_->Process(out.Data() + f * static_cast<size_t>(frame_), over_far, NearPresent(state));
+    ducked[f] = shaper_->ducker().active() ? 1 : 0;
+  }
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("out", out);
+  result.Set("ducked", ducked);
+  return result;
+}
+
 Napi::Value ResampleBuffer(const Napi::CallbackInfo& info) {
   Napi::Int16Array in = RequireInt16Array(info, 0, "samples");
   const int in_rate = RequireInt(info, 1, "inRate", 1000, 384000);

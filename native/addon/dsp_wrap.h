@@ -7,6 +7,9 @@
 
 #include "../dsp/delay_estimator.h"
 #include "../dsp/echo_engine.h"
+#include "../dsp/echo_canceller.h"
+#include "../dsp/echo_post_filter.h"
+#include "../dsp/playback_shaper.h"
 
 namespace speakerd {
 
@@ -37,6 +40,37 @@ class DelayEstimatorWrap : public Napi::ObjectWrap<DelayEstimatorWrap> {
   int rate_ = 0;
   int frame_ = 0;
 };
+
+// JavaScript class `EchoPostFilter`: the engine's post filter (double-talk detector, residual echo
+// suppression, AGC) run on whole buffers of canceller output with the reference it was given.
+class EchoPostFilterWrap : public Napi::ObjectWrap<EchoPostFilterWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit EchoPostFilterWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Process(const Napi::CallbackInfo& info);
+  std::unique_ptr<EchoPostFilter> filter_;
+  int frame_ = 0;
+};
+
+// JavaScript class `PlaybackShaper`: the engine's playback side (ducking, output ceiling) on whole
+// buffers, driven per frame by the post filter's decisions.
+class PlaybackShaperWrap : public Napi::ObjectWrap<PlaybackShaperWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit PlaybackShaperWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Process(const Napi::CallbackInfo& info);
+  std::unique_ptr<PlaybackShaper> shaper_;
+  int frame_ = 0;
+};
+
+// Parses the post filter's options (shared by the engine and the offline class).
+EchoPostSettings ParseEchoPostSettings(const Napi::Object& o, int rate, int frame);
+// Parses the playback shaper's options (shared by the engine and the offline class).
+PlaybackShaperSettings ParsePlaybackShaperSettings(const Napi::Object& o, int rate, int frame);
 
 // resample(samples: Int16Array, inRate, outRate, quality): Int16Array, the whole signal converted
 // (the filter's delay is removed, so output sample i lines up with input time i / outRate).

@@ -11,6 +11,7 @@
 #include "../common/base64.h"
 #include "args.h"
 #include "echo_options.h"
+#include "dsp_wrap.h"
 
 namespace speakerd {
 
@@ -65,6 +66,34 @@ void CheckRate(const Napi::CallbackInfo& info, int rate, const char* name) {
   }
 }
 
+// An optional nested options object; an empty one when absent.
+Napi::Object OptionObject(const Napi::Object& o, const char* key) {
+  if (!o.Has(key) || o.Get(key).IsUndefined()) return Napi::Object::New(o.Env());
+  if (!o.Get(key).IsObject()) throw Napi::TypeError::New(o.Env(), std::string("options.") + key + " must be an object");
+  return o.Get(key).As<Napi::Object>();
+}
+
+const char* TalkStateName(int state) {
+  switch (static_cast<TalkState>(state)) {
+    case TalkState::kIdle: return "idle";
+    case TalkState::kFarOnly: return "far";
+    case TalkState::kNearOnly: return "near";
+    case TalkState::kDoubleTalk: return "double";
+  }
+  return "idle";
+}
+
+// The post filter's and playback side's figures for stats().
+Napi::Object PostStats(Napi::Env env, const EchoPostFilter* post, const PlaybackShaper& shaper) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("talk", post != nullptr ? TalkStateName(post->detector_stats().state.load()) : "idle");
+  out.Set("suppressionDb", post != nullptr ? post->suppression_db() : 0.0f);
+  out.Set("agcGainDb", post != nullptr ? post->agc_gain_db() : 0.0f);
+  out.Set("duckActive", shaper.ducker().active());
+  out.Set("limiterDb", shaper.limiter().reduction_db());
+  return out;
+}
+
 EngineOptions ParseOptions(const Napi::Object& o) {
   EngineOptions opt;
   const std::string device = OptionString(o, "device", "null");
@@ -101,6 +130,9 @@ EngineOptions ParseOptions(const Napi::Object& o) {
   opt.aec_margin_ms = OptionInt(o, "aecMarginMs", 20, 0, 200);
   opt.aec_max_delay_ms = OptionInt(o, "aecMaxDelayMs", 500, 10, 1000);
   opt.denoise = OptionBool(o, "denoise", true);
+  const int frame = opt.bridge_rate / kTicksPerSecond;
+  opt.post = ParseEchoPostSettings(OptionObject(o, "post"), opt.bridge_rate, frame);
+  opt.shaper = ParsePlaybackShaperSettings(OptionObject(o, "shaper"), opt.bridge_rate, frame);
   opt.realtime = OptionBool(o, "realtime", true);
   opt.realtime_priority = OptionInt(o, "realtimePriority", 50, 1, 99);
   opt.retry_min_ms = OptionInt(o, "retryMinMs", 500, 10, 60000);
@@ -516,6 +548,7 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
   } else {
     out.Set("aec", info.Env().Null());
   }
+  out.Set("aecPost", PostStats(info.Env(), engine_->post_filter(), engine_->playback_shaper()));
   return out;
 }
 

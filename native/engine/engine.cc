@@ -41,7 +41,7 @@ class Engine::DevicePort final : public Port {
   bool CanTransmitToBridge() const override { return true; }
   bool CanReceiveFromBridge() const override { return true; }
   void ClearSpeaker() { std::memset(speaker_.get(), 0, sizeof(int16_t) * frame()); }
-  const int16_t* speaker() const { return speaker_.get(); }
+  int16_t* speaker() { return speaker_.get(); }
 
  private:
   const int16_t* mic_;
@@ -52,6 +52,7 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
     : options_(options),
       notify_(std::move(notify)),
       bridge_(options.bridge_rate, 1024),
+      shaper_(options.shaper),
       events_(4096) {
   const int bridge_frame = options.bridge_rate / kTicksPerSecond;
   device_frame_ = static_cast<int>(options.alsa.rate) / kTicksPerSecond;
@@ -85,6 +86,7 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
     estimator.max_delay_ms = options.aec_max_delay_ms;
     // A bridge rate that is not a multiple of 400 Hz (no whole 2.5 ms blocks) runs without the estimator.
     if (options.bridge_rate % 400 == 0) delay_estimator_ = std::make_unique<DelayEstimator>(estimator);
+    post_ = std::make_unique<EchoPostFilter>(options.post);
   }
   if (sem_init(&wake_, 0, 0) != 0) throw std::runtime_error("cannot create the engine's semaphore");
   device_port_ = new DevicePort(options.bridge_rate, mic_.get());
@@ -213,6 +215,7 @@ void Engine::TakePendingDevice() {
   measure_countdown_ = kMeasureAfterTicks;
   if (echo_) echo_->Reset();
   if (delay_estimator_) delay_estimator_->Reset();
+  if (post_) post_->Reset();
   const int err = active_->Prefill();
   if (err < 0) LoseDevice(err);
 }
@@ -274,7 +277,9 @@ void Engine::ProcessCapture() {
     std::memcpy(mic_.get(), raw, sizeof(int16_t) * frame);
     return;
   }
-  echo_->Process(raw, AlignedReference(raw), mic_.get());
+  const int16_t* reference = AlignedReference(raw);
+  echo_->Process(raw, reference, mic_.get());
+  post_->Process(raw, reference, mic_.get());
 }
 
 int Engine::EchoPathDelay(DelaySource* source) const {
@@ -318,7 +323,9 @@ void Engine::ReadHistory(int delay, int16_t* out) const {
 
 void Engine::ProcessPlayback() {
   const int frame = bridge_.frame();
-  const int16_t* speaker = device_port_->speaker();
+  int16_t* speaker = device_port_->speaker();
+  shaper_.Process(speaker, post_ && post_->NearOverFar(shaper_.ducker().engage_frames()),
+                  post_ && NearPresent(post_->state()));
   const uint64_t mask = history_size_ - 1;
   for (int i = 0; i < frame; ++i) history_[(history_written_ + static_cast<uint64_t>(i)) & mask] = speaker[i];
   history_written_ += static_cast<uint64_t>(frame);

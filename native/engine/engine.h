@@ -17,6 +17,9 @@
 #include "../device/alsa_duplex.h"
 #include "../dsp/delay_estimator.h"
 #include "../dsp/echo_engine.h"
+#include "../dsp/echo_canceller.h"
+#include "../dsp/echo_post_filter.h"
+#include "../dsp/playback_shaper.h"
 #include "../dsp/resampler.h"
 #include "../ports/port.h"
 
@@ -37,6 +40,8 @@ struct EngineOptions {
   int aec_max_delay_ms = 500;   // longest echo path delay the estimator searches
   int aec_margin_ms = 20;       // the reference leads the echo by this much
   bool denoise = true;
+  EchoPostSettings post;          // after the canceller: double-talk detector, suppression, AGC
+  PlaybackShaperSettings shaper;  // before the reference tap: ducking, output ceiling
   bool realtime = true;         // ask for SCHED_FIFO (silently stays normal when not permitted)
   int realtime_priority = 50;
   int retry_min_ms = 500;       // device reopen backoff
@@ -104,6 +109,8 @@ class Engine : private EventSink {
   const EchoStats* echo_stats() const { return echo_ ? &echo_->stats() : nullptr; }
   const char* echo_engine_name() const { return echo_ ? echo_->name() : ""; }
   const DelayEstimate* delay_estimate() const { return delay_estimator_ ? &delay_estimator_->estimate() : nullptr; }
+  const EchoPostFilter* post_filter() const { return post_.get(); }
+  const PlaybackShaper& playback_shaper() const { return shaper_; }
   PortCounters& device_counters();
   // Where ports report their events.
   EventSink* event_sink() { return this; }
@@ -135,6 +142,8 @@ class Engine : private EventSink {
   DevicePort* device_port_;
   std::unique_ptr<EchoEngine> echo_;
   std::unique_ptr<DelayEstimator> delay_estimator_;
+  std::unique_ptr<EchoPostFilter> post_;
+  PlaybackShaper shaper_;
   std::unique_ptr<Resampler> capture_resampler_;
   std::unique_ptr<Resampler> playback_resampler_;
   SpscRing<Event> events_;

@@ -61,6 +61,7 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     playbackChannels: { doc: 'Playback channels (the mix is copied to each).', format: int(1, 8), default: 1, effect: 'reopen', access: 'admin' },
     bufferPeriods: { doc: 'ALSA buffer size in 10 ms periods.', format: int(2, 32), default: 4, effect: 'reopen', access: 'admin' },
     prefillPeriods: { doc: 'Silent periods written before playback starts (fewer than bufferPeriods).', format: int(1, 31), default: 2, effect: 'reopen', access: 'admin' },
+    maxOutputDbfs: { doc: "Output peak ceiling in dBFS, applied before the echo canceller's reference tap (a limiter that keeps the loudspeaker out of its compression, so the echo path stays linear); 0 = the board profile's audio.maxOutputDbfs (leds.board), else none. Set it a little below where the loudspeaker starts to compress (e.g. -10 for one that compresses above 0.3 FS).", format: int(-60, 0), default: 0, effect: 'reopen', access: 'admin' },
     volume: { doc: 'Initial volume in percent, used until a volume has been persisted in the state file.', format: int(0, 100), default: 70, effect: 'live', access: 'control' },
   },
   aec: {
@@ -72,6 +73,10 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     maxDelayMs: { doc: 'Longest echo path delay the estimator searches, in ms.', format: int(10, 1000), default: 500, effect: 'reopen', access: 'admin' },
     marginMs: { doc: 'Safety margin subtracted from the measured delay, in ms.', format: int(0, 200), default: 20, effect: 'reopen', access: 'admin' },
     denoise: { doc: 'Noise suppression and residual echo suppression after the canceller.', format: bool, default: true, effect: 'reopen', access: 'admin' },
+    suppressDb: { doc: "Residual echo suppression (dB, <= 0) after the canceller while only the assistant talks, driven by the double-talk detector: it opens as soon as the user talks (alone or over the assistant); 0 = off.", format: int(-80, 0), default: -30, effect: 'reopen', access: 'admin' },
+    agc: { doc: "AGC after the canceller: brings the user's speech to aec.agcTargetDbfs; it adapts only while the double-talk detector hears the user, so echo is never lifted.", format: bool, default: true, effect: 'reopen', access: 'admin' },
+    agcTargetDbfs: { doc: "The AGC's target level of the user's speech, in dBFS.", format: int(-60, -3), default: -26, effect: 'reopen', access: 'admin' },
+    duckDb: { doc: 'Ducking depth in dB of a reply while the user talks over it (from 60 ms of detected speech until 300 ms after it); the service then decides whether to stop the reply. 0 = off.', format: int(0, 60), default: 0, effect: 'reopen', access: 'admin' },
   },
   ai: {
     backend: { doc: "AI backend: 'parrot' (local, no network: plays each utterance back), 'openai' (also OpenAI-compatible servers such as speaches with dialect beta), 'azure' (Azure OpenAI; ai.url names the resource), 'xai' (Grok voice), 'gemini' (Gemini Live; options in ai.gemini) or 'deepgram' (Deepgram Voice Agent; providers in ai.deepgram); 'elevenlabs' = ElevenLabs Agents (the agent in ai.elevenlabs).", format: oneOf(['parrot', 'openai', 'azure', 'xai', 'gemini', 'deepgram', 'elevenlabs']), default: 'parrot', effect: 'reconnect', access: 'never' },

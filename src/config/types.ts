@@ -22,6 +22,7 @@ export interface AudioConfig {
   playbackChannels: number;
   bufferPeriods: number;
   prefillPeriods: number;
+  maxOutputDbfs: number;
   volume: number;
 }
 
@@ -35,6 +36,10 @@ export interface AecConfig {
   maxDelayMs: number;
   marginMs: number;
   denoise: boolean;
+  suppressDb: number;
+  agc: boolean;
+  agcTargetDbfs: number;
+  duckDb: number;
 }
 
 /** `ai.tls.*` */

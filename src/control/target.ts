@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { NativeAecPostStats } from '../media/binding-post.js';
 
 /** Service states (design.md); `muted` is an overlay reported beside the state. */
 export type ServiceState =
@@ -43,6 +44,8 @@ export interface ServiceStatus {
       delayEstimateMs?: number;
       delayConfidence?: number;
     } | null;
+    /** Double-talk state, residual echo suppression, AGC gain, ducking, output ceiling; null without an engine. */
+    aecPost?: NativeAecPostStats | null;
   };
   lastError: { code: string; message: string; httpStatus?: number; at: string } | null;
   /** Position of the hardware mute switch: true muted, false open, null without a switch (or not read yet). */

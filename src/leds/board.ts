@@ -21,11 +21,18 @@ export type LedsProfile = { muteLeds?: number[] } & (
   | { driver: 'sysfs'; leds: SysfsLed[] }
 );
 
+/** The audio section of a board profile: what its loudspeaker needs from the playback side. */
+export interface AudioProfile {
+  /** Output peak ceiling in dBFS below the loudspeaker's compression; audio.maxOutputDbfs overrides it. */
+  maxOutputDbfs: number;
+}
+
 /** A parsed board profile. */
 export interface BoardProfile {
   name: string;
   leds: LedsProfile | null;
   buttons: ButtonsProfile | null;
+  audio?: AudioProfile | null;
 }
 
 /** Largest profile file accepted. */
@@ -101,13 +108,23 @@ export function parseLedsProfile(p: unknown): LedsProfile {
 /** Checks a whole profile (parsed JSON). Throws an Error naming the field. */
 export function parseBoardProfile(value: unknown): BoardProfile {
   if (!isObj(value)) fail('(profile)', 'must be a JSON object');
-  for (const key of Object.keys(value)) if (!['name', 'description', 'leds', 'buttons'].includes(key)) fail(key, 'is not a profile field (name, description, leds, buttons)');
+  for (const key of Object.keys(value)) if (!['name', 'description', 'leds', 'buttons', 'audio'].includes(key)) fail(key, 'is not a profile field (name, description, leds, buttons, audio)');
   if (typeof value.name !== 'string' || value.name.length > 100) fail('name', 'must be a string of at most 100 characters');
   return {
     name: value.name,
     leds: value.leds === undefined ? null : parseLedsProfile(value.leds),
     buttons: value.buttons === undefined ? null : parseButtonsProfile(value.buttons),
+    audio: value.audio === undefined ? null : parseAudioProfile(value.audio),
   };
+}
+
+/** Checks the `audio` section of a profile. */
+export function parseAudioProfile(p: unknown): AudioProfile {
+  if (!isObj(p)) fail('audio', 'must be an object');
+  for (const key of Object.keys(p)) if (key !== 'maxOutputDbfs') fail(`audio.${key}`, 'is not an audio field (maxOutputDbfs)');
+  const db = p.maxOutputDbfs;
+  if (typeof db !== 'number' || !Number.isInteger(db) || db < -60 || db > 0) fail('audio.maxOutputDbfs', 'must be an integer from -60 to 0 (dBFS; 0 = no ceiling)');
+  return { maxOutputDbfs: db };
 }
 
 /**

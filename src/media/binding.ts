@@ -6,6 +6,13 @@
  * Port ids are opaque numbers; port 0 is the sound device (its rx is the echo-cancelled microphone,
  * its tx the speaker). TX and RX are named from the bridge's point of view.
  */
+import type {
+  NativeAecPostStats,
+  NativeEchoPostFilter,
+  NativeEchoPostOptions,
+  NativePlaybackShaper,
+  NativePlaybackShaperOptions,
+} from './binding-post.js';
 
 /** Options of a native engine. Every field is optional; defaults are stated per field. */
 export interface NativeEngineOptions {
@@ -56,6 +63,10 @@ export interface NativeEngineOptions {
   aecMarginMs?: number;
   /** Noise suppression and residual echo suppression, default true. */
   denoise?: boolean;
+  /** After the canceller: double-talk detector, residual echo suppression, AGC (rate/frame ignored). */
+  post?: NativeEchoPostOptions;
+  /** Before the reference tap: ducking and output ceiling (rate/frame ignored). */
+  shaper?: NativePlaybackShaperOptions;
   /** Ask for SCHED_FIFO on the audio thread, default true (stays normal when not permitted). */
   realtime?: boolean;
   /** SCHED_FIFO priority, default 50. */
@@ -151,6 +162,8 @@ export interface NativeEngineStats {
   /** Where aecDelayMs comes from: aec.delayMs, snd_pcm_delay, or the estimator. */
   aecDelaySource: NativeDelaySource;
   aec: NativeAecStats | null;
+  /** Double-talk state, suppression, AGC gain, ducking, output ceiling. */
+  aecPost: NativeAecPostStats;
 }
 
 /** Signal level meters of a port, 0..255. */
@@ -346,6 +359,10 @@ export interface NativeBinding {
   EchoCanceller: new (options: NativeEchoOptions) => NativeEchoCanceller;
   DelayEstimator: new (options: NativeDelayEstimatorOptions) => NativeDelayEstimator;
   buildInfo(): NativeBuildInfo;
+  /** The post filter after the canceller, offline (native only). */
+  EchoPostFilter?: new (options: NativeEchoPostOptions) => NativeEchoPostFilter;
+  /** The playback side's ducking and ceiling, offline (native only). */
+  PlaybackShaper?: new (options: NativePlaybackShaperOptions) => NativePlaybackShaper;
   resample(samples: Int16Array, inRate: number, outRate: number, quality: number): Int16Array;
   listDevices(): NativeDeviceInfo[];
 }

@@ -45,6 +45,16 @@ export interface AecOptions {
   maxDelayMs?: number;
   marginMs?: number;
   denoise?: boolean;
+  /** Residual echo suppression while the far end plays alone, dB (<= 0), default -30; 0 = off. */
+  suppressDb?: number;
+  /** AGC after the canceller, default true. */
+  agc?: boolean;
+  /** AGC target speech level, dBFS, default -26. */
+  agcTargetDbfs?: number;
+  /** Ducking of a reply while the user talks over it, dB, default 0 = off. */
+  duckDb?: number;
+  /** Output peak ceiling, dBFS, default 0 = off. */
+  maxOutputDbfs?: number;
 }
 
 /** Options of AudioEngine.create(). */
@@ -100,6 +110,15 @@ function toNativeOptions(opts: AudioEngineOptions): NativeEngineOptions {
     aecMaxDelayMs: checkInt(aec.maxDelayMs ?? 500, 'aec.maxDelayMs', 10, 1000),
     aecMarginMs: checkInt(aec.marginMs ?? 20, 'aec.marginMs', 0, 200),
     denoise: aec.denoise ?? true,
+    post: {
+      suppressDb: checkInt(aec.suppressDb ?? -30, 'aec.suppressDb', -80, 0),
+      agc: aec.agc ?? true,
+      agcTargetDbfs: checkInt(aec.agcTargetDbfs ?? -26, 'aec.agcTargetDbfs', -60, -3),
+    },
+    shaper: {
+      duckDb: checkInt(aec.duckDb ?? 0, 'aec.duckDb', 0, 60),
+      maxOutputDbfs: checkInt(aec.maxOutputDbfs ?? 0, 'aec.maxOutputDbfs', -60, 0),
+    },
     captureQuality: checkInt(opts.resampleQuality?.capture ?? 5, 'resampleQuality.capture', 0, 10),
     playbackQuality: checkInt(opts.resampleQuality?.playback ?? 8, 'resampleQuality.playback', 0, 10),
     realtime: opts.realtime ?? true,

@@ -1,9 +1,13 @@
 import type { AiPortParam } from '../ai/types.js';
 import type { SpeakerdConfig } from '../config/types.js';
+import { loadBoardProfile, type AudioProfile } from '../leds/board.js';
 import type { AudioEngineOptions } from '../media/engine.js';
 
-/** The engine's options from `audio.*` and `aec.*`. */
-export function engineOptions(config: SpeakerdConfig): AudioEngineOptions {
+/**
+ * The engine's options from `audio.*` and `aec.*`; `board` is the board profile's audio section, whose
+ * output ceiling applies when audio.maxOutputDbfs is 0.
+ */
+export function engineOptions(config: SpeakerdConfig, board: AudioProfile | null = null): AudioEngineOptions {
   const a = config.audio;
   const device: AudioEngineOptions['device'] =
     a.device === 'alsa'
@@ -32,8 +36,25 @@ export function engineOptions(config: SpeakerdConfig): AudioEngineOptions {
       maxDelayMs: config.aec.maxDelayMs,
       marginMs: config.aec.marginMs,
       denoise: config.aec.denoise,
+      suppressDb: config.aec.suppressDb,
+      agc: config.aec.agc,
+      agcTargetDbfs: config.aec.agcTargetDbfs,
+      duckDb: config.aec.duckDb,
+      maxOutputDbfs: a.maxOutputDbfs !== 0 ? a.maxOutputDbfs : (board?.maxOutputDbfs ?? 0),
     },
   };
+}
+
+/**
+ * The audio section of the board profile `leds.board` names; null without a board or when its profile
+ * cannot be read (the LED and button extension reports that).
+ */
+export async function boardAudio(board: string, dir?: string): Promise<AudioProfile | null> {
+  if (board === '') return null;
+  return loadBoardProfile(board, dir).then(
+    (profile) => profile.audio ?? null,
+    () => null,
+  );
 }
 
 /** The AI port's parameters from `ai.*` (no secrets: the key goes to connect()). */

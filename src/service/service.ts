@@ -8,7 +8,7 @@ import { AudioEngine } from '../media/engine.js';
 import { toServiceEvent } from './ai-events.js';
 import { StatePersister } from './persistence.js';
 import { Earcons, type EarconSettings } from './earcons.js';
-import { aiParam, aiUrl, engineOptions } from './media-options.js';
+import { aiParam, aiUrl, boardAudio, engineOptions } from './media-options.js';
 import { driveTurn } from './talk.js';
 import { nextState, type StateInput } from './state-machine.js';
 import { volumeToGain } from './volume.js';
@@ -157,6 +157,7 @@ export class Service implements ControlTarget {
         tickAvgUs: stats?.tickAvgUs ?? 0,
         tickMaxUs: stats?.tickMaxUs ?? 0,
         aec: stats?.aec ? { ...stats.aec, delayMs: stats.aecDelayMs, delaySource: stats.aecDelaySource } : null,
+        aecPost: stats?.aecPost ?? null,
       },
       lastError: this.lastError,
       muteSwitch: this.muteSwitch,
@@ -295,7 +296,7 @@ export class Service implements ControlTarget {
   // ---- inside ----
 
   private async openMedia(): Promise<void> {
-    const engine = await AudioEngine.create(engineOptions(this.config));
+    const engine = await AudioEngine.create(engineOptions(this.config, await boardAudio(this.config.leds.board)));
     this.engine = engine;
     engine.on('device', (d: { state: string; code?: string; message?: string }) => {
       if (d.state === 'open') this.deps.log.info('sound device open');

@@ -177,6 +177,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(stats.aecDelayMs).toBe(-1);
       expect(stats.aecDelaySource).toBe('none');
       expect(stats.aec).toEqual({ erleDb: 0, converged: false, engine: 'speex', delayEstimateMs: -1, delayConfidence: 0 });
+      expect(stats.aecPost).toEqual({ talk: 'idle', suppressionDb: 0, agcGainDb: 0, duckActive: false, limiterDb: 0 });
       expect(stats.tickAvgUs).toBeGreaterThanOrEqual(0);
       expect(stats.tickMaxUs).toBeGreaterThanOrEqual(stats.tickAvgUs);
       const plain = open({ aec: false, aecDelayMs: 30 }).engine;
@@ -729,6 +730,9 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(make({ aecEngine: 1 })).toThrow(new TypeError('options.aecEngine must be a string'));
       expect(make({ aecSuppression: 'max' })).toThrow(new RangeError("options.aecSuppression must be 'low', 'moderate' or 'high'"));
       expect(make({ aecMaxDelayMs: 5 })).toThrow(new RangeError('options.aecMaxDelayMs must be an integer from 10 to 1000'));
+      expect(make({ post: { suppressDb: 5 } })).toThrow(new RangeError('options.suppressDb must be an integer from -80 to 0'));
+      expect(make({ shaper: { maxOutputDbfs: -61 } })).toThrow(new RangeError('options.maxOutputDbfs must be an integer from -60 to 0'));
+      expect(make({ shaper: 3 })).toThrow(new TypeError('options.shaper must be an object'));
     });
 
     it('checks the arguments of the port constructors', () => {

@@ -85,7 +85,8 @@ async function run(devices: AlsaFileDevices, far: Int16Array, options: Run): Pro
     bridgeRate: BRIDGE_RATE,
     manualClock: true,
     requireDevice: true,
-    aec: { enabled: options.aec, delayMs: options.delayMs ?? -1, marginMs: 20, engine: options.engine ?? 'speex' },
+    // The canceller alone: the post filter's suppression and AGC are tested in engine-post.test.ts.
+    aec: { enabled: options.aec, delayMs: options.delayMs ?? -1, marginMs: 20, engine: options.engine ?? 'speex', suppressDb: 0, agc: false },
   });
   const file = join(devices.dir, 'cleaned.wav');
   const player = AudioMediaPlayer.fromPcm(engine, far, BRIDGE_RATE);

@@ -53,6 +53,15 @@ export function formatAec(aec: Obj): string {
   return `${head}; ${delay}${estimate}`;
 }
 
+/** The post filter and playback side (audio.aecPost) in one line. */
+function aecPostLine(value: unknown): string {
+  if (value === null || value === undefined) return 'off';
+  const p = obj(value);
+  const duck = p.duckActive === true ? ', ducking' : '';
+  const ceiling = typeof p.limiterDb === 'number' && p.limiterDb < 0 ? `, ceiling ${oneDecimal(p.limiterDb)} dB` : '';
+  return `${str(p.talk)}, suppression ${oneDecimal(p.suppressionDb)} dB, AGC ${oneDecimal(p.agcGainDb)} dB${duck}${ceiling}`;
+}
+
 /** The `status` result as aligned lines. */
 export function formatStatus(result: Obj): string {
   const c = obj(result.connection);
@@ -68,6 +77,7 @@ export function formatStatus(result: Obj): string {
     ['audio', `device ${str(a.deviceState)}, ${str(a.frames)} frames, ${str(a.xruns)} xruns, ${str(a.underruns)} underruns, ${str(a.dropped)} dropped`],
     ['tick', `avg ${oneDecimal(a.tickAvgUs)} us, max ${oneDecimal(a.tickMaxUs)} us`],
     ['echo canceller', aec],
+    ['post filter', aecPostLine(a.aecPost)],
     ['last error', lastError(result.lastError)],
   ];
   return rows.map(([k, v]) => `${`${k}:`.padEnd(16)}${v}`).join('\n');

@@ -1,4 +1,5 @@
 /** Engine options of the fake, checked in the order and with the limits of ParseOptions (engine_wrap.cc). */
+import type { NativeEchoPostOptions, NativePlaybackShaperOptions } from '../binding-post.js';
 import type { NativeEchoEngineName, NativeEngineOptions } from '../binding.js';
 import { optionBool, optionInt, optionString, requireObject } from './args.js';
 import { ALL_ECHO_ENGINES, optionEchoEngine, optionSuppression } from './echo-options.js';
@@ -56,9 +57,46 @@ export function parseEngineOptions(options: unknown, echoEngines: readonly Nativ
     aecMarginMs: optionInt(o, 'aecMarginMs', 20, 0, 200),
     aecMaxDelayMs: optionInt(o, 'aecMaxDelayMs', 500, 10, 1000),
     denoise: optionBool(o, 'denoise', true),
+    post: parsePostOptions(o),
+    shaper: parsePlaybackOptions(o),
     realtime: optionBool(o, 'realtime', true),
     realtimePriority: optionInt(o, 'realtimePriority', 50, 1, 99),
     retryMinMs: optionInt(o, 'retryMinMs', 500, 10, 60000),
     retryMaxMs: optionInt(o, 'retryMaxMs', 10000, 10, 600000),
   };
+}
+
+/** The nested `post` options, checked as ParseEchoPostSettings (dsp_wrap.cc) checks them. */
+function parsePostOptions(o: Record<string, unknown>): NativeEchoPostOptions {
+  const p = nestedObject(o, 'post');
+  return {
+    dtdTailMs: optionInt(p, 'dtdTailMs', 500, 50, 2000),
+    dtdHangoverMs: optionInt(p, 'dtdHangoverMs', 200, 0, 2000),
+    dtdOnsetFrames: optionInt(p, 'dtdOnsetFrames', 2, 1, 20),
+    dtdMarginDb: optionInt(p, 'dtdMarginDb', 15, 0, 40),
+    outputLagFrames: optionInt(p, 'outputLagFrames', 1, 0, 4),
+    suppressDb: optionInt(p, 'suppressDb', -30, -80, 0),
+    suppressDoubleTalkDb: optionInt(p, 'suppressDoubleTalkDb', 0, -40, 0),
+    agc: optionBool(p, 'agc', true),
+    agcTargetDbfs: optionInt(p, 'agcTargetDbfs', -26, -60, -3),
+    agcMaxGainDb: optionInt(p, 'agcMaxGainDb', 30, 0, 60),
+  };
+}
+
+/** The nested `shaper` options, checked as ParsePlaybackShaperSettings (dsp_wrap.cc) checks them. */
+function parsePlaybackOptions(o: Record<string, unknown>): NativePlaybackShaperOptions {
+  const p = nestedObject(o, 'shaper');
+  return {
+    duckDb: optionInt(p, 'duckDb', 0, 0, 60),
+    duckEngageMs: optionInt(p, 'duckEngageMs', 60, 10, 2000),
+    duckHoldMs: optionInt(p, 'duckHoldMs', 300, 0, 10000),
+    maxOutputDbfs: optionInt(p, 'maxOutputDbfs', 0, -60, 0),
+  };
+}
+
+function nestedObject(o: Record<string, unknown>, key: string): Record<string, unknown> {
+  const v = o[key];
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null) throw new TypeError(`options.${key} must be an object`);
+  return v as Record<string, unknown>;
 }

@@ -82,6 +82,17 @@ describe('format', () => {
     );
   });
 
+  it('formats the post filter and playback side of the status', () => {
+    const audio = (aecPost: unknown): Record<string, unknown> => ({ audio: { aecPost } });
+    expect(formatStatus(audio({ talk: 'double', suppressionDb: 0, agcGainDb: 9.04, duckActive: true, limiterDb: -3.2 }))).toMatch(
+      /^post filter:\s+double, suppression 0\.0 dB, AGC 9\.0 dB, ducking, ceiling -3\.2 dB$/m,
+    );
+    expect(formatStatus(audio({ talk: 'far', suppressionDb: -30, agcGainDb: 0, duckActive: false, limiterDb: 0 }))).toMatch(
+      /^post filter:\s+far, suppression -30\.0 dB, AGC 0\.0 dB$/m,
+    );
+    expect(formatStatus(audio(null))).toMatch(/^post filter:\s+off$/m);
+  });
+
   it('formats results', () => {
     expect(formatResult('devices', { devices: [] })).toBe('no sound devices');
     expect(formatResult('config_get', { value: { a: 1 } })).toBe('{\n  "a": 1\n}');

@@ -1,0 +1,49 @@
+// Automatic gain control after the echo canceller: brings the user's speech to a nominal level for the
+// service. It learns the level only on frames its caller vouches for as the user's speech (the post
+// filter: the user alone, the far end silent, for 50 ms in a row) that stand clear of the noise floor;
+// on every other frame, residual echo and double talk among them, the gain holds, so echo is never what
+// the gain is raised for. Bounded gain, a slew limit, a per-frame peak guard. Real-time safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+
+namespace speakerd {
+
+struct AgcSettings {
+  int rate = 16000;
+  int frame = 160;
+  float target_dbfs = -26.0f;   // speech level the gain aims at (RMS over active speech)
+  float max_gain_db = 30.0f;
+  float min_gain_db = -12.0f;
+  float initial_gain_db = 0.0f;
+  float slew_db_per_s = 12.0f;  // most the gain moves per second of user speech...
+  int fast_start_ms = 1000;     // ... three times that over the first second of speech it hears
+  int level_window_ms = 500;    // the speech level's averaging time
+  float speech_margin_db = 10.0f;  // a user frame counts as speech this far above the noise floor
+};
+
+class Agc {
+ public:
+  explicit Agc(const AgcSettings& settings);
+  // One frame in place. `user_speech`: the frame may be learnt from; `noise_power` is the input's noise
+  // floor (mean square, PCM16 scale).
+  void Process(int16_t* frame, bool user_speech, double noise_power);
+  void Reset();
+  float gain_db() const { return gain_db_.load(std::memory_order_relaxed); }
+
+ private:
+  AgcSettings settings_;
+  float level_alpha_;
+  float slew_per_frame_;
+  float speech_ratio_;
+  double level_power_ = 0.0;  // 0 until the first user speech frame
+  int learnt_frames_ = 0;
+  int fast_frames_;
+  float gain_ = 1.0f;         // linear, at the end of the last frame
+  float current_db_;
+  std::atomic<float> gain_db_{0.0f};
+};
+
+}  // namespace speakerd
