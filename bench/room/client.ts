@@ -4,15 +4,16 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Room } from './rooms.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The C source, in the source tree (this module runs from dist/bench/room). */
-const SOURCE = join(here, '..', '..', '..', 'bench', 'room', 'room-client.c');
-const BINARY = join(here, '..', '..', '..', 'build', 'bench', 'room-client');
+/** The repository (this module runs from dist/bench/room, or from bench/room under vitest). */
+const ROOT = resolve(here, basename(resolve(here, '..', '..')) === 'dist' ? '../../..' : '../..');
+const SOURCE = join(ROOT, 'bench', 'room', 'room-client.c');
+const BINARY = join(ROOT, 'build', 'bench', 'room-client');
 
 /** Sample rate of the room's recording. */
 export const ROOM_RATE = 16000;

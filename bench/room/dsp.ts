@@ -148,3 +148,8 @@ export function projectionGain(component: ArrayLike<number>, mix: ArrayLike<numb
 export function db(power: number): number {
   return 10 * Math.log10(Math.max(power, 1e-30));
 }
+
+/** Normalised correlation of `a` and `b` over `ranges` (1 = one is a scaled copy of the other). */
+export function correlationOver(a: ArrayLike<number>, b: ArrayLike<number>, ranges: readonly SampleRange[]): number {
+  return projectionGain(a, b, ranges) * Math.sqrt(powerOver(a, ranges) / Math.max(1e-30, powerOver(b, ranges)));
+}

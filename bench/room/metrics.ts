@@ -4,7 +4,7 @@
  * measured against the echo, user and noise the room injected.
  */
 import type { SampleRange } from '../echo-scenario.js';
-import { db, locate, powerOver, projectionGain, resample } from './dsp.js';
+import { correlationOver, db, locate, powerOver, projectionGain, resample } from './dsp.js';
 import { TIMELINE } from './rooms.js';
 import { WIRE_RATE, type RunRecord } from './session.js';
 import { NOMINAL_SPEECH_DBFS, runVad } from './vad.js';
@@ -82,6 +82,6 @@ export function measureRun(run: RunRecord): RoomFigures {
     vadGainDb,
     echoDbfs: db(echoPower / FULL_SCALE_POWER),
     clippedPercent: (100 * stats.clipped48) / Math.max(1, stats.active48),
-    alignment: found.correlation,
+    alignment: correlationOver(recording.user, sent, alone),
   };
 }
