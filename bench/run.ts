@@ -9,6 +9,7 @@ import { benchEcho } from './echo.js';
 import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 import { benchMemory } from './memory.js';
+import { benchRoom } from './room/bench.js';
 
 function print(title: string, rows: Record<string, number>): void {
   console.log(`\n${title}`);
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   console.log(`speakerd bench: node ${process.version}, ${process.arch}`);
   print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
+  console.log('\nclosed-loop room: the daemon on a paced JACK device, echo through a simulated room (bench/room)');
+  await benchRoom();
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
   print('control socket of a running daemon', await benchControl());
   print('LED patterns (5 s each)', await benchLeds());

@@ -35,7 +35,7 @@ export const ROOMS: readonly Room[] = [
 ];
 
 /** Level of the assistant's reply as the service sends it (RMS over active speech), in dBFS. */
-export const REPLY_DBFS = -17;
+export const REPLY_DBFS = -18;
 
 /** The timeline of a run, in ms from the first audible sample of the reply. */
 export const TIMELINE = {
