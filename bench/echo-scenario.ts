@@ -406,3 +406,39 @@ export function estimateLag(input: Int16Array, output: Int16Array, range: Sample
 export function levelDbfs(x: Int16Array, range: SampleRange): number {
   return 10 * Math.log10(energy(x, range, 0) / Math.max(1, range.end - range.start) / 32768 ** 2 + 1e-12);
 }
+
+/** Which of the scenario's two talkers: the far end (the assistant's voice) or the near end (the user). */
+export type Talker = 'far' | 'near';
+
+const VOICES: Readonly<Record<Talker, Voice>> = {
+  far: { f0Low: 160, f0High: 250, formantScale: 1.15 },
+  near: { f0Low: 90, f0High: 140, formantScale: 1 },
+};
+
+/**
+ * Synthetic speech of one talker at SCENARIO_RATE, `length` samples, speaking only inside `ranges`
+ * (each filled with phrases and pauses), with an RMS over its active speech of `dbfs`. As floats in
+ * PCM16 units; the same seed gives the same samples.
+ */
+export function synthesizeSpeech(talker: Talker, length: number, ranges: readonly SampleRange[], dbfs: number, seed = 1): Float64Array {
+  const rng = createRng(seed);
+  const voice = VOICES[talker];
+  const merged: Plan = {
+    voiced: new Float32Array(length),
+    noise: new Float32Array(length),
+    f0: new Float32Array(length).fill(voice.f0Low),
+    formants: [new Float32Array(length), new Float32Array(length), new Float32Array(length)],
+  };
+  for (const range of ranges) {
+    const plan = planSpeech(rng, length, range, voice);
+    for (let n = range.start; n < Math.min(range.end, length); n++) {
+      merged.voiced[n] = plan.voiced[n]!;
+      merged.noise[n] = plan.noise[n]!;
+      merged.f0[n] = plan.f0[n]!;
+      for (let k = 0; k < 3; k++) merged.formants[k]![n] = plan.formants[k]![n]!;
+    }
+  }
+  const speech = renderSpeech(rng, merged);
+  normalise(speech, (n) => merged.voiced[n]! + merged.noise[n]! > 0, dbfs);
+  return speech;
+}

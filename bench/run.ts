@@ -13,6 +13,7 @@ import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 import { benchMemory } from './memory.js';
 import { loadNativeBinding } from '../src/media/native-binding.js';
+import { benchRoom } from './room/bench.js';
 
 function print(title: string, rows: Record<string, number>): void {
   console.log(`\n${title}`);
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
   print('audio thread by part (manual clock, 60 s of audio per line)', await benchAudioThread());
   print('after the canceller: double-talk detector, suppression, AGC (issue-10 rooms, seed 1)', await benchEchoPost(loadNativeBinding()));
+  console.log('\nclosed-loop room: the daemon on a paced JACK device, echo through a simulated room (bench/room)');
+  await benchRoom();
   print('AI port against the fake OpenAI service (loopback)', await benchAi());
   print('control socket of a running daemon', await benchControl());
   print('LED patterns (5 s each)', await benchLeds());
