@@ -11,7 +11,7 @@ set -euo pipefail
 
 cache=${SPEAKERD_TEST_CACHE:-/var/cache/speakerd-test}
 suite=bookworm
-include=systemd,systemd-sysv,dbus,libasound2,libspeexdsp1
+include=systemd,systemd-sysv,dbus,libasound2,libspeexdsp1,libwebrtc-audio-processing1
 root="$cache/rootfs-$suite"
 stamp_text="mmdebstrap --variant=minbase --include=$include $suite"
 

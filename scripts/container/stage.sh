@@ -68,7 +68,7 @@ fi
 chown -R 0:0 "$dest"
 chmod -R go-w "$dest"
 if ! chroot "$root" /usr/bin/env -i PATH=/usr/bin:/bin /usr/bin/node -e 'require("/usr/lib/speakerd/build/Release/speakerd.node")'; then
-  echo "stage: the addon does not load inside $root (missing libasound2/libspeexdsp1?)" >&2
+  echo "stage: the addon does not load inside $root (missing libasound2/libspeexdsp1/libwebrtc-audio-processing1?)" >&2
   exit 1
 fi
 
