@@ -3,7 +3,7 @@ import type { NativeBinding, NativeBuildInfo, NativeEchoEngineName, NativeEchoSu
 import { MediaError, toMediaError } from './errors.js';
 import { loadNativeBinding } from './native-binding.js';
 import { AudioMedia } from './audio-media.js';
-import { checkInt, checkRate } from './validate.js';
+import { checkInt, checkOneOf, checkRate } from './validate.js';
 
 /** The sound device: the null clock, or ALSA PCMs (plugin chains such as plug, dmix, file work). */
 export type DeviceOptions =
@@ -94,6 +94,9 @@ export interface PortOwner {
   handleEvent(event: NativeEvent): void;
 }
 
+const ECHO_ENGINES: readonly NativeEchoEngineName[] = ['speex', 'webrtc'];
+const ECHO_SUPPRESSIONS: readonly NativeEchoSuppression[] = ['low', 'moderate', 'high'];
+
 function toNativeOptions(opts: AudioEngineOptions): NativeEngineOptions {
   const device = opts.device ?? { type: 'null' };
   const aec = opts.aec ?? {};
@@ -103,8 +106,8 @@ function toNativeOptions(opts: AudioEngineOptions): NativeEngineOptions {
     bridgeRate: checkRate(opts.bridgeRate ?? 16000, 'bridgeRate'),
     deviceRate: checkRate(device.rate ?? 48000, 'device.rate'),
     aec: aec.enabled ?? true,
-    aecEngine: aec.engine ?? 'speex',
-    aecSuppression: aec.suppression ?? 'low',
+    aecEngine: checkOneOf(aec.engine ?? 'speex', 'aec.engine', ECHO_ENGINES),
+    aecSuppression: checkOneOf(aec.suppression ?? 'low', 'aec.suppression', ECHO_SUPPRESSIONS),
     aecTailMs: checkInt(aec.tailMs ?? 250, 'aec.tailMs', 10, 1000),
     aecDelayMs: checkInt(aec.delayMs ?? -1, 'aec.delayMs', -1, 1000),
     aecMaxDelayMs: checkInt(aec.maxDelayMs ?? 500, 'aec.maxDelayMs', 10, 1000),

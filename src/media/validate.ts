@@ -36,3 +36,12 @@ export function checkRate(value: unknown, name: string): number {
   if (rate % 100 !== 0) throw new RangeError(`${name} must be a multiple of 100 Hz (10 ms frames), got ${rate}`);
   return rate;
 }
+
+/** Checks that `value` is one of `choices` (strings). */
+export function checkOneOf<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
+  if (typeof value !== 'string') throw new TypeError(`${name} must be a string`);
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new RangeError(`${name} must be ${choices.map((c) => `'${c}'`).join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createFakeBinding } from '../../src/media/fake-binding.js';
 
 const ROOT = process.cwd();
 
@@ -41,6 +42,11 @@ describe('an addon built without webrtc-audio-processing', () => {
         message: "echo engine 'webrtc' is not built into this addon (webrtc-audio-processing was not found at build time); built: speex",
       };
       expect(out).toEqual({ info: { echoEngines: ['speex'], webrtcApm: '' }, engine: refused, canceller: refused, speex: null });
+      // The fake binding pretending the same build says the same.
+      const fake = createFakeBinding({ echoEngines: ['speex'] });
+      expect(fake.buildInfo()).toEqual(out.info);
+      expect(() => new fake.EchoCanceller({ engine: 'webrtc' })).toThrow(refused.message);
+      expect(() => new fake.Engine({ manualClock: true, aecEngine: 'webrtc' }, () => undefined)).toThrow(refused.message);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
