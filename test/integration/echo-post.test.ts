@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TALK_STATES } from '../../src/media/binding-post.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { ENCLOSURE_ROOM, LIVING_ROOM, type SampleRange } from '../../bench/echo-scenario.js';
 import {
@@ -22,9 +23,9 @@ import {
 
 const binding = loadNativeBinding();
 const SECONDS = { converge: 15, farOnly: 4, doubleTalk: 4, nearOnly: 3 };
-const FAR_ONLY = 1;
-const NEAR_ONLY = 2;
-const DOUBLE = 3;
+const FAR_ONLY = TALK_STATES.indexOf('far');
+const NEAR_ONLY = TALK_STATES.indexOf('near');
+const DOUBLE = TALK_STATES.indexOf('double');
 
 function frames(range: SampleRange): [number, number] {
   return [range.start / POST_FRAME + 1, range.end / POST_FRAME + 1];
