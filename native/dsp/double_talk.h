@@ -33,9 +33,7 @@ struct DoubleTalkSettings {
 
 // Live figures for status, written on the audio thread, read anywhere.
 struct DoubleTalkStats {
-  std::atomic<int> state{0};              // TalkState
-  std::atomic<float> leak_db{0.0f};       // learnt residual echo over the reference envelope
-  std::atomic<float> noise_dbfs{-96.0f};  // the output's noise floor
+  std::atomic<int> state{0};  // TalkState
 };
 
 class DoubleTalkDetector {
