@@ -27,7 +27,7 @@ struct DoubleTalkSettings {
   float far_active_dbfs = -60;   // reference envelope above this counts as the far end playing
   float near_margin_db = 15;     // margin over the learnt medians for the user
   float noise_margin_db = 9;     // ... and over the output's noise floor
-  int onset_frames = 2;          // frames in a row that must show the user before a decision for it
+  int onset_frames = 3;          // frames in a row that must show the user before a decision for it
   int hangover_ms = 200;         // a user decision holds this long after the last frame that showed it
 };
 

@@ -50,7 +50,7 @@ describe.each([
     console.log(`${name} ${seed}: user energy detected ${doubleTalk.toFixed(3)} in double talk, ${nearOnly.toFixed(3)} alone; false user frames ${falseNear.toFixed(3)} far-only`);
     expect(doubleTalk).toBeGreaterThanOrEqual(0.9);
     expect(nearOnly).toBeGreaterThanOrEqual(0.9);
-    expect(falseNear).toBeLessThanOrEqual(0.2);
+    expect(falseNear).toBeLessThanOrEqual(0.1);
   });
 
   it('labels frames by who talks: far-only before the user, near-only after the far end', () => {
@@ -103,9 +103,9 @@ describe.each([
   });
 });
 
-describe('post filter in the enclosure, seed 1: the issue-10 targets', () => {
+describe.each([1, 2])('post filter in the enclosure, seed %i: the issue-10 targets', (seed) => {
   it('removes at least 40 dB of echo far-only after 15 s and keeps the user within 6 dB', () => {
-    const run = runPostFilter(binding, { ...ENCLOSURE_ROOM, seed: 1, seconds: SECONDS });
+    const run = runPostFilter(binding, { ...ENCLOSURE_ROOM, seed, seconds: SECONDS });
     const residual = residualFigures(run, run.scenario.segments.farOnly);
     expect(residual.postDb).toBeGreaterThanOrEqual(40);
     expect(userLossFigures(run, run.scenario.segments.doubleTalk).postDb).toBeLessThanOrEqual(6);
