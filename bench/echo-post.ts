@@ -5,7 +5,7 @@
  * Shared by bench/run.ts and the integration tests.
  */
 import type { NativeBinding } from '../src/media/binding.js';
-import type { NativeEchoPostOptions, NativeEchoPostResult } from '../src/media/binding-post.js';
+import { TALK_STATES, type NativeEchoPostOptions, type NativeEchoPostResult } from '../src/media/binding-post.js';
 import {
   ENCLOSURE_ROOM,
   LIVING_ROOM,
@@ -22,6 +22,8 @@ const RATE = 16000;
 /** Samples per 10 ms frame; also the canceller's output lag. */
 export const POST_FRAME = 160;
 const MARGIN_SAMPLES = (20 * RATE) / 1000;
+const NEAR = TALK_STATES.indexOf('near');
+const DOUBLE = TALK_STATES.indexOf('double');
 
 /** One room run through the canceller, then the post filter with and without its AGC. */
 export interface PostRun {
@@ -89,7 +91,7 @@ export function nearEnergyDetected(scenario: EchoScenario, states: Uint8Array, r
     for (let i = f * POST_FRAME; i < (f + 1) * POST_FRAME; i++) u += scenario.near[i]! ** 2;
     total += u;
     const s = states[f + 1] ?? 0;
-    if (s === 2 || s === 3) found += u;
+    if (s === NEAR || s === DOUBLE) found += u;
   }
   return found / Math.max(1, total);
 }
@@ -101,7 +103,7 @@ export function nearFrameShare(states: Uint8Array, range: SampleRange): number {
   const last = range.end / POST_FRAME;
   for (let f = first; f < last; f++) {
     const s = states[f + 1] ?? 0;
-    if (s === 2 || s === 3) count++;
+    if (s === NEAR || s === DOUBLE) count++;
   }
   return count / Math.max(1, last - first);
 }
@@ -162,7 +164,7 @@ export async function benchEchoPost(binding: NativeBinding): Promise<Record<stri
     const seconds = 60;
     const far = createEchoScenario({ seed: 1, seconds: { converge: seconds, farOnly: 0, doubleTalk: 0, nearOnly: 0 } }).far;
     const frames = far.length / POST_FRAME;
-    const states = new Uint8Array(frames).fill(3);
+    const states = new Uint8Array(frames).fill(DOUBLE);
     const nearRuns = Uint16Array.from({ length: frames }, (_, f) => f % 200);
     const before = process.cpuUsage();
     new Shaper({ duckDb: 12, maxOutputDbfs: -20 }).process(far, states, nearRuns);

@@ -125,8 +125,6 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
     state_ = far_active ? TalkState::kFarOnly : TalkState::kIdle;
   }
   stats_.state.store(static_cast<int>(state_), std::memory_order_relaxed);
-  stats_.leak_db.store(static_cast<float>(10.0 * leak_[0].mean), std::memory_order_relaxed);
-  stats_.noise_dbfs.store(static_cast<float>(10.0 * std::log10(noise_ / kFullScalePower)), std::memory_order_relaxed);
   return state_;
 }
 

@@ -27,15 +27,13 @@ struct DoubleTalkSettings {
   float far_active_dbfs = -60;   // reference envelope above this counts as the far end playing
   float near_margin_db = 15;     // margin over the learnt medians for the user
   float noise_margin_db = 9;     // ... and over the output's noise floor
-  int onset_frames = 2;          // frames in a row that must show the user before a decision for it
+  int onset_frames = 3;          // frames in a row that must show the user before a decision for it
   int hangover_ms = 200;         // a user decision holds this long after the last frame that showed it
 };
 
 // Live figures for status, written on the audio thread, read anywhere.
 struct DoubleTalkStats {
-  std::atomic<int> state{0};              // TalkState
-  std::atomic<float> leak_db{0.0f};       // learnt residual echo over the reference envelope
-  std::atomic<float> noise_dbfs{-96.0f};  // the output's noise floor
+  std::atomic<int> state{0};  // TalkState
 };
 
 class DoubleTalkDetector {

@@ -18,7 +18,7 @@ export interface NativeEchoPostOptions {
   dtdTailMs?: number;
   /** The detector holds a user decision this long, ms, default 200. */
   dtdHangoverMs?: number;
-  /** Frames in a row that must show the user before the detector decides for it, default 2. */
+  /** Frames in a row that must show the user before the detector decides for it, default 3. */
   dtdOnsetFrames?: number;
   /** Margin over the learnt leakage medians for the user, dB, default 15. */
   dtdMarginDb?: number;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TALK_STATES } from '../../src/media/binding-post.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { ENCLOSURE_ROOM } from '../../bench/echo-scenario.js';
 import { POST_FRAME, runPostFilter } from '../../bench/echo-post.js';
@@ -8,8 +9,8 @@ import { POST_FRAME, runPostFilter } from '../../bench/echo-post.js';
 
 const binding = loadNativeBinding();
 const Shaper = binding.PlaybackShaper!;
-const FAR_ONLY = 1;
-const DOUBLE = 3;
+const FAR_ONLY = TALK_STATES.indexOf('far');
+const DOUBLE = TALK_STATES.indexOf('double');
 
 function peak(x: Int16Array, from = 0, to = x.length): number {
   let p = 0;

@@ -72,7 +72,7 @@ function parsePostOptions(o: Record<string, unknown>): NativeEchoPostOptions {
   return {
     dtdTailMs: optionInt(p, 'dtdTailMs', 500, 50, 2000),
     dtdHangoverMs: optionInt(p, 'dtdHangoverMs', 200, 0, 2000),
-    dtdOnsetFrames: optionInt(p, 'dtdOnsetFrames', 2, 1, 20),
+    dtdOnsetFrames: optionInt(p, 'dtdOnsetFrames', 3, 1, 20),
     dtdMarginDb: optionInt(p, 'dtdMarginDb', 15, 0, 40),
     outputLagFrames: optionInt(p, 'outputLagFrames', 1, 0, 4),
     suppressDb: optionInt(p, 'suppressDb', -30, -80, 0),
