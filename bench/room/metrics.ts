@@ -43,16 +43,19 @@ export interface RoomFigures {
   jackXruns: number;
 }
 
+/** How far a lost or late period may have moved an utterance from where the user alone was found, ms. */
+const MAX_SLIP_MS = 200;
+
 /**
- * The user's gain in what was sent over `ranges`, each located on its own (a lost period moves the
- * uplink against the microphone), and the lag found for each.
+ * The user's gain in what was sent over `ranges`, each located on its own within MAX_SLIP_MS of
+ * `lag` (a lost period moves the uplink against the microphone), and the lag found for each.
  */
-function userGain(user: Float32Array, uplink: Int16Array, coarse: Float64Array, ranges: readonly SampleRange[], rate: number): { gain: number; lags: number[] } {
+function userGain(user: Float32Array, uplink: Int16Array, coarse: Float64Array, ranges: readonly SampleRange[], rate: number, around: number): { gain: number; lags: number[] } {
   let cross = 0;
   let self = 0;
   const lags: number[] = [];
   for (const range of ranges) {
-    const { lag } = locate(user, range, coarse);
+    const { lag } = locate(user, range, coarse, { lag: around, within: (MAX_SLIP_MS * rate) / 1000 });
     lags.push(lag);
     const length = range.end - range.start;
     const sent = resample(uplink, WIRE_RATE, rate, lag + range.start, length);
@@ -81,8 +84,8 @@ export function measureRun(run: RunRecord): RoomFigures {
   const floor: SampleRange = { start: stats.onset - ms(TIMELINE.floorMs[0]), end: stats.onset - ms(TIMELINE.floorMs[1]) };
   const farOnly: SampleRange = { start: stats.onset + ms(TIMELINE.convergeMs), end: stats.onset + ms(TIMELINE.convergeMs + TIMELINE.farOnlyMs) };
   if (floor.start < 0) throw new Error('the reply started before the noise floor could be measured');
-  const aloneGain = userGain(recording.user, run.uplink, coarse, alone, rate);
-  const doubleTalkGain = userGain(recording.user, run.uplink, coarse, doubleTalk, rate);
+  const aloneGain = userGain(recording.user, run.uplink, coarse, alone, rate, found.lag);
+  const doubleTalkGain = userGain(recording.user, run.uplink, coarse, doubleTalk, rate, found.lag);
   const gainAlone = aloneGain.gain;
   const gainDoubleTalk = doubleTalkGain.gain;
   const lags = [...doubleTalkGain.lags, ...aloneGain.lags];
