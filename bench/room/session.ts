@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../../src/control/client.js';
+import { volumeToGain } from '../../src/service/volume.js';
 import { FakeRealtimeServer } from '../../test/fakes/openai-realtime-server.js';
 import { SCENARIO_RATE, synthesizeSpeech, type SampleRange } from '../echo-scenario.js';
 import { RoomClient, type RoomRecording, type RoomStats } from './client.js';
@@ -46,7 +47,7 @@ function utteranceRanges(rate: number): SampleRange[] {
 
 /** The nominal user level at the microphone: reply level, volume, echo return loss and SER. */
 export function userLevelDbfs(room: Room): number {
-  return REPLY_DBFS - (50 * (100 - room.volume)) / 100 - room.erlDb + room.serDb;
+  return REPLY_DBFS + 20 * Math.log10(volumeToGain(room.volume)) - room.erlDb + room.serDb;
 }
 
 function cpuTicks(pid: number): number {
@@ -93,7 +94,11 @@ export async function runRoom(room: Room, set: Readonly<Record<string, string>>,
       earcons: { enabled: false },
     }),
   );
-  const roomClient = await RoomClient.start(jackServer, room, join(dir, 'room.f32'), join(dir, 'user.f32'), 0, seed);
+  const roomClient = await RoomClient.start(jackServer, room, join(dir, 'room.f32'), join(dir, 'user.f32'), 0, seed).catch(async (error: unknown) => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   let output = '';
   const daemon = spawn(process.execPath, [DAEMON, '--etc-dir', etc, ...Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`])], {
     env: { ...process.env, JACK_DEFAULT_SERVER: jackServer, SPEAKERD_CONTROL_SOCKET: join(dir, 'control.sock'), SPEAKERD_STATE_FILE: join(dir, 'state.json') },
