@@ -35,6 +35,8 @@ function cells(f: RoomFigures): string[] {
     fixed(f.echoDbfs),
     fixed(f.clippedPercent),
     fixed(f.alignment, 3),
+    fixed(f.slipMs, 0),
+    `${f.daemonXruns}/${f.jackXruns}`,
   ];
 }
 
@@ -50,12 +52,14 @@ const FIGURE_NAMES = [
   'echo at the mic (dBFS)',
   'loudspeaker samples clipped (%)',
   'alignment of the uplink (correlation)',
+  'uplink slip against the mic between utterances (ms)',
+  'xruns + underruns of the daemon / late JACK cycles',
 ];
 
 /** Runs `configurations` through `rooms` on one JACK server, reporting each result as it comes. */
 export async function runRoomBench(rooms: readonly Room[], configurations: readonly Configuration[], onResult: (r: RoomResult) => void = () => undefined): Promise<RoomResult[]> {
   roomClientBinary();
-  const jack = new JackDevice(JACK_SERVER, roomAlsaConfig());
+  const jack = new JackDevice(JACK_SERVER, roomAlsaConfig(), true);
   await jack.start();
   const results: RoomResult[] = [];
   try {
@@ -92,11 +96,11 @@ export function formatRoom(room: Room, results: readonly RoomResult[]): string {
   return lines.join('\n');
 }
 
-/** Every result that ran as one Markdown table (the first six figures). */
+/** Every result that ran as one Markdown table (the first six figures, and the xruns that disturb them). */
 export function formatMarkdown(results: readonly RoomResult[]): string {
-  const header = ['room', 'configuration', 'residual echo (dB)', 'false starts', 'in speech (%)', 'double-talk loss (dB)', 'users detected', 'CPU (% core)'];
+  const header = ['room', 'configuration', 'residual echo (dB)', 'false starts', 'in speech (%)', 'double-talk loss (dB)', 'users detected', 'CPU (% core)', 'xruns'];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const r of results) if (r.figures) lines.push(`| ${r.room.label} | ${r.configuration.label} | ${cells(r.figures).slice(0, 6).join(' | ')} |`);
+  for (const r of results) if (r.figures) lines.push(`| ${r.room.label} | ${r.configuration.label} | ${[...cells(r.figures).slice(0, 6), cells(r.figures).at(-1)].join(' | ')} |`);
   return lines.join('\n');
 }
 

@@ -41,6 +41,8 @@ export interface RoomStats {
   /** 16 kHz samples lost because the recording ring was full. */
   dropped: number;
   callbacks: number;
+  /** Cycles the JACK server reported as late (xruns) while the room ran. */
+  xruns: number;
   /** Samples by which the echo lags the speaker channel in the recording (the bulk delay - 3 ms). */
   recordedLag: number;
   irLength: number;

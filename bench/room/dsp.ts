@@ -74,9 +74,10 @@ function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
 /**
  * Where `needle` (the part of a reference within `range`) best matches `haystack`: the lag L (may be
  * fractional, by a parabola through the peak) with haystack[n + L] ≈ g · reference[n], found by FFT
- * cross-correlation over every lag, and the peak's normalised correlation (1 = a scaled copy).
+ * cross-correlation over every lag (or only lags within `near.within` of `near.lag`), and the peak's
+ * normalised correlation (1 = a scaled copy).
  */
-export function locate(reference: ArrayLike<number>, range: SampleRange, haystack: ArrayLike<number>): { lag: number; correlation: number } {
+export function locate(reference: ArrayLike<number>, range: SampleRange, haystack: ArrayLike<number>, near?: { lag: number; within: number }): { lag: number; correlation: number } {
   const length = range.end - range.start;
   let size = 1;
   while (size < haystack.length + length) size <<= 1;
@@ -98,7 +99,9 @@ export function locate(reference: ArrayLike<number>, range: SampleRange, haystac
   // aRe[m] / size = sum_n haystack[m + n] needle[n]: the needle starting at haystack index m.
   let best = 0;
   let bestScore = Number.NEGATIVE_INFINITY;
-  for (let m = 0; m + length <= haystack.length; m++) {
+  const first = near ? Math.max(0, Math.floor(near.lag + range.start - near.within)) : 0;
+  const last = near ? Math.min(haystack.length - length, Math.ceil(near.lag + range.start + near.within)) : haystack.length - length;
+  for (let m = first; m <= last; m++) {
     if (aRe[m]! > bestScore) {
       bestScore = aRe[m]!;
       best = m;

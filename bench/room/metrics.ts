@@ -36,6 +36,36 @@ export interface RoomFigures {
   clippedPercent: number;
   /** Normalised correlation of the user in the uplink with the user injected (alignment quality). */
   alignment: number;
+  /** How far the uplink's alignment to the microphone moved between utterances (lost or late periods), ms. */
+  slipMs: number;
+  /** Device xruns and underruns the daemon counted, and late cycles of the JACK server. */
+  daemonXruns: number;
+  jackXruns: number;
+}
+
+/** How far a lost or late period may have moved an utterance from where the user alone was found, ms. */
+const MAX_SLIP_MS = 200;
+
+/**
+ * The user's gain in what was sent over `ranges`, each located on its own within MAX_SLIP_MS of
+ * `lag` (a lost period moves the uplink against the microphone), and the lag found for each.
+ */
+function userGain(user: Float32Array, uplink: Int16Array, coarse: Float64Array, ranges: readonly SampleRange[], rate: number, around: number): { gain: number; lags: number[] } {
+  let cross = 0;
+  let self = 0;
+  const lags: number[] = [];
+  for (const range of ranges) {
+    const { lag } = locate(user, range, coarse, { lag: around, within: (MAX_SLIP_MS * rate) / 1000 });
+    lags.push(lag);
+    const length = range.end - range.start;
+    const sent = resample(uplink, WIRE_RATE, rate, lag + range.start, length);
+    const spoken = user.subarray(range.start, range.end);
+    const gain = projectionGain(spoken, sent, [{ start: 0, end: length }]);
+    const energy = powerOver(spoken, [{ start: 0, end: length }]) * length;
+    cross += gain * energy;
+    self += energy;
+  }
+  return { gain: cross / Math.max(1e-30, self), lags };
 }
 
 const FULL_SCALE_POWER = 32768 ** 2;
@@ -54,8 +84,11 @@ export function measureRun(run: RunRecord): RoomFigures {
   const floor: SampleRange = { start: stats.onset - ms(TIMELINE.floorMs[0]), end: stats.onset - ms(TIMELINE.floorMs[1]) };
   const farOnly: SampleRange = { start: stats.onset + ms(TIMELINE.convergeMs), end: stats.onset + ms(TIMELINE.convergeMs + TIMELINE.farOnlyMs) };
   if (floor.start < 0) throw new Error('the reply started before the noise floor could be measured');
-  const gainAlone = projectionGain(recording.user, sent, alone);
-  const gainDoubleTalk = projectionGain(recording.user, sent, doubleTalk);
+  const aloneGain = userGain(recording.user, run.uplink, coarse, alone, rate, found.lag);
+  const doubleTalkGain = userGain(recording.user, run.uplink, coarse, doubleTalk, rate, found.lag);
+  const gainAlone = aloneGain.gain;
+  const gainDoubleTalk = doubleTalkGain.gain;
+  const lags = [...doubleTalkGain.lags, ...aloneGain.lags];
   const floorPower = powerOver(sent, [floor]);
   const echoPower = powerOver(recording.echo, [farOnly]);
   const net = powerOver(sent, [farOnly]) - floorPower;
@@ -83,5 +116,8 @@ export function measureRun(run: RunRecord): RoomFigures {
     echoDbfs: db(echoPower / FULL_SCALE_POWER),
     clippedPercent: (100 * stats.clipped48) / Math.max(1, stats.active48),
     alignment: correlationOver(recording.user, sent, alone),
+    slipMs: ((Math.max(...lags) - Math.min(...lags)) * 1000) / rate,
+    daemonXruns: run.daemonXruns,
+    jackXruns: stats.xruns,
   };
 }

@@ -73,6 +73,7 @@ static long clipped48;
 static long active48;
 static long dropped16;
 static long callbacks;
+static volatile long xruns;
 
 static double uniform01(void) {
   rng_state ^= rng_state << 13;
@@ -197,6 +198,12 @@ static int process(jack_nframes_t nframes, void *arg) {
   return 0;
 }
 
+static int on_xrun(void *arg) {
+  (void)arg;
+  xruns++;
+  return 0;
+}
+
 static void on_signal(int sig) {
   (void)sig;
   stopping = 1;
@@ -269,6 +276,7 @@ int main(int argc, char **argv) {
   speaker_port = jack_port_register(client, "speaker", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
   mic_port = jack_port_register(client, "mic", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
   jack_set_process_callback(client, process, NULL);
+  jack_set_xrun_callback(client, on_xrun, NULL);
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   if (jack_activate(client) != 0) {
@@ -285,8 +293,8 @@ int main(int argc, char **argv) {
   drain(record);
   fclose(record);
   printf("{\"rate\":%d,\"frames\":%ld,\"onset\":%ld,\"clipped48\":%ld,\"active48\":%ld,\"dropped\":%ld,"
-         "\"callbacks\":%ld,\"recordedLag\":%d,\"irLength\":%d}\n",
-         RATE, frames16, onset16, clipped48, active48, dropped16, callbacks, bulk16, ir_len);
+         "\"callbacks\":%ld,\"xruns\":%ld,\"recordedLag\":%d,\"irLength\":%d}\n",
+         RATE, frames16, onset16, clipped48, active48, dropped16, callbacks, (long)xruns, bulk16, ir_len);
   jack_client_close(client);
   return 0;
 }

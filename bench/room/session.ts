@@ -9,6 +9,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ControlClient } from '../../src/control/client.js';
+import { volumeToGain } from '../../src/service/volume.js';
 import { FakeRealtimeServer } from '../../test/fakes/openai-realtime-server.js';
 import { SCENARIO_RATE, synthesizeSpeech, type SampleRange } from '../echo-scenario.js';
 import { RoomClient, type RoomRecording, type RoomStats } from './client.js';
@@ -34,6 +36,8 @@ export interface RunRecord {
   userDbfs: number;
   /** CPU time of the daemon per second of wall (= audio) time while the reply played, in % of a core. */
   cpuPercent: number;
+  /** Device xruns and playback underruns the daemon counted during the timeline. */
+  daemonXruns: number;
 }
 
 /** Where the user's utterances lie, in ms from the reply's start. */
@@ -43,7 +47,7 @@ function utteranceRanges(rate: number): SampleRange[] {
 
 /** The nominal user level at the microphone: reply level, volume, echo return loss and SER. */
 export function userLevelDbfs(room: Room): number {
-  return REPLY_DBFS - (50 * (100 - room.volume)) / 100 - room.erlDb + room.serDb;
+  return REPLY_DBFS + 20 * Math.log10(volumeToGain(room.volume)) - room.erlDb + room.serDb;
 }
 
 function cpuTicks(pid: number): number {
@@ -53,6 +57,17 @@ function cpuTicks(pid: number): number {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The daemon's device xruns plus port underruns so far, from `status` on its control socket. */
+async function xrunsOf(socket: string): Promise<number> {
+  const client = await ControlClient.connect(socket);
+  try {
+    const reply = (await client.request('status')) as unknown as { result: { audio: { xruns: number; underruns: number } } };
+    return reply.result.audio.xruns + reply.result.audio.underruns;
+  } finally {
+    client.close();
+  }
+}
 
 /**
  * Runs `room` with the daemon configured by `set` (`--set` pairs) on the JACK server `jackServer`
@@ -79,7 +94,11 @@ export async function runRoom(room: Room, set: Readonly<Record<string, string>>,
       earcons: { enabled: false },
     }),
   );
-  const roomClient = await RoomClient.start(jackServer, room, join(dir, 'room.f32'), join(dir, 'user.f32'), 0, seed);
+  const roomClient = await RoomClient.start(jackServer, room, join(dir, 'room.f32'), join(dir, 'user.f32'), 0, seed).catch(async (error: unknown) => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   let output = '';
   const daemon = spawn(process.execPath, [DAEMON, '--etc-dir', etc, ...Object.entries(set).flatMap(([k, v]) => ['--set', `${k}=${v}`])], {
     env: { ...process.env, JACK_DEFAULT_SERVER: jackServer, SPEAKERD_CONTROL_SOCKET: join(dir, 'control.sock'), SPEAKERD_STATE_FILE: join(dir, 'state.json') },
@@ -94,17 +113,20 @@ export async function runRoom(room: Room, set: Readonly<Record<string, string>>,
       exited.then((code) => Promise.reject(new Error(`the daemon exited with ${code}: ${output.trim().split('\n').slice(-3).join(' | ')}`))),
     ]);
     await sleep(TIMELINE.floorMs[0] + 500);
+    const control = join(dir, 'control.sock');
+    const xrunsBefore = await xrunsOf(control);
     const before = cpuTicks(daemon.pid!);
     const t0 = performance.now();
     void server.sendResponse({ audio: reply, chunkMs: 100, interval: 50, transcript: 'reply' });
     await sleep(TIMELINE_MS + 400);
     const cpuPercent = ((cpuTicks(daemon.pid!) - before) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
+    const daemonXruns = (await xrunsOf(control)) - xrunsBefore;
     if (server.connections !== 1) throw new Error(`the daemon connected ${server.connections} times (expected once): ${output}`);
     const uplink = server.audioReceived[0] ?? new Int16Array(0);
     const { stats, recording } = await roomClient.stop();
     if (stats.onset < 0) throw new Error('the reply never reached the room');
     const utterances = utteranceRanges(stats.rate).map((r) => ({ start: r.start + stats.onset, end: r.end + stats.onset }));
-    return { room, stats, recording, uplink, utterances, userDbfs, cpuPercent };
+    return { room, stats, recording, uplink, utterances, userDbfs, cpuPercent, daemonXruns };
   } finally {
     daemon.kill('SIGTERM');
     await exited;

@@ -16,8 +16,12 @@ export class JackDevice {
   readonly config = join(this.dir, 'asound.conf');
   private server: ChildProcess | null = null;
 
-  /** `name`: the JACK server's name (one per test file that runs at the same time). */
-  constructor(name = 'speakerd-test', extraConfig = '') {
+  /**
+   * `name`: the JACK server's name (one per test file that runs at the same time). `realtime`: run
+   * the server and its clients' process threads SCHED_FIFO where permitted (the bench, which must not
+   * lose cycles to a loaded machine), instead of --no-realtime.
+   */
+  constructor(name = 'speakerd-test', extraConfig = '', private readonly realtime = false) {
     this.name = name;
     writeFileSync(
       this.config,
@@ -34,7 +38,8 @@ export class JackDevice {
 
   /** Starts the server and resolves once it accepts clients. */
   async start(): Promise<void> {
-    const server = spawn('jackd', ['--no-realtime', '-n', this.name, '-d', 'dummy', '-r', '48000', '-p', '480'], {
+    const scheduling = this.realtime ? ['--realtime', '-P', '70'] : ['--no-realtime'];
+    const server = spawn('jackd', [...scheduling, '-n', this.name, '-d', 'dummy', '-r', '48000', '-p', '480'], {
       env: { ...process.env, JACK_NO_AUDIO_RESERVATION: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -34,7 +34,7 @@ describe('closed-loop room', () => {
     server = await FakeRealtimeServer.start();
     server.onResponseCreate = () => undefined;
     d = new DaemonUnderTest();
-    jack = new JackDevice('speakerd-test-room', roomAlsaConfig());
+    jack = new JackDevice('speakerd-test-room', roomAlsaConfig(), true);
     await jack.start();
     room = await RoomClient.start(jack.name, ROOM, join(d.dir, 'room.f32'), '-');
     d.writeConfig({

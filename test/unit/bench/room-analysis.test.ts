@@ -42,6 +42,17 @@ describe('room bench analysis', () => {
     expect(Math.abs(gain - 0.5)).toBeLessThan(0.015);
   });
 
+  it('locates near an expected lag when asked, though a stronger match lies elsewhere', () => {
+    const source = resample(whiteNoise(20000, -20, 9), 16000, 16000);
+    const haystack = new Float64Array(60000);
+    for (let n = 0; n < 20000; n++) {
+      haystack[n + 5000] += source[n]!;
+      haystack[n + 35000] += 0.3 * source[n]!;
+    }
+    expect(Math.round(locate(source, { start: 0, end: 20000 }, haystack).lag)).toBe(5000);
+    expect(Math.round(locate(source, { start: 0, end: 20000 }, haystack, { lag: 35100, within: 200 }).lag)).toBe(35000);
+  });
+
   it('projection ignores an uncorrelated signal added to the mix', () => {
     const user = whiteNoise(32000, -30, 1);
     const echo = whiteNoise(32000, -10, 2);
