@@ -175,6 +175,7 @@ export async function footprints(seconds: number, batchMs: number, settings = un
   const out: Record<string, Footprint> = {};
   const { nodeArgs, env } = settings;
   if (!duplexOnly) out['daemon, null device, defaults'] = await daemon({}, seconds, false, env, nodeArgs);
+  if (process.env.FOOTPRINT_NULL_ONLY === '1') return out;
   const service = spawn(process.execPath, [join(here, 'ai-service.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const jack = new JackDevice('speakerd-bench');
   try {
