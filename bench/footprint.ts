@@ -9,7 +9,8 @@
  * audio second). JS heap: KiB allocated per audio second, collections (v8.GCProfiler, preloaded).
  * Memory: peak and steady RSS net of the JACK rig's /dev/shm mappings, split anon / file / shared.
  * Run alone: `npm run build:ts && node dist/bench/footprint.js [seconds] [batchMs,...] [duplex]`
- * ('duplex': the full-duplex daemon only); node options for the daemon in FOOTPRINT_NODE_ARGS.
+ * ('duplex': the full-duplex daemon only). The daemon runs with the systemd unit's node flags and
+ * environment; FOOTPRINT_NODE_ARGS (even empty) replaces them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,15 @@ import { cpuByGroup, MemorySampler, threadTimes, wakeups, type MemorySplit } fro
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DAEMON = join(here, '..', 'src', 'cli', 'speakerd.js');
+
+/** Node flags (ExecStart=) and environment (Environment=) the systemd unit runs the daemon with. */
+export function unitSettings(): { nodeArgs: string[]; env: Record<string, string> } {
+  const unit = readFileSync(join(here, '..', '..', 'systemd', 'speakerd.service'), 'utf8');
+  const exec = /^ExecStart=(\S+)((?: --\S+)*) \S+$/m.exec(unit);
+  const env: Record<string, string> = {};
+  for (const [, key, value] of unit.matchAll(/^Environment=([A-Z_]+)=(\S*)$/gm)) env[key as string] = value as string;
+  return { nodeArgs: (exec?.[2] ?? '').split(' ').filter(Boolean), env };
+}
 const PROBE = join(here, 'heap-probe.js');
 
 /** What one measured process cost over the window. */
@@ -161,20 +171,25 @@ async function firstLine(child: ChildProcess): Promise<string> {
 }
 
 /** Every scenario at one batch size: the footprints by name. */
-export async function footprints(seconds: number, batchMs: number, nodeArgs: string[] = [], duplexOnly = false): Promise<Record<string, Footprint>> {
+export async function footprints(seconds: number, batchMs: number, settings = unitSettings(), duplexOnly = false): Promise<Record<string, Footprint>> {
   const out: Record<string, Footprint> = {};
-  if (!duplexOnly) out['daemon, null device, defaults'] = await daemon({}, seconds, false, {}, nodeArgs);
+  const { nodeArgs, env } = settings;
+  if (!duplexOnly) out['daemon, null device, defaults'] = await daemon({}, seconds, false, env, nodeArgs);
+  if (process.env.FOOTPRINT_NULL_ONLY === '1') return out;
   const service = spawn(process.execPath, [join(here, 'ai-service.js')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const jack = new JackDevice('speakerd-bench');
   try {
     const url = await firstLine(service);
-    await jack.start();
+    const paced = await jack.start().then(
+      () => true,
+      (error: Error) => (console.log(`  (full duplex skipped: no JACK dummy device: ${error.message.split('\n')[0]})`), false),
+    );
     const config = {
       audio: { device: 'alsa', capture: 'jack', playback: 'jack', alsaConfig: jack.config },
       aec: { enabled: true },
       ai: { backend: 'openai', url, batchMs },
     };
-    out[`daemon, full duplex on JACK, AEC on, ${batchMs} ms batches`] = await daemon(config, seconds, true, { JACK_DEFAULT_SERVER: jack.name }, nodeArgs);
+    if (paced) out[`daemon, full duplex on JACK, AEC on, ${batchMs} ms batches`] = await daemon(config, seconds, true, { ...env, JACK_DEFAULT_SERVER: jack.name }, nodeArgs);
     if (duplexOnly) return out;
     out[`floor: bare Node + ws, ${batchMs} ms appends, replies decoded`] = await run(join(here, 'floor-sender.js'), [url, String(batchMs)], {
       ready: async (child) => void (await firstLine(child)),
@@ -220,15 +235,19 @@ export function printFootprints(results: Record<string, Footprint>): void {
   }
 }
 
-/** For `npm run bench`: one batch size (40 ms), 20 s per scenario. */
+/** For `npm run bench`: one batch size (40 ms), 20 s per scenario, the daemon run as the unit runs it. */
 export async function benchFootprint(seconds = 20, batches = [40]): Promise<void> {
-  for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs));
+  const settings = unitSettings();
+  console.log(`  daemon: node ${settings.nodeArgs.join(' ')}, ${Object.entries(settings.env).map(([k, v]) => `${k}=${v}`).join(' ')} (systemd/speakerd.service)`);
+  for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs, settings));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const seconds = Number(process.argv[2] ?? 20);
   const batches = (process.argv[3] ?? '40').split(',').map(Number);
-  const nodeArgs = (process.env.FOOTPRINT_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  console.log(`speakerd footprint: node ${process.version}, ${process.arch}, ${seconds} s per scenario ${nodeArgs.join(' ')}`);
-  for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs, nodeArgs, process.argv[4] === 'duplex'));
+  // FOOTPRINT_NODE_ARGS (even empty) replaces the unit's settings: node flags, and no unit environment.
+  const override = process.env.FOOTPRINT_NODE_ARGS;
+  const settings = override === undefined ? unitSettings() : { nodeArgs: override.split(' ').filter(Boolean), env: {} };
+  console.log(`speakerd footprint: node ${process.version}, ${process.arch}, ${seconds} s per scenario; daemon: node ${settings.nodeArgs.join(' ')} ${JSON.stringify(settings.env)}`);
+  for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs, settings, process.argv[4] === 'duplex'));
 }

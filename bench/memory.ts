@@ -33,7 +33,7 @@ export async function benchMemory(): Promise<Record<string, number>> {
     return {
       'RSS per 60 s playout ring when created (KiB)': (created - start) / RINGS,
       'RSS per ring after 10 s of reply audio written (KiB; 10 s is 469 KiB)': (written - start) / RINGS,
-      'RSS per ring once played and trimmed between replies (KiB)': (trimmed - start) / RINGS,
+      'RSS given back per ring when it is trimmed after playing (KiB)': (written - trimmed) / RINGS,
     };
   } finally {
     engine.close();

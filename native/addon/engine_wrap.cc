@@ -440,7 +440,8 @@ Napi::Value EngineWrap::ReadTx(const Napi::CallbackInfo& info) {
 // or 0 (reading nothing) while fewer samples are waiting. The uplink's framing without a copy.
 Napi::Value EngineWrap::ReadTxBase64(const Napi::CallbackInfo& info) {
   RingPort* ring = LookupRing(info);
-  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+  if (info.Length() < 2 || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
     throw Napi::TypeError::New(info.Env(), "out must be a Uint8Array");
   }
   Napi::Uint8Array out = info[1].As<Napi::Uint8Array>();
@@ -451,7 +452,8 @@ Napi::Value EngineWrap::ReadTxBase64(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), "out is too small for the base64 of that many samples");
   }
   Pcm16Base64Writer writer(out.Data() + offset);
-  const bool read = ring->ReadTxSpans(static_cast<size_t>(samples), [&writer](const int16_t* s, size_t n) { writer.Feed(s, n); });
+  const bool read =
+      ring->ReadTxSpans(static_cast<size_t>(samples), [&writer](const int16_t* s, size_t n) { writer.Feed(s, n); });
   return Napi::Number::New(info.Env(), read ? static_cast<double>(writer.Finish()) : 0.0);
 }
 

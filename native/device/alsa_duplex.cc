@@ -147,7 +147,8 @@ int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
 }
 
 int AlsaDuplex::OpenBoth(std::string* message, bool exact_rate) {
-  int err = OpenOne(settings_.capture, SND_PCM_STREAM_CAPTURE, settings_.capture_channels, &capture_, message, exact_rate);
+  int err =
+      OpenOne(settings_.capture, SND_PCM_STREAM_CAPTURE, settings_.capture_channels, &capture_, message, exact_rate);
   if (err >= 0) {
     err = OpenOne(settings_.playback, SND_PCM_STREAM_PLAYBACK, settings_.playback_channels, &playback_, message,
                   exact_rate);

@@ -716,7 +716,7 @@ export class AudioMediaAiPort extends AudioMedia {
   private microphoneReady(timeUs: number, waiting: number): void {
     const ring = this.ring as AudioMediaRing;
     const sending = this.sessionReady && (this.backend.serverTurnDetection || this.turn.isOpen);
-    if (this.framed && sending && !this.micRate && !ring.hasPartialBatch) {
+    if (this.framed && sending && !this.micRate) {
       this.framed.pull(timeUs, waiting, (frame, samples, capturedUs, release) => this.queueMicrophone(frame, samples, capturedUs, release));
     } else {
       ring.pullBatches(timeUs, waiting);

@@ -33,11 +33,14 @@ export class FramedUplink {
   /**
    * Frames every whole batch waiting and hands each to `send`, in order. `timeUs` and `waiting` come
    * with the ring's tx_ready: the sample at read index `waiting - 1` completed the tick of `timeUs`.
+   * A batch the ring's pullBatches() began (before the port was sending) is completed there first and
+   * goes out as its 'tx' event, so that every sample leaves once, in order.
    */
   pull(timeUs: number, waiting: number, send: FramedSend): void {
     const batch = this.ring.batchSamples;
     const usPerSample = 1e6 / this.ring.txRate;
-    let offset = 0;
+    const partial = this.ring.partialBatch;
+    let offset = partial > 0 ? this.ring.pullBatches(timeUs, waiting, batch - partial) : 0;
     for (;;) {
       const frame = this.pool.pop() ?? this.fresh();
       if (this.ring.readBatchBase64(frame, this.prefix.length) === 0) {

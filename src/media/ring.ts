@@ -88,9 +88,9 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
     this.txReader = reader;
   }
 
-  /** Whether pullBatches() holds part of a batch, waiting for the rest (readBatchBase64() would skip it). */
-  get hasPartialBatch(): boolean {
-    return this.carried > 0;
+  /** Samples of a batch pullBatches() holds, waiting for the rest (0: none; readBatchBase64() must not start before it is complete). */
+  get partialBatch(): number {
+    return this.carried;
   }
 
   /**
@@ -143,11 +143,13 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
   /**
    * Reads every whole batch now waiting and emits each as 'tx'. Called on each tx_ready event, which
    * says how many samples were waiting (`waiting`) at the tick of `timeUs`; capture times of the
-   * batches are counted from there, one sample period per sample.
+   * batches are counted from there, one sample period per sample. Reads at most `max` samples;
+   * returns how many it read.
    */
-  pullBatches(timeUs = Number(process.hrtime.bigint() / 1000n), waiting = 0): void {
-    if (this.isDestroyed || this.engine.isClosed) return;
-    const n = this.engine.call((native) => native.readTx(this.portId, this.scratch));
+  pullBatches(timeUs = Number(process.hrtime.bigint() / 1000n), waiting = 0, max = this.scratch.length): number {
+    if (this.isDestroyed || this.engine.isClosed) return 0;
+    const into = max < this.scratch.length ? this.scratch.subarray(0, Math.max(0, max)) : this.scratch;
+    const n = this.engine.call((native) => native.readTx(this.portId, into));
     const usPerSample = 1e6 / this.txRate;
     // The sample at read index `waiting - 1` completed the tick of `timeUs`.
     const reference = waiting > 0 ? waiting : n;
@@ -164,6 +166,7 @@ export class AudioMediaRing extends DestroyableMedia<RingEvents> {
         this.emitEvent('tx', batch, Math.round(timeUs + (offset - reference) * usPerSample));
       }
     }
+    return n;
   }
 
   /** @internal */

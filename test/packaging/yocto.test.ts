@@ -249,7 +249,7 @@ describe('speakerd recipe: install', () => {
     expect(install).toMatch(/for cmd in speakerd speakerctl/);
     // The unit runs /usr/bin/node on /usr/lib/speakerd: the recipe installs there (nonarch_libdir is /usr/lib).
     const unit = readFileSync(join(ROOT, 'systemd/speakerd.service'), 'utf8');
-    expect(unit).toContain('ExecStart=/usr/bin/node /usr/lib/speakerd/dist/src/cli/speakerd.js');
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node (--\S+ )*\/usr\/lib\/speakerd\/dist\/src\/cli\/speakerd\.js$/m);
     expect(install).toContain('dest="${D}${nonarch_libdir}/speakerd"');
     const files = v('FILES:${PN}');
     for (const path of ['${nonarch_libdir}/speakerd', '${nonarch_libdir}/sysusers.d', '${nonarch_libdir}/tmpfiles.d', '${nonarch_base_libdir}/udev/rules.d']) {

@@ -161,7 +161,7 @@ describe('speakerd.service names what the issue requires', () => {
     ['LimitCORE', '0'],
     ['MemoryHigh', '160M'],
     ['MemoryMax', '200M'],
-    ['ExecStart', '/usr/bin/node /usr/lib/speakerd/dist/src/cli/speakerd.js'],
+    ['ExecStart', '/usr/bin/node --max-semi-space-size=1 --max-old-space-size=64 --no-opt /usr/lib/speakerd/dist/src/cli/speakerd.js'],
     ['User', 'speakerd'],
     ['Group', 'speakerd'],
     ['RuntimeDirectory', 'speakerd'],
@@ -253,7 +253,7 @@ describe('speakerd.service names what the issue requires', () => {
 
     it('allows the node binary of ExecStart=, its libraries and the addon, and nothing writable', () => {
       expect(exec).toContain(execStart[0]);
-      const addon = `${dirname(dirname(dirname(dirname(execStart[1]!))))}/build/Release/speakerd.node`;
+      const addon = `${dirname(dirname(dirname(dirname(execStart.at(-1)!))))}/build/Release/speakerd.node`;
       expect(addon).toBe('/usr/lib/speakerd/build/Release/speakerd.node');
       expect(exec.some((p) => under(addon, bare(p))), `${addon} under ExecPaths=`).toBe(true);
       for (const lib of ['/usr/lib', '/lib']) expect(exec).toContain(lib); // ld.so, libc, libstdc++, libasound

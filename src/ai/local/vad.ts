@@ -15,9 +15,30 @@ export interface VadOptions {
 /** What one frame changed. */
 export type VadEdge = 'start' | 'stop' | null;
 
+/**
+ * Exact sum of squares of samples[start, end), accumulated in small integers: each |s| = 256a + b,
+ * s^2 = 65536 a^2 + 512 ab + b^2. V8 keeps these as small integers even unoptimised (the unit runs
+ * Node with --no-opt), where a double accumulator would box a number per sample (megabytes a second
+ * of garbage at 16 kHz).
+ */
+export function sumOfSquares(samples: Int16Array, start: number, end: number): number {
+  let aa = 0;
+  let ab = 0;
+  let bb = 0;
+  for (let i = start; i < end; i++) {
+    const s = samples[i] ?? 0;
+    const v = s < 0 ? -s : s;
+    const a = v >> 8;
+    const b = v & 255;
+    aa += a * a;
+    ab += a * b;
+    bb += b * b;
+  }
+  return aa * 65536 + ab * 512 + bb;
+}
+
 function dbfs(samples: Int16Array, start: number, end: number): number {
-  let sum = 0;
-  for (let i = start; i < end; i++) sum += (samples[i] ?? 0) ** 2;
+  const sum = sumOfSquares(samples, start, end);
   const rms = Math.sqrt(sum / Math.max(1, end - start));
   return rms > 0 ? 20 * Math.log10(rms / 32768) : -120;
 }

@@ -140,4 +140,41 @@ describe.each(bindings)('%s binding: FramedUplink', (_name, binding) => {
     expect(buffers.size).toBe(1);
     expect(uplink.pooled).toBe(1);
   });
+
+  it('completes a batch begun on the slow path first: every sample leaves once, in order', async () => {
+    const engine = await AudioEngine.create({ device: { type: 'null' }, manualClock: true, binding });
+    engines.push(engine);
+    const player = AudioMediaPlayer.fromPcm(engine, noise(RATE * 2, 5), RATE, { loop: true });
+    const options = { rate: 8000, batchMs: 11, txSeconds: 0.1, prebufferMs: 0 };
+    const framedRing = AudioMediaRing.create(engine, options);
+    const plainRing = AudioMediaRing.create(engine, options);
+    player.startTransmit(framedRing);
+    player.startTransmit(plainRing);
+    const backend = new OpenAiBackend({});
+    const uplink = new FramedUplink(framedRing, backend.audioTemplate);
+    const expected: string[] = [];
+    const sent: string[] = [];
+    plainRing.on('tx', (batch) => expected.push(backend.encodeAudio(batch) as string));
+    framedRing.on('tx', (batch) => sent.push(backend.encodeAudio(batch) as string));
+    // Before the session: the slow path reads 5 ticks (400 samples): 4 batches of 88 and 48 held over.
+    framedRing.setTxReader(() => undefined);
+    engine.step(5);
+    framedRing.pullBatches();
+    expect(framedRing.partialBatch).toBe(48);
+    framedRing.setTxReader((timeUs, waiting) => uplink.pull(timeUs, waiting, (frame, _samples, _at, release) => {
+      sent.push(frame.toString('utf8'));
+      release();
+    }));
+    for (let i = 0; i < 40; i++) {
+      engine.step(1);
+      const deadline = Date.now() + 1000;
+      while (framedRing.status().txBuffered >= 88 || plainRing.status().txBuffered >= 88) {
+        if (Date.now() > deadline) throw new Error('the batches were not read');
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    }
+    expect(framedRing.partialBatch).toBe(0);
+    expect(sent.length).toBeGreaterThan(30);
+    expect(sent).toEqual(expected.slice(0, sent.length));
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnergyVad } from '../../../src/ai/local/vad.js';
+import { EnergyVad, sumOfSquares } from '../../../src/ai/local/vad.js';
 
 const FRAME = 240;
 const tone = (frames: number, amplitude: number): Int16Array =>
@@ -33,5 +33,16 @@ describe('EnergyVad', () => {
     for (let i = 0; i < 30; i++) if (vad.push(tone(100, 400)) !== null) edges++;
     expect(edges).toBe(2);
     expect(vad.inSpeech).toBe(false);
+  });
+});
+
+describe('sumOfSquares', () => {
+  it('is exact for every int16 value, extremes included, over any span', () => {
+    const samples = Int16Array.from({ length: 4096 }, (_, i) => (i % 7 === 0 ? -32768 : i % 11 === 0 ? 32767 : ((i * 7919) % 65536) - 32768));
+    let naive = 0n;
+    for (const s of samples.subarray(100, 4000)) naive += BigInt(s) * BigInt(s);
+    expect(sumOfSquares(samples, 100, 4000)).toBe(Number(naive));
+    expect(sumOfSquares(new Int16Array([-32768, 32767, -1, 0]), 0, 4)).toBe(32768 ** 2 + 32767 ** 2 + 1);
+    expect(sumOfSquares(samples, 5, 5)).toBe(0);
   });
 });
