@@ -78,7 +78,8 @@ export async function benchControl(): Promise<Record<string, number>> {
       'status round trip p50 (ms)': percentile(status, 0.5),
       'status round trip p99 (ms)': percentile(status, 0.99),
       'status requests per second, 8 clients pipelining 16 each': served / seconds,
-      'audio underruns + xruns caused during the load': after.result.audio.underruns + after.result.audio.xruns - before.result.audio.underruns - before.result.audio.xruns,
+      'audio underruns + xruns caused during the load':
+        after.result.audio.underruns + after.result.audio.xruns - before.result.audio.underruns - before.result.audio.xruns,
     };
   } finally {
     daemon.kill('SIGTERM');

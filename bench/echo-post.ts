@@ -40,12 +40,7 @@ export interface PostRun {
 }
 
 /** Runs `room` (scenario options) through the canceller and the post filter. */
-export function runPostFilter(
-  binding: NativeBinding,
-  room: EchoScenarioOptions,
-  post: NativeEchoPostOptions = {},
-  tailMs = 250,
-): PostRun {
+export function runPostFilter(binding: NativeBinding, room: EchoScenarioOptions, post: NativeEchoPostOptions = {}, tailMs = 250): PostRun {
   const PostFilter = binding.EchoPostFilter;
   if (PostFilter === undefined) throw new Error('this addon has no EchoPostFilter');
   const scenario = createEchoScenario(room);

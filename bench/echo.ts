@@ -53,7 +53,10 @@ function benchDelayEstimator(binding: NativeBinding): Record<string, number> {
   for (const delayMs of DELAYS_MS) {
     const scenario = createEchoScenario({ seed: 1, seconds: SECONDS, delayMs });
     const audioSeconds = scenario.mic.length / RATE;
-    cpu = Math.max(cpu, cpuPercent(audioSeconds, RUNS, () => new binding.DelayEstimator({ rate: RATE }).process(scenario.mic, scenario.far)));
+    cpu = Math.max(
+      cpu,
+      cpuPercent(audioSeconds, RUNS, () => new binding.DelayEstimator({ rate: RATE }).process(scenario.mic, scenario.far)),
+    );
     const estimator = new binding.DelayEstimator({ rate: RATE });
     let found = -1;
     for (let at = 0; at < scenario.mic.length; at += FRAME * 25) {

@@ -105,7 +105,9 @@ async function measure(child: ChildProcess, probeFile: string, seconds: number, 
     gcPerS: (p1.collections - p0.collections) / s,
     gcMsPerS: (p1.gcMs - p0.gcMs) / s,
     peak: sampler.peak,
-    steady: steadySamples.length ? { anon: mean('anon'), file: mean('file'), shared: mean('shared'), jackShm: mean('jackShm'), total: mean('total'), hwmNet: mean('hwmNet') } : null,
+    steady: steadySamples.length
+      ? { anon: mean('anon'), file: mean('file'), shared: mean('shared'), jackShm: mean('jackShm'), total: mean('total'), hwmNet: mean('hwmNet') }
+      : null,
   };
 }
 
@@ -189,7 +191,14 @@ export async function footprints(seconds: number, batchMs: number, settings = un
       aec: { enabled: true },
       ai: { backend: 'openai', url, batchMs },
     };
-    if (paced) out[`daemon, full duplex on JACK, AEC on, ${batchMs} ms batches`] = await daemon(config, seconds, true, { ...env, JACK_DEFAULT_SERVER: jack.name }, nodeArgs);
+    if (paced)
+      out[`daemon, full duplex on JACK, AEC on, ${batchMs} ms batches`] = await daemon(
+        config,
+        seconds,
+        true,
+        { ...env, JACK_DEFAULT_SERVER: jack.name },
+        nodeArgs,
+      );
     if (duplexOnly) return out;
     out[`floor: bare Node + ws, ${batchMs} ms appends, replies decoded`] = await run(join(here, 'floor-sender.js'), [url, String(batchMs)], {
       ready: async (child) => void (await firstLine(child)),
@@ -200,7 +209,11 @@ export async function footprints(seconds: number, batchMs: number, settings = un
     service.kill('SIGTERM');
     await jack.remove();
   }
-  out['floor: bare Node, 40 ms timer'] = await run(join(here, 'ai-client.js'), ['idle', String(seconds + 10)], { ready: async () => undefined, seconds, warmupS: 1 });
+  out['floor: bare Node, 40 ms timer'] = await run(join(here, 'ai-client.js'), ['idle', String(seconds + 10)], {
+    ready: async () => undefined,
+    seconds,
+    warmupS: 1,
+  });
   return out;
 }
 
@@ -211,14 +224,21 @@ function fmt(n: number | undefined, digits = 2): string {
 /** Prints the footprints as tables, with the daemon's ratios to the ws floor. */
 export function printFootprints(results: Record<string, Footprint>): void {
   const names = Object.keys(results);
-  const groups = [...new Set(names.flatMap((n) => Object.keys(results[n]?.cpu ?? {})))].sort((a, b) => (a === 'whole process' ? 1 : b === 'whole process' ? -1 : a.localeCompare(b)));
+  const groups = [...new Set(names.flatMap((n) => Object.keys(results[n]?.cpu ?? {})))].sort((a, b) =>
+    a === 'whole process' ? 1 : b === 'whole process' ? -1 : a.localeCompare(b),
+  );
   for (const name of names) {
     const r = results[name] as Footprint;
     console.log(`\n  ${name}`);
     for (const g of groups) if (r.cpu[g] !== undefined) console.log(`    CPU ${g.padEnd(50)} ${fmt(r.cpu[g], 3)} % of a core`);
     console.log(`    JS main thread wakeups                                 ${fmt(r.jsWakeupsPerS, 1)} per second`);
-    console.log(`    JS heap allocated                                      ${fmt(r.allocKiBPerS, 1)} KiB per audio second (${fmt(r.gcPerS, 3)} GC/s, ${fmt(r.gcMsPerS, 3)} ms GC/s)`);
-    const m = (s: MemorySplit | null): string => (s ? `${fmt(s.total / 1024, 1)} MB (anon ${fmt(s.anon / 1024, 1)}, file ${fmt(s.file / 1024, 1)}, shared ${fmt(s.shared / 1024, 1)}; JACK rig excluded ${fmt(s.jackShm / 1024, 1)})` : '-');
+    console.log(
+      `    JS heap allocated                                      ${fmt(r.allocKiBPerS, 1)} KiB per audio second (${fmt(r.gcPerS, 3)} GC/s, ${fmt(r.gcMsPerS, 3)} ms GC/s)`,
+    );
+    const m = (s: MemorySplit | null): string =>
+      s
+        ? `${fmt(s.total / 1024, 1)} MB (anon ${fmt(s.anon / 1024, 1)}, file ${fmt(s.file / 1024, 1)}, shared ${fmt(s.shared / 1024, 1)}; JACK rig excluded ${fmt(s.jackShm / 1024, 1)})`
+        : '-';
     console.log(`    RSS peak (sampled every 100 ms)                        ${m(r.peak)}`);
     console.log(`    RSS steady (mean over the window)                      ${m(r.steady)}`);
   }
@@ -238,7 +258,11 @@ export function printFootprints(results: Record<string, Footprint>): void {
 /** For `npm run bench`: one batch size (40 ms), 20 s per scenario, the daemon run as the unit runs it. */
 export async function benchFootprint(seconds = 20, batches = [40]): Promise<void> {
   const settings = unitSettings();
-  console.log(`  daemon: node ${settings.nodeArgs.join(' ')}, ${Object.entries(settings.env).map(([k, v]) => `${k}=${v}`).join(' ')} (systemd/speakerd.service)`);
+  console.log(
+    `  daemon: node ${settings.nodeArgs.join(' ')}, ${Object.entries(settings.env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')} (systemd/speakerd.service)`,
+  );
   for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs, settings));
 }
 
@@ -248,6 +272,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // FOOTPRINT_NODE_ARGS (even empty) replaces the unit's settings: node flags, and no unit environment.
   const override = process.env.FOOTPRINT_NODE_ARGS;
   const settings = override === undefined ? unitSettings() : { nodeArgs: override.split(' ').filter(Boolean), env: {} };
-  console.log(`speakerd footprint: node ${process.version}, ${process.arch}, ${seconds} s per scenario; daemon: node ${settings.nodeArgs.join(' ')} ${JSON.stringify(settings.env)}`);
+  console.log(
+    `speakerd footprint: node ${process.version}, ${process.arch}, ${seconds} s per scenario; daemon: node ${settings.nodeArgs.join(' ')} ${JSON.stringify(settings.env)}`,
+  );
   for (const batchMs of batches) printFootprints(await footprints(seconds, batchMs, settings, process.argv[4] === 'duplex'));
 }

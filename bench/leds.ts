@@ -18,14 +18,25 @@ const SECONDS = 5;
 
 function settings(look: string): LedSettings {
   const l = parseLook(look);
-  return { looks: { starting: l, listening: l, userSpeaking: l, thinking: l, speaking: l, offline: l, error: l, volume: l, muted: l }, brightness: 1, fps: 30, night: { mode: 'off', start: 0, end: 0, brightness: 1 } };
+  return {
+    looks: { starting: l, listening: l, userSpeaking: l, thinking: l, speaking: l, offline: l, error: l, volume: l, muted: l },
+    brightness: 1,
+    fps: 30,
+    night: { mode: 'off', start: 0, end: 0, brightness: 1 },
+  };
 }
 
 /** CPU percent of one core used while `run` lasts SECONDS, and the frames written. */
 async function cpu(open: () => Promise<LedOutput>, look: string): Promise<{ percent: number; frames: number }> {
   const output = await open();
   let frames = 0;
-  const counted: LedOutput = { driver: output.driver, count: output.count, kind: output.kind, write: (f) => (frames++, output.write(f)), close: () => output.close() };
+  const counted: LedOutput = {
+    driver: output.driver,
+    count: output.count,
+    kind: output.kind,
+    write: (f) => (frames++, output.write(f)),
+    close: () => output.close(),
+  };
   const start = process.cpuUsage();
   const t0 = performance.now();
   const c = new LedCompositor(counted, settings(look));
@@ -55,7 +66,13 @@ export async function benchLeds(): Promise<Record<string, number>> {
       writeFileSync(join(dir, c, 'max_brightness'), '255\n');
     }
     const base = await idle();
-    const ring = () => openApa102({ device: '/dev/null', count: 12, order: 'bgr' }, () => new FakeGpioChip(), () => undefined, () => undefined);
+    const ring = () =>
+      openApa102(
+        { device: '/dev/null', count: 12, order: 'bgr' },
+        () => new FakeGpioChip(),
+        () => undefined,
+        () => undefined,
+      );
     const sysfs = () => openSysfsLeds([{ red: 'r', green: 'g', blue: 'b' }], () => undefined, dir);
     const solid = await cpu(ring, '#0040ff solid');
     const spin = await cpu(ring, '#00c0ff spin 1000');

@@ -57,7 +57,11 @@ const FIGURE_NAMES = [
 ];
 
 /** Runs `configurations` through `rooms` on one JACK server, reporting each result as it comes. */
-export async function runRoomBench(rooms: readonly Room[], configurations: readonly Configuration[], onResult: (r: RoomResult) => void = () => undefined): Promise<RoomResult[]> {
+export async function runRoomBench(
+  rooms: readonly Room[],
+  configurations: readonly Configuration[],
+  onResult: (r: RoomResult) => void = () => undefined,
+): Promise<RoomResult[]> {
   roomClientBinary();
   const jack = new JackDevice(JACK_SERVER, roomAlsaConfig(), true);
   await jack.start();
@@ -88,7 +92,9 @@ export async function runRoomBench(rooms: readonly Room[], configurations: reado
 /** The results of one room as a text table, one column per configuration. */
 export function formatRoom(room: Room, results: readonly RoomResult[]): string {
   const ran = results.filter((r) => r.room === room && r.figures);
-  const lines = [`${room.label}: ERL ${room.erlDb} dB, bulk ${room.bulkMs} ms, RT60 ${room.rt60Ms} ms (${room.irMs} ms response), noise ${room.noiseDbfs} dBFS, SER ${room.serDb} dB, volume ${room.volume}${room.clip ? `, soft clip above ${room.clip} FS` : ''}`];
+  const lines = [
+    `${room.label}: ERL ${room.erlDb} dB, bulk ${room.bulkMs} ms, RT60 ${room.rt60Ms} ms (${room.irMs} ms response), noise ${room.noiseDbfs} dBFS, SER ${room.serDb} dB, volume ${room.volume}${room.clip ? `, soft clip above ${room.clip} FS` : ''}`,
+  ];
   lines.push(`  ${''.padEnd(54)}${ran.map((r) => r.configuration.label.padStart(14)).join('')}`);
   const columns = ran.map((r) => cells(r.figures!));
   FIGURE_NAMES.forEach((name, i) => lines.push(`  ${name.padEnd(54)}${columns.map((c) => c[i]!.padStart(14)).join('')}`));
@@ -98,9 +104,20 @@ export function formatRoom(room: Room, results: readonly RoomResult[]): string {
 
 /** Every result that ran as one Markdown table (the first six figures, and the xruns that disturb them). */
 export function formatMarkdown(results: readonly RoomResult[]): string {
-  const header = ['room', 'configuration', 'residual echo (dB)', 'false starts', 'in speech (%)', 'double-talk loss (dB)', 'users detected', 'CPU (% core)', 'xruns'];
+  const header = [
+    'room',
+    'configuration',
+    'residual echo (dB)',
+    'false starts',
+    'in speech (%)',
+    'double-talk loss (dB)',
+    'users detected',
+    'CPU (% core)',
+    'xruns',
+  ];
   const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
-  for (const r of results) if (r.figures) lines.push(`| ${r.room.label} | ${r.configuration.label} | ${[...cells(r.figures).slice(0, 6), cells(r.figures).at(-1)].join(' | ')} |`);
+  for (const r of results)
+    if (r.figures) lines.push(`| ${r.room.label} | ${r.configuration.label} | ${[...cells(r.figures).slice(0, 6), cells(r.figures).at(-1)].join(' | ')} |`);
   return lines.join('\n');
 }
 

@@ -89,7 +89,9 @@ export class RoomClient {
    * output first becomes audible ('-' for none). Resolves once its ports exist.
    */
   static async start(server: string, room: Room, recordFile: string, userFile: string, userOffsetMs = 0, seed = 1): Promise<RoomClient> {
-    const args = [ROOM_CLIENT, recordFile, room.bulkMs, room.irMs, room.rt60Ms, room.erlDb, room.clip, room.noiseDbfs, seed, userFile, userOffsetMs].map(String);
+    const args = [ROOM_CLIENT, recordFile, room.bulkMs, room.irMs, room.rt60Ms, room.erlDb, room.clip, room.noiseDbfs, seed, userFile, userOffsetMs].map(
+      String,
+    );
     const child = spawn(roomClientBinary(), args, { env: { ...process.env, JACK_DEFAULT_SERVER: server }, stdio: ['ignore', 'pipe', 'pipe'] });
     let errors = '';
     child.stderr?.on('data', (d: Buffer) => (errors += d.toString()));

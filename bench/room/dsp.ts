@@ -77,7 +77,12 @@ function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
  * cross-correlation over every lag (or only lags within `near.within` of `near.lag`), and the peak's
  * normalised correlation (1 = a scaled copy).
  */
-export function locate(reference: ArrayLike<number>, range: SampleRange, haystack: ArrayLike<number>, near?: { lag: number; within: number }): { lag: number; correlation: number } {
+export function locate(
+  reference: ArrayLike<number>,
+  range: SampleRange,
+  haystack: ArrayLike<number>,
+  near?: { lag: number; within: number },
+): { lag: number; correlation: number } {
   const length = range.end - range.start;
   let size = 1;
   while (size < haystack.length + length) size <<= 1;

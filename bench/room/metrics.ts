@@ -50,7 +50,14 @@ const MAX_SLIP_MS = 200;
  * The user's gain in what was sent over `ranges`, each located on its own within MAX_SLIP_MS of
  * `lag` (a lost period moves the uplink against the microphone), and the lag found for each.
  */
-function userGain(user: Float32Array, uplink: Int16Array, coarse: Float64Array, ranges: readonly SampleRange[], rate: number, around: number): { gain: number; lags: number[] } {
+function userGain(
+  user: Float32Array,
+  uplink: Int16Array,
+  coarse: Float64Array,
+  ranges: readonly SampleRange[],
+  rate: number,
+  around: number,
+): { gain: number; lags: number[] } {
   let cross = 0;
   let self = 0;
   const lags: number[] = [];

@@ -292,9 +292,10 @@ int main(int argc, char **argv) {
   jack_deactivate(client);
   drain(record);
   fclose(record);
-  printf("{\"rate\":%d,\"frames\":%ld,\"onset\":%ld,\"clipped48\":%ld,\"active48\":%ld,\"dropped\":%ld,"
-         "\"callbacks\":%ld,\"xruns\":%ld,\"recordedLag\":%d,\"irLength\":%d}\n",
-         RATE, frames16, onset16, clipped48, active48, dropped16, callbacks, (long)xruns, bulk16, ir_len);
+  printf(
+      "{\"rate\":%d,\"frames\":%ld,\"onset\":%ld,\"clipped48\":%ld,\"active48\":%ld,\"dropped\":%ld,"
+      "\"callbacks\":%ld,\"xruns\":%ld,\"recordedLag\":%d,\"irLength\":%d}\n",
+      RATE, frames16, onset16, clipped48, active48, dropped16, callbacks, (long)xruns, bulk16, ir_len);
   jack_client_close(client);
   return 0;
 }

@@ -9,7 +9,11 @@ import { formatMarkdown, formatRoom, runRoomBench } from './bench.js';
 import { CONFIGURATIONS, ROOMS, type Room } from './rooms.js';
 
 const { values } = parseArgs({
-  options: { room: { type: 'string', multiple: true, default: [] }, set: { type: 'string', multiple: true, default: [] }, 'room-set': { type: 'string', multiple: true, default: [] } },
+  options: {
+    room: { type: 'string', multiple: true, default: [] },
+    set: { type: 'string', multiple: true, default: [] },
+    'room-set': { type: 'string', multiple: true, default: [] },
+  },
 });
 
 function fail(message: string): never {
@@ -29,13 +33,16 @@ function pairs(list: readonly string[], option: string): Record<string, string> 
 
 const roomChanges: Record<string, number> = {};
 for (const [field, value] of Object.entries(pairs(values['room-set'], '--room-set'))) {
-  if (!(field in ROOMS[0]!) || typeof ROOMS[0]![field as keyof Room] !== 'number' || !Number.isFinite(Number(value))) fail(`--room-set takes a numeric field of Room and a number, got '${field}=${value}'`);
+  if (!(field in ROOMS[0]!) || typeof ROOMS[0]![field as keyof Room] !== 'number' || !Number.isFinite(Number(value)))
+    fail(`--room-set takes a numeric field of Room and a number, got '${field}=${value}'`);
   roomChanges[field] = Number(value);
 }
 const rooms: Room[] = (values.room.length ? ROOMS.filter((r) => values.room.includes(r.name)) : [...ROOMS]).map((r) => ({ ...r, ...roomChanges }));
 if (rooms.length !== (values.room.length || ROOMS.length)) fail(`unknown room; rooms: ${ROOMS.map((r) => r.name).join(', ')}`);
 const set = pairs(values.set, '--set');
 const configurations = values.set.length ? [{ label: values.set.join(' '), set }] : CONFIGURATIONS;
-const results = await runRoomBench(rooms, configurations, (r) => console.error(`${r.room.name} / ${r.configuration.label}: ${r.skipped ? `not run (${r.skipped})` : 'done'}`));
+const results = await runRoomBench(rooms, configurations, (r) =>
+  console.error(`${r.room.name} / ${r.configuration.label}: ${r.skipped ? `not run (${r.skipped})` : 'done'}`),
+);
 for (const room of rooms) console.log(formatRoom(room, results));
 console.log(`\n${formatMarkdown(results)}`);

@@ -11,10 +11,10 @@
 namespace speakerd {
 
 Napi::Function EchoCancellerWrap::Define(Napi::Env env) {
-  return DefineClass(env, "EchoCanceller",
-                     {InstanceMethod<&EchoCancellerWrap::Process>("process"),
-                      InstanceMethod<&EchoCancellerWrap::Reset>("reset"),
-                      InstanceMethod<&EchoCancellerWrap::Stats>("stats")});
+  return DefineClass(
+      env, "EchoCanceller",
+      {InstanceMethod<&EchoCancellerWrap::Process>("process"), InstanceMethod<&EchoCancellerWrap::Reset>("reset"),
+       InstanceMethod<&EchoCancellerWrap::Stats>("stats")});
 }
 
 EchoCancellerWrap::EchoCancellerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EchoCancellerWrap>(info) {
@@ -45,7 +45,8 @@ Napi::Value EchoCancellerWrap::Process(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), "mic and reference must have the same length");
   }
   if (mic.ElementLength() % static_cast<size_t>(frame_) != 0) {
-    throw Napi::RangeError::New(info.Env(), "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
+    throw Napi::RangeError::New(info.Env(),
+                                "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
   }
   Napi::Int16Array out = Napi::Int16Array::New(info.Env(), mic.ElementLength());
   for (size_t i = 0; i < mic.ElementLength(); i += static_cast<size_t>(frame_)) {
@@ -94,7 +95,8 @@ Napi::Value DelayEstimatorWrap::Process(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), "mic and reference must have the same length");
   }
   if (mic.ElementLength() % static_cast<size_t>(frame_) != 0) {
-    throw Napi::RangeError::New(info.Env(), "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
+    throw Napi::RangeError::New(info.Env(),
+                                "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
   }
   for (size_t i = 0; i < mic.ElementLength(); i += static_cast<size_t>(frame_)) {
     estimator_->Process(mic.Data() + i, ref.Data() + i);

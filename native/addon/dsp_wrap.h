@@ -6,8 +6,8 @@
 #include <memory>
 
 #include "../dsp/delay_estimator.h"
-#include "../dsp/echo_engine.h"
 #include "../dsp/echo_canceller.h"
+#include "../dsp/echo_engine.h"
 #include "../dsp/echo_post_filter.h"
 #include "../dsp/playback_shaper.h"
 

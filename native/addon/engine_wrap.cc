@@ -4,14 +4,14 @@
 #include <stdexcept>
 #include <vector>
 
+#include "../common/base64.h"
 #include "../ports/player_port.h"
 #include "../ports/recorder_port.h"
 #include "../ports/ring_port.h"
 #include "../ports/tone_port.h"
-#include "../common/base64.h"
 #include "args.h"
-#include "echo_options.h"
 #include "dsp_wrap.h"
+#include "echo_options.h"
 
 namespace speakerd {
 
@@ -263,7 +263,8 @@ uint32_t EngineWrap::AddPort(Napi::Env env, Port* port, Kind kind) {
     engine_->bridge().levels(slot).tx_level.store(1.0f);
     return id;
   }
-  throw CodedError(env, "ERR_TOO_MANY_PORTS", "the bridge has no free slot (" + std::to_string(kMaxSlots) + " at most)");
+  throw CodedError(env, "ERR_TOO_MANY_PORTS",
+                   "the bridge has no free slot (" + std::to_string(kMaxSlots) + " at most)");
 }
 
 void EngineWrap::Enqueue(Napi::Env env, const BridgeOp& op) {
@@ -335,7 +336,8 @@ Napi::Value EngineWrap::CreateTone(const Napi::CallbackInfo& info) {
       throw Napi::RangeError::New(info.Env(), "segments: frequencies must be from 0 to below half the rate");
     }
     if (!(amp >= 0 && amp <= 1)) throw Napi::RangeError::New(info.Env(), "segments: amplitude must be from 0 to 1");
-    if (!(ms >= 1 && ms <= 600000)) throw Napi::RangeError::New(info.Env(), "segments: duration must be 1 ms to 10 min");
+    if (!(ms >= 1 && ms <= 600000))
+      throw Napi::RangeError::New(info.Env(), "segments: duration must be 1 ms to 10 min");
     segments.push_back(ToneSegment{static_cast<float>(f1), static_cast<float>(f2), static_cast<float>(amp),
                                    static_cast<uint32_t>(std::lround(ms * rate / 1000.0))});
   }
@@ -353,7 +355,8 @@ Napi::Value EngineWrap::CreateRing(const Napi::CallbackInfo& info) {
   s.rx_capacity = static_cast<size_t>(RequireInt(info, 2, "rxCapacity", frame, rate * kMaxRingSeconds));
   s.batch = static_cast<size_t>(RequireInt(info, 3, "batch", 1, static_cast<int>(s.tx_capacity)));
   // The ring rounds its capacity up to a power of two; the prebuffer may use all of it (as setPrebuffer).
-  s.prebuffer = static_cast<size_t>(RequireInt(info, 4, "prebuffer", 0, static_cast<int>(NextPowerOfTwo(s.rx_capacity))));
+  s.prebuffer =
+      static_cast<size_t>(RequireInt(info, 4, "prebuffer", 0, static_cast<int>(NextPowerOfTwo(s.rx_capacity))));
   int tx_rate = rate;
   if (info.Length() > 5 && !info[5].IsUndefined()) {
     tx_rate = RequireInt(info, 5, "txRate", 8000, kMaxRate);
@@ -365,7 +368,8 @@ Napi::Value EngineWrap::CreateRing(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::RemovePort(const Napi::CallbackInfo& info) {
   Entry& entry = Lookup(info, 0);
-  if (entry.kind == Kind::kDevice) throw CodedError(info.Env(), "ERR_PORT_KIND", "the sound device port cannot be removed");
+  if (entry.kind == Kind::kDevice)
+    throw CodedError(info.Env(), "ERR_PORT_KIND", "the sound device port cannot be removed");
   const int slot = static_cast<int>(entry.id & (kMaxSlots - 1));
   Enqueue(info.Env(), BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
   entry = Entry{};

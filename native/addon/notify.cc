@@ -32,9 +32,11 @@ Napi::Value Notify(const Napi::CallbackInfo& info) {
   if (socket_path == nullptr || socket_path[0] == '\0') return Napi::Boolean::New(env, false);
   sockaddr_un addr;
   socklen_t length = 0;
-  if (!NotifySocketAddress(socket_path, &addr, &length)) throw CodedError(env, "ERR_NOTIFY", "NOTIFY_SOCKET is not a usable path");
+  if (!NotifySocketAddress(socket_path, &addr, &length))
+    throw CodedError(env, "ERR_NOTIFY", "NOTIFY_SOCKET is not a usable path");
   const int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) throw CodedError(env, "ERR_NOTIFY", std::string("cannot create the notify socket: ") + std::strerror(errno));
+  if (fd < 0)
+    throw CodedError(env, "ERR_NOTIFY", std::string("cannot create the notify socket: ") + std::strerror(errno));
   const ssize_t sent = sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr), length);
   const int err = errno;
   close(fd);
@@ -56,9 +58,9 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
 }
 
 Napi::Function NotifyReceiverWrap::Define(Napi::Env env) {
-  return DefineClass(env, "NotifyReceiver",
-                     {InstanceMethod<&NotifyReceiverWrap::Receive>("receive"),
-                      InstanceMethod<&NotifyReceiverWrap::Close>("close")});
+  return DefineClass(
+      env, "NotifyReceiver",
+      {InstanceMethod<&NotifyReceiverWrap::Receive>("receive"), InstanceMethod<&NotifyReceiverWrap::Close>("close")});
 }
 
 NotifyReceiverWrap::NotifyReceiverWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NotifyReceiverWrap>(info) {

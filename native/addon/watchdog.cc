@@ -41,13 +41,11 @@ Napi::Array ReasonNames(Napi::Env env, int mask) {
 }  // namespace
 
 Napi::Function WatchdogWrap::Define(Napi::Env env) {
-  return DefineClass(env, "Watchdog",
-                     {InstanceMethod<&WatchdogWrap::Start>("start"),
-                      InstanceMethod<&WatchdogWrap::Stop>("stop"),
-                      InstanceMethod<&WatchdogWrap::Watch>("watch"),
-                      InstanceMethod<&WatchdogWrap::Reopening>("reopening"),
-                      InstanceMethod<&WatchdogWrap::Heartbeat>("heartbeat"),
-                      InstanceMethod<&WatchdogWrap::Status>("status")});
+  return DefineClass(
+      env, "Watchdog",
+      {InstanceMethod<&WatchdogWrap::Start>("start"), InstanceMethod<&WatchdogWrap::Stop>("stop"),
+       InstanceMethod<&WatchdogWrap::Watch>("watch"), InstanceMethod<&WatchdogWrap::Reopening>("reopening"),
+       InstanceMethod<&WatchdogWrap::Heartbeat>("heartbeat"), InstanceMethod<&WatchdogWrap::Status>("status")});
 }
 
 WatchdogWrap::WatchdogWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<WatchdogWrap>(info) {
@@ -84,7 +82,8 @@ Napi::Value WatchdogWrap::Start(const Napi::CallbackInfo& info) {
       throw CodedError(env, "ERR_NOTIFY", "NOTIFY_SOCKET is not a usable path");
     }
     fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd_ < 0) throw CodedError(env, "ERR_NOTIFY", std::string("cannot create the notify socket: ") + std::strerror(errno));
+    if (fd_ < 0)
+      throw CodedError(env, "ERR_NOTIFY", std::string("cannot create the notify socket: ") + std::strerror(errno));
   }
   const int64_t now = NowNs();
   {
@@ -188,7 +187,9 @@ Napi::Value WatchdogWrap::Status(const Napi::CallbackInfo& info) {
   out.Set("notifySocket", fd_ >= 0);
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const char* watching = !clock_ ? "none" : clock_->stopped_ns.load(std::memory_order_acquire) != 0 ? "closed" : "open";
+    const char* watching = !clock_                                                   ? "none"
+                           : clock_->stopped_ns.load(std::memory_order_acquire) != 0 ? "closed"
+                                                                                     : "open";
     out.Set("engine", watching);
   }
   const int64_t grace = grace_until_ns_.load(std::memory_order_relaxed);

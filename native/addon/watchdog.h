@@ -66,7 +66,7 @@ class WatchdogWrap : public Napi::ObjectWrap<WatchdogWrap> {
   bool quit_ = false;
   std::shared_ptr<const EngineClock> clock_;
   int64_t absent_since_ns_ = 0;
-  bool fresh_ = false;        // watch() attached this clock after the last check
+  bool fresh_ = false;  // watch() attached this clock after the last check
   uint64_t last_frames_ = 0;
 
   // Written by JS, read by the pinger.
@@ -79,9 +79,9 @@ class WatchdogWrap : public Napi::ObjectWrap<WatchdogWrap> {
   // Written by the pinger, read by status().
   std::atomic<uint64_t> pings_{0};
   std::atomic<uint64_t> checks_{0};
-  std::atomic<uint64_t> misses_{0};          // episodes: transitions from pinging to not pinging
-  std::atomic<int> reasons_{0};              // of the latest check (0: it pinged)
-  std::atomic<int> miss_reasons_{0};         // of the check that began the latest episode
+  std::atomic<uint64_t> misses_{0};   // episodes: transitions from pinging to not pinging
+  std::atomic<int> reasons_{0};       // of the latest check (0: it pinged)
+  std::atomic<int> miss_reasons_{0};  // of the check that began the latest episode
   std::atomic<int64_t> miss_heartbeat_age_ns_{0};
   std::atomic<int64_t> last_ping_ns_{0};
   std::atomic<uint64_t> send_errors_{0};

@@ -60,9 +60,9 @@ class ConferenceBridge {
     float listener_levels[kMaxSlots];
     int listener_count = 0;
     int transmitter_count = 0;
-    bool source_silent = true;   // last GetFrame() returned nothing
-    bool mixed = false;          // received a frame in this tick's mix
-    float gain = 1.0f;           // overflow attenuation, smoothed
+    bool source_silent = true;  // last GetFrame() returned nothing
+    bool mixed = false;         // received a frame in this tick's mix
+    float gain = 1.0f;          // overflow attenuation, smoothed
     int32_t mix[kMaxFrame];
   };
 

@@ -14,9 +14,7 @@ constexpr int kMaxChannels = 8;
 // Bridge slots, slot 0 being the sound device.
 constexpr int kMaxSlots = 32;
 
-inline int16_t Saturate16(int32_t v) {
-  return v > 32767 ? 32767 : (v < -32768 ? -32768 : static_cast<int16_t>(v));
-}
+inline int16_t Saturate16(int32_t v) { return v > 32767 ? 32767 : (v < -32768 ? -32768 : static_cast<int16_t>(v)); }
 
 inline int16_t SaturateFloat(float v) {
   return v >= 32767.0f ? 32767 : (v <= -32768.0f ? -32768 : static_cast<int16_t>(v));

@@ -26,8 +26,8 @@ AlsaDuplex::~AlsaDuplex() { Close(); }
 
 // `exact_rate`: refuse (-EINVAL) a PCM that would convert the rate itself (plug, rate) or that does not
 // take settings_.rate as it is.
-int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels,
-                        snd_pcm_t** pcm, std::string* message, bool exact_rate) {
+int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels, snd_pcm_t** pcm,
+                        std::string* message, bool exact_rate) {
   const bool capture = stream == SND_PCM_STREAM_CAPTURE;
   const char* what = capture ? "capture device" : "playback device";
   int err = config_ != nullptr ? snd_pcm_open_lconf(pcm, name.c_str(), stream, 0, config_)
@@ -175,9 +175,8 @@ int AlsaDuplex::ReadPeriod(int16_t* interleaved, uint64_t* xruns) {
   int timeouts = 0;
   while (done < want) {
     // A stopped stream is started by readi itself (start threshold 1); only a running one is waited on.
-    const int ready = snd_pcm_state(capture_) == SND_PCM_STATE_RUNNING
-                          ? snd_pcm_wait(capture_, settings_.wait_timeout_ms)
-                          : 1;
+    const int ready =
+        snd_pcm_state(capture_) == SND_PCM_STATE_RUNNING ? snd_pcm_wait(capture_, settings_.wait_timeout_ms) : 1;
     if (ready == 0) {
       if (++timeouts >= 2) return -ETIMEDOUT;
       continue;

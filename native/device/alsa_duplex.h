@@ -15,7 +15,7 @@ namespace speakerd {
 struct AlsaSettings {
   std::string capture = "default";
   std::string playback = "default";
-  std::string config_file;   // private ALSA configuration instead of the system's
+  std::string config_file;  // private ALSA configuration instead of the system's
   unsigned rate = 48000;
   // When not 0: a rate to open both directions at instead of `rate` (the bridge rate, so that nothing
   // resamples), used only when both PCMs take it without converting (not a plug or rate plugin).

@@ -8,19 +8,18 @@
 #include <atomic>
 #include <cstdint>
 
-
 namespace speakerd {
 
 struct AgcSettings {
   int rate = 16000;
   int frame = 160;
-  float target_dbfs = -26.0f;   // speech level the gain aims at (RMS over active speech)
+  float target_dbfs = -26.0f;  // speech level the gain aims at (RMS over active speech)
   float max_gain_db = 30.0f;
   float min_gain_db = -12.0f;
   float initial_gain_db = 0.0f;
-  float slew_db_per_s = 12.0f;  // most the gain moves per second of user speech...
-  int fast_start_ms = 1000;     // ... three times that over the first second of speech it hears
-  int level_window_ms = 500;    // the speech level's averaging time
+  float slew_db_per_s = 12.0f;     // most the gain moves per second of user speech...
+  int fast_start_ms = 1000;        // ... three times that over the first second of speech it hears
+  int level_window_ms = 500;       // the speech level's averaging time
   float speech_margin_db = 10.0f;  // a user frame counts as speech this far above the noise floor
 };
 
@@ -41,7 +40,7 @@ class Agc {
   double level_power_ = 0.0;  // 0 until the first user speech frame
   int learnt_frames_ = 0;
   int fast_frames_;
-  float gain_ = 1.0f;         // linear, at the end of the last frame
+  float gain_ = 1.0f;  // linear, at the end of the last frame
   float current_db_;
   std::atomic<float> gain_db_{0.0f};
 };

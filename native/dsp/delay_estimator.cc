@@ -74,7 +74,8 @@ float DelayEstimator::Extract(const int16_t* x, Features* state, float* out) {
   }
   state->last = previous;
   const float power = low / static_cast<float>(block_);
-  const float bands[kBands] = {std::log(power + kPowerFloor), std::log(high / static_cast<float>(block_) + kPowerFloor)};
+  const float bands[kBands] = {std::log(power + kPowerFloor),
+                               std::log(high / static_cast<float>(block_) + kPowerFloor)};
   for (int b = 0; b < kBands; ++b) {
     if (!state->primed) state->previous[b] = bands[b];
     const float rise = bands[b] - state->previous[b];
@@ -92,7 +93,8 @@ void DelayEstimator::Process(const int16_t* mic, const int16_t* reference) {
     const float reference_power = Extract(reference + offset, &reference_features_, reference_feature);
     Extract(mic + offset, &mic_features_, mic_feature);
     history_head_ = history_head_ == 0 ? lags_ - 1 : history_head_ - 1;
-    for (int b = 0; b < kBands; ++b) reference_history_[static_cast<size_t>(b) * lags_ + history_head_] = reference_feature[b];
+    for (int b = 0; b < kBands; ++b)
+      reference_history_[static_cast<size_t>(b) * lags_ + history_head_] = reference_feature[b];
     blocks_since_far_ = reference_power >= kFarActivePower ? 0 : blocks_since_far_ + 1;
     // Only while the far end played within the lag range can the microphone hold its echo.
     if (blocks_since_far_ < lags_) {

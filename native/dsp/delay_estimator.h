@@ -23,15 +23,15 @@ namespace speakerd {
 
 struct DelayEstimatorSettings {
   int rate = 16000;
-  int frame = 160;          // samples per Process() call (10 ms)
-  int max_delay_ms = 500;   // largest lag searched
-  int update_ms = 250;      // how often the peak is evaluated
+  int frame = 160;         // samples per Process() call (10 ms)
+  int max_delay_ms = 500;  // largest lag searched
+  int update_ms = 250;     // how often the peak is evaluated
   float min_confidence = 0.35f;
 };
 
 // What the estimator found, written on the audio thread, read from any thread.
 struct DelayEstimate {
-  std::atomic<int> delay_samples{-1};  // -1: no estimate yet
+  std::atomic<int> delay_samples{-1};   // -1: no estimate yet
   std::atomic<float> confidence{0.0f};  // of the current estimate
   std::atomic<uint64_t> changes{0};     // how often the estimate moved
 };
@@ -62,9 +62,9 @@ class DelayEstimator {
   void Evaluate();
 
   DelayEstimatorSettings settings_;
-  int block_ = 0;       // samples per block
-  int lags_ = 0;        // lags searched: 0 .. lags_ - 1 blocks
-  int evaluate_every_ = 0;  // frames
+  int block_ = 0;                               // samples per block
+  int lags_ = 0;                                // lags searched: 0 .. lags_ - 1 blocks
+  int evaluate_every_ = 0;                      // frames
   std::unique_ptr<float[]> reference_history_;  // 2 bands x lags_ ring of reference features
   std::unique_ptr<float[]> correlation_;        // 2 bands x lags_
   std::unique_ptr<float[]> reference_energy_;   // 2 bands x lags_

@@ -18,9 +18,9 @@ enum class EchoSuppression : int { kLow = 0, kModerate = 1, kHigh = 2 };
 
 struct EchoSettings {
   int rate = 16000;
-  int frame = 160;           // samples per call (10 ms)
-  int tail_ms = 250;         // adaptive filter length (speex; WebRTC's AEC2 has its own)
-  bool denoise = true;       // noise suppression (speex: also enables its residual echo suppression)
+  int frame = 160;                    // samples per call (10 ms)
+  int tail_ms = 250;                  // adaptive filter length (speex; WebRTC's AEC2 has its own)
+  bool denoise = true;                // noise suppression (speex: also enables its residual echo suppression)
   int echo_suppress_db = -40;         // speex: residual echo attenuation, far end alone
   int echo_suppress_active_db = -15;  // speex: residual echo attenuation during double talk
   EchoSuppression suppression = EchoSuppression::kLow;  // webrtc

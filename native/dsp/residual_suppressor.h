@@ -13,9 +13,9 @@ namespace speakerd {
 
 struct ResidualSuppressorSettings {
   int frame = 160;
-  float far_only_db = -30.0f;      // gain while the far end plays alone; 0 = off
-  float double_talk_db = 0.0f;     // gain while the user talks over the far end
-  float close_db_per_frame = 3.0f; // how fast the gain falls back (it rises at once)
+  float far_only_db = -30.0f;       // gain while the far end plays alone; 0 = off
+  float double_talk_db = 0.0f;      // gain while the user talks over the far end
+  float close_db_per_frame = 3.0f;  // how fast the gain falls back (it rises at once)
 };
 
 class ResidualSuppressor {

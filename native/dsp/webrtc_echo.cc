@@ -18,7 +18,8 @@ namespace {
 bool SupportedRate(int rate) { return rate == 8000 || rate == 16000 || rate == 32000 || rate == 48000; }
 
 void Check(int err, const char* what) {
-  if (err != 0) throw std::runtime_error(std::string("webrtc audio processing: ") + what + " failed (" + std::to_string(err) + ")");
+  if (err != 0)
+    throw std::runtime_error(std::string("webrtc audio processing: ") + what + " failed (" + std::to_string(err) + ")");
 }
 
 }  // namespace

@@ -318,7 +318,8 @@ void Engine::ReadHistory(int delay, int16_t* out) const {
   const uint64_t mask = history_size_ - 1;
   const uint64_t begin = history_written_ - static_cast<uint64_t>(delay);
   const bool available = history_written_ >= static_cast<uint64_t>(delay);
-  for (int i = 0; i < bridge_.frame(); ++i) out[i] = available ? history_[(begin + static_cast<uint64_t>(i)) & mask] : 0;
+  for (int i = 0; i < bridge_.frame(); ++i)
+    out[i] = available ? history_[(begin + static_cast<uint64_t>(i)) & mask] : 0;
 }
 
 void Engine::ProcessPlayback() {
@@ -381,7 +382,8 @@ void Engine::ControlLoop() {
     pthread_setname_np(pthread_self(), "speakerd-ctl");
     if (err < 0) {
       retry_at_ms = now_ms + static_cast<uint64_t>(backoff_ms);
-      notify_(EngineNotice{Event{EventType::kDeviceOpenFailed, 0, err, backoff_ms, MonotonicNs() / 1000}, "ERR_DEVICE_OPEN", message});
+      notify_(EngineNotice{Event{EventType::kDeviceOpenFailed, 0, err, backoff_ms, MonotonicNs() / 1000},
+                           "ERR_DEVICE_OPEN", message});
       backoff_ms = backoff_ms * 2 > options_.retry_max_ms ? options_.retry_max_ms : backoff_ms * 2;
       continue;
     }

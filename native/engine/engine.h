@@ -16,8 +16,8 @@
 #include "../common/spsc_ring.h"
 #include "../device/alsa_duplex.h"
 #include "../dsp/delay_estimator.h"
-#include "../dsp/echo_engine.h"
 #include "../dsp/echo_canceller.h"
+#include "../dsp/echo_engine.h"
 #include "../dsp/echo_post_filter.h"
 #include "../dsp/playback_shaper.h"
 #include "../dsp/resampler.h"
@@ -26,25 +26,25 @@
 namespace speakerd {
 
 struct EngineOptions {
-  bool use_alsa = false;        // false: the null device, a silent microphone and a discarding speaker
-  bool manual_clock = false;    // true: no audio thread; JS advances time with Step() (tests)
+  bool use_alsa = false;      // false: the null device, a silent microphone and a discarding speaker
+  bool manual_clock = false;  // true: no audio thread; JS advances time with Step() (tests)
   int bridge_rate = 16000;
-  AlsaSettings alsa;            // alsa.rate is the device rate (also used by the null device)
+  AlsaSettings alsa;  // alsa.rate is the device rate (also used by the null device)
   int capture_quality = 5;
   int playback_quality = 8;
   bool aec = true;
   EchoEngineKind aec_engine = EchoEngineKind::kSpeex;
   EchoSuppression aec_suppression = EchoSuppression::kLow;  // webrtc engine only
   int aec_tail_ms = 250;
-  int aec_delay_ms = -1;        // playback-to-capture delay; -1: estimated (snd_pcm_delay until then)
-  int aec_max_delay_ms = 500;   // longest echo path delay the estimator searches
-  int aec_margin_ms = 20;       // the reference leads the echo by this much
+  int aec_delay_ms = -1;       // playback-to-capture delay; -1: estimated (snd_pcm_delay until then)
+  int aec_max_delay_ms = 500;  // longest echo path delay the estimator searches
+  int aec_margin_ms = 20;      // the reference leads the echo by this much
   bool denoise = true;
   EchoPostSettings post;          // after the canceller: double-talk detector, suppression, AGC
   PlaybackShaperSettings shaper;  // before the reference tap: ducking, output ceiling
-  bool realtime = true;         // ask for SCHED_FIFO (silently stays normal when not permitted)
+  bool realtime = true;           // ask for SCHED_FIFO (silently stays normal when not permitted)
   int realtime_priority = 50;
-  int retry_min_ms = 500;       // device reopen backoff
+  int retry_min_ms = 500;  // device reopen backoff
   int retry_max_ms = 10000;
 };
 
@@ -80,7 +80,7 @@ struct EngineClock {
 // What the control thread tells JS.
 struct EngineNotice {
   Event event;
-  std::string code;      // for device failures: "ERR_DEVICE_OPEN", "ERR_DEVICE_LOST"
+  std::string code;  // for device failures: "ERR_DEVICE_OPEN", "ERR_DEVICE_LOST"
   std::string message;
 };
 
@@ -163,14 +163,14 @@ class Engine : private EventSink {
   std::unique_ptr<int16_t[]> capture_interleaved_;
   std::unique_ptr<int16_t[]> playback_interleaved_;
   std::unique_ptr<int16_t[]> device_mono_;
-  std::unique_ptr<int16_t[]> mic_raw_;    // microphone at the bridge rate, before echo cancellation
-  std::unique_ptr<int16_t[]> mic_;        // after echo cancellation: what slot 0 transmits
+  std::unique_ptr<int16_t[]> mic_raw_;  // microphone at the bridge rate, before echo cancellation
+  std::unique_ptr<int16_t[]> mic_;      // after echo cancellation: what slot 0 transmits
   std::unique_ptr<int16_t[]> reference_;
-  std::unique_ptr<int16_t[]> history_;   // what was written to playback, at the bridge rate
+  std::unique_ptr<int16_t[]> history_;  // what was written to playback, at the bridge rate
   size_t history_size_ = 0;
   uint64_t history_written_ = 0;
-  int device_frame_ = 0;       // samples per period of the device in use (audio thread)
-  bool resampling_ = false;    // the device runs at another rate than the bridge (audio thread)
+  int device_frame_ = 0;     // samples per period of the device in use (audio thread)
+  bool resampling_ = false;  // the device runs at another rate than the bridge (audio thread)
 
   std::atomic<bool> running_{false};
   bool stopped_ = false;  // JS thread only: Stop() ran (also for an engine never started)

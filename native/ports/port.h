@@ -16,13 +16,13 @@ namespace speakerd {
 
 // Events a port raises on the audio thread; they reach JavaScript through the engine's event ring.
 enum class EventType : uint16_t {
-  kEof = 1,           // player reached the end of its file (a = times looped so far)
-  kToneDone = 2,      // tone sequence finished
-  kTxReady = 3,       // ring port holds at least one batch of outgoing audio
-  kDrained = 4,       // ring port played everything up to the drain mark (a = samples played)
-  kUnderrun = 5,      // ring port ran dry while playing (a = underrun count)
-  kFlushed = 6,       // ring port flush applied (a = samples played when it was applied)
-  kRecorderData = 7,  // recorder ring is filling up: drain it
+  kEof = 1,               // player reached the end of its file (a = times looped so far)
+  kToneDone = 2,          // tone sequence finished
+  kTxReady = 3,           // ring port holds at least one batch of outgoing audio
+  kDrained = 4,           // ring port played everything up to the drain mark (a = samples played)
+  kUnderrun = 5,          // ring port ran dry while playing (a = underrun count)
+  kFlushed = 6,           // ring port flush applied (a = samples played when it was applied)
+  kRecorderData = 7,      // recorder ring is filling up: drain it
   kDeviceOpen = 8,        // control thread: the sound device opened
   kDeviceOpenFailed = 9,  // control thread: opening failed (a = -errno, b = ms until the next try)
   kDeviceLost = 10,       // control thread: the device failed while running (a = -errno)

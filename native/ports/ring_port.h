@@ -121,7 +121,8 @@ class RingPort final : public Port {
     const uint64_t mark = flush_mark_.load(std::memory_order_acquire);
     rx_.SkipTo(mark);
     // A drain marked before the flush point belongs to the discarded reply: it is cancelled.
-    if (drain_mark_.load(std::memory_order_acquire) <= mark) drain_seen_ = drain_requests_.load(std::memory_order_acquire);
+    if (drain_mark_.load(std::memory_order_acquire) <= mark)
+      drain_seen_ = drain_requests_.load(std::memory_order_acquire);
     StopPlaying();
     Post(EventType::kFlushed, static_cast<int64_t>(played_.load(std::memory_order_relaxed)));
   }
@@ -147,9 +148,9 @@ class RingPort final : public Port {
   std::atomic<uint64_t> drain_requests_{0};
   std::atomic<uint64_t> played_{0};
   std::atomic<bool> playing_state_{false};
-  bool playing_ = false;          // audio thread only
-  uint64_t flush_seen_ = 0;       // audio thread only: flush requests already applied
-  uint64_t drain_seen_ = 0;       // audio thread only: drain requests already reported
+  bool playing_ = false;     // audio thread only
+  uint64_t flush_seen_ = 0;  // audio thread only: flush requests already applied
+  uint64_t drain_seen_ = 0;  // audio thread only: drain requests already reported
 };
 
 }  // namespace speakerd

@@ -36,5 +36,7 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`smoke ok on ${process.arch} (node ${process.version}): ${path.slice(root.length)}, ` +
-  `100 ticks at 48 kHz with AEC (${tickAvgUs.toFixed(0)} us per 10 ms tick), resampler, echo canceller, sd_notify`);
+console.log(
+  `smoke ok on ${process.arch} (node ${process.version}): ${path.slice(root.length)}, ` +
+    `100 ticks at 48 kHz with AEC (${tickAvgUs.toFixed(0)} us per 10 ms tick), resampler, echo canceller, sd_notify`,
+);

@@ -33,9 +33,7 @@ if (problem) {
 const socketPath = process.env.SPEAKERD_CONTROL_SOCKET ?? '/run/speakerd/control.sock';
 const activated = process.env.LISTEN_FDS === '1' && process.env.LISTEN_PID === String(process.pid);
 if (!activated) rmSync(socketPath, { force: true });
-const server = createServer((c) =>
-  c.once('data', (line) => c.end(JSON.stringify({ id: JSON.parse(String(line)).id, ok: true, result: {} }) + '\n')),
-);
+const server = createServer((c) => c.once('data', (line) => c.end(JSON.stringify({ id: JSON.parse(String(line)).id, ok: true, result: {} }) + '\n')));
 let stalledUntil = 0;
 server.listen(activated ? { fd: 3 } : socketPath, () => {
   if (!activated) chmodSync(socketPath, 0o660);

@@ -41,8 +41,9 @@ function closure(names, from = '') {
 
 const production = closure(Object.keys(pkg.dependencies ?? {}));
 // tsconfig.json: "types": ["node"], and the sources import ws and convict (typed by @types/*).
-const buildOnly = [...closure(Object.keys(pkg.devDependencies ?? {}).filter((n) => n === 'typescript' || n.startsWith('@types/')))]
-  .filter((l) => !production.has(l));
+const buildOnly = [...closure(Object.keys(pkg.devDependencies ?? {}).filter((n) => n === 'typescript' || n.startsWith('@types/')))].filter(
+  (l) => !production.has(l),
+);
 
 function entry(location, dev) {
   const { version, integrity, license, dependencies } = packages[location];

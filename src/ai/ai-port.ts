@@ -316,7 +316,10 @@ export class AudioMediaAiPort extends AudioMedia {
     if (typeof callId !== 'string' || callId === '') throw new TypeError('callId must be a non-empty string');
     this.requireCreated();
     if (!this.calls.take(callId)) {
-      throw new AiError('ERR_UNKNOWN_CALL', `no open tool call '${callId.slice(0, 100)}' in this session (never issued, already answered, or from an ended session)`);
+      throw new AiError(
+        'ERR_UNKNOWN_CALL',
+        `no open tool call '${callId.slice(0, 100)}' in this session (never issued, already answered, or from an ended session)`,
+      );
     }
     this.requireSession();
     const text = typeof output === 'string' ? output : JSON.stringify(output);
@@ -533,7 +536,9 @@ export class AudioMediaAiPort extends AudioMedia {
       case 'session_created':
         if (s.sessionId) this.sessionId = s.sessionId;
         // A new session (not resumed) after an earlier one also carries the conversation, for services that take it only there (Deepgram).
-        this.sendControl(this.backend.sessionSetup(this.resumeHandle ? { resumeHandle: this.resumeHandle } : this.everReady ? { context: this.memory.recent() } : {}));
+        this.sendControl(
+          this.backend.sessionSetup(this.resumeHandle ? { resumeHandle: this.resumeHandle } : this.everReady ? { context: this.memory.recent() } : {}),
+        );
         this.resuming = this.resumeHandle !== null;
         return;
       case 'session_ready':
@@ -567,7 +572,14 @@ export class AudioMediaAiPort extends AudioMedia {
         this.memory.correct(s.text, s.itemId);
         return this.emitEvent({ type: 'transcript', role: 'assistant', text: s.text, final: true, ...(s.itemId ? { itemId: s.itemId } : {}) });
       case 'transcription_failed':
-        return this.emitEvent({ type: 'error', code: 'ERR_AI_TRANSCRIPTION_FAILED', message: redact(s.message, this.token), fatal: false, vendorCode: s.code, ...(s.itemId ? { itemId: s.itemId } : {}) });
+        return this.emitEvent({
+          type: 'error',
+          code: 'ERR_AI_TRANSCRIPTION_FAILED',
+          message: redact(s.message, this.token),
+          fatal: false,
+          vendorCode: s.code,
+          ...(s.itemId ? { itemId: s.itemId } : {}),
+        });
       case 'response_created':
         this.responses.created(s.responseId);
         return this.emitEvent({ type: 'response_start', responseId: s.responseId });
@@ -616,7 +628,10 @@ export class AudioMediaAiPort extends AudioMedia {
     this.emitEvent({
       type: 'error',
       code: 'ERR_AI_CONFIG_REJECTED',
-      message: redact(`the service refused the session configuration${where}: ${s.message}${fatal ? '; not retried until the configuration changes' : '; the previous one stays'}`, this.token),
+      message: redact(
+        `the service refused the session configuration${where}: ${s.message}${fatal ? '; not retried until the configuration changes' : '; the previous one stays'}`,
+        this.token,
+      ),
       fatal,
       vendorCode: s.code,
       ...(s.param ? { param: s.param } : {}),
@@ -671,13 +686,25 @@ export class AudioMediaAiPort extends AudioMedia {
       this.renewalDue = true;
       this.maybeRenew();
     });
-    this.emitEvent({ type: 'connected', renewal, dialect: this.backend.dialect, ...(this.sessionId ? { sessionId: this.sessionId } : {}), ...(resumed ? { resumed } : {}) });
+    this.emitEvent({
+      type: 'connected',
+      renewal,
+      dialect: this.backend.dialect,
+      ...(this.sessionId ? { sessionId: this.sessionId } : {}),
+      ...(resumed ? { resumed } : {}),
+    });
   }
 
   private responseDone(s: Extract<BackendSignal, { kind: 'response_done' }>): void {
     const another = this.responses.done();
     const error = s.error ? { code: s.error.code, message: redact(s.error.message, this.token) } : undefined;
-    this.emitEvent({ type: 'response_done', responseId: s.responseId, status: s.status, ...(s.reason ? { reason: s.reason } : {}), ...(error ? { error } : {}) });
+    this.emitEvent({
+      type: 'response_done',
+      responseId: s.responseId,
+      status: s.status,
+      ...(s.reason ? { reason: s.reason } : {}),
+      ...(error ? { error } : {}),
+    });
     if (another) this.requestResponse();
     this.maybeRenew();
   }
@@ -826,7 +853,8 @@ export class AudioMediaAiPort extends AudioMedia {
 
   private requireManualTurns(): void {
     this.requireCreated();
-    if (this.backend.serverTurnDetection) throw new AiError('ERR_AI_STATE', 'startTurn()/endTurn() need turnDetection null (push-to-talk); the service detects turns itself');
+    if (this.backend.serverTurnDetection)
+      throw new AiError('ERR_AI_STATE', 'startTurn()/endTurn() need turnDetection null (push-to-talk); the service detects turns itself');
   }
 
   private requireSession(): void {

@@ -37,8 +37,7 @@ export interface SetupContext {
 
 /** One entry of the conversation restored into a new session: what the user heard, and tool calls with their results. */
 export type ContextEntry =
-  | { kind: 'message'; role: 'user' | 'assistant'; text: string }
-  | { kind: 'tool'; callId: string; name: string; arguments: string; output: string };
+  { kind: 'message'; role: 'user' | 'assistant'; text: string } | { kind: 'tool'; callId: string; name: string; arguments: string; output: string };
 
 /** Vendor error details as a backend extracted them (all optional; never includes a key). */
 export interface VendorError {

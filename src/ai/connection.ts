@@ -81,12 +81,19 @@ export class AiConnection extends EventEmitter {
   private connectFailure: ConnectFailure | undefined;
 
   /** Starts connecting; the TLS files must have been read already (options.tlsMaterial). */
-  constructor(plan: ConnectionPlan, private readonly options: ConnectionOptions) {
+  constructor(
+    plan: ConnectionPlan,
+    private readonly options: ConnectionOptions,
+  ) {
     super();
     const secure = plan.url.startsWith('wss:');
     this.target = targetOf(plan.url);
     const probeMs = Math.min(250, Math.max(10, (options.maxMicAgeMs ?? 400) / 4));
-    this.probe = new UplinkProbe((payload) => this.socket.readyState === WebSocket.OPEN && this.socket.ping(payload), () => performance.now(), probeMs);
+    this.probe = new UplinkProbe(
+      (payload) => this.socket.readyState === WebSocket.OPEN && this.socket.ping(payload),
+      () => performance.now(),
+      probeMs,
+    );
     this.socket = new WebSocket(plan.url, plan.protocols, {
       headers: plan.headers,
       maxPayload: options.maxPayload,

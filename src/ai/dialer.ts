@@ -63,7 +63,13 @@ export class Dialer {
     );
   }
 
-  private withTls(plan: ConnectionPlan, tls: TlsSettings | undefined, isCurrent: () => boolean, onStarted: (link: Link) => void, onFailed: (failure: DialFailure) => void): void {
+  private withTls(
+    plan: ConnectionPlan,
+    tls: TlsSettings | undefined,
+    isCurrent: () => boolean,
+    onStarted: (link: Link) => void,
+    onFailed: (failure: DialFailure) => void,
+  ): void {
     if (!plan.url.startsWith('wss:') || !(tls?.caFile || tls?.certFile || tls?.keyFile)) {
       onStarted(this.start(plan, tls, undefined));
       return;

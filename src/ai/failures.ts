@@ -43,9 +43,16 @@ export function connectionFailure(info: CloseInfo, fatalCode: string | null, lim
   if (cf) return { fatal: cf.fatal, causeKey: cf.causeKey, error: { code: cf.code, message: cf.message, fatal: cf.fatal } };
   switch (info.cause) {
     case 'pong_timeout':
-      return { fatal: false, error: { code: 'ERR_AI_TIMEOUT', fatal: false, message: `no answer to a ping within ${limits.pongTimeoutMs} ms: the link is dead` } };
+      return {
+        fatal: false,
+        error: { code: 'ERR_AI_TIMEOUT', fatal: false, message: `no answer to a ping within ${limits.pongTimeoutMs} ms: the link is dead` },
+      };
     case 'handshake_timeout':
-      return { fatal: false, causeKey: 'connect_timeout', error: { code: 'ERR_AI_TIMEOUT', fatal: false, message: `no connection within ${limits.connectTimeoutMs} ms` } };
+      return {
+        fatal: false,
+        causeKey: 'connect_timeout',
+        error: { code: 'ERR_AI_TIMEOUT', fatal: false, message: `no connection within ${limits.connectTimeoutMs} ms` },
+      };
     case 'message_too_large':
       return {
         fatal: false,

@@ -28,8 +28,6 @@ export function base64ToPcm(text: string): Int16Array {
 export function bytesToPcm(bytes: Buffer): Int16Array {
   const count = bytes.length >> 1;
   const aligned =
-    bytes.byteOffset % 2 === 0
-      ? new Int16Array(bytes.buffer, bytes.byteOffset, count)
-      : new Int16Array(new Uint8Array(bytes.subarray(0, count * 2)).buffer);
+    bytes.byteOffset % 2 === 0 ? new Int16Array(bytes.buffer, bytes.byteOffset, count) : new Int16Array(new Uint8Array(bytes.subarray(0, count * 2)).buffer);
   return HOST_IS_LE ? aligned : swapped(aligned);
 }

@@ -34,7 +34,13 @@ export interface Buttons {
 }
 
 /** Opens every source of `profile`; never rejects (failures go to `handlers.error`). */
-export async function openButtons(profile: ButtonsProfile, timing: ButtonTiming, handlers: ButtonHandlers, gpio: GpioChipOpener, readSwitches?: SwitchReader): Promise<Buttons> {
+export async function openButtons(
+  profile: ButtonsProfile,
+  timing: ButtonTiming,
+  handlers: ButtonHandlers,
+  gpio: GpioChipOpener,
+  readSwitches?: SwitchReader,
+): Promise<Buttons> {
   const presses = new PressDetector<string>(timing, (o) => handlers.outcome(o));
   const sources: string[] = [];
   const closers: (() => Promise<void>)[] = [];

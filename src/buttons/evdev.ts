@@ -29,7 +29,12 @@ export function parseInputEvents(buf: Buffer, size = INPUT_EVENT_SIZE): { events
   for (let at = 0; at < whole; at += size) {
     const sec = size === 24 ? Number(buf.readBigInt64LE(at)) : buf.readInt32LE(at);
     const usec = size === 24 ? Number(buf.readBigInt64LE(at + 8)) : buf.readInt32LE(at + 4);
-    events.push({ type: buf.readUInt16LE(at + size - 8), code: buf.readUInt16LE(at + size - 6), value: buf.readInt32LE(at + size - 4), timeMs: sec * 1000 + usec / 1000 });
+    events.push({
+      type: buf.readUInt16LE(at + size - 8),
+      code: buf.readUInt16LE(at + size - 6),
+      value: buf.readInt32LE(at + size - 4),
+      timeMs: sec * 1000 + usec / 1000,
+    });
   }
   return { events, rest: Buffer.from(buf.subarray(whole)) };
 }
@@ -83,7 +88,9 @@ function coded(message: string): Error & { code: string } {
  * └──────────────────────────────────────────────────────────────────────────────────────────────┘
  */
 function pollingSocket(fd: number): Socket {
-  const { Pipe, constants: pipeConstants } = (process as unknown as { binding(name: string): { Pipe: new (type: number) => { open(fd: number): number }; constants: { SOCKET: number } } }).binding('pipe_wrap');
+  const { Pipe, constants: pipeConstants } = (
+    process as unknown as { binding(name: string): { Pipe: new (type: number) => { open(fd: number): number }; constants: { SOCKET: number } } }
+  ).binding('pipe_wrap');
   const handle = new Pipe(pipeConstants.SOCKET);
   const status = handle.open(fd);
   if (status !== 0) throw coded(`cannot poll the input device (libuv status ${status})`);
@@ -95,7 +102,12 @@ function pollingSocket(fd: number): Socket {
  * Rejects with ERR_BUTTON_DEVICE naming the path; `onError` is told once when reading stops
  * (the device was unplugged), after which nothing more is reported.
  */
-export function openEvdev(path: string, onEvent: (e: InputEvent) => void, onError: (error: Error & { code: string }) => void, readSwitches?: SwitchReader): Promise<EvdevReader> {
+export function openEvdev(
+  path: string,
+  onEvent: (e: InputEvent) => void,
+  onError: (error: Error & { code: string }) => void,
+  readSwitches?: SwitchReader,
+): Promise<EvdevReader> {
   return new Promise((resolve, reject) => {
     open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY, (error, fd) => {
       if (error) return reject(coded(`buttons: cannot open ${path}: ${error.code === 'ENOENT' ? 'no such device (ENOENT)' : error.message}`));
@@ -107,7 +119,9 @@ export function openEvdev(path: string, onEvent: (e: InputEvent) => void, onErro
         // Any other character device (/dev/zero, a tty) would be read as a stream of bogus events.
         if (s.isCharacterDevice() && majorOf(s.rdev) !== INPUT_MAJOR) {
           close(fd, () => undefined);
-          return reject(coded(`buttons: ${path} is a character device of major ${majorOf(s.rdev)}, not an input device (major ${INPUT_MAJOR}, /dev/input/eventN)`));
+          return reject(
+            coded(`buttons: ${path} is a character device of major ${majorOf(s.rdev)}, not an input device (major ${INPUT_MAJOR}, /dev/input/eventN)`),
+          );
         }
         let switchesOn: number[] | null = null;
         if (s.isCharacterDevice() && readSwitches) {

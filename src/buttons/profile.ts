@@ -54,7 +54,8 @@ function evdev(p: Obj): NonNullable<ButtonsProfile['evdev']> {
   const device = optionalPath(p.device, 'buttons.evdev.device') ?? fail('buttons.evdev.device', 'is needed (e.g. /dev/input/by-path/platform-gpio-keys-event)');
   if (!isObj(p.keys)) fail('buttons.evdev.keys', 'must map key names to actions');
   const keys = new Map<number, ButtonBinding>();
-  for (const [name, b] of Object.entries(p.keys)) keys.set(keyCode(name, `buttons.evdev.keys.${name}`, KEY_CODES), binding(b, name, `buttons.evdev.keys.${name}`));
+  for (const [name, b] of Object.entries(p.keys))
+    keys.set(keyCode(name, `buttons.evdev.keys.${name}`, KEY_CODES), binding(b, name, `buttons.evdev.keys.${name}`));
   if (p.muteSwitch !== undefined && typeof p.muteSwitch !== 'string') fail('buttons.evdev.muteSwitch', 'must be a switch name such as SW_MUTE_DEVICE');
   const muteSwitch = p.muteSwitch === undefined ? undefined : keyCode(p.muteSwitch as string, 'buttons.evdev.muteSwitch', SWITCH_CODES);
   return { device, keys, ...(muteSwitch !== undefined ? { muteSwitch } : {}) };
@@ -64,7 +65,10 @@ function gpio(p: Obj): NonNullable<ButtonsProfile['gpio']> {
   const chip = optionalPath(p.chip, 'buttons.gpio.chip') ?? fail('buttons.gpio.chip', 'is needed (e.g. /dev/gpiochip0)');
   const list = p.buttons ?? [];
   if (!Array.isArray(list) || list.length > 32) fail('buttons.gpio.buttons', 'must be a list of at most 32 buttons');
-  const buttons = list.map((b, i) => ({ ...checkLine(b, `buttons.gpio.buttons[${i}]`), ...binding(b, `line ${(b as Obj).line}`, `buttons.gpio.buttons[${i}]`) }));
+  const buttons = list.map((b, i) => ({
+    ...checkLine(b, `buttons.gpio.buttons[${i}]`),
+    ...binding(b, `line ${(b as Obj).line}`, `buttons.gpio.buttons[${i}]`),
+  }));
   const muteSwitch = p.muteSwitch === undefined ? undefined : checkLine(p.muteSwitch, 'buttons.gpio.muteSwitch');
   const lines = [...buttons.map((b) => b.line), ...(muteSwitch ? [muteSwitch.line] : [])];
   if (new Set(lines).size !== lines.length) fail('buttons.gpio', 'uses a line twice');

@@ -39,11 +39,7 @@ async function main(): Promise<void> {
   const wavFile = join(dir, 'voice.wav');
   writeFileSync(wavFile, speechLikeWav(22050, 2));
   const player = await AudioMediaPlayer.create(engine, wavFile);
-  const chime = AudioMediaTone.create(engine, [
-    { freq: 660, ms: 120, amplitude: 0.25 },
-    { ms: 30 },
-    { freq: 880, ms: 180, amplitude: 0.25 },
-  ]);
+  const chime = AudioMediaTone.create(engine, [{ freq: 660, ms: 120, amplitude: 0.25 }, { ms: 30 }, { freq: 880, ms: 180, amplitude: 0.25 }]);
   const recorder = await AudioMediaRecorder.create(engine, out);
   for (const source of [player, chime]) {
     source.startTransmit(engine.playbackMedia);

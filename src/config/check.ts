@@ -111,7 +111,13 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins, build: Buil
   const problems: ConfigProblem[] = [];
   const { audio, ai } = config;
   if (build.echoEngines !== undefined && !build.echoEngines.includes(config.aec.engine)) {
-    problems.push(problem('aec.engine', `'${config.aec.engine}' is not built into this speakerd (webrtc-audio-processing was not found when the addon was built); available: ${build.echoEngines.join(', ')}`, origins));
+    problems.push(
+      problem(
+        'aec.engine',
+        `'${config.aec.engine}' is not built into this speakerd (webrtc-audio-processing was not found when the addon was built); available: ${build.echoEngines.join(', ')}`,
+        origins,
+      ),
+    );
   }
   if (audio.prefillPeriods >= audio.bufferPeriods) {
     problems.push(problem('audio.prefillPeriods', `must be less than audio.bufferPeriods (${audio.bufferPeriods}), got ${audio.prefillPeriods}`, origins));
@@ -119,19 +125,34 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins, build: Buil
   if (ai.url !== '') {
     const local = ai.url.startsWith('local:');
     if (ai.backend === 'parrot' && !local) problems.push(problem('ai.url', `backend 'parrot' needs a local:// URL or '', got ${showValue(ai.url)}`, origins));
-    if (ai.backend !== 'parrot' && local) problems.push(problem('ai.url', `backend '${ai.backend}' needs a ws:// or wss:// URL or '', got ${showValue(ai.url)}`, origins));
+    if (ai.backend !== 'parrot' && local)
+      problems.push(problem('ai.url', `backend '${ai.backend}' needs a ws:// or wss:// URL or '', got ${showValue(ai.url)}`, origins));
   }
   if (ai.backend === 'azure' && ai.url === '') {
-    problems.push(problem('ai.url', "backend 'azure' has no default endpoint: set your resource's, e.g. wss://<resource>.openai.azure.com/openai/v1/realtime", origins));
+    problems.push(
+      problem('ai.url', "backend 'azure' has no default endpoint: set your resource's, e.g. wss://<resource>.openai.azure.com/openai/v1/realtime", origins),
+    );
   }
   if (ai.backend === 'azure' && ai.model === '') {
     problems.push(problem('ai.model', "backend 'azure' needs the name of your realtime deployment in ai.model", origins));
   }
   if (ai.backend === 'deepgram' && ai.model !== '') {
-    problems.push(problem('ai.model', `is not used by backend 'deepgram': set the LLM with ai.deepgram.thinkProvider and ai.deepgram.thinkModel (and ai.deepgram.listenModel, ai.deepgram.speakModel), got ${showValue(ai.model)}`, origins));
+    problems.push(
+      problem(
+        'ai.model',
+        `is not used by backend 'deepgram': set the LLM with ai.deepgram.thinkProvider and ai.deepgram.thinkModel (and ai.deepgram.listenModel, ai.deepgram.speakModel), got ${showValue(ai.model)}`,
+        origins,
+      ),
+    );
   }
   if (ai.backend === 'deepgram' && ai.authScheme === 'api-key') {
-    problems.push(problem('ai.authScheme', "backend 'deepgram' takes the key as 'token' (Authorization: Token, the default) or a short-lived token as 'bearer', not 'api-key'", origins));
+    problems.push(
+      problem(
+        'ai.authScheme',
+        "backend 'deepgram' takes the key as 'token' (Authorization: Token, the default) or a short-lived token as 'bearer', not 'api-key'",
+        origins,
+      ),
+    );
   }
   if (ai.backend === 'gemini' && ai.gemini.compressionTriggerTokens > 0 && !ai.gemini.contextCompression) {
     problems.push(problem('ai.gemini.compressionTriggerTokens', 'needs ai.gemini.contextCompression true (the trigger belongs to the compression)', origins));

@@ -42,7 +42,10 @@ export interface KeySpec {
 
 /** The environment variable for a key path: `SPEAKERD_` + each segment upper-cased, joined by `_`. */
 export function envVarName(path: string): string {
-  return `SPEAKERD_${path.split('.').map((segment) => segment.toUpperCase()).join('_')}`;
+  return `SPEAKERD_${path
+    .split('.')
+    .map((segment) => segment.toUpperCase())
+    .join('_')}`;
 }
 
 /** True for a plain object (not null, not an array). */

@@ -83,7 +83,8 @@ async function readKeyFile(file: string, key: 'ai.apiKeyFile' | 'ai.credential',
   const value = text.trim();
   if (value === '') return emptyIsMissing ? { missing: true } : { problem: `${file} is empty; it must hold the API key` };
   if (/[\s\x00-\x1f\x7f]/.test(value)) return { problem: `${file} holds spaces, line breaks or control characters inside the key; it must hold only the key` };
-  if (!/^[\x21-\x7e]+$/.test(value)) return { problem: `${file} holds characters outside printable ASCII; an API key is sent in an HTTP header and must be ASCII` };
+  if (!/^[\x21-\x7e]+$/.test(value))
+    return { problem: `${file} holds characters outside printable ASCII; an API key is sent in an HTTP header and must be ASCII` };
   return { key: value };
 }
 

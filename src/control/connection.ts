@@ -262,7 +262,11 @@ export class ClientConnection {
     const key = request.cmd === 'config_set' ? ` key=${request.key}` : '';
     const uid = this.peer === null ? 'unidentified peer' : `uid=${this.peer.uid}`;
     if (refusal !== null) {
-      this.host.audit(uid, `refused '${request.cmd}'${key}`, `control: refused '${request.cmd}'${key} from ${this.who()} level=${this.level} required=${refusal.required}`);
+      this.host.audit(
+        uid,
+        `refused '${request.cmd}'${key}`,
+        `control: refused '${request.cmd}'${key} from ${this.who()} level=${this.level} required=${refusal.required}`,
+      );
       this.fail(id, refusal);
       if (++this.refusals >= options.maxRefusals) {
         this.host.penalize(this.peer);
@@ -287,7 +291,10 @@ export class ClientConnection {
   /** ERR_RATE_LIMITED when the uid's budget for this kind of command is spent, else null (a token is taken). */
   private limit(cmd: string, bucket: TokenBucket, burst: number, refillMs: number): ControlError | null {
     if (bucket.take()) return null;
-    return new ControlError('ERR_RATE_LIMITED', `'${cmd}' is limited to ${burst} in a burst and one every ${refillMs} ms per user; try again in ${bucket.msUntilNext()} ms`);
+    return new ControlError(
+      'ERR_RATE_LIMITED',
+      `'${cmd}' is limited to ${burst} in a burst and one every ${refillMs} ms per user; try again in ${bucket.msUntilNext()} ms`,
+    );
   }
 
   private who(): string {

@@ -146,18 +146,24 @@ export class ControlServer {
     const same = (message: string): { message: string; log: string } => ({ message, log: message });
     if (this.clients.size >= maxClients) return same(`too many clients (at most ${maxClients})`);
     if (levelOf(this.options, peer) === 'admin') return null;
-    if (this.clients.size >= maxClients - adminReservedSlots) return same(`too many clients (at most ${maxClients}, of which ${adminReservedSlots} are kept for admins)`);
+    if (this.clients.size >= maxClients - adminReservedSlots)
+      return same(`too many clients (at most ${maxClients}, of which ${adminReservedSlots} are kept for admins)`);
     const until = peer === null ? undefined : this.penalties.get(peer.uid);
     if (until !== undefined && peer !== null) {
       const left = Math.ceil(until - performance.now());
       // The log line stays the same whatever the time left, so the log's rate limit folds a reconnect loop into one count.
-      if (left > 0) return { message: `uid ${peer.uid} was dropped for refused requests; it may connect again in ${left} ms`, log: `uid ${peer.uid} is kept out after refused requests` };
+      if (left > 0)
+        return {
+          message: `uid ${peer.uid} was dropped for refused requests; it may connect again in ${left} ms`,
+          log: `uid ${peer.uid} is kept out after refused requests`,
+        };
       this.penalties.delete(peer.uid);
     }
     // Peers without credentials share one uid's share.
     let mine = 0;
     for (const client of this.clients) if (!client.isAdmin && (client.credentials?.uid ?? null) === (peer?.uid ?? null)) mine++;
-    if (mine >= maxClientsPerUid) return same(`too many clients for ${peer === null ? 'unidentified peers' : `uid ${peer.uid}`} (at most ${maxClientsPerUid} per user)`);
+    if (mine >= maxClientsPerUid)
+      return same(`too many clients for ${peer === null ? 'unidentified peers' : `uid ${peer.uid}`} (at most ${maxClientsPerUid} per user)`);
     return null;
   }
 

@@ -2,16 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { NativeAecPostStats } from '../media/binding-post.js';
 
 /** Service states (design.md); `muted` is an overlay reported beside the state. */
-export type ServiceState =
-  | 'starting'
-  | 'connecting'
-  | 'listening'
-  | 'user_speaking'
-  | 'thinking'
-  | 'speaking'
-  | 'offline'
-  | 'error'
-  | 'stopping';
+export type ServiceState = 'starting' | 'connecting' | 'listening' | 'user_speaking' | 'thinking' | 'speaking' | 'offline' | 'error' | 'stopping';
 
 /** What `status` reports. Every field is always present. */
 export interface ServiceStatus {

@@ -16,9 +16,7 @@ import {
 } from './protocol.js';
 
 /** Outcome of validating one request; `id` is the id to echo (null when there was no usable one). */
-export type Validation =
-  | { ok: true; id: RequestId; request: ControlRequest }
-  | { ok: false; id: RequestId; error: ControlError };
+export type Validation = { ok: true; id: RequestId; request: ControlRequest } | { ok: false; id: RequestId; error: ControlError };
 
 type Args = Record<string, unknown>;
 

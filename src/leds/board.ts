@@ -16,9 +16,7 @@ import { LED_NAME, type SysfsLed } from './drivers/sysfs.js';
 
 /** The LEDs of a board, by driver. `muteLeds` are the LEDs nearest the microphones (default all). */
 export type LedsProfile = { muteLeds?: number[] } & (
-  | ({ driver: 'apa102' } & Apa102Config)
-  | ({ driver: 'gpio' } & GpioLedsConfig)
-  | { driver: 'sysfs'; leds: SysfsLed[] }
+  ({ driver: 'apa102' } & Apa102Config) | ({ driver: 'gpio' } & GpioLedsConfig) | { driver: 'sysfs'; leds: SysfsLed[] }
 );
 
 /** The audio section of a board profile: what its loudspeaker needs from the playback side. */
@@ -50,7 +48,8 @@ function sysfsLeds(value: unknown): SysfsLed[] {
   return value.map((led, i) => {
     if (!isObj(led)) fail(`leds.leds[${i}]`, 'must be {"name": ...} or {"red": ..., "green": ..., "blue": ...}');
     const names = 'name' in led ? ['name'] : ['red', 'green', 'blue'];
-    for (const n of names) if (typeof led[n] !== 'string' || !LED_NAME.test(led[n] as string)) fail(`leds.leds[${i}].${n}`, 'must be an LED class name (/sys/class/leds/<name>)');
+    for (const n of names)
+      if (typeof led[n] !== 'string' || !LED_NAME.test(led[n] as string)) fail(`leds.leds[${i}].${n}`, 'must be an LED class name (/sys/class/leds/<name>)');
     return 'name' in led ? { name: led.name as string } : { red: led.red as string, green: led.green as string, blue: led.blue as string };
   });
 }
@@ -72,8 +71,12 @@ export function parseLedsProfile(p: unknown): LedsProfile {
       const gb = p.globalBrightness ?? 31;
       if (typeof gb !== 'number' || !Number.isInteger(gb) || gb < 0 || gb > 31) fail('leds.globalBrightness', 'must be an integer from 0 to 31');
       if (p.spiMode !== undefined && (typeof p.spiMode !== 'number' || ![0, 1, 2, 3].includes(p.spiMode))) fail('leds.spiMode', 'must be 0, 1, 2 or 3');
-      if (p.speedHz !== undefined && (typeof p.speedHz !== 'number' || !Number.isInteger(p.speedHz) || p.speedHz < 1000 || p.speedHz > 100e6)) fail('leds.speedHz', 'must be an integer from 1000 to 100000000');
-      const power = p.power === undefined ? undefined : { ...checkLine(p.power, 'leds.power'), chip: optionalPath((p.power as Obj).chip, 'leds.power.chip') ?? fail('leds.power.chip', 'is needed') };
+      if (p.speedHz !== undefined && (typeof p.speedHz !== 'number' || !Number.isInteger(p.speedHz) || p.speedHz < 1000 || p.speedHz > 100e6))
+        fail('leds.speedHz', 'must be an integer from 1000 to 100000000');
+      const power =
+        p.power === undefined
+          ? undefined
+          : { ...checkLine(p.power, 'leds.power'), chip: optionalPath((p.power as Obj).chip, 'leds.power.chip') ?? fail('leds.power.chip', 'is needed') };
       out = {
         driver: 'apa102',
         device: optionalPath(p.device, 'leds.device') ?? fail('leds.device', 'is needed (e.g. /dev/spidev0.1)'),
@@ -88,7 +91,11 @@ export function parseLedsProfile(p: unknown): LedsProfile {
     }
     case 'gpio': {
       if (!Array.isArray(p.lines) || p.lines.length < 1 || p.lines.length > 64) fail('leds.lines', 'must be a list of 1 to 64 lines');
-      out = { driver: 'gpio', chip: optionalPath(p.chip, 'leds.chip') ?? fail('leds.chip', 'is needed (e.g. /dev/gpiochip0)'), lines: p.lines.map((l, i) => checkLine(l, `leds.lines[${i}]`)) };
+      out = {
+        driver: 'gpio',
+        chip: optionalPath(p.chip, 'leds.chip') ?? fail('leds.chip', 'is needed (e.g. /dev/gpiochip0)'),
+        lines: p.lines.map((l, i) => checkLine(l, `leds.lines[${i}]`)),
+      };
       break;
     }
     case 'sysfs':
@@ -99,7 +106,8 @@ export function parseLedsProfile(p: unknown): LedsProfile {
   }
   if (p.muteLeds !== undefined) {
     const n = ledCount(p);
-    if (!Array.isArray(p.muteLeds) || p.muteLeds.some((i) => typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= n)) fail('leds.muteLeds', `must be a list of LED indices from 0 to ${n - 1}`);
+    if (!Array.isArray(p.muteLeds) || p.muteLeds.some((i) => typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= n))
+      fail('leds.muteLeds', `must be a list of LED indices from 0 to ${n - 1}`);
     out.muteLeds = p.muteLeds as number[];
   }
   return out;
@@ -108,7 +116,8 @@ export function parseLedsProfile(p: unknown): LedsProfile {
 /** Checks a whole profile (parsed JSON). Throws an Error naming the field. */
 export function parseBoardProfile(value: unknown): BoardProfile {
   if (!isObj(value)) fail('(profile)', 'must be a JSON object');
-  for (const key of Object.keys(value)) if (!['name', 'description', 'leds', 'buttons', 'audio'].includes(key)) fail(key, 'is not a profile field (name, description, leds, buttons, audio)');
+  for (const key of Object.keys(value))
+    if (!['name', 'description', 'leds', 'buttons', 'audio'].includes(key)) fail(key, 'is not a profile field (name, description, leds, buttons, audio)');
   if (typeof value.name !== 'string' || value.name.length > 100) fail('name', 'must be a string of at most 100 characters');
   return {
     name: value.name,
@@ -123,7 +132,8 @@ export function parseAudioProfile(p: unknown): AudioProfile {
   if (!isObj(p)) fail('audio', 'must be an object');
   for (const key of Object.keys(p)) if (key !== 'maxOutputDbfs') fail(`audio.${key}`, 'is not an audio field (maxOutputDbfs)');
   const db = p.maxOutputDbfs;
-  if (typeof db !== 'number' || !Number.isInteger(db) || db < -60 || db > 0) fail('audio.maxOutputDbfs', 'must be an integer from -60 to 0 (dBFS; 0 = no ceiling)');
+  if (typeof db !== 'number' || !Number.isInteger(db) || db < -60 || db > 0)
+    fail('audio.maxOutputDbfs', 'must be an integer from -60 to 0 (dBFS; 0 = no ceiling)');
   return { maxOutputDbfs: db };
 }
 
@@ -134,7 +144,8 @@ export function parseAudioProfile(p: unknown): AudioProfile {
 export async function loadBoardProfile(board: string, dir = boardsDir()): Promise<BoardProfile> {
   const file = board.startsWith('/') ? board : join(dir, `${board}.json`);
   const bytes = await readConfiguredFile(file, { key: 'leds.board', maxBytes: MAX_PROFILE_BYTES }).catch((error: Error & { reason?: string }) => {
-    if (error.reason === 'missing' && !board.startsWith('/')) throw Object.assign(new Error(`leds.board: no board profile '${board}' (${file} does not exist)`), { code: 'ERR_BOARD_PROFILE' });
+    if (error.reason === 'missing' && !board.startsWith('/'))
+      throw Object.assign(new Error(`leds.board: no board profile '${board}' (${file} does not exist)`), { code: 'ERR_BOARD_PROFILE' });
     throw error;
   });
   try {

@@ -58,7 +58,12 @@ export interface CompositorOptions {
 /** How long volume feedback stays after the last change, in ms. */
 export const VOLUME_FEEDBACK_MS = 1500;
 
-const CONVERSATION: Partial<Record<ServiceState, LedLayer>> = { user_speaking: 'userSpeaking', thinking: 'thinking', speaking: 'speaking', listening: 'listening' };
+const CONVERSATION: Partial<Record<ServiceState, LedLayer>> = {
+  user_speaking: 'userSpeaking',
+  thinking: 'thinking',
+  speaking: 'speaking',
+  listening: 'listening',
+};
 
 /** Drives one LedOutput from service state (see the module comment). */
 export class LedCompositor {

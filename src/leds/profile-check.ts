@@ -26,7 +26,8 @@ const BIASES = ['as-is', 'disable', 'pull-up', 'pull-down'] as const;
 /** Checks `{line, activeLow?, bias?}` (line: an offset on the chip, 0 to 1023). */
 export function checkLine(value: unknown, field: string): GpioLineConfig {
   if (!isObj(value)) fail(field, 'must be {"line": <offset>, "activeLow"?: bool, "bias"?: ...}');
-  if (typeof value.line !== 'number' || !Number.isInteger(value.line) || value.line < 0 || value.line > 1023) fail(`${field}.line`, 'must be a line offset from 0 to 1023');
+  if (typeof value.line !== 'number' || !Number.isInteger(value.line) || value.line < 0 || value.line > 1023)
+    fail(`${field}.line`, 'must be a line offset from 0 to 1023');
   if (value.activeLow !== undefined && typeof value.activeLow !== 'boolean') fail(`${field}.activeLow`, 'must be true or false');
   if (value.bias !== undefined && !BIASES.includes(value.bias as never)) fail(`${field}.bias`, `must be one of ${BIASES.join(', ')}`);
   return { line: value.line, activeLow: value.activeLow === true, bias: (value.bias as GpioLineConfig['bias']) ?? 'as-is' };

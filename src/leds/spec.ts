@@ -65,14 +65,16 @@ export function parseLook(text: string): LedLook {
   let periodMs = DEFAULT_PERIOD_MS[pattern];
   if (parts[2] !== undefined) {
     periodMs = Number(parts[2]);
-    if (!Number.isInteger(periodMs) || periodMs < 100 || periodMs > 60000) throw new Error(`period '${parts[2]}' must be a whole number of ms from 100 to 60000`);
+    if (!Number.isInteger(periodMs) || periodMs < 100 || periodMs > 60000)
+      throw new Error(`period '${parts[2]}' must be a whole number of ms from 100 to 60000`);
   }
   return { color, pattern, periodMs };
 }
 
 /** Convict format of a look key: a string that {@link parseLook} accepts. */
 export function ledLookFormat(value: unknown): void {
-  if (typeof value !== 'string' || value.length > 64) throw new Error('must be "<colour> <pattern> [<period ms>]" or "off" (colour #rrggbb or a name; pattern solid, blink, breathe, spin, level)');
+  if (typeof value !== 'string' || value.length > 64)
+    throw new Error('must be "<colour> <pattern> [<period ms>]" or "off" (colour #rrggbb or a name; pattern solid, blink, breathe, spin, level)');
   parseLook(value);
 }
 

@@ -33,7 +33,9 @@ export async function unitGrants(boardName: string, leds: LedsProfile | null, ro
     try {
       dirs.push(await realpath(join(root, name)));
     } catch (error) {
-      throw Object.assign(new Error(`leds.board: the LED '${name}' is not in ${root} (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`), { code: 'ERR_BOARD_PROFILE' });
+      throw Object.assign(new Error(`leds.board: the LED '${name}' is not in ${root} (${(error as NodeJS.ErrnoException).code ?? 'unknown'})`), {
+        code: 'ERR_BOARD_PROFILE',
+      });
     }
   }
   return `${head}# Write access to exactly these LEDs' brightness and trigger files.\n[Service]\n${[...new Set(dirs)].map((d) => `ReadWritePaths=${d}`).join('\n')}\n`;

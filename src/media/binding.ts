@@ -6,13 +6,7 @@
  * Port ids are opaque numbers; port 0 is the sound device (its rx is the echo-cancelled microphone,
  * its tx the speaker). TX and RX are named from the bridge's point of view.
  */
-import type {
-  NativeAecPostStats,
-  NativeEchoPostFilter,
-  NativeEchoPostOptions,
-  NativePlaybackShaper,
-  NativePlaybackShaperOptions,
-} from './binding-post.js';
+import type { NativeAecPostStats, NativeEchoPostFilter, NativeEchoPostOptions, NativePlaybackShaper, NativePlaybackShaperOptions } from './binding-post.js';
 
 /** Options of a native engine. Every field is optional; defaults are stated per field. */
 export interface NativeEngineOptions {
@@ -100,16 +94,7 @@ export interface NativeAecStats {
 
 /** Names of the events the engine delivers. */
 export type NativeEventType =
-  | 'eof'
-  | 'tone_done'
-  | 'tx_ready'
-  | 'drained'
-  | 'underrun'
-  | 'flushed'
-  | 'recorder_data'
-  | 'device_open'
-  | 'device_open_failed'
-  | 'device_lost';
+  'eof' | 'tone_done' | 'tx_ready' | 'drained' | 'underrun' | 'flushed' | 'recorder_data' | 'device_open' | 'device_open_failed' | 'device_lost';
 
 /**
  * One engine event; `a` and `b` carry per-type numbers (see native/ports/port.h). `timeUs` is the

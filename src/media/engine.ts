@@ -1,5 +1,14 @@
 import { EventEmitter } from 'node:events';
-import type { NativeBinding, NativeBuildInfo, NativeEchoEngineName, NativeEchoSuppression, NativeEngine, NativeEngineOptions, NativeEngineStats, NativeEvent } from './binding.js';
+import type {
+  NativeBinding,
+  NativeBuildInfo,
+  NativeEchoEngineName,
+  NativeEchoSuppression,
+  NativeEngine,
+  NativeEngineOptions,
+  NativeEngineStats,
+  NativeEvent,
+} from './binding.js';
 import { MediaError, toMediaError } from './errors.js';
 import { loadNativeBinding } from './native-binding.js';
 import { AudioMedia } from './audio-media.js';

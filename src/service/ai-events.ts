@@ -24,7 +24,10 @@ export function toServiceEvent(e: AiEvent): ServiceEvent | null {
     case 'response_start':
       return { event: 'response_start', data: { response_id: e.responseId } };
     case 'response_done':
-      return { event: 'response_done', data: { response_id: e.responseId, status: e.status, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { error: e.error } : {}) } };
+      return {
+        event: 'response_done',
+        data: { response_id: e.responseId, status: e.status, ...(e.reason ? { reason: e.reason } : {}), ...(e.error ? { error: e.error } : {}) },
+      };
     case 'speech_started':
     case 'speech_stopped':
       return { event: e.type, data: item(e.itemId) };

@@ -69,7 +69,12 @@ export interface PeripheralOptions {
 export function ledSettings(config: SpeakerdConfig): LedSettings {
   const l = config.leds;
   const looks = Object.fromEntries(Object.entries(l.looks).map(([k, v]) => [k, parseLook(v)])) as LedSettings['looks'];
-  return { looks, brightness: l.brightness, fps: l.fps, night: { mode: l.night.mode, start: parseClock(l.night.start), end: parseClock(l.night.end), brightness: l.night.brightness } };
+  return {
+    looks,
+    brightness: l.brightness,
+    fps: l.fps,
+    night: { mode: l.night.mode, start: parseClock(l.night.start), end: parseClock(l.night.end), brightness: l.night.brightness },
+  };
 }
 
 function buttonTiming(config: SpeakerdConfig): ButtonTiming {
@@ -99,7 +104,10 @@ export class LedsButtons {
   /** Opens what the configuration names and starts following the service. Never rejects on hardware problems. */
   static async start(target: PeripheralTarget, options: PeripheralOptions): Promise<LedsButtons> {
     const self = new LedsButtons(target, options);
-    target.extend({ leds: () => self.compositor?.showing() ?? null, snapshot: () => (self.compositor ? [{ event: 'leds', data: { ...self.compositor.showing() } }] : []) });
+    target.extend({
+      leds: () => self.compositor?.showing() ?? null,
+      snapshot: () => (self.compositor ? [{ event: 'leds', data: { ...self.compositor.showing() } }] : []),
+    });
     target.events.on('event', self.listener);
     await self.open();
     return self;
@@ -122,7 +130,14 @@ export class LedsButtons {
     const gpio = this.options.gpio ?? ((path: string) => libgpiodChip(path));
     const onError = (error: Error & { code: string }): void => this.report(error);
     const spi = nativeSpi();
-    const output = await openLedOutput(config.leds.driver, board?.leds ?? null, { gpio, onError, warn: (m) => this.warnOnce(m), ...(spi ? { spi } : {}), ...(this.options.sysfsRoot ? { sysfsRoot: this.options.sysfsRoot } : {}), ...(this.options.console ? { console: this.options.console } : {}) });
+    const output = await openLedOutput(config.leds.driver, board?.leds ?? null, {
+      gpio,
+      onError,
+      warn: (m) => this.warnOnce(m),
+      ...(spi ? { spi } : {}),
+      ...(this.options.sysfsRoot ? { sysfsRoot: this.options.sysfsRoot } : {}),
+      ...(this.options.console ? { console: this.options.console } : {}),
+    });
     if (output) {
       this.compositor = new LedCompositor(output, ledSettings(config), {
         ...(board?.leds?.muteLeds ? { muteLeds: board.leds.muteLeds } : {}),
@@ -135,7 +150,13 @@ export class LedsButtons {
     }
     if (board?.buttons && config.buttons.driver === 'auto') {
       this.target.setTalkGate(config.buttons.pushToTalk ? false : null);
-      this.buttons = await openButtons(board.buttons, buttonTiming(config), { outcome: (o) => this.onButton(o), muteSwitch: (m) => this.target.setMuteSwitch(m), error: onError }, gpio, nativeSwitches());
+      this.buttons = await openButtons(
+        board.buttons,
+        buttonTiming(config),
+        { outcome: (o) => this.onButton(o), muteSwitch: (m) => this.target.setMuteSwitch(m), error: onError },
+        gpio,
+        nativeSwitches(),
+      );
       if (this.buttons.sources.length) this.options.log.info(`buttons: ${this.buttons.sources.join(', ')}`);
     }
   }
@@ -178,7 +199,10 @@ export class LedsButtons {
   }
 
   private onButton(o: ButtonOutcome): void {
-    this.target.events.emit('event', { event: 'button', data: o.kind === 'talk' ? { button: o.button, action: 'talk', held: o.held } : { button: o.button, action: o.action, long: o.long } });
+    this.target.events.emit('event', {
+      event: 'button',
+      data: o.kind === 'talk' ? { button: o.button, action: 'talk', held: o.held } : { button: o.button, action: o.action, long: o.long },
+    });
     if (o.kind === 'talk') return this.target.setTalkGate(o.held);
     const step = this.target.currentConfig.buttons.volumeStep;
     try {

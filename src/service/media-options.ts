@@ -79,12 +79,17 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
   if (ai.voice) param.voice = ai.voice;
   if (ai.instructions) param.instructions = ai.instructions;
   if (ai.transcriptionModel) {
-    param.inputTranscription = { model: ai.transcriptionModel, ...(ai.transcriptionLanguage ? { language: ai.transcriptionLanguage } : {}), ...(ai.transcriptionPrompt ? { prompt: ai.transcriptionPrompt } : {}) };
+    param.inputTranscription = {
+      model: ai.transcriptionModel,
+      ...(ai.transcriptionLanguage ? { language: ai.transcriptionLanguage } : {}),
+      ...(ai.transcriptionPrompt ? { prompt: ai.transcriptionPrompt } : {}),
+    };
   }
   if (ai.backend === 'deepgram') {
     param.deepgram = { ...ai.deepgram };
     // The agent's listen model takes the language without a separate transcription model.
-    if (ai.transcriptionLanguage && !param.inputTranscription) param.inputTranscription = { model: ai.deepgram.listenModel, language: ai.transcriptionLanguage };
+    if (ai.transcriptionLanguage && !param.inputTranscription)
+      param.inputTranscription = { model: ai.deepgram.listenModel, language: ai.transcriptionLanguage };
   }
   if (ai.backend === 'gemini') {
     param.gemini = { ...ai.gemini };
@@ -93,7 +98,12 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
   }
   if (ai.backend === 'elevenlabs') {
     const el = ai.elevenlabs;
-    param.elevenlabs = { agentId: el.agentId, signedUrl: el.signedUrl, ...(el.firstMessage ? { firstMessage: el.firstMessage } : {}), ...(el.language ? { language: el.language } : {}) };
+    param.elevenlabs = {
+      agentId: el.agentId,
+      signedUrl: el.signedUrl,
+      ...(el.firstMessage ? { firstMessage: el.firstMessage } : {}),
+      ...(el.language ? { language: el.language } : {}),
+    };
   }
   Object.assign(param, aiSessionOptions(config));
   const tls = ai.tls;
@@ -118,10 +128,12 @@ function aiSessionOptions(config: SpeakerdConfig): AiPortParam {
   if (ai.truncation !== 'auto') out.truncation = ai.truncation;
   if (ai.authScheme) out.authScheme = ai.authScheme;
   if (ai.headers.length > 0) {
-    out.headers = Object.fromEntries(ai.headers.map((h) => {
-      const at = h.indexOf(':');
-      return [h.slice(0, at).trim(), h.slice(at + 1).trim()];
-    }));
+    out.headers = Object.fromEntries(
+      ai.headers.map((h) => {
+        const at = h.indexOf(':');
+        return [h.slice(0, at).trim(), h.slice(at + 1).trim()];
+      }),
+    );
   }
   return out;
 }

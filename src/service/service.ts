@@ -99,7 +99,12 @@ export class Service implements ControlTarget {
     this.apiKey = deps.apiKey;
     this.volume = deps.state.volume;
     this.muted = deps.state.muted;
-    this.persister = new StatePersister((s) => deps.saveState(s), () => ({ volume: this.volume, muted: this.muted }), deps.log, deps.stateRetryMs);
+    this.persister = new StatePersister(
+      (s) => deps.saveState(s),
+      () => ({ volume: this.volume, muted: this.muted }),
+      deps.log,
+      deps.stateRetryMs,
+    );
   }
 
   /** Opens audio and starts the conversation. */
@@ -285,7 +290,12 @@ export class Service implements ControlTarget {
 
   version(): { version: string; node: string; addon: string; echoEngines: string[] } {
     const echoEngines = this.deps.echoEngines ?? [];
-    return { version: this.deps.version, node: process.version, addon: `speakerd.node (napi 8; echo engines: ${echoEngines.join(', ') || 'unknown'})`, echoEngines: [...echoEngines] };
+    return {
+      version: this.deps.version,
+      node: process.version,
+      addon: `speakerd.node (napi 8; echo engines: ${echoEngines.join(', ') || 'unknown'})`,
+      echoEngines: [...echoEngines],
+    };
   }
 
   levels(): { mic: number; speaker: number } {
@@ -355,7 +365,12 @@ export class Service implements ControlTarget {
     if (keyChanged) changes.push({ path: 'ai.apiKey', effect: 'reconnect' });
     const effects = new Set(changes.map((c) => c.effect));
     if (effects.has('restart')) {
-      this.deps.log.warning('some changes take effect after a restart', { keys: changes.filter((c) => c.effect === 'restart').map((c) => c.path).join(',') });
+      this.deps.log.warning('some changes take effect after a restart', {
+        keys: changes
+          .filter((c) => c.effect === 'restart')
+          .map((c) => c.path)
+          .join(','),
+      });
     }
     if (effects.has('reopen')) {
       this.closeMedia();
@@ -443,7 +458,8 @@ export class Service implements ControlTarget {
   }
 
   private publish(event: ServiceEvent): void {
-    if (event.event === 'error' && typeof event.data.message === 'string') event = { ...event, data: { ...event.data, message: this.publicText(event.data.message) } };
+    if (event.event === 'error' && typeof event.data.message === 'string')
+      event = { ...event, data: { ...event.data, message: this.publicText(event.data.message) } };
     this.events.emit('event', event);
   }
 
@@ -473,7 +489,11 @@ export class Service implements ControlTarget {
 
   private earconSettings(): EarconSettings {
     const e = this.config.earcons;
-    return { enabled: e.enabled, volume: e.volume, files: { ready: e.ready, connectionLost: e.connectionLost, error: e.error, mute: e.mute, unmute: e.unmute } };
+    return {
+      enabled: e.enabled,
+      volume: e.volume,
+      files: { ready: e.ready, connectionLost: e.connectionLost, error: e.error, mute: e.mute, unmute: e.unmute },
+    };
   }
 }
 

@@ -3,11 +3,7 @@ import type { ServiceState } from '../control/target.js';
 
 /** What moves the service between states: AI port events and the daemon's own milestones. */
 export type StateInput =
-  | { kind: 'ai'; event: AiEvent; link?: LinkView }
-  | { kind: 'audio_ready' }
-  | { kind: 'connecting' }
-  | { kind: 'stopping' }
-  | { kind: 'fatal' };
+  { kind: 'ai'; event: AiEvent; link?: LinkView } | { kind: 'audio_ready' } | { kind: 'connecting' } | { kind: 'stopping' } | { kind: 'fatal' };
 
 /**
  * What the port says besides the event: whether reply audio is still in the playout ring, and whether

@@ -195,8 +195,7 @@ export class Watchdog {
   private check(): void {
     const lag = performance.now() - this.due;
     const frames = this.options.audioClock!();
-    const reason =
-      lag > this.stallMs ? `the event loop answered ${Math.round(lag)} ms late` : frames <= this.lastFrames ? 'the audio clock has stopped' : null;
+    const reason = lag > this.stallMs ? `the event loop answered ${Math.round(lag)} ms late` : frames <= this.lastFrames ? 'the audio clock has stopped' : null;
     this.lastFrames = frames;
     if (reason === null) {
       this.missing = false;

@@ -82,7 +82,12 @@ interface Rig {
   playedMs(): number;
   /** Samples a sink on the port's output heard that were not silent. */
   heardMs(): number;
-  event<T extends AiEvent['type']>(type: T, since?: number, match?: (e: Extract<AiEvent, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<AiEvent, { type: T }>>;
+  event<T extends AiEvent['type']>(
+    type: T,
+    since?: number,
+    match?: (e: Extract<AiEvent, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<AiEvent, { type: T }>>;
   close(): Promise<void>;
 }
 

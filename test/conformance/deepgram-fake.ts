@@ -11,7 +11,9 @@ import type { ConformanceFake } from './backend-conformance.js';
 const OUTPUT_RATE = 24000;
 
 /** Starts the Deepgram fake and wraps it; `token` is the key the client must present. */
-export async function deepgramFake(options: FakeDeepgramAgentServerOptions & { token?: string } = {}): Promise<ConformanceFake & { server: FakeDeepgramAgentServer }> {
+export async function deepgramFake(
+  options: FakeDeepgramAgentServerOptions & { token?: string } = {},
+): Promise<ConformanceFake & { server: FakeDeepgramAgentServer }> {
   const token = options.token ?? 'conformance-key';
   const server = await FakeDeepgramAgentServer.start({ clientMessageTimeoutMs: 1500, ...options, apiKey: token });
   const ofLast = (type: string): number => {

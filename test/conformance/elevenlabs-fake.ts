@@ -36,7 +36,8 @@ function serveSignedUrls(srv: FakeElevenLabsAgentServer, options: ElevenLabsFake
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (url.pathname !== '/v1/convai/conversation/get-signed-url' || req.method !== 'GET') return json(404, { detail: 'Not Found' });
-    if (!options.apiKey || req.headers['xi-api-key'] !== options.apiKey) return json(401, { detail: { status: 'invalid_api_key', message: 'Invalid API key' } });
+    if (!options.apiKey || req.headers['xi-api-key'] !== options.apiKey)
+      return json(401, { detail: { status: 'invalid_api_key', message: 'Invalid API key' } });
     if (options.signedUrlAnswer) {
       const a = options.signedUrlAnswer;
       return void res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers }).end(a.body);
@@ -81,7 +82,13 @@ export async function elevenLabsFake(options: ElevenLabsFakeOptions = {}): Promi
     async toolCall(name, args) {
       const id = srv.clientToolCall({ name, parameters: args as never });
       // The agent goes on speaking once the client tool answered, as the service does.
-      void srv.conn().waitForToolResult(id).then(() => respond(200, 'done'), () => undefined);
+      void srv
+        .conn()
+        .waitForToolResult(id)
+        .then(
+          () => respond(200, 'done'),
+          () => undefined,
+        );
       return id;
     },
     async toolResult(callId) {

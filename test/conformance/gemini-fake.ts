@@ -66,7 +66,12 @@ export async function geminiFake(
     userSpeaks: () => void server.userSpeech(),
     staleAudio(ms) {
       // Audio of the cut reply in the same message as its `interrupted` (never to be played).
-      server.send({ serverContent: { interrupted: true, modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: Buffer.from(tone(ms, 24000).buffer).toString('base64') } }] } } });
+      server.send({
+        serverContent: {
+          interrupted: true,
+          modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: Buffer.from(tone(ms, 24000).buffer).toString('base64') } }] },
+        },
+      });
     },
     drop: () => server.dropTcp(),
     endSession: () => server.endConnection(2000),
@@ -80,7 +85,15 @@ export async function geminiFake(
       return typeof output === 'string' ? output : JSON.stringify(output);
     },
     malformed(count) {
-      const junk = ['{not json', '[]', '{}', '{"serverContent":7}', '{"serverContent":{"modelTurn":{"parts":[{"inlineData":{"mimeType":"audio/pcm;rate=24000","data":"!!"}}]}}}', '{"toolCall":{"functionCalls":[{"name":"x"}]}}', '{"goAway":{"timeLeft":"soon"}}'];
+      const junk = [
+        '{not json',
+        '[]',
+        '{}',
+        '{"serverContent":7}',
+        '{"serverContent":{"modelTurn":{"parts":[{"inlineData":{"mimeType":"audio/pcm;rate=24000","data":"!!"}}]}}}',
+        '{"toolCall":{"functionCalls":[{"name":"x"}]}}',
+        '{"goAway":{"timeLeft":"soon"}}',
+      ];
       for (let i = 0; i < count; i++) server.sendRaw(junk[i % junk.length] as string);
     },
     micMs: () => ((server.audioReceived[server.connections - 1]?.length ?? 0) * 1000) / 16000,

@@ -106,7 +106,11 @@ describe('gemini through the port', () => {
     await waitFor(() => connected(r!).length === 1, 3000, 'connected');
     r.server.fail(1011, 'Internal error encountered.');
     await waitFor(() => r!.events.some((e) => e.type === 'error'), 3000, 'error');
-    expect(r.events.find((e) => e.type === 'error')).toMatchObject({ vendorCode: '1011', fatal: false, message: expect.stringContaining('Internal error encountered.') });
+    expect(r.events.find((e) => e.type === 'error')).toMatchObject({
+      vendorCode: '1011',
+      fatal: false,
+      message: expect.stringContaining('Internal error encountered.'),
+    });
     await waitFor(() => connected(r!).length === 2, 3000, 'back');
   });
 

@@ -7,7 +7,9 @@ import { waitFor } from '../helpers/signal.js';
 import type { ConformanceFake } from './backend-conformance.js';
 
 /** Starts the OpenAI fake and wraps it; `token` is the key the client must present. */
-export async function openAiFake(options: FakeRealtimeServerOptions & { token?: string | null; pushToTalk?: boolean } = {}): Promise<ConformanceFake & { server: FakeRealtimeServer }> {
+export async function openAiFake(
+  options: FakeRealtimeServerOptions & { token?: string | null; pushToTalk?: boolean } = {},
+): Promise<ConformanceFake & { server: FakeRealtimeServer }> {
   const token = options.token === undefined ? 'conformance-key' : options.token;
   const server = await FakeRealtimeServer.start({ ...options, ...(token ? { apiKey: token } : {}) });
   let cutItem: string | null = null;
@@ -33,7 +35,17 @@ export async function openAiFake(options: FakeRealtimeServerOptions & { token?: 
     staleAudio(ms) {
       const conn = server.conn();
       const type = conn.dialect === 'beta' ? 'response.audio.delta' : 'response.output_audio.delta';
-      conn.sendRaw(JSON.stringify({ type, event_id: 'event_stale', response_id: 'resp_stale', item_id: cutItem ?? 'item_stale', output_index: 0, content_index: 0, delta: pcmToBase64(tone(ms)) }));
+      conn.sendRaw(
+        JSON.stringify({
+          type,
+          event_id: 'event_stale',
+          response_id: 'resp_stale',
+          item_id: cutItem ?? 'item_stale',
+          output_index: 0,
+          content_index: 0,
+          delta: pcmToBase64(tone(ms)),
+        }),
+      );
     },
     drop: () => server.dropTcp(),
     endSession: () => server.expireSession(),
@@ -50,7 +62,14 @@ export async function openAiFake(options: FakeRealtimeServerOptions & { token?: 
       return String((find()?.event as { item: { output: string } }).item.output);
     },
     malformed(count) {
-      const junk = ['{not json', '[]', '{"no":"type"}', '{"type":"response.output_audio.delta"}', '{"type":"response.done","response":7}', '{"type":"error","error":"x"}'];
+      const junk = [
+        '{not json',
+        '[]',
+        '{"no":"type"}',
+        '{"type":"response.output_audio.delta"}',
+        '{"type":"response.done","response":7}',
+        '{"type":"error","error":"x"}',
+      ];
       for (let i = 0; i < count; i++) server.sendRaw(junk[i % junk.length] as string);
     },
     micMs: () => ((server.audioReceived[server.connections - 1]?.length ?? 0) * 1000) / 24000,

@@ -68,6 +68,9 @@ describe('xai backend against the xAI fake: what the suite does not cover', () =
     ai.connect(fake.url, fake.token);
     await waitFor(() => events.some((e) => e.type === 'connected'), 5000, 'connected');
     const mismatches = events.flatMap((e) => (e.type === 'error' && e.code === 'ERR_AI_CONFIG_MISMATCH' ? [e.message] : []));
-    expect(mismatches).toEqual([expect.stringContaining('session.voice: asked "rex"'), expect.stringContaining('session.turn_detection.type: asked "server_vad"')]);
+    expect(mismatches).toEqual([
+      expect.stringContaining('session.voice: asked "rex"'),
+      expect.stringContaining('session.turn_detection.type: asked "server_vad"'),
+    ]);
   });
 });

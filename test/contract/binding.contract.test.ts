@@ -321,7 +321,12 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       const x = readTx(engine, ring);
       expect(x).toEqual(Int16Array.from({ length: 3 * FRAME }, (_, i) => samples[i % 100] ?? 0));
       const eofs = await waitForEvents(events, (e) => e.type === 'eof', 4);
-      expect(eofs.map((e) => [e.port, e.a])).toEqual([[player, 1], [player, 2], [player, 3], [player, 4]]);
+      expect(eofs.map((e) => [e.port, e.a])).toEqual([
+        [player, 1],
+        [player, 2],
+        [player, 3],
+        [player, 4],
+      ]);
     });
 
     it('keeps at most the recorder capacity, counts the dropped samples, notifies once per read', async () => {
@@ -393,9 +398,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(x).toEqual(expected);
       expect(engine.ringStatus(ring)).toMatchObject({ played: 250, playing: false, rxBuffered: 500, underruns: 0 });
       await waitForEvents(events, (e) => e.type === 'drained');
-      expect(await settledEvents(events, (e) => e.type === 'drained' || e.type === 'underrun')).toEqual([
-        { type: 'drained', port: ring, a: 250, b: 0 },
-      ]);
+      expect(await settledEvents(events, (e) => e.type === 'drained' || e.type === 'underrun')).toEqual([{ type: 'drained', port: ring, a: 250, b: 0 }]);
       engine.writeRx(ring, constant(300, 3000));
       engine.step(1);
       expect(readRecorder(engine, recorder)).toEqual(constant(FRAME, 3000));
@@ -530,7 +533,10 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(engine.ringStatus(ring)).toMatchObject({ underruns: 2, played: 360, readPosition: 360, writePosition: 360 });
       expect(engine.portStats(ring).underruns).toBe(2);
       const underruns = await waitForEvents(events, (e) => e.type === 'underrun', 2);
-      expect(underruns.map((e) => [e.port, e.a])).toEqual([[ring, 1], [ring, 2]]);
+      expect(underruns.map((e) => [e.port, e.a])).toEqual([
+        [ring, 1],
+        [ring, 2],
+      ]);
     });
 
     it('bounds both rings: writeRx returns what fitted, tx overflow counts as dropped', () => {
@@ -708,21 +714,19 @@ describe.each(bindings)('%s binding', (_name, binding) => {
 
   describe('argument errors', () => {
     it('checks engine options', () => {
-      const make = (options: unknown, onEvent: unknown = () => undefined) => () =>
-        new binding.Engine(options as NativeEngineOptions, onEvent as (e: NativeEvent) => void);
+      const make =
+        (options: unknown, onEvent: unknown = () => undefined) =>
+        () =>
+          new binding.Engine(options as NativeEngineOptions, onEvent as (e: NativeEvent) => void);
       expect(make(null)).toThrow(new TypeError('options must be an object'));
       expect(make({}, null)).toThrow(new TypeError('onEvent must be a function'));
       expect(make({ device: 'pulse' })).toThrow(new RangeError("options.device must be 'null' or 'alsa'"));
       expect(make({ manualClock: 'yes' })).toThrow(new TypeError('options.manualClock must be a boolean'));
       expect(make({ bridgeRate: '16000' })).toThrow(new TypeError('options.bridgeRate must be a number'));
       expect(make({ bridgeRate: 4000 })).toThrow(new RangeError('options.bridgeRate must be an integer from 8000 to 48000'));
-      expect(make({ bridgeRate: 16050 })).toThrow(
-        new RangeError('options.bridgeRate and options.deviceRate must be multiples of 100 Hz'),
-      );
+      expect(make({ bridgeRate: 16050 })).toThrow(new RangeError('options.bridgeRate and options.deviceRate must be multiples of 100 Hz'));
       expect(make({ capture: 5 })).toThrow(new TypeError('options.capture must be a string'));
-      expect(make({ prefillPeriods: 4 })).toThrow(
-        new RangeError('options.prefillPeriods must be less than options.bufferPeriods'),
-      );
+      expect(make({ prefillPeriods: 4 })).toThrow(new RangeError('options.prefillPeriods must be less than options.bufferPeriods'));
       expect(make({ aecDelayMs: -2 })).toThrow(new RangeError('options.aecDelayMs must be an integer from -1 to 1000'));
       expect(make({ aecEngine: 'pulse' })).toThrow(new RangeError("options.aecEngine must be 'speex' or 'webrtc'"));
       expect(make({ aecEngine: 1 })).toThrow(new TypeError('options.aecEngine must be a string'));
@@ -736,7 +740,10 @@ describe.each(bindings)('%s binding', (_name, binding) => {
     it('checks the arguments of the port constructors', () => {
       const { engine } = open();
       const e = engine as unknown as Record<string, (...args: unknown[]) => unknown>;
-      const call = (method: string, ...args: unknown[]) => () => e[method]?.apply(engine, args);
+      const call =
+        (method: string, ...args: unknown[]) =>
+        () =>
+          e[method]?.apply(engine, args);
       const pcm = new Int16Array(10);
       expect(call('createPlayer', [1, 2], RATE, false)).toThrow(new TypeError('samples must be an Int16Array'));
       expect(call('createPlayer', pcm, '16000', false)).toThrow(new TypeError('rate must be a number'));
@@ -774,7 +781,10 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       const ring = engine.createRing(RATE, 1600, 4096, 160, 0);
       const recorder = engine.createRecorder(RATE, 1600, 160);
       const e = engine as unknown as Record<string, (...args: unknown[]) => unknown>;
-      const call = (method: string, ...args: unknown[]) => () => e[method]?.apply(engine, args);
+      const call =
+        (method: string, ...args: unknown[]) =>
+        () =>
+          e[method]?.apply(engine, args);
       expect(call('step', '1')).toThrow(new TypeError('ticks must be a number'));
       expect(call('step', -1)).toThrow(new RangeError('ticks must be an integer from 0 to 1000000'));
       expect(call('step', 1.5)).toThrow(new RangeError('ticks must be an integer from 0 to 1000000'));
@@ -796,15 +806,9 @@ describe.each(bindings)('%s binding', (_name, binding) => {
     });
 
     it('checks resample() and EchoCanceller arguments and keeps their shapes', () => {
-      expect(() => binding.resample([1] as unknown as Int16Array, RATE, 48000, 5)).toThrow(
-        new TypeError('samples must be an Int16Array'),
-      );
-      expect(() => binding.resample(new Int16Array(4), 999, 48000, 5)).toThrow(
-        new RangeError('inRate must be an integer from 1000 to 384000'),
-      );
-      expect(() => binding.resample(new Int16Array(4), RATE, 48000, 11)).toThrow(
-        new RangeError('quality must be an integer from 0 to 10'),
-      );
+      expect(() => binding.resample([1] as unknown as Int16Array, RATE, 48000, 5)).toThrow(new TypeError('samples must be an Int16Array'));
+      expect(() => binding.resample(new Int16Array(4), 999, 48000, 5)).toThrow(new RangeError('inRate must be an integer from 1000 to 384000'));
+      expect(() => binding.resample(new Int16Array(4), RATE, 48000, 11)).toThrow(new RangeError('quality must be an integer from 0 to 10'));
       const tone = sine(1600, 440, 10000);
       const up = binding.resample(tone, RATE, 48000, 5);
       expect(up.length).toBe(4800);
@@ -814,41 +818,27 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(same).not.toBe(tone);
       expect(binding.resample(new Int16Array(3), 16000, 44100, 5).length).toBe(9);
       expect(() => new binding.EchoCanceller(null as unknown as object)).toThrow(new TypeError('options must be an object'));
-      expect(() => new binding.EchoCanceller({ rate: 'x' as unknown as number })).toThrow(
-        new TypeError('options.rate must be a number'),
-      );
+      expect(() => new binding.EchoCanceller({ rate: 'x' as unknown as number })).toThrow(new TypeError('options.rate must be a number'));
       const echo = new binding.EchoCanceller({});
-      expect(() => echo.process(new Int16Array(320), new Int16Array(160))).toThrow(
-        new RangeError('mic and reference must have the same length'),
-      );
-      expect(() => echo.process(new Int16Array(100), new Int16Array(100))).toThrow(
-        new RangeError('mic length must be a multiple of the frame (160)'),
-      );
+      expect(() => echo.process(new Int16Array(320), new Int16Array(160))).toThrow(new RangeError('mic and reference must have the same length'));
+      expect(() => echo.process(new Int16Array(100), new Int16Array(100))).toThrow(new RangeError('mic length must be a multiple of the frame (160)'));
       expect(echo.process(new Int16Array(320), new Int16Array(320)).length).toBe(320);
       expect(echo.stats()).toEqual({ erleDb: 0, converged: false, frames: 2, engine: 'speex' });
       expect(() => new binding.EchoCanceller({ engine: 'pulse' as 'speex' })).toThrow(new RangeError("options.engine must be 'speex' or 'webrtc'"));
       expect(() => new binding.EchoCanceller({ suppression: 'max' as 'low' })).toThrow(
         new RangeError("options.suppression must be 'low', 'moderate' or 'high'"),
       );
-      expect(() => new binding.EchoCanceller({ referenceLeadMs: 201 })).toThrow(
-        new RangeError('options.referenceLeadMs must be an integer from 0 to 200'),
-      );
+      expect(() => new binding.EchoCanceller({ referenceLeadMs: 201 })).toThrow(new RangeError('options.referenceLeadMs must be an integer from 0 to 200'));
       expect(Array.isArray(binding.listDevices())).toBe(true);
     });
 
     it('checks DelayEstimator arguments and starts without an estimate', () => {
       expect(() => new binding.DelayEstimator(null as unknown as object)).toThrow(new TypeError('options must be an object'));
       expect(() => new binding.DelayEstimator({ rate: 16100 })).toThrow(new RangeError('options.rate must be a multiple of 400 Hz'));
-      expect(() => new binding.DelayEstimator({ maxDelayMs: 2000 })).toThrow(
-        new RangeError('options.maxDelayMs must be an integer from 10 to 1000'),
-      );
+      expect(() => new binding.DelayEstimator({ maxDelayMs: 2000 })).toThrow(new RangeError('options.maxDelayMs must be an integer from 10 to 1000'));
       const estimator = new binding.DelayEstimator({ rate: 48000 });
-      expect(() => estimator.process(new Int16Array(960), new Int16Array(480))).toThrow(
-        new RangeError('mic and reference must have the same length'),
-      );
-      expect(() => estimator.process(new Int16Array(100), new Int16Array(100))).toThrow(
-        new RangeError('mic length must be a multiple of the frame (480)'),
-      );
+      expect(() => estimator.process(new Int16Array(960), new Int16Array(480))).toThrow(new RangeError('mic and reference must have the same length'));
+      expect(() => estimator.process(new Int16Array(100), new Int16Array(100))).toThrow(new RangeError('mic length must be a multiple of the frame (480)'));
       estimator.process(new Int16Array(4800), new Int16Array(4800));
       expect(estimator.estimate()).toEqual({ delayMs: -1, confidence: 0, changes: 0 });
     });
@@ -930,9 +920,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       for (let i = 0; i < 31; i++) ids.push(engine.createRecorder(RATE, 160, 160));
       expect(new Set(ids).size).toBe(31);
       expectCode(() => engine.createPlayer(constant(10, 1), RATE, false), 'ERR_TOO_MANY_PORTS');
-      expect(() => engine.createTone(RATE, new Float64Array([440, 0, 1, 10]), false)).toThrow(
-        'the bridge has no free slot (32 at most)',
-      );
+      expect(() => engine.createTone(RATE, new Float64Array([440, 0, 1, 10]), false)).toThrow('the bridge has no free slot (32 at most)');
       expectCode(() => engine.createRing(RATE, 1600, 1600, 160, 0), 'ERR_TOO_MANY_PORTS');
       engine.removePort(ids[7] ?? -1);
       const again = engine.createRing(RATE, 1600, 1600, 160, 0);
@@ -1033,8 +1021,7 @@ describe('FakeEngine test controls', () => {
 
 describe('an addon built without WebRTC (the fake pretending one; test/build/no-webrtc.test.ts builds the real one)', () => {
   const binding = createFakeBinding({ echoEngines: ['speex'] });
-  const unavailable =
-    "echo engine 'webrtc' is not built into this addon (webrtc-audio-processing was not found at build time); built: speex";
+  const unavailable = "echo engine 'webrtc' is not built into this addon (webrtc-audio-processing was not found at build time); built: speex";
 
   it('lists only speex and refuses the webrtc engine with ERR_AEC_ENGINE_UNAVAILABLE', () => {
     expect(binding.buildInfo()).toEqual({ echoEngines: ['speex'], webrtcApm: '' });

@@ -58,15 +58,9 @@ describe.each(bindings)('%s watchdog', (_name, binding) => {
     expect(() => new W({} as NativeWatchdogOptions)).toThrow(new TypeError('options.intervalMs must be a number'));
     expect(() => new W({ intervalMs: 0 })).toThrow(new RangeError('options.intervalMs must be an integer from 1 to 3600000'));
     expect(() => new W({ intervalMs: 1.5 })).toThrow(RangeError);
-    expect(() => new W({ intervalMs: 10, maxLoopStallMs: 'x' as unknown as number })).toThrow(
-      new TypeError('options.maxLoopStallMs must be a number'),
-    );
-    expect(() => new W({ intervalMs: 10, reopenGraceMs: -1 })).toThrow(
-      new RangeError('options.reopenGraceMs must be an integer from 0 to 3600000'),
-    );
-    expect(() => new W({ intervalMs: 10, notifySocket: 5 as unknown as string })).toThrow(
-      new TypeError('options.notifySocket must be a string'),
-    );
+    expect(() => new W({ intervalMs: 10, maxLoopStallMs: 'x' as unknown as number })).toThrow(new TypeError('options.maxLoopStallMs must be a number'));
+    expect(() => new W({ intervalMs: 10, reopenGraceMs: -1 })).toThrow(new RangeError('options.reopenGraceMs must be an integer from 0 to 3600000'));
+    expect(() => new W({ intervalMs: 10, notifySocket: 5 as unknown as string })).toThrow(new TypeError('options.notifySocket must be a string'));
     const d = new W({ intervalMs: 10 });
     expect(() => d.reopening(-1)).toThrow(new RangeError('ms must be an integer from 0 to 3600000'));
     expect(() => d.reopening('1' as unknown as number)).toThrow(new TypeError('ms must be a number'));
@@ -79,8 +73,24 @@ describe.each(bindings)('%s watchdog', (_name, binding) => {
     const d = dog({ intervalMs: 50 });
     const idle = d.status();
     expect(Object.keys(idle).sort()).toEqual(
-      ['running', 'pinging', 'pings', 'checks', 'misses', 'reasons', 'missReasons', 'missHeartbeatAgeMs', 'heartbeatAgeMs',
-        'lastLoopGapMs', 'longestLoopGapMs', 'lastPingAgeMs', 'sendErrors', 'notifySocket', 'engine', 'graceMs'].sort(),
+      [
+        'running',
+        'pinging',
+        'pings',
+        'checks',
+        'misses',
+        'reasons',
+        'missReasons',
+        'missHeartbeatAgeMs',
+        'heartbeatAgeMs',
+        'lastLoopGapMs',
+        'longestLoopGapMs',
+        'lastPingAgeMs',
+        'sendErrors',
+        'notifySocket',
+        'engine',
+        'graceMs',
+      ].sort(),
     );
     expect(idle).toMatchObject({ running: false, pinging: false, pings: 0, checks: 0, misses: 0, reasons: [], engine: 'none', notifySocket: false });
     d.watch(engine());

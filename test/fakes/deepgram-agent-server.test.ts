@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, type ClientOptions } from 'ws';
-import {
-  FakeDeepgramAgentServer,
-  bytesToPcm,
-  pcmToBytes,
-  tone,
-  type FakeDeepgramAgentServerOptions,
-  type JsonObject,
-} from './deepgram-agent-server.js';
+import { FakeDeepgramAgentServer, bytesToPcm, pcmToBytes, tone, type FakeDeepgramAgentServerOptions, type JsonObject } from './deepgram-agent-server.js';
 
 // Checks the fake Deepgram Voice Agent server itself with a plain `ws` client over loopback.
 
@@ -74,12 +67,17 @@ class Client {
   }
 }
 
-const SETTINGS = { type: 'Settings', flags: { history: false },
-  audio: { input: { encoding: 'linear16', sample_rate: 16000 },
-    output: { encoding: 'linear16', sample_rate: 24000, container: 'none' } },
-  agent: { language: 'en', listen: { provider: { type: 'deepgram', model: 'nova-3' } },
+const SETTINGS = {
+  type: 'Settings',
+  flags: { history: false },
+  audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding: 'linear16', sample_rate: 24000, container: 'none' } },
+  agent: {
+    language: 'en',
+    listen: { provider: { type: 'deepgram', model: 'nova-3' } },
     think: { provider: { type: 'open_ai', model: 'gpt-4o-mini' }, prompt: 'Be brief.' },
-    speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } } } };
+    speak: { provider: { type: 'deepgram', model: 'aura-2-thalia-en' } },
+  },
+};
 const KEY = { Authorization: 'Token dg-key' };
 let server: FakeDeepgramAgentServer | undefined;
 const clients: Client[] = [];
@@ -93,8 +91,7 @@ async function start(opts: FakeDeepgramAgentServerOptions = {}): Promise<FakeDee
   server = await FakeDeepgramAgentServer.start({ apiKey: 'dg-key', ...opts });
   return server;
 }
-async function open(srv: FakeDeepgramAgentServer, protocols: string[] = [], headers: Record<string, string> = KEY):
-  Promise<Client> {
+async function open(srv: FakeDeepgramAgentServer, protocols: string[] = [], headers: Record<string, string> = KEY): Promise<Client> {
   const c = await Client.open(srv.url, protocols, { headers });
   clients.push(c);
   return c;
@@ -157,10 +154,8 @@ describe('auth and the Welcome → Settings → SettingsApplied handshake', () =
     ['malformed JSON', '{"type":', 'UNPARSABLE_CLIENT_MESSAGE'],
     ['an unknown type', { type: 'SettingsConfiguration' }, 'UNPARSABLE_CLIENT_MESSAGE'],
     ['Settings without agent', { type: 'Settings', audio: {} }, 'UNPARSABLE_CLIENT_MESSAGE'],
-    ['an unknown input encoding', { ...SETTINGS, audio: { input: { encoding: 'wav', sample_rate: 16000 } } },
-      'INVALID_SETTINGS'],
-    ['a bad output container', { ...SETTINGS, audio: { output: { encoding: 'linear16', container: 'mp4' } } },
-      'INVALID_SETTINGS'],
+    ['an unknown input encoding', { ...SETTINGS, audio: { input: { encoding: 'wav', sample_rate: 16000 } } }, 'INVALID_SETTINGS'],
+    ['a bad output container', { ...SETTINGS, audio: { output: { encoding: 'linear16', container: 'mp4' } } }, 'INVALID_SETTINGS'],
   ])('%s: fatal Error then a close frame without status (1005)', async (_n, first, code) => {
     const srv = await start();
     const c = await open(srv);
@@ -193,8 +188,11 @@ describe('keepalive and audio', () => {
     expect(c.closed).toBeNull();
     expect(srv.conn().keepAlives).toBeGreaterThanOrEqual(5);
     const err = await c.next('Error');
-    expect(err).toEqual({ type: 'Error', code: 'CLIENT_MESSAGE_TIMEOUT', description: "We waited too long for a " +
-      "websocket message. Please ensure that you're sending binary messages containing user speech." });
+    expect(err).toEqual({
+      type: 'Error',
+      code: 'CLIENT_MESSAGE_TIMEOUT',
+      description: 'We waited too long for a ' + "websocket message. Please ensure that you're sending binary messages containing user speech.",
+    });
     expect((await c.closedWith()).code).toBe(1005);
   });
 
@@ -221,8 +219,18 @@ describe('replies, barge-in, functions', () => {
     const c = await ready(srv, { ...SETTINGS, flags: { history: true } });
     expect(await srv.sendReply({ audio: tone(200, 24000), text: 'Hi there', thinking: 'hmm' })).toBe('completed');
     const seq = await c.through('AgentAudioDone');
-    expect(seq.map((m) => m.type)).toEqual(['AgentThinking', 'AgentStartedSpeaking', 'ConversationText', 'History',
-      '(binary)', '(binary)', '(binary)', '(binary)', '(binary)', 'AgentAudioDone']);
+    expect(seq.map((m) => m.type)).toEqual([
+      'AgentThinking',
+      'AgentStartedSpeaking',
+      'ConversationText',
+      'History',
+      '(binary)',
+      '(binary)',
+      '(binary)',
+      '(binary)',
+      '(binary)',
+      'AgentAudioDone',
+    ]);
     expect(seq[2]).toEqual({ type: 'ConversationText', role: 'assistant', content: 'Hi there' });
     expect(seq[1]).toMatchObject({ total_latency: expect.any(Number), tts_latency: expect.any(Number) });
     expect(bytesToPcm(Buffer.concat(c.audio))).toEqual(tone(200, 24000));

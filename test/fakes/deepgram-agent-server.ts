@@ -16,15 +16,42 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { DeepgramConnection, type DeepgramHost, type FunctionResponseRecord, type FunctionSpec,
-  type InjectUserMessageHook, type ReplyOutcome, type SendReplyOptions } from './deepgram/connection.js';
+import {
+  DeepgramConnection,
+  type DeepgramHost,
+  type FunctionResponseRecord,
+  type FunctionSpec,
+  type InjectUserMessageHook,
+  type ReplyOutcome,
+  type SendReplyOptions,
+} from './deepgram/connection.js';
 import { BaseFakeServer, type UpgradeDecision } from './vendor/kit.js';
 
-export { DeepgramConnection, CLIENT_TYPES, CONTAINERS, DESCRIPTIONS, INPUT_ENCODINGS, OUTPUT_ENCODINGS,
-  type AudioSpec, type FunctionResponseRecord, type FunctionSpec, type InjectUserMessageHook, type ReplyOutcome,
-  type SendReplyOptions } from './deepgram/connection.js';
-export { tone, pcmToBytes, bytesToPcm, concatPcm, type Json, type JsonObject, type HandshakeRecord,
-  type ReceivedMessage, type WaitForOptions } from './vendor/kit.js';
+export {
+  DeepgramConnection,
+  CLIENT_TYPES,
+  CONTAINERS,
+  DESCRIPTIONS,
+  INPUT_ENCODINGS,
+  OUTPUT_ENCODINGS,
+  type AudioSpec,
+  type FunctionResponseRecord,
+  type FunctionSpec,
+  type InjectUserMessageHook,
+  type ReplyOutcome,
+  type SendReplyOptions,
+} from './deepgram/connection.js';
+export {
+  tone,
+  pcmToBytes,
+  bytesToPcm,
+  concatPcm,
+  type Json,
+  type JsonObject,
+  type HandshakeRecord,
+  type ReceivedMessage,
+  type WaitForOptions,
+} from './vendor/kit.js';
 
 /** Options of {@link FakeDeepgramAgentServer.start}. */
 export interface FakeDeepgramAgentServerOptions {
@@ -56,15 +83,17 @@ export class FakeDeepgramAgentServer extends BaseFakeServer<DeepgramConnection> 
   onInjectUserMessage: InjectUserMessageHook | undefined;
   readonly options: DeepgramHost['options'];
 
-  private constructor(base: { server: Server; port: number }, private readonly opts: FakeDeepgramAgentServerOptions) {
+  private constructor(
+    base: { server: Server; port: number },
+    private readonly opts: FakeDeepgramAgentServerOptions,
+  ) {
     super('fake deepgram agent server', base.server, base.port, opts.maxPayload);
     this.url = `ws://127.0.0.1:${base.port}/v1/agent/converse`;
     this.onInjectUserMessage = opts.onInjectUserMessage;
     this.options = {
       clientMessageTimeoutMs: opts.clientMessageTimeoutMs ?? 10_000,
       maxSessionMs: opts.maxSessionMs ?? 7_200_000,
-      sessionCapError: opts.sessionCapError ?? { code: 'SESSION_DURATION_EXCEEDED',
-        description: 'The session reached its maximum duration.' },
+      sessionCapError: opts.sessionCapError ?? { code: 'SESSION_DURATION_EXCEEDED', description: 'The session reached its maximum duration.' },
       errorCloseCode: opts.errorCloseCode,
     };
   }
@@ -122,21 +151,21 @@ export class FakeDeepgramAgentServer extends BaseFakeServer<DeepgramConnection> 
 
   protected decide(req: IncomingMessage, url: URL, protocols: string[]): UpgradeDecision {
     if (url.pathname !== '/v1/agent/converse') {
-      return { accept: false, status: 404, body: JSON.stringify({ err_code: 'NOT_FOUND', err_msg: 'Not Found',
-        request_id: randomUUID() }) };
+      return { accept: false, status: 404, body: JSON.stringify({ err_code: 'NOT_FOUND', err_msg: 'Not Found', request_id: randomUUID() }) };
     }
     const auth = req.headers.authorization ?? '';
     const header = /^(Token|Bearer)\s+(.+)$/i.exec(auth.trim());
-    const scheme = header?.[1]?.toLowerCase() ?? (protocols[0]?.toLowerCase() === 'token' || protocols[0]?.toLowerCase() === 'bearer'
-      ? protocols[0].toLowerCase() : undefined);
+    const scheme =
+      header?.[1]?.toLowerCase() ??
+      (protocols[0]?.toLowerCase() === 'token' || protocols[0]?.toLowerCase() === 'bearer' ? protocols[0].toLowerCase() : undefined);
     const secret = header?.[2] ?? (scheme && !header ? protocols[1] : undefined);
     const protocol = !header && scheme ? protocols[0] : undefined;
     if (this.opts.apiKey !== undefined || this.opts.accessTokens !== undefined) {
-      const ok = (scheme === 'token' && secret === this.opts.apiKey && secret !== undefined) ||
+      const ok =
+        (scheme === 'token' && secret === this.opts.apiKey && secret !== undefined) ||
         (scheme === 'bearer' && secret !== undefined && (this.opts.accessTokens ?? []).includes(secret));
       if (!ok) {
-        return { accept: false, status: 401, body: JSON.stringify({ err_code: 'INVALID_AUTH',
-          err_msg: 'Invalid credentials.', request_id: randomUUID() }) };
+        return { accept: false, status: 401, body: JSON.stringify({ err_code: 'INVALID_AUTH', err_msg: 'Invalid credentials.', request_id: randomUUID() }) };
       }
     }
     return { accept: true, ...(protocol ? { protocol } : {}) };

@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import {
-  FakeElevenLabsAgentServer,
-  bytesToPcm,
-  pcmToBase64,
-  tone,
-  type FakeElevenLabsAgentServerOptions,
-  type JsonObject,
-} from './elevenlabs-agent-server.js';
+import { FakeElevenLabsAgentServer, bytesToPcm, pcmToBase64, tone, type FakeElevenLabsAgentServerOptions, type JsonObject } from './elevenlabs-agent-server.js';
 
 // Checks the fake ElevenLabs Agents server itself with a plain `ws` client over loopback.
 
@@ -79,8 +72,11 @@ class Client {
 
 const obj = (v: unknown): JsonObject => v as JsonObject;
 /** What the JS SDK sends when no override is set: empty groups only. */
-const SDK_INIT = { type: 'conversation_initiation_client_data', conversation_config_override: { agent: {}, tts: {},
-  conversation: {} }, source_info: { source: 'js_sdk', version: '1.25.0' } };
+const SDK_INIT = {
+  type: 'conversation_initiation_client_data',
+  conversation_config_override: { agent: {}, tts: {}, conversation: {} },
+  source_info: { source: 'js_sdk', version: '1.25.0' },
+};
 let server: FakeElevenLabsAgentServer | undefined;
 const clients: Client[] = [];
 afterEach(async () => {
@@ -98,8 +94,7 @@ async function open(url: string, protocols?: string[]): Promise<Client> {
   clients.push(c);
   return c;
 }
-async function ready(srv: FakeElevenLabsAgentServer, init: JsonObject = SDK_INIT, url = srv.agentUrl()):
-  Promise<{ c: Client; meta: JsonObject }> {
+async function ready(srv: FakeElevenLabsAgentServer, init: JsonObject = SDK_INIT, url = srv.agentUrl()): Promise<{ c: Client; meta: JsonObject }> {
   const c = await open(`${url}&source=js_sdk&version=1.25.0`);
   c.send(init);
   const meta = obj((await c.next('conversation_initiation_metadata'))['conversation_initiation_metadata_event']);
@@ -112,8 +107,7 @@ describe('handshake, auth and initiation', () => {
     const { c, meta } = await ready(srv);
     expect(c.ws.protocol).toBe('convai');
     expect(c.msgs[0]?.type).toBe('conversation_initiation_metadata');
-    expect(meta).toEqual({ conversation_id: expect.stringMatching(/^conv_/), agent_output_audio_format: 'pcm_24000',
-      user_input_audio_format: 'pcm_16000' });
+    expect(meta).toEqual({ conversation_id: expect.stringMatching(/^conv_/), agent_output_audio_format: 'pcm_24000', user_input_audio_format: 'pcm_16000' });
     expect(srv.conn().initiation).toMatchObject({ source_info: { source: 'js_sdk' } });
     expect(srv.handshakes[0]?.url).toContain('agent_id=agent_test');
   });
@@ -140,8 +134,7 @@ describe('handshake, auth and initiation', () => {
     expect(err).toMatchObject({ code: 1008, error_type: 'override_error' });
     expect(String(err['message'])).toContain('agent.prompt.prompt');
     expect((await denied.closedWith()).code).toBe(1008);
-    await ready(srv, { ...SDK_INIT, conversation_config_override: { agent: { first_message: 'Hi' },
-      tts: { voice_id: 'v1' } } });
+    await ready(srv, { ...SDK_INIT, conversation_config_override: { agent: { first_message: 'Hi' }, tts: { voice_id: 'v1' } } });
   });
 
   it('unknown agent id closes 1008', async () => {
@@ -191,7 +184,12 @@ describe('audio, keepalive and turns', () => {
     const pings = c.msgs.filter((m) => m.type === 'ping').map((m) => obj(m['ping_event']));
     expect(pings[0]?.['ping_ms']).toBeNull();
     expect(pings[3]?.['ping_ms']).toEqual(expect.any(Number));
-    expect(srv.conn().pings.slice(0, 3).every((p) => p.answeredAt !== null)).toBe(true);
+    expect(
+      srv
+        .conn()
+        .pings.slice(0, 3)
+        .every((p) => p.answeredAt !== null),
+    ).toBe(true);
   });
 
   it('a ping without pong (or with the wrong event_id) closes the socket', async () => {
@@ -212,8 +210,16 @@ describe('audio, keepalive and turns', () => {
     expect(r1).toMatchObject({ status: 'completed', chunks: 3 });
     await c.until(() => c.msgs.filter((m) => m.type === 'audio').length === 3, 'audio');
     const types = c.msgs.slice(1).map((m) => m.type);
-    expect(types).toEqual(['agent_chat_response_part', 'agent_chat_response_part', 'agent_chat_response_part',
-      'agent_chat_response_part', 'agent_response', 'audio', 'audio', 'audio']);
+    expect(types).toEqual([
+      'agent_chat_response_part',
+      'agent_chat_response_part',
+      'agent_chat_response_part',
+      'agent_chat_response_part',
+      'agent_response',
+      'audio',
+      'audio',
+      'audio',
+    ]);
     const audio = c.msgs.filter((m) => m.type === 'audio').map((m) => obj(m['audio_event']));
     expect(audio.every((a) => a['event_id'] === r1.eventId)).toBe(true);
     const pcm = bytesToPcm(Buffer.concat(audio.map((a) => Buffer.from(String(a['audio_base_64']), 'base64'))));
@@ -225,8 +231,7 @@ describe('audio, keepalive and turns', () => {
   it('barge-in: interruption{event_id} above every audio id, no audio after it, correction of the text', async () => {
     const srv = await start({ pingIntervalMs: 0 });
     const { c } = await ready(srv);
-    const pending = srv.agentResponse({ audio: tone(3000, 16000), text: 'one two three four five six seven eight',
-      chunkMs: 100, interval: 5 });
+    const pending = srv.agentResponse({ audio: tone(3000, 16000), text: 'one two three four five six seven eight', chunkMs: 100, interval: 5 });
     await c.until(() => c.msgs.filter((m) => m.type === 'audio').length >= 5, 'audio');
     const { eventId, interruptedEventId } = srv.interrupt({ correction: true });
     const r = await pending;
@@ -247,15 +252,12 @@ describe('audio, keepalive and turns', () => {
   });
 
   it('transcripts, client tool call round trip, user_message hook', async () => {
-    const srv = await start({ pingIntervalMs: 0,
-      onUserMessage: (conn, m) => conn.agentResponse({ text: `echo ${String(m['text'])}` }) });
+    const srv = await start({ pingIntervalMs: 0, onUserMessage: (conn, m) => conn.agentResponse({ text: `echo ${String(m['text'])}` }) });
     const { c } = await ready(srv);
     const t1 = srv.userTranscript('turn on', { tentative: true });
     const t2 = srv.userTranscript('turn on the light');
-    expect(obj((await c.next('tentative_user_transcript'))['tentative_user_transcription_event']))
-      .toEqual({ user_transcript: 'turn on', event_id: t1 });
-    expect(obj((await c.next('user_transcript'))['user_transcription_event']))
-      .toEqual({ user_transcript: 'turn on the light', event_id: t2 });
+    expect(obj((await c.next('tentative_user_transcript'))['tentative_user_transcription_event'])).toEqual({ user_transcript: 'turn on', event_id: t1 });
+    expect(obj((await c.next('user_transcript'))['user_transcription_event'])).toEqual({ user_transcript: 'turn on the light', event_id: t2 });
     const id = srv.clientToolCall({ name: 'set_light', parameters: { on: true } });
     const call = obj((await c.next('client_tool_call'))['client_tool_call']);
     expect(call).toMatchObject({ tool_name: 'set_light', tool_call_id: id, parameters: { on: true } });
@@ -266,8 +268,7 @@ describe('audio, keepalive and turns', () => {
   });
 
   it('clientEvents filters what reaches the client (no interruption → no barge-in signal)', async () => {
-    const srv = await start({ pingIntervalMs: 0, clientEvents: ['audio', 'agent_response',
-      'conversation_initiation_metadata'] });
+    const srv = await start({ pingIntervalMs: 0, clientEvents: ['audio', 'agent_response', 'conversation_initiation_metadata'] });
     const { c } = await ready(srv);
     srv.interrupt();
     srv.userTranscript('x');
@@ -282,8 +283,7 @@ describe('errors and failures', () => {
     const srv = await start({ pingIntervalMs: 0 });
     const { c } = await ready(srv);
     srv.maxDurationExceeded();
-    expect(obj((await c.next('error'))['error_event'])).toMatchObject({ code: 1000,
-      error_type: 'max_duration_exceeded' });
+    expect(obj((await c.next('error'))['error_event'])).toMatchObject({ code: 1000, error_type: 'max_duration_exceeded' });
     expect((await c.closedWith()).code).toBe(1000);
     const d = (await ready(srv)).c;
     srv.endCall();

@@ -16,14 +16,39 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { ElevenLabsConnection, type AgentResponseOptions, type AgentResponseResult, type AudioFormat,
-  type ElevenLabsConnOptions, type ElevenLabsHost, type ToolResultRecord, type UserMessageHook } from './elevenlabs/connection.js';
+import {
+  ElevenLabsConnection,
+  type AgentResponseOptions,
+  type AgentResponseResult,
+  type AudioFormat,
+  type ElevenLabsConnOptions,
+  type ElevenLabsHost,
+  type ToolResultRecord,
+  type UserMessageHook,
+} from './elevenlabs/connection.js';
 import { BaseFakeServer, type JsonObject, type UpgradeDecision } from './vendor/kit.js';
 
-export { ElevenLabsConnection, CLIENT_TYPES, formatRate, type AgentResponseOptions, type AgentResponseResult,
-  type AudioFormat, type ToolResultRecord, type UserMessageHook } from './elevenlabs/connection.js';
-export { tone, pcmToBase64, bytesToPcm, concatPcm, type Json, type JsonObject, type HandshakeRecord,
-  type ReceivedMessage, type WaitForOptions } from './vendor/kit.js';
+export {
+  ElevenLabsConnection,
+  CLIENT_TYPES,
+  formatRate,
+  type AgentResponseOptions,
+  type AgentResponseResult,
+  type AudioFormat,
+  type ToolResultRecord,
+  type UserMessageHook,
+} from './elevenlabs/connection.js';
+export {
+  tone,
+  pcmToBase64,
+  bytesToPcm,
+  concatPcm,
+  type Json,
+  type JsonObject,
+  type HandshakeRecord,
+  type ReceivedMessage,
+  type WaitForOptions,
+} from './vendor/kit.js';
 
 /** Options of {@link FakeElevenLabsAgentServer.start}. */
 export interface FakeElevenLabsAgentServerOptions {
@@ -76,7 +101,10 @@ export class FakeElevenLabsAgentServer extends BaseFakeServer<ElevenLabsConnecti
   private pending: { failure: { code: number; reason: string } | null } | null = null;
   private convSeq = 0;
 
-  private constructor(base: { server: Server; port: number }, private readonly opts: FakeElevenLabsAgentServerOptions) {
+  private constructor(
+    base: { server: Server; port: number },
+    private readonly opts: FakeElevenLabsAgentServerOptions,
+  ) {
     super('fake elevenlabs agent server', base.server, base.port, opts.maxPayload ?? 16 * 1024 * 1024);
     this.url = `ws://127.0.0.1:${base.port}/v1/convai/conversation`;
     this.agentId = opts.agentId ?? 'agent_test';
@@ -101,8 +129,7 @@ export class FakeElevenLabsAgentServer extends BaseFakeServer<ElevenLabsConnecti
   signedUrl(opts: { agentId?: string; ttlMs?: number; singleUse?: boolean } = {}): string {
     const agentId = opts.agentId ?? this.agentId;
     const sig = `cvtkn_${randomBytes(12).toString('hex')}`;
-    this.signatures.set(sig, { agentId, expiresAt: Date.now() + (opts.ttlMs ?? 15 * 60_000),
-      singleUse: opts.singleUse ?? false, used: false });
+    this.signatures.set(sig, { agentId, expiresAt: Date.now() + (opts.ttlMs ?? 15 * 60_000), singleUse: opts.singleUse ?? false, used: false });
     return `${this.agentUrl(agentId)}&conversation_signature=${sig}`;
   }
 

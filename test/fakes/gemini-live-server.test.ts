@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import {
-  FakeGeminiLiveServer,
-  bytesToPcm,
-  pcmToBase64,
-  tone,
-  type FakeGeminiLiveServerOptions,
-  type JsonObject,
-} from './gemini-live-server.js';
+import { FakeGeminiLiveServer, bytesToPcm, pcmToBase64, tone, type FakeGeminiLiveServerOptions, type JsonObject } from './gemini-live-server.js';
 
 // Checks the fake Gemini Live server itself with a plain `ws` client over loopback.
 
@@ -112,8 +105,7 @@ async function ready(srv: FakeGeminiLiveServer, setup: JsonObject = {}, url?: st
 describe('endpoint, auth and the setup-first rule', () => {
   it('setupComplete arrives in a binary frame carrying JSON; the setup is recorded', async () => {
     const srv = await start();
-    expect(srv.url).toMatch(
-      /^ws:\/\/127\.0\.0\.1:\d+\/ws\/google\.ai\.generativelanguage\.v1beta\.GenerativeService\.BidiGenerateContent$/);
+    expect(srv.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws\/google\.ai\.generativelanguage\.v1beta\.GenerativeService\.BidiGenerateContent$/);
     const c = await open(srv);
     c.send({ setup: { model: MODEL, generation_config: { responseModalities: ['AUDIO'] } } });
     const done = await c.next('setupComplete');
@@ -127,8 +119,7 @@ describe('endpoint, auth and the setup-first rule', () => {
   it('a missing or wrong key is accepted at HTTP level and then closed 1007 "API key not valid"', async () => {
     const srv = await start();
     const missing = await open(srv, srv.url);
-    expect(await missing.closedWith()).toEqual({ code: 1007,
-      reason: 'API key not valid. Please pass a valid API key.' });
+    expect(await missing.closedWith()).toEqual({ code: 1007, reason: 'API key not valid. Please pass a valid API key.' });
     const wrong = await open(srv, srv.urlWithKey('nope'));
     expect((await wrong.closedWith()).code).toBe(1007);
     const header = await Client.open(srv.url, { 'x-goog-api-key': 'AIza-test' });
@@ -152,8 +143,7 @@ describe('endpoint, auth and the setup-first rule', () => {
     ['two top-level keys', { setup: { model: MODEL }, clientContent: {} }, 1007],
     ['unknown top-level key', { hello: {} }, 1007],
     ['setup without a model', { setup: {} }, 1007],
-    ['two response modalities', { setup: { model: MODEL, generationConfig: { responseModalities: ['AUDIO', 'TEXT'] } } },
-      1007],
+    ['two response modalities', { setup: { model: MODEL, generationConfig: { responseModalities: ['AUDIO', 'TEXT'] } } }, 1007],
   ])('%s closes with 1007/1008', async (_name, first, code) => {
     const srv = await start();
     const c = await open(srv);
@@ -166,8 +156,7 @@ describe('endpoint, auth and the setup-first rule', () => {
     const srv = await start({ models: ['gemini-live-ok'] });
     const a = await open(srv);
     a.send({ setup: { model: 'models/gemini-live-ok', voice: 'Kore' } });
-    expect(await a.closedWith()).toEqual({ code: 1007,
-      reason: 'Invalid JSON payload received. Unknown name "voice" at \'setup\': Cannot find field.' });
+    expect(await a.closedWith()).toEqual({ code: 1007, reason: 'Invalid JSON payload received. Unknown name "voice" at \'setup\': Cannot find field.' });
     const b = await open(srv);
     b.send({ setup: { model: 'models/gemini-nope' } });
     const closed = await b.closedWith();
@@ -207,8 +196,7 @@ describe('audio, turns and barge-in', () => {
     const srv = await start();
     const c = await ready(srv);
     c.send({ realtimeInput: { activityStart: {} } });
-    expect(await c.closedWith()).toEqual({ code: 1007,
-      reason: 'Explicit activity control is not supported when automatic activity detection is enabled.' });
+    expect(await c.closedWith()).toEqual({ code: 1007, reason: 'Explicit activity control is not supported when automatic activity detection is enabled.' });
     const d = await ready(srv, { realtimeInputConfig: { automaticActivityDetection: { disabled: true } } });
     d.send({ realtimeInput: { activityStart: {} } });
     await srv.waitFor('realtimeInput', { conn: 1 });
@@ -222,8 +210,7 @@ describe('audio, turns and barge-in', () => {
   it('a turn: 24 kHz inlineData chunks, transcripts (when set up), generationComplete, turnComplete', async () => {
     const srv = await start();
     const c = await ready(srv, { inputAudioTranscription: {}, outputAudioTranscription: {} });
-    expect(await srv.sendTurn({ audio: tone(200, 24000), transcript: 'hello there', inputTranscript: 'hi' }))
-      .toBe('completed');
+    expect(await srv.sendTurn({ audio: tone(200, 24000), transcript: 'hello there', inputTranscript: 'hi' })).toBe('completed');
     const seq = await c.through('serverContent', (m) => sc(m)['turnComplete'] === true);
     expect(sc(seq[0] as Msg)).toEqual({ inputTranscription: { text: 'hi', finished: true } });
     const audio = seq.filter((m) => sc(m)['modelTurn'] !== undefined);
@@ -235,8 +222,7 @@ describe('audio, turns and barge-in', () => {
       return Buffer.from(String(obj(part['inlineData'])['data']), 'base64');
     });
     expect(bytesToPcm(Buffer.concat(pcm))).toEqual(tone(200, 24000));
-    const out = seq.map((m) => (sc(m)['outputTranscription'] as JsonObject | undefined)?.['text'])
-      .filter((t) => t !== undefined);
+    const out = seq.map((m) => (sc(m)['outputTranscription'] as JsonObject | undefined)?.['text']).filter((t) => t !== undefined);
     expect(out.join('')).toBe('hello there');
     const tail = seq.slice(-2);
     expect(sc(tail[0] as Msg)).toEqual({ generationComplete: true });
@@ -285,8 +271,7 @@ describe('tools, hooks and session management', () => {
     const call = await c.next('toolCall');
     expect(call.body).toEqual({ toolCall: { functionCalls: [{ id, name: 'get_weather', args: { city: 'Oslo' } }] } });
     c.send({ toolResponse: { functionResponses: [{ id, name: 'get_weather', response: { output: 'sunny' } }] } });
-    expect(await srv.conn().waitForToolResponse(id as string)).toMatchObject({ matched: true,
-      response: { output: 'sunny' } });
+    expect(await srv.conn().waitForToolResponse(id as string)).toMatchObject({ matched: true, response: { output: 'sunny' } });
     expect(srv.conn().pendingCalls.size).toBe(0);
     c.send({ toolResponse: { functionResponses: [{ name: 'get_weather', response: {} }] } });
     expect((await c.closedWith()).code).toBe(1007);

@@ -14,14 +14,40 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { GeminiConnection, REASONS, type ClientTurnHook, type FunctionCallSpec, type GeminiHost,
-  type SendTurnOptions, type ToolResponseRecord, type TurnOutcome } from './gemini/connection.js';
+import {
+  GeminiConnection,
+  REASONS,
+  type ClientTurnHook,
+  type FunctionCallSpec,
+  type GeminiHost,
+  type SendTurnOptions,
+  type ToolResponseRecord,
+  type TurnOutcome,
+} from './gemini/connection.js';
 import { BaseFakeServer, type JsonObject, type UpgradeDecision } from './vendor/kit.js';
 
-export { GeminiConnection, INPUT_RATE, OUTPUT_RATE, REASONS, type ClientTurnHook, type FunctionCallSpec,
-  type SendTurnOptions, type ToolResponseRecord, type TurnOutcome } from './gemini/connection.js';
-export { tone, pcmToBase64, bytesToPcm, concatPcm, type Json, type JsonObject, type HandshakeRecord,
-  type ReceivedMessage, type WaitForOptions } from './vendor/kit.js';
+export {
+  GeminiConnection,
+  INPUT_RATE,
+  OUTPUT_RATE,
+  REASONS,
+  type ClientTurnHook,
+  type FunctionCallSpec,
+  type SendTurnOptions,
+  type ToolResponseRecord,
+  type TurnOutcome,
+} from './gemini/connection.js';
+export {
+  tone,
+  pcmToBase64,
+  bytesToPcm,
+  concatPcm,
+  type Json,
+  type JsonObject,
+  type HandshakeRecord,
+  type ReceivedMessage,
+  type WaitForOptions,
+} from './vendor/kit.js';
 
 /** An ephemeral token (`auth_tokens/…`) the fake accepts on the Constrained endpoint. */
 export interface EphemeralToken {
@@ -90,8 +116,10 @@ export class FakeGeminiLiveServer extends BaseFakeServer<GeminiConnection> imple
   private readonly sessionOf = new Map<number, number>();
   private handleSeq = 0;
 
-  private constructor(base: { server: import('node:http').Server; port: number },
-    private readonly opts: FakeGeminiLiveServerOptions) {
+  private constructor(
+    base: { server: import('node:http').Server; port: number },
+    private readonly opts: FakeGeminiLiveServerOptions,
+  ) {
     super('fake gemini live server', base.server, base.port, opts.maxPayload);
     const v = opts.apiVersion ?? 'v1beta';
     const root = `ws://127.0.0.1:${base.port}/ws/google.ai.generativelanguage`;
@@ -136,8 +164,7 @@ export class FakeGeminiLiveServer extends BaseFakeServer<GeminiConnection> imple
     return this.conn().finishTurn();
   }
   /** {@link GeminiConnection.userSpeech} on the most recent connection. */
-  userSpeech(opts?: { inputTranscript?: string; voiceActivity?: boolean }):
-    { interrupted: boolean; cancelledCalls: string[] } {
+  userSpeech(opts?: { inputTranscript?: string; voiceActivity?: boolean }): { interrupted: boolean; cancelledCalls: string[] } {
     return this.conn().userSpeech(opts);
   }
   /** {@link GeminiConnection.inputTranscription} on the most recent connection. */
@@ -191,16 +218,19 @@ export class FakeGeminiLiveServer extends BaseFakeServer<GeminiConnection> imple
     const name = model.replace(/^models\//, '');
     const version = conn.endpoint === 'token' ? 'v1alpha' : (this.opts.apiVersion ?? 'v1beta');
     if (!model.startsWith('models/') || (this.opts.models && !this.opts.models.includes(name))) {
-      return { code: 1008, reason: `${model} is not found for API version ${version}, or is not supported for ` +
-        'bidiGenerateContent. Call ListModels to see the list of available models and their supported methods.' };
+      return {
+        code: 1008,
+        reason:
+          `${model} is not found for API version ${version}, or is not supported for ` +
+          'bidiGenerateContent. Call ListModels to see the list of available models and their supported methods.',
+      };
     }
     const token = this.tokenOf.get(conn.index);
     if (token?.model && token.model.replace(/^models\//, '') !== name) {
       return { code: 1007, reason: REASONS.invalidArgument };
     }
     const resumption = setup['sessionResumption'];
-    const handle = resumption && typeof resumption === 'object' && !Array.isArray(resumption)
-      ? resumption['handle'] : undefined;
+    const handle = resumption && typeof resumption === 'object' && !Array.isArray(resumption) ? resumption['handle'] : undefined;
     if (typeof handle === 'string' && handle.length > 0) {
       const info = this.handles.get(handle);
       if (!info) return { code: 1007, reason: REASONS.invalidArgument };
@@ -230,14 +260,17 @@ export class FakeGeminiLiveServer extends BaseFakeServer<GeminiConnection> imple
   }
 
   private readonly tokenOf = new Map<number, EphemeralToken>();
-  private pending: { endpoint: 'key' | 'token'; failure: { code: number; reason: string } | null;
-    token: EphemeralToken | undefined } | null = null;
+  private pending: { endpoint: 'key' | 'token'; failure: { code: number; reason: string } | null; token: EphemeralToken | undefined } | null = null;
 
   protected decide(req: IncomingMessage, url: URL): UpgradeDecision {
     const m = PATH.exec(url.pathname);
     if (!m) {
-      return { accept: false, status: 404, contentType: 'text/html; charset=UTF-8',
-        body: '<!DOCTYPE html><title>Error 404 (Not Found)!!1</title><p>The requested URL was not found on this server.' };
+      return {
+        accept: false,
+        status: 404,
+        contentType: 'text/html; charset=UTF-8',
+        body: '<!DOCTYPE html><title>Error 404 (Not Found)!!1</title><p>The requested URL was not found on this server.',
+      };
     }
     const constrained = m[2] === 'BidiGenerateContentConstrained';
     let failure: { code: number; reason: string } | null = null;

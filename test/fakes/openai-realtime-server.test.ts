@@ -83,8 +83,7 @@ class Client {
 }
 
 /** Upgrade answer of a rejected handshake: HTTP status and parsed body. */
-function rejected(url: string, headers: Record<string, string> = {}, protocols = ['realtime']):
-  Promise<{ status: number; body: JsonObject }> {
+function rejected(url: string, headers: Record<string, string> = {}, protocols = ['realtime']): Promise<{ status: number; body: JsonObject }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocols, { headers });
     ws.on('error', () => undefined);
@@ -110,8 +109,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function setup(opts: FakeRealtimeServerOptions = {}, headers: Record<string, string> = {}, protocols?: string[]):
-  Promise<{ srv: FakeRealtimeServer; client: Client }> {
+async function setup(
+  opts: FakeRealtimeServerOptions = {},
+  headers: Record<string, string> = {},
+  protocols?: string[],
+): Promise<{ srv: FakeRealtimeServer; client: Client }> {
   const srv = (server = await FakeRealtimeServer.start(opts));
   const client = await Client.open(`${srv.url}?model=gpt-realtime`, protocols, { headers });
   clients.push(client);
@@ -131,25 +133,38 @@ describe('handshake and session', () => {
     const created = await client.next('session.created');
     expect(client.msgs[0]?.type).toBe('session.created');
     const s = obj(created['session']);
-    expect(s).toMatchObject({ type: 'realtime', object: 'realtime.session', model: 'gpt-realtime',
+    expect(s).toMatchObject({
+      type: 'realtime',
+      object: 'realtime.session',
+      model: 'gpt-realtime',
       output_modalities: ['audio'],
-      audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, turn_detection: { type: 'server_vad' } } } });
+      audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, turn_detection: { type: 'server_vad' } } },
+    });
     expect(String(s['id'])).toMatch(/^sess_/);
     expect(s['modalities']).toBeUndefined();
     expect(srv.handshakes[0]).toMatchObject({ status: 101, dialect: 'ga', conn: 0, protocols: ['realtime'] });
     expect(srv.handshakes[0]?.headers.authorization).toBe('Bearer sk-test');
 
     client.send('session.update', { event_id: 'evt_1', session: { instructions: 'hi' } });
-    expect(await errorOf(client)).toMatchObject({ code: 'missing_required_parameter', param: 'session.type',
-      event_id: 'evt_1' });
+    expect(await errorOf(client)).toMatchObject({ code: 'missing_required_parameter', param: 'session.type', event_id: 'evt_1' });
 
     const turn_detection = { type: 'server_vad', silence_duration_ms: 700 };
-    client.send('session.update', { session: { type: 'realtime', instructions: 'Be brief.',
-      input_audio_format: 'g711_ulaw', audio: { input: { turn_detection }, output: { voice: 'cedar' } } } });
+    client.send('session.update', {
+      session: {
+        type: 'realtime',
+        instructions: 'Be brief.',
+        input_audio_format: 'g711_ulaw',
+        audio: { input: { turn_detection }, output: { voice: 'cedar' } },
+      },
+    });
     const updated = obj((await client.next('session.updated'))['session']);
-    expect(updated).toMatchObject({ instructions: 'Be brief.',
-      audio: { output: { voice: 'cedar', format: { type: 'audio/pcm' } }, input: { format: { type: 'audio/pcm' },
-        turn_detection: { silence_duration_ms: 700, threshold: 0.5, interrupt_response: true } } } });
+    expect(updated).toMatchObject({
+      instructions: 'Be brief.',
+      audio: {
+        output: { voice: 'cedar', format: { type: 'audio/pcm' } },
+        input: { format: { type: 'audio/pcm' }, turn_detection: { silence_duration_ms: 700, threshold: 0.5, interrupt_response: true } },
+      },
+    });
     expect(updated['input_audio_format']).toBeUndefined();
     expect(srv.conn().ignoredSessionFields).toEqual(['input_audio_format']);
     expect((await srv.waitFor('session.update')).event['event_id']).toBe('evt_1');
@@ -160,14 +175,17 @@ describe('handshake and session', () => {
     const [created, conv] = await client.through('conversation.created');
     expect(created?.type).toBe('session.created');
     expect(obj(conv?.['conversation'])['object']).toBe('realtime.conversation');
-    expect(obj(created?.['session'])).toMatchObject({ modalities: ['text', 'audio'], input_audio_format: 'pcm16',
-      voice: 'alloy' });
+    expect(obj(created?.['session'])).toMatchObject({ modalities: ['text', 'audio'], input_audio_format: 'pcm16', voice: 'alloy' });
     expect(obj(created?.['session'])['type']).toBeUndefined();
     client.send('session.update', { session: { type: 'realtime', instructions: 'x' } });
     expect((await client.next('error'))['error']).toMatchObject({ code: 'unknown_parameter', param: 'session.type' });
     client.send('session.update', { session: { voice: 'verse', turn_detection: null, temperature: 0.7 } });
-    expect(obj((await client.next('session.updated'))['session'])).toMatchObject({ voice: 'verse', turn_detection: null,
-      temperature: 0.7, input_audio_format: 'pcm16' });
+    expect(obj((await client.next('session.updated'))['session'])).toMatchObject({
+      voice: 'verse',
+      turn_detection: null,
+      temperature: 0.7,
+      input_audio_format: 'pcm16',
+    });
     expect(srv.handshakes[0]?.dialect).toBe('beta');
   });
 
@@ -214,8 +232,14 @@ describe('handshake and session', () => {
   });
 });
 
-const GA_TAIL = ['response.output_audio.done', 'response.output_audio_transcript.done', 'response.content_part.done',
-  'response.output_item.done', 'conversation.item.done', 'response.done'];
+const GA_TAIL = [
+  'response.output_audio.done',
+  'response.output_audio_transcript.done',
+  'response.content_part.done',
+  'response.output_item.done',
+  'conversation.item.done',
+  'response.done',
+];
 
 describe('responses', () => {
   it('GA: response.create gets the canonical sequence; audio arrives intact', async () => {
@@ -224,8 +248,13 @@ describe('responses', () => {
     client.send('response.create');
     const seq = await client.through('response.done');
     const types = seq.map((m) => m.type);
-    expect(types.slice(0, 5)).toEqual(['response.created', 'rate_limits.updated', 'response.output_item.added',
-      'conversation.item.added', 'response.content_part.added']);
+    expect(types.slice(0, 5)).toEqual([
+      'response.created',
+      'rate_limits.updated',
+      'response.output_item.added',
+      'conversation.item.added',
+      'response.content_part.added',
+    ]);
     expect(types.slice(-6)).toEqual(GA_TAIL);
     const deltas = seq.filter((m) => m.type === 'response.output_audio.delta');
     expect(deltas.length).toBe(8); // 300 ms in 40 ms chunks
@@ -233,8 +262,10 @@ describe('responses', () => {
     expect(bytesToPcm(pcm)).toEqual(tone(300));
     expect(seq.find((m) => m.type === 'response.output_audio_transcript.done')?.['transcript']).toBe('ok');
     const done = obj(seq[seq.length - 1]?.['response']);
-    expect(done).toMatchObject({ status: 'completed', output: [{ type: 'message', role: 'assistant',
-      status: 'completed', content: [{ type: 'output_audio', transcript: 'ok' }] }] });
+    expect(done).toMatchObject({
+      status: 'completed',
+      output: [{ type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_audio', transcript: 'ok' }] }],
+    });
     expect(obj(done['usage'])['total_tokens']).toEqual(expect.any(Number));
   });
 
@@ -248,8 +279,13 @@ describe('responses', () => {
     expect(types).not.toContain('conversation.item.done');
     expect(types.filter((t) => t === 'response.audio.delta').length).toBe(5);
     expect(types.filter((t) => t === 'response.audio_transcript.delta').length).toBe(2);
-    expect(types.slice(-5)).toEqual(['response.audio.done', 'response.audio_transcript.done',
-      'response.content_part.done', 'response.output_item.done', 'response.done']);
+    expect(types.slice(-5)).toEqual([
+      'response.audio.done',
+      'response.audio_transcript.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.done',
+    ]);
   });
 
   it('single active response: a second response.create is refused until response.done', async () => {
@@ -259,7 +295,7 @@ describe('responses', () => {
     expect(held.status).toBe('held');
     expect(srv.activeResponse).toMatchObject({ responseId: held.responseId, held: true, generatedMs: 200 });
     client.send('response.create', { event_id: 'evt_2' });
-    const err = (await errorOf(client));
+    const err = await errorOf(client);
     expect(err).toMatchObject({ code: 'conversation_already_has_active_response', event_id: 'evt_2' });
     expect(String(err['message'])).toContain(held.responseId);
     await expect(srv.sendResponse({ audio: tone(10) })).rejects.toThrow(/still active/);
@@ -284,7 +320,11 @@ describe('responses', () => {
     client.send('conversation.item.truncate', { item_id: itemId, content_index: 0, audio_end_ms: 12.5 });
     expect((await errorOf(client))['code']).toBe('invalid_type');
     expect(srv.truncates.map((t) => [t.audioEndMs, t.generatedMs, t.accepted])).toEqual([
-      [600, 500, false], [200, 500, true], [300, 200, false], [12.5, 200, false]]);
+      [600, 500, false],
+      [200, 500, true],
+      [300, 200, false],
+      [12.5, 200, false],
+    ]);
   });
 
   it('barge-in: speech_started cancels the reply mid-stream (incomplete items, cancelled/turn_detected)', async () => {
@@ -300,12 +340,10 @@ describe('responses', () => {
     const after = await client.through('response.done');
     expect(after.map((m) => m.type)).toEqual(GA_TAIL);
     expect(obj(after[3]?.['item'])['status']).toBe('incomplete');
-    expect(obj(after[5]?.['response'])).toMatchObject({ status: 'cancelled',
-      status_details: { type: 'cancelled', reason: 'turn_detected' } });
+    expect(obj(after[5]?.['response'])).toMatchObject({ status: 'cancelled', status_details: { type: 'cancelled', reason: 'turn_detected' } });
     await new Promise((r) => setTimeout(r, 50));
     expect(client.msgs[client.msgs.length - 1]?.type).toBe('response.done');
-    expect(srv.cancels).toEqual([
-      { conn: 0, source: 'turn_detected', requestedId: null, cancelledId: result.responseId }]);
+    expect(srv.cancels).toEqual([{ conn: 0, source: 'turn_detected', requestedId: null, cancelledId: result.responseId }]);
     expect(itemId).toMatch(/^item_/);
   });
 
@@ -319,8 +357,7 @@ describe('responses', () => {
     expect(srv.speechStarted().cancelledResponseId).toBeNull();
     client.send('response.cancel');
     const done = obj((await client.next('response.done'))['response']);
-    expect(done).toMatchObject({ id: r.responseId, status: 'cancelled',
-      status_details: { reason: 'client_cancelled' } });
+    expect(done).toMatchObject({ id: r.responseId, status: 'cancelled', status_details: { reason: 'client_cancelled' } });
     expect(srv.cancels.map((c) => c.cancelledId)).toEqual([null, r.responseId]);
   });
 
@@ -368,7 +405,12 @@ describe('input audio and user turns', () => {
     expect(srv.commitUserTurn()).toBe(started.itemId);
     srv.userTranscript(started.itemId, 'turn on the light', { delta: true });
     const tail = await client.through('conversation.item.input_audio_transcription.completed');
-    expect(tail.filter((m) => m.type.endsWith('.delta')).map((m) => m['delta']).join('')).toBe('turn on the light');
+    expect(
+      tail
+        .filter((m) => m.type.endsWith('.delta'))
+        .map((m) => m['delta'])
+        .join(''),
+    ).toBe('turn on the light');
     expect(tail[tail.length - 1]?.['transcript']).toBe('turn on the light');
   });
 
@@ -376,7 +418,7 @@ describe('input audio and user turns', () => {
     const { client } = await setup();
     await gaSession(client);
     client.send('response.frobnicate');
-    expect((await errorOf(client))).toMatchObject({ code: 'invalid_value', param: 'type' });
+    expect(await errorOf(client)).toMatchObject({ code: 'invalid_value', param: 'type' });
     client.ws.send('{not json');
     expect((await errorOf(client))['code']).toBe('invalid_json');
     client.send('input_audio_buffer.clear');
@@ -474,16 +516,31 @@ describe('xai dialect (Grok voice, protocols.md section 6)', () => {
     expect(client.msgs.map((m) => m.type)).toEqual(['conversation.created']);
     expect(obj(client.msgs[0]?.['conversation'])).toMatchObject({ object: 'realtime.conversation' });
     expect(srv.handshakes[0]).toMatchObject({ status: 101, dialect: 'xai' });
-    client.send('session.update', { event_id: 'evt_x', session: { voice: 'rex', instructions: 'Be brief.',
-      turn_detection: { type: 'server_vad', silence_duration_ms: 700 },
-      audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, transcription: { language_hint: 'en' } },
-        output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1.1 } },
-      tools: [{ type: 'function', name: 'f', description: 'd', parameters: {} }], temperature: 0.7 } });
+    client.send('session.update', {
+      event_id: 'evt_x',
+      session: {
+        voice: 'rex',
+        instructions: 'Be brief.',
+        turn_detection: { type: 'server_vad', silence_duration_ms: 700 },
+        audio: {
+          input: { format: { type: 'audio/pcm', rate: 16000 }, transcription: { language_hint: 'en' } },
+          output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1.1 },
+        },
+        tools: [{ type: 'function', name: 'f', description: 'd', parameters: {} }],
+        temperature: 0.7,
+      },
+    });
     const updated = obj((await client.next('session.updated'))['session']);
-    expect(updated).toMatchObject({ model: 'grok-voice-latest', voice: 'rex', instructions: 'Be brief.',
+    expect(updated).toMatchObject({
+      model: 'grok-voice-latest',
+      voice: 'rex',
+      instructions: 'Be brief.',
       turn_detection: { type: 'server_vad', threshold: 0.85, prefix_padding_ms: 333, silence_duration_ms: 700 },
-      audio: { input: { format: { type: 'audio/pcm', rate: 16000 }, transcription: { language_hint: 'en' } },
-        output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1.1 } } });
+      audio: {
+        input: { format: { type: 'audio/pcm', rate: 16000 }, transcription: { language_hint: 'en' } },
+        output: { format: { type: 'audio/pcm', rate: 24000 }, speed: 1.1 },
+      },
+    });
     expect(updated['type']).toBeUndefined();
     expect(updated['temperature']).toBeUndefined();
     expect(srv.conn().ignoredSessionFields).toEqual(['temperature']);
@@ -493,18 +550,14 @@ describe('xai dialect (Grok voice, protocols.md section 6)', () => {
   it.each([
     [{ type: 'realtime' }, 'unknown_parameter', 'session.type'],
     [{ audio: { output: { voice: 'marin' } } }, 'unknown_parameter', 'session.audio.output.voice'],
-    [{ audio: { input: { turn_detection: { type: 'server_vad' } } } }, 'unknown_parameter',
-      'session.audio.input.turn_detection'],
-    [{ audio: { input: { noise_reduction: { type: 'far_field' } } } }, 'unknown_parameter',
-      'session.audio.input.noise_reduction'],
-    [{ audio: { input: { transcription: { model: 'whisper-1' } } } }, 'unknown_parameter',
-      'session.audio.input.transcription.model'],
+    [{ audio: { input: { turn_detection: { type: 'server_vad' } } } }, 'unknown_parameter', 'session.audio.input.turn_detection'],
+    [{ audio: { input: { noise_reduction: { type: 'far_field' } } } }, 'unknown_parameter', 'session.audio.input.noise_reduction'],
+    [{ audio: { input: { transcription: { model: 'whisper-1' } } } }, 'unknown_parameter', 'session.audio.input.transcription.model'],
     [{ input_audio_format: 'pcm16' }, 'unknown_parameter', 'session.input_audio_format'],
     [{ input_audio_transcription: { model: 'whisper-1' } }, 'unknown_parameter', 'session.input_audio_transcription'],
     [{ turn_detection: { type: 'semantic_vad' } }, 'invalid_value', 'session.turn_detection.type'],
     [{ voice: { id: 'voice_1' } }, 'invalid_type', 'session.voice'],
-    [{ audio: { input: { format: { type: 'audio/pcm', rate: 12345 } } } }, 'invalid_value',
-      'session.audio.input.format.rate'],
+    [{ audio: { input: { format: { type: 'audio/pcm', rate: 12345 } } } }, 'invalid_value', 'session.audio.input.format.rate'],
     [{ audio: { output: { format: { type: 'pcm16' } } } }, 'invalid_value', 'session.audio.output.format.type'],
   ])('session.update %j is refused (%s %s) and changes nothing', async (session, code, param) => {
     const { srv, client } = await xai();
@@ -521,14 +574,22 @@ describe('xai dialect (Grok voice, protocols.md section 6)', () => {
     client.send('response.create');
     const seq = await client.through('response.done');
     const types = seq.map((m) => m.type);
-    expect(types.slice(0, 5)).toEqual(['response.created', 'rate_limits.updated', 'response.output_item.added',
-      'conversation.item.added', 'response.content_part.added']);
+    expect(types.slice(0, 5)).toEqual([
+      'response.created',
+      'rate_limits.updated',
+      'response.output_item.added',
+      'conversation.item.added',
+      'response.content_part.added',
+    ]);
     expect(types.slice(-6)).toEqual(GA_TAIL);
     expect(types.filter((t) => t === 'response.output_audio.delta').length).toBe(8);
     expect(types.some((t) => t.startsWith('response.audio'))).toBe(false);
     const done = seq[seq.length - 1] as Msg;
-    expect(obj(done['response'])).toMatchObject({ status: 'completed', output: [{ content: [{ type: 'output_audio',
-      transcript: 'ok' }] }], audio: { output: { voice: 'eve', format: { type: 'audio/pcm', rate: 24000 } } } });
+    expect(obj(done['response'])).toMatchObject({
+      status: 'completed',
+      output: [{ content: [{ type: 'output_audio', transcript: 'ok' }] }],
+      audio: { output: { voice: 'eve', format: { type: 'audio/pcm', rate: 24000 } } },
+    });
     expect(obj(done['usage'])['total_tokens']).toEqual(expect.any(Number));
     expect(done['usage']).toEqual(obj(done['response'])['usage']);
   });
@@ -542,8 +603,7 @@ describe('xai dialect (Grok voice, protocols.md section 6)', () => {
     expect(err).toMatchObject({ code: 'invalid_value', param: 'type', event_id: 'evt_t' });
     expect(String(err['message'])).toContain("'conversation.item.truncate'");
     expect(String(err['message'])).not.toContain("'conversation.item.truncate',");
-    expect(srv.truncates).toEqual([{ conn: 0, itemId, contentIndex: 0, audioEndMs: 200, generatedMs: 500,
-      accepted: false }]);
+    expect(srv.truncates).toEqual([{ conn: 0, itemId, contentIndex: 0, audioEndMs: 200, generatedMs: 500, accepted: false }]);
     client.send('output_audio_buffer.clear', { event_id: 'evt_c' });
     expect(await errorOf(client)).toMatchObject({ code: 'invalid_value', param: 'type', event_id: 'evt_c' });
     await new Promise((r) => setTimeout(r, 50));
@@ -562,8 +622,7 @@ describe('xai dialect (Grok voice, protocols.md section 6)', () => {
     expect(result.status).toBe('cancelled');
     expect(cancelledResponseId).toBe(result.responseId);
     const after = await client.through('response.done');
-    expect(obj(after[after.length - 1]?.['response'])).toMatchObject({ status: 'cancelled',
-      status_details: { reason: 'turn_detected' } });
+    expect(obj(after[after.length - 1]?.['response'])).toMatchObject({ status: 'cancelled', status_details: { reason: 'turn_detected' } });
     client.send('session.update', { session: { turn_detection: { type: 'server_vad', interrupt_response: false } } });
     await client.next('session.updated');
     await srv.sendResponse({ audio: tone(100), holdDone: true });
@@ -572,8 +631,7 @@ describe('xai dialect (Grok voice, protocols.md section 6)', () => {
   });
 
   it('input audio at the configured rate (commit needs 100 ms), push-to-talk with turn_detection null, ping', async () => {
-    const { srv, client } = await xai({ turn_detection: null,
-      audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } } });
+    const { srv, client } = await xai({ turn_detection: null, audio: { input: { format: { type: 'audio/pcm', rate: 16000 } } } });
     expect(srv.session['turn_detection']).toBeNull();
     client.send('input_audio_buffer.append', { audio: pcmToBase64(tone(90, 440, 8000, 16000)) });
     client.send('input_audio_buffer.commit', { event_id: 'evt_short' });

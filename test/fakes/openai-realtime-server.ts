@@ -13,29 +13,22 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { tone } from './openai/audio.js';
-import { FakeConnection, type ConnectionHost, type OverrideEffective, type ResponseCreateHook,
-  type SpeechStartedResult } from './openai/connection.js';
-import { authErrorBody, defaultRejectBody, detectDialect, offeredProtocols, presentedKey,
-  rejectUpgrade } from './openai/handshake.js';
+import { FakeConnection, type ConnectionHost, type OverrideEffective, type ResponseCreateHook, type SpeechStartedResult } from './openai/connection.js';
+import { authErrorBody, defaultRejectBody, detectDialect, offeredProtocols, presentedKey, rejectUpgrade } from './openai/handshake.js';
 import { newId } from './openai/ids.js';
 import type { JsonObject } from './openai/json.js';
-import { Recorder, type CancelRecord, type HandshakeRecord, type ReceivedMessage, type TruncateRecord,
-  type WaitForOptions } from './openai/recorder.js';
-import type { ActiveResponseInfo, ResponseResult, SendResponseOptions, ToolCallOptions,
-  ToolCallResult } from './openai/responses.js';
+import { Recorder, type CancelRecord, type HandshakeRecord, type ReceivedMessage, type TruncateRecord, type WaitForOptions } from './openai/recorder.js';
+import type { ActiveResponseInfo, ResponseResult, SendResponseOptions, ToolCallOptions, ToolCallResult } from './openai/responses.js';
 import type { Dialect } from './openai/session.js';
 import { XAI_DEFAULT_MODEL } from './openai/xai.js';
 
 /** Helpers and types for tests: `tone`, PCM/base64 codecs, the self-signed certificate, record and option types. */
 export { tone, pcmToBase64, bytesToPcm, concatPcm } from './openai/audio.js';
 export { makeSelfSignedCert } from './openai/cert.js';
-export { FakeConnection, type OverrideEffective, type ResponseCreateHook,
-  type SpeechStartedResult } from './openai/connection.js';
+export { FakeConnection, type OverrideEffective, type ResponseCreateHook, type SpeechStartedResult } from './openai/connection.js';
 export type { Json, JsonObject } from './openai/json.js';
-export type { CancelRecord, HandshakeRecord, ReceivedMessage, TruncateRecord,
-  WaitForOptions } from './openai/recorder.js';
-export type { ActiveResponseInfo, ResponseOutcome, ResponseResult, SendResponseOptions, ToolCallOptions,
-  ToolCallResult } from './openai/responses.js';
+export type { CancelRecord, HandshakeRecord, ReceivedMessage, TruncateRecord, WaitForOptions } from './openai/recorder.js';
+export type { ActiveResponseInfo, ResponseOutcome, ResponseResult, SendResponseOptions, ToolCallOptions, ToolCallResult } from './openai/responses.js';
 export type { Dialect } from './openai/session.js';
 
 /** Options of {@link FakeRealtimeServer.start}. */
@@ -70,8 +63,7 @@ export interface FakeRealtimeServerOptions {
 }
 
 /** The default `response.create` answer: 300 ms of a 440 Hz tone with transcript "ok". */
-export const defaultResponseHook: ResponseCreateHook = (conn) =>
-  conn.sendResponse({ audio: tone(300), transcript: 'ok' });
+export const defaultResponseHook: ResponseCreateHook = (conn) => conn.sendResponse({ audio: tone(300), transcript: 'ok' });
 
 /** The fake server. Start with {@link FakeRealtimeServer.start}; always `close()` it. */
 export class FakeRealtimeServer implements ConnectionHost {
@@ -87,8 +79,11 @@ export class FakeRealtimeServer implements ConnectionHost {
   private readonly wss: WebSocketServer;
   private closing: Promise<void> | undefined;
 
-  private constructor(private readonly server: Server, private readonly options: FakeRealtimeServerOptions,
-    url: string) {
+  private constructor(
+    private readonly server: Server,
+    private readonly options: FakeRealtimeServerOptions,
+    url: string,
+  ) {
     this.url = url;
     this.onResponseCreate = options.onResponseCreate ?? defaultResponseHook;
     this.overrideEffective = options.overrideEffective;
@@ -265,8 +260,7 @@ export class FakeRealtimeServer implements ConnectionHost {
     const dialect = detectDialect(req, protocols, this.options.dialect ?? 'auto');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const index = this.recorder.addConnection();
-      const model = url.searchParams.get('model') ??
-        (dialect === 'ga' ? 'gpt-realtime' : dialect === 'xai' ? XAI_DEFAULT_MODEL : 'gpt-4o-realtime-preview');
+      const model = url.searchParams.get('model') ?? (dialect === 'ga' ? 'gpt-realtime' : dialect === 'xai' ? XAI_DEFAULT_MODEL : 'gpt-4o-realtime-preview');
       const sessionId = newId(this.options.sessionIdPrefix ?? 'sess_');
       this.conns.push(new FakeConnection(ws, socket, index, dialect, sessionId, model, this));
       record(101, dialect, index);

@@ -16,7 +16,12 @@ export interface AiHarness {
   /** What a sink on the AI port's output heard: samples from the first to the last non-silent one. */
   heardSpan(): number;
   /** Waits for an event of `type` (matching `match`) that arrived after `since` events. */
-  event<T extends AiEvent['type']>(type: T, match?: (e: Extract<AiEvent, { type: T }>) => boolean, since?: number, timeoutMs?: number): Promise<Extract<AiEvent, { type: T }>>;
+  event<T extends AiEvent['type']>(
+    type: T,
+    match?: (e: Extract<AiEvent, { type: T }>) => boolean,
+    since?: number,
+    timeoutMs?: number,
+  ): Promise<Extract<AiEvent, { type: T }>>;
   close(): Promise<void>;
 }
 
@@ -60,8 +65,7 @@ export async function startHarness(
       return first < 0 ? 0 : last - first + 1;
     },
     async event(type, match, since = 0, timeoutMs = 5000) {
-      const find = (): AiEvent | undefined =>
-        events.slice(since).find((e) => e.type === type && (!match || match(e as never)));
+      const find = (): AiEvent | undefined => events.slice(since).find((e) => e.type === type && (!match || match(e as never)));
       await waitFor(() => find() !== undefined, timeoutMs, `AI event ${type}`);
       return find() as never;
     },

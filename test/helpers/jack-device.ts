@@ -21,7 +21,11 @@ export class JackDevice {
    * the server and its clients' process threads SCHED_FIFO where permitted (the bench, which must not
    * lose cycles to a loaded machine), instead of --no-realtime.
    */
-  constructor(name = 'speakerd-test', extraConfig = '', private readonly realtime = false) {
+  constructor(
+    name = 'speakerd-test',
+    extraConfig = '',
+    private readonly realtime = false,
+  ) {
     this.name = name;
     writeFileSync(
       this.config,

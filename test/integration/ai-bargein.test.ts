@@ -62,7 +62,14 @@ describe('AI port: barge-in, actions and tools', () => {
     await h.server.waitFor('conversation.item.truncate');
     await new Promise((r) => setTimeout(r, 50));
     const before = h.played();
-    const delta = { type: 'response.output_audio.delta', response_id: 'r', item_id: itemId, output_index: 0, content_index: 0, delta: Buffer.alloc(9600).toString('base64') };
+    const delta = {
+      type: 'response.output_audio.delta',
+      response_id: 'r',
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      delta: Buffer.alloc(9600).toString('base64'),
+    };
     h.server.sendRaw(JSON.stringify(delta));
     await waitFor(() => h!.ai.stats().lateAudioMs === 200, 2000, 'late audio counted');
     await new Promise((r) => setTimeout(r, 300));
@@ -98,7 +105,9 @@ describe('AI port: barge-in, actions and tools', () => {
     });
     const { callId } = h.server.toolCall({ name: 'get_weather', arguments: { city: 'Oslo' } });
     expect(await h.event('tool_call')).toMatchObject({ callId, name: 'get_weather', arguments: '{"city":"Oslo"}' });
-    const output = await h.server.waitFor('conversation.item.create', { match: (m) => (m.event as { item: { type: string } }).item.type === 'function_call_output' });
+    const output = await h.server.waitFor('conversation.item.create', {
+      match: (m) => (m.event as { item: { type: string } }).item.type === 'function_call_output',
+    });
     expect(output.event).toMatchObject({ item: { call_id: callId, output: '{"temperature":3}' } });
     await h.server.waitFor('response.create');
     await waitFor(() => h!.events.filter((e) => e.type === 'response_done').length === 2, 3000, 'spoken reply');

@@ -103,10 +103,23 @@ describe('AI port: links that die', () => {
   });
 
   it('tells a quota 429 (fatal) from a rate-limit 429 (transient)', async () => {
-    h = await startHarness({ server: { rejectStatus: 429, rejectBody: { error: { message: 'You exceeded your current quota, please check your plan and billing details.', type: 'insufficient_quota', code: 'insufficient_quota' } } } });
+    h = await startHarness({
+      server: {
+        rejectStatus: 429,
+        rejectBody: {
+          error: {
+            message: 'You exceeded your current quota, please check your plan and billing details.',
+            type: 'insufficient_quota',
+            code: 'insufficient_quota',
+          },
+        },
+      },
+    });
     expect(await h.event('error')).toMatchObject({ httpStatus: 429, fatal: true });
     await h.close();
-    h = await startHarness({ server: { rejectStatus: 429, rejectBody: { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } } } });
+    h = await startHarness({
+      server: { rejectStatus: 429, rejectBody: { error: { message: 'Rate limit reached for requests', type: 'requests', code: 'rate_limit_exceeded' } } },
+    });
     expect(await h.event('error')).toMatchObject({ httpStatus: 429, fatal: false });
   });
 

@@ -33,7 +33,9 @@ describe('OpenAI backend against the fake: issue 9 findings', () => {
     h.ai.reconfigure({ pingIntervalMs: 500, pongTimeoutMs: 500, reconnect: { minMs: 50, maxMs: 400, jitter: 0 }, voice: 'marin' });
     const connected = await h.event('connected');
     expect(connected.sessionId).toMatch(/^sess_/);
-    expect(h.server.received.filter((m) => m.type !== 'input_audio_buffer.append').every((m) => typeof (m.event as { event_id?: unknown }).event_id === 'string')).toBe(true);
+    expect(
+      h.server.received.filter((m) => m.type !== 'input_audio_buffer.append').every((m) => typeof (m.event as { event_id?: unknown }).event_id === 'string'),
+    ).toBe(true);
   });
 
   it('a refused update of a live session keeps the session and is not fatal', async () => {
@@ -47,10 +49,32 @@ describe('OpenAI backend against the fake: issue 9 findings', () => {
   it('keeps a failed response error, an input-transcription failure and the error param', async () => {
     h = await startHarness();
     await h.event('connected');
-    h.server.sendRaw(JSON.stringify({ type: 'response.done', event_id: 'e1', response: { id: 'resp_f', status: 'failed', status_details: { type: 'failed', error: { type: 'server_error', code: 'rate_limit_exceeded', message: 'slow down' } } } }));
+    h.server.sendRaw(
+      JSON.stringify({
+        type: 'response.done',
+        event_id: 'e1',
+        response: {
+          id: 'resp_f',
+          status: 'failed',
+          status_details: { type: 'failed', error: { type: 'server_error', code: 'rate_limit_exceeded', message: 'slow down' } },
+        },
+      }),
+    );
     expect(await h.event('response_done')).toMatchObject({ status: 'failed', error: { code: 'rate_limit_exceeded', message: 'slow down' } });
-    h.server.sendRaw(JSON.stringify({ type: 'conversation.item.input_audio_transcription.failed', event_id: 'e2', item_id: 'item_u', content_index: 0, error: { type: 'transcription_error', code: 'audio_unintelligible', message: 'could not transcribe' } }));
-    expect(await h.event('error', (e) => e.code === 'ERR_AI_TRANSCRIPTION_FAILED')).toMatchObject({ vendorCode: 'audio_unintelligible', itemId: 'item_u', fatal: false });
+    h.server.sendRaw(
+      JSON.stringify({
+        type: 'conversation.item.input_audio_transcription.failed',
+        event_id: 'e2',
+        item_id: 'item_u',
+        content_index: 0,
+        error: { type: 'transcription_error', code: 'audio_unintelligible', message: 'could not transcribe' },
+      }),
+    );
+    expect(await h.event('error', (e) => e.code === 'ERR_AI_TRANSCRIPTION_FAILED')).toMatchObject({
+      vendorCode: 'audio_unintelligible',
+      itemId: 'item_u',
+      fatal: false,
+    });
   });
 
   it('restores only what the user heard of a cut-off reply, and tool calls with their results, after a reconnect', async () => {
@@ -70,7 +94,9 @@ describe('OpenAI backend against the fake: issue 9 findings', () => {
     h.server.dropTcp();
     await h.event('connected', undefined, since);
     await sleep(200);
-    const restored = h.server.received.filter((m) => m.conn === 1 && m.type === 'conversation.item.create').map((m) => (m.event as { item: Record<string, unknown> }).item);
+    const restored = h.server.received
+      .filter((m) => m.conn === 1 && m.type === 'conversation.item.create')
+      .map((m) => (m.event as { item: Record<string, unknown> }).item);
     expect(restored.map((i) => i.type)).toEqual(expect.arrayContaining(['function_call', 'function_call_output']));
     expect(restored.find((i) => i.type === 'function_call')).toMatchObject({ call_id: callId, name: 'get_weather', arguments: '{"city":"Oslo"}' });
     const assistant = restored.filter((i) => i.role === 'assistant').map((i) => JSON.stringify(i.content));

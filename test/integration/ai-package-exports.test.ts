@@ -30,6 +30,8 @@ describe('package exports, from the npm pack output', () => {
     );
     expect(names).toEqual({ media: 'function', ai: 'function', backends: expect.arrayContaining(['openai', 'azure', 'xai', 'parrot']), main: 'function' });
     expect(() => consumer(`await import('speakerd/dist/src/ai/ai-port.js')`)).toThrow(/ERR_PACKAGE_PATH_NOT_EXPORTED/);
-    expect(consumer(`import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url)('speakerd/package.json').name)`).trim()).toBe('speakerd');
+    expect(consumer(`import { createRequire } from 'node:module'; console.log(createRequire(import.meta.url)('speakerd/package.json').name)`).trim()).toBe(
+      'speakerd',
+    );
   }, 120000);
 });

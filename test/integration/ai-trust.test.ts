@@ -155,7 +155,7 @@ describe('AI port: stale microphone audio', () => {
     await sleep(600);
     const burst = h.server.received.filter((m) => m.conn === 0 && m.type === 'input_audio_buffer.append' && m.at < resumed + 150);
     const late = burst.filter((m) => m.at >= resumed);
-    const lateMs = late.reduce((ms, m) => ms + (Buffer.from((m.event as { audio: string }).audio, 'base64').length / 2 / 24), 0);
+    const lateMs = late.reduce((ms, m) => ms + Buffer.from((m.event as { audio: string }).audio, 'base64').length / 2 / 24, 0);
     expect(lateMs).toBeLessThanOrEqual(2 * 300 + 400);
     const stats = h.ai.stats();
     expect(stats.staleSendMs).toBeGreaterThan(1800);
@@ -226,7 +226,11 @@ describe('AI port: TLS files', () => {
       if (writer.exitCode === null) writer.kill();
       rmSync(dir, { recursive: true, force: true });
     });
-    h = await startHarness({ connect: false, server: { tls: makeSelfSignedCert() }, param: { tls: { caFile: fifo }, reconnect: { minMs: 50, maxMs: 100, fatalRetryMs: 200 } } });
+    h = await startHarness({
+      connect: false,
+      server: { tls: makeSelfSignedCert() },
+      param: { tls: { caFile: fifo }, reconnect: { minMs: 50, maxMs: 100, fatalRetryMs: 200 } },
+    });
     const started = Date.now();
     h.ai.connect(h.server.url, 'test-key');
     const error = await h.event('error', (e) => e.code === 'ERR_CONFIG_FILE', 0, 5000);

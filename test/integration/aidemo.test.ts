@@ -60,7 +60,9 @@ describe('speakerd-aidemo with another vendor', () => {
     const deepgram = await FakeDeepgramAgentServer.start({ apiKey: 'dg-aidemo-secret-7' });
     try {
       const url = deepgram.url.replace('127.0.0.1', 'localhost');
-      const { code, output } = await run(['--backend', 'deepgram', '--url', url, '--null-audio', '--duration', '2'], { DEEPGRAM_API_KEY: 'dg-aidemo-secret-7' });
+      const { code, output } = await run(['--backend', 'deepgram', '--url', url, '--null-audio', '--duration', '2'], {
+        DEEPGRAM_API_KEY: 'dg-aidemo-secret-7',
+      });
       expect(code).toBe(0);
       expect(output).toMatch(/connected/);
       expect(output).not.toContain('dg-aidemo-secret-7');

@@ -1,15 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  AudioEngine,
-  AudioMediaPlayer,
-  AudioMediaRecorder,
-  AudioMediaRing,
-  AudioMediaTone,
-  encodeWav,
-  parseWav,
-} from '../../src/media/index.js';
+import { AudioEngine, AudioMediaPlayer, AudioMediaRecorder, AudioMediaRing, AudioMediaTone, encodeWav, parseWav } from '../../src/media/index.js';
 import { AlsaFileDevices } from '../helpers/alsa-files.js';
 import { rms, sine, toneAmplitude, waitFor, zeroCrossingFrequency } from '../helpers/signal.js';
 

@@ -30,7 +30,8 @@ async function daemon(control: Record<string, unknown> = {}): Promise<DaemonUnde
   return d;
 }
 
-const codeOf = (reply: Record<string, unknown> | undefined): unknown => (reply?.error as { code?: string } | undefined)?.code ?? (reply?.ok === true ? 'ok' : reply);
+const codeOf = (reply: Record<string, unknown> | undefined): unknown =>
+  (reply?.error as { code?: string } | undefined)?.code ?? (reply?.ok === true ? 'ok' : reply);
 
 describe.skipIf(!canSwitchUsers)('a member of the socket group (a second, unprivileged user)', () => {
   it('gets a socket directory it can reach, carrying the control group', async () => {
@@ -66,7 +67,11 @@ describe.skipIf(!canSwitchUsers)('a member of the socket group (a second, unpriv
       [{ cmd: 'config_set', key: 'constructor', value: 1 }, 'ERR_UNKNOWN_KEY'],
       [{ cmd: 'tool_result', call_id: 'never-issued', output: { x: 1 } }, 'ERR_UNKNOWN_CALL'],
     ];
-    const result = await asUser(user, dd.socket, attempts.map(([r]) => r));
+    const result = await asUser(
+      user,
+      dd.socket,
+      attempts.map(([r]) => r),
+    );
     expect(result.replies.map(codeOf)).toEqual(attempts.map(([, code]) => code));
     const forbidden = result.replies.filter((r) => codeOf(r) === 'ERR_FORBIDDEN').map((r) => r.error as { required: string; key?: string });
     expect(forbidden.find((e) => e.key === 'ai.url')).toMatchObject({ required: 'never' });

@@ -161,7 +161,9 @@ describe('control socket of a running daemon', () => {
     expect(JSON.parse(ping.stdout)).toMatchObject({ ok: true, result: { pong: true } });
     const bad = ctl('volume', '250');
     expect(bad.status).not.toBe(0);
-    const gone = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli/speakerctl.js'), '--socket', join(d.dir, 'nope.sock'), 'status'], { encoding: 'utf8' });
+    const gone = spawnSync(process.execPath, [join(process.cwd(), 'dist/src/cli/speakerctl.js'), '--socket', join(d.dir, 'nope.sock'), 'status'], {
+      encoding: 'utf8',
+    });
     expect(gone.status).toBe(3);
     expect(gone.stderr).toMatch(/speakerd is not running/);
   });

@@ -144,7 +144,7 @@ describe('the notify socket', () => {
 });
 
 describe('a second instance', () => {
-  it('stops at the socket in use, before it opens audio or touches the first one\'s files', async () => {
+  it("stops at the socket in use, before it opens audio or touches the first one's files", async () => {
     const first = daemon();
     first.start();
     await first.notice(/READY=1/);
@@ -235,7 +235,9 @@ describe('a service that cannot be reached', () => {
     await d.notice(/READY=1/);
     await waitFor(() => /ECONNREFUSED/.test(d.output), 5000, 'refusal logged');
     await sleep(2500);
-    const status = (await d.request({ cmd: 'status' })) as { result: { lastError: { code: string; message: string } | null; connection: { reconnects: number } } };
+    const status = (await d.request({ cmd: 'status' })) as {
+      result: { lastError: { code: string; message: string } | null; connection: { reconnects: number } };
+    };
     expect(status.result.lastError).toMatchObject({ code: 'ERR_AI_CONNECT_REFUSED', message: expect.stringContaining(`127.0.0.1:${port}`) });
     expect(d.output.split('\n').filter((l) => l.includes('ECONNREFUSED') && l.startsWith('<3>'))).toHaveLength(1);
     expect(status.result.connection.reconnects).toBeGreaterThanOrEqual(2);

@@ -27,7 +27,8 @@ const until = async (cond: () => Promise<boolean>, timeoutMs: number, what: stri
   }
 };
 const status = async (): Promise<Record<string, unknown>> => ((await client.request('status')) as { result: Record<string, unknown> }).result;
-const press = (code: number): void => void writeSync(writer, Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value: 1 }), encodeInputEvent({ type: EV_KEY, code, value: 0 })]));
+const press = (code: number): void =>
+  void writeSync(writer, Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value: 1 }), encodeInputEvent({ type: EV_KEY, code, value: 0 })]));
 const flip = (on: boolean): void => void writeSync(writer, encodeInputEvent({ type: EV_SW, code: SWITCH_CODES.SW_MUTE_DEVICE as number, value: on ? 1 : 0 }));
 /** The last APA102 frame in the file, as [brightness byte, b, g, r] per LED. */
 const lastFrame = (): number[][] => {
@@ -44,11 +45,16 @@ beforeAll(async () => {
   execFileSync('mkfifo', [input]);
   writer = openSync(input, constants.O_RDWR);
   const profile = join(d.dir, 'board.json');
-  writeFileSync(profile, JSON.stringify({
-    name: 'test board',
-    leds: { driver: 'apa102', device: spi, count: 3, order: 'bgr', muteLeds: [1] },
-    buttons: { evdev: { device: input, keys: { KEY_MICMUTE: { press: 'mute' }, KEY_VOLUMEUP: { press: 'volume_up', repeat: true } }, muteSwitch: 'SW_MUTE_DEVICE' } },
-  }));
+  writeFileSync(
+    profile,
+    JSON.stringify({
+      name: 'test board',
+      leds: { driver: 'apa102', device: spi, count: 3, order: 'bgr', muteLeds: [1] },
+      buttons: {
+        evdev: { device: input, keys: { KEY_MICMUTE: { press: 'mute' }, KEY_VOLUMEUP: { press: 'volume_up', repeat: true } }, muteSwitch: 'SW_MUTE_DEVICE' },
+      },
+    }),
+  );
   d.writeConfig({ earcons: { enabled: false }, leds: { board: profile } });
   d.start();
   await d.notice(/READY=1/);
@@ -66,7 +72,11 @@ afterAll(async () => {
 describe('LEDs and buttons of a running daemon', () => {
   it('shows the state on the LEDs, in status and in the event stream', async () => {
     await waitFor(() => lastFrame()[0]?.[1] === 0xff && lastFrame()[0]?.[2] === 0x40, 5000, 'listening frame');
-    expect(lastFrame()).toEqual([[0xff, 0xff, 0x40, 0], [0xff, 0xff, 0x40, 0], [0xff, 0xff, 0x40, 0]]);
+    expect(lastFrame()).toEqual([
+      [0xff, 0xff, 0x40, 0],
+      [0xff, 0xff, 0x40, 0],
+      [0xff, 0xff, 0x40, 0],
+    ]);
     const s = await status();
     expect(s.leds).toMatchObject({ driver: 'apa102', count: 3, layer: 'listening', pattern: 'solid', color: '#0040ff' });
     expect(s.muteSwitch).toBeNull();
@@ -115,7 +125,14 @@ describe('a board whose devices are missing', () => {
     const m = new DaemonUnderTest();
     try {
       const profile = join(m.dir, 'board.json');
-      writeFileSync(profile, JSON.stringify({ name: 'gone', leds: { driver: 'apa102', device: join(m.dir, 'spidev9.9'), count: 3 }, buttons: { evdev: { device: join(m.dir, 'event9'), keys: { KEY_MICMUTE: { press: 'mute' } } } } }));
+      writeFileSync(
+        profile,
+        JSON.stringify({
+          name: 'gone',
+          leds: { driver: 'apa102', device: join(m.dir, 'spidev9.9'), count: 3 },
+          buttons: { evdev: { device: join(m.dir, 'event9'), keys: { KEY_MICMUTE: { press: 'mute' } } } },
+        }),
+      );
       m.writeConfig({ earcons: { enabled: false }, leds: { board: profile } });
       m.start();
       await m.notice(/READY=1/);
@@ -144,16 +161,26 @@ describe('speakerd --unit-grants', () => {
         symlinkSync(real, j(classDir, `status:${c}`));
       }
       const profile = j(dir, 'board.json');
-      write(profile, JSON.stringify({ name: 'test RGB', leds: { driver: 'sysfs', leds: [{ red: 'status:red', green: 'status:green', blue: 'status:blue' }] } }));
+      write(
+        profile,
+        JSON.stringify({ name: 'test RGB', leds: { driver: 'sysfs', leds: [{ red: 'status:red', green: 'status:green', blue: 'status:blue' }] } }),
+      );
       const etc = j(dir, 'etc');
       mk(etc);
       write(j(etc, 'speakerd.json'), JSON.stringify({ leds: { board: profile } }));
       const run = (): ReturnType<typeof spawnSync> =>
-        spawnSync(process.execPath, [DAEMON, '--etc-dir', etc, '--unit-grants'], { env: { ...process.env, SPEAKERD_SYSFS_LEDS_ROOT: classDir }, encoding: 'utf8' });
+        spawnSync(process.execPath, [DAEMON, '--etc-dir', etc, '--unit-grants'], {
+          env: { ...process.env, SPEAKERD_SYSFS_LEDS_ROOT: classDir },
+          encoding: 'utf8',
+        });
       const ok = run();
       expect(ok.status).toBe(0);
-      const lines = String(ok.stdout).split('\n').filter((l) => l.startsWith('ReadWritePaths='));
-      expect(lines).toEqual(['red', 'green', 'blue'].map((c) => `ReadWritePaths=${realpathSync(j(dir, 'devices', 'platform', 'leds', 'leds', `status:${c}`))}`));
+      const lines = String(ok.stdout)
+        .split('\n')
+        .filter((l) => l.startsWith('ReadWritePaths='));
+      expect(lines).toEqual(
+        ['red', 'green', 'blue'].map((c) => `ReadWritePaths=${realpathSync(j(dir, 'devices', 'platform', 'leds', 'leds', `status:${c}`))}`),
+      );
       expect(String(ok.stdout)).toMatch(/^\[Service\]$/m);
       rm(j(classDir, 'status:blue'));
       const missing = run();

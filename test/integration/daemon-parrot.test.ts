@@ -54,10 +54,13 @@ describe('the default run on a real-time ALSA device', () => {
     d = new DaemonUnderTest();
     const micFile = join(d.dir, 'mic.raw');
     const speakerFile = join(d.dir, 'speaker.wav');
-    jack = new JackDevice('speakerd-test-parrot', [
-      `pcm.mic { type file slave.pcm "jack" file "/dev/null" infile "${micFile}" format "raw" }`,
-      `pcm.spk { type file slave.pcm "jack" file "${speakerFile}" format "wav" }`,
-    ].join('\n'));
+    jack = new JackDevice(
+      'speakerd-test-parrot',
+      [
+        `pcm.mic { type file slave.pcm "jack" file "/dev/null" infile "${micFile}" format "raw" }`,
+        `pcm.spk { type file slave.pcm "jack" file "${speakerFile}" format "wav" }`,
+      ].join('\n'),
+    );
     const rate = 48000;
     const mic = new Int16Array(rate * 20);
     const said = speech(rate, 1.2);

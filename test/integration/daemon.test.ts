@@ -132,7 +132,10 @@ describe('speakerd under a notify socket', () => {
     d.writeConfig({ audio: { device: 'alsa', capture: 'absent', playback: 'absent', alsaConfig: alsa } });
     d.start();
     await d.notice(/READY=1/);
-    const status = (await d.request({ cmd: 'status' })).result as { audio: { deviceState: string; frames: number }; lastError: { code: string; message: string } };
+    const status = (await d.request({ cmd: 'status' })).result as {
+      audio: { deviceState: string; frames: number };
+      lastError: { code: string; message: string };
+    };
     expect(status.audio.deviceState).toBe('retrying');
     expect(status.lastError).toMatchObject({ code: 'ERR_DEVICE_OPEN', message: expect.stringMatching(/absent/) });
     await new Promise((r) => setTimeout(r, 300));

@@ -80,7 +80,10 @@ describe('delay estimator over time', () => {
   it('finds no delay where there is no echo (reference and microphone unrelated)', () => {
     const a = createEchoScenario({ seed: 1 });
     const b = createEchoScenario({ seed: 2 });
-    const { points } = track(b.near.map((v, i) => v + (a.near[i] ?? 0)), a.far);
+    const { points } = track(
+      b.near.map((v, i) => v + (a.near[i] ?? 0)),
+      a.far,
+    );
     expect(points.every((p) => p.delayMs === -1)).toBe(true);
   });
 

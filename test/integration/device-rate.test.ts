@@ -33,7 +33,11 @@ afterEach(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function openAt(capture: string, playback: string, matchBridgeRate: boolean, alsaConfig = config): Promise<AudioEngine> {
-  engine = await AudioEngine.create({ device: { type: 'alsa', capture, playback, alsaConfig, rate: 48000, matchBridgeRate }, bridgeRate: 16000, realtime: false });
+  engine = await AudioEngine.create({
+    device: { type: 'alsa', capture, playback, alsaConfig, rate: 48000, matchBridgeRate },
+    bridgeRate: 16000,
+    realtime: false,
+  });
   const opened = engine;
   await waitFor(() => opened.stats().deviceState === 'open', 5000, 'device open');
   const frames = opened.stats().frames;

@@ -78,7 +78,11 @@ interface Run {
 }
 
 /** Plays the far end to the speaker for SECONDS and returns the speaker file and the cleaned mic. */
-async function run(devices: AlsaFileDevices, far: Int16Array, options: Run): Promise<{ speaker: Int16Array; cleaned: Int16Array; erleDb: number; stats: NativeEngineStats }> {
+async function run(
+  devices: AlsaFileDevices,
+  far: Int16Array,
+  options: Run,
+): Promise<{ speaker: Int16Array; cleaned: Int16Array; erleDb: number; stats: NativeEngineStats }> {
   devices.setMic(options.mic ?? new Int16Array(0), DEVICE_RATE);
   const engine = await AudioEngine.create({
     device: { type: 'alsa', capture: 'mic', playback: 'spk', rate: DEVICE_RATE, alsaConfig: devices.config },
@@ -177,16 +181,22 @@ describe('echo cancellation through the engine', () => {
     expect(fixed.stats.aecDelaySource).toBe('config');
     expect(fixed.stats.aecDelayMs).toBe(50);
     expect(Math.abs((fixed.stats.aec?.delayEstimateMs ?? 0) - (aec?.delayEstimateMs ?? 0))).toBeLessThanOrEqual(1);
-    console.log(`engine echo path: estimated ${aec?.delayEstimateMs.toFixed(1)} ms (confidence ${aec?.delayConfidence.toFixed(2)}), ERLE ${erle.toFixed(1)} dB`);
+    console.log(
+      `engine echo path: estimated ${aec?.delayEstimateMs.toFixed(1)} ms (confidence ${aec?.delayConfidence.toFixed(2)}), ERLE ${erle.toFixed(1)} dB`,
+    );
   }, 60000);
 
-  it.runIf(loadNativeBinding().buildInfo().echoEngines.includes('webrtc'))('runs the webrtc engine on the same reference tap', async () => {
-    const result = await run(devices, far, { mic: echoMic, aec: true, engine: 'webrtc' });
-    expect(result.stats.aec?.engine).toBe('webrtc');
-    expect(result.stats.aecDelaySource).toBe('estimate');
-    const window = [5 * BRIDGE_RATE, NEAR_FROM] as const;
-    const erle = 10 * Math.log10(power(micAtBridge, ...window) / power(result.cleaned, ...window));
-    expect(erle).toBeGreaterThanOrEqual(30);
-    console.log(`engine echo path, webrtc: ERLE ${erle.toFixed(1)} dB`);
-  }, 60000);
+  it.runIf(loadNativeBinding().buildInfo().echoEngines.includes('webrtc'))(
+    'runs the webrtc engine on the same reference tap',
+    async () => {
+      const result = await run(devices, far, { mic: echoMic, aec: true, engine: 'webrtc' });
+      expect(result.stats.aec?.engine).toBe('webrtc');
+      expect(result.stats.aecDelaySource).toBe('estimate');
+      const window = [5 * BRIDGE_RATE, NEAR_FROM] as const;
+      const erle = 10 * Math.log10(power(micAtBridge, ...window) / power(result.cleaned, ...window));
+      expect(erle).toBeGreaterThanOrEqual(30);
+      console.log(`engine echo path, webrtc: ERLE ${erle.toFixed(1)} dB`);
+    },
+    60000,
+  );
 });

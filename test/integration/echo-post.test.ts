@@ -47,7 +47,9 @@ describe.each([
     const doubleTalk = nearEnergyDetected(run.scenario, run.suppressed.states, segments.doubleTalk);
     const nearOnly = nearEnergyDetected(run.scenario, run.suppressed.states, segments.nearOnly);
     const falseNear = nearFrameShare(run.suppressed.states, segments.farOnly);
-    console.log(`${name} ${seed}: user energy detected ${doubleTalk.toFixed(3)} in double talk, ${nearOnly.toFixed(3)} alone; false user frames ${falseNear.toFixed(3)} far-only`);
+    console.log(
+      `${name} ${seed}: user energy detected ${doubleTalk.toFixed(3)} in double talk, ${nearOnly.toFixed(3)} alone; false user frames ${falseNear.toFixed(3)} far-only`,
+    );
     expect(doubleTalk).toBeGreaterThanOrEqual(0.9);
     expect(nearOnly).toBeGreaterThanOrEqual(0.9);
     expect(falseNear).toBeLessThanOrEqual(0.1);

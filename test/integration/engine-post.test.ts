@@ -78,7 +78,14 @@ describe('post filter and playback shaper in the engine', () => {
   it('ducks the reply while the user talks over it, not before', async () => {
     // Far end alone for 8 s, then the user over it for 4 s: the echo is the far end through the room
     // delayed by the 50 ms the engine is told (2 prefill periods + 30 ms), the user 15 dB under it.
-    const scenario = createEchoScenario({ seed: 4, seconds: { converge: 6, farOnly: 2, doubleTalk: 4, nearOnly: 0 }, delayMs: 50, farDbfs: -20, nearDbfs: -28, echoGain: 0.5 });
+    const scenario = createEchoScenario({
+      seed: 4,
+      seconds: { converge: 6, farOnly: 2, doubleTalk: 4, nearOnly: 0 },
+      delayMs: 50,
+      farDbfs: -20,
+      nearDbfs: -28,
+      echoGain: 0.5,
+    });
     const mic = upsample3(scenario.mic);
     const ducked = await play(devices, scenario.far, mic, 12, { duckDb: 12 });
     const plain = await play(devices, scenario.far, mic, 12, {});

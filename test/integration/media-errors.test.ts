@@ -2,15 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  AudioEngine,
-  AudioMediaPlayer,
-  AudioMediaRecorder,
-  AudioMediaRing,
-  AudioMediaTone,
-  MediaError,
-  encodeWav,
-} from '../../src/media/index.js';
+import { AudioEngine, AudioMediaPlayer, AudioMediaRecorder, AudioMediaRing, AudioMediaTone, MediaError, encodeWav } from '../../src/media/index.js';
 
 // Bad inputs against the native engine: each gets a clear, typed error and the engine keeps working.
 
@@ -36,7 +28,9 @@ describe('media API bad inputs (native engine)', () => {
     await expect(AudioEngine.create({ bridgeRate: 22050 })).rejects.toThrow(RangeError);
     await expect(AudioEngine.create({ bridgeRate: 22050 })).rejects.toThrow(/bridgeRate/);
     await expect(AudioEngine.create({ aec: { tailMs: 5 } })).rejects.toThrow(/aec\.tailMs/);
-    await expect(AudioEngine.create({ aec: { engine: 'pulse' as never } })).rejects.toThrow(new RangeError("aec.engine must be 'speex', 'webrtc', got 'pulse'"));
+    await expect(AudioEngine.create({ aec: { engine: 'pulse' as never } })).rejects.toThrow(
+      new RangeError("aec.engine must be 'speex', 'webrtc', got 'pulse'"),
+    );
     await expect(AudioEngine.create({ aec: { suppression: 'max' as never } })).rejects.toThrow(/aec\.suppression/);
     await expect(AudioEngine.create({ aec: { maxDelayMs: 5 } })).rejects.toThrow(/aec\.maxDelayMs/);
     await expect(AudioEngine.create({ device: { type: 'null', rate: 44101 } })).rejects.toThrow(/device\.rate/);

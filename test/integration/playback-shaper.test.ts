@@ -67,7 +67,8 @@ describe('ducking', () => {
     const { states: s, nearRuns: r } = run.suppressed;
     const { ducked } = new Shaper({ duckDb: 10 }).process(run.reference, s, r);
     const { converge, farOnly, doubleTalk } = run.scenario.segments;
-    const share = (from: number, to: number): number => ducked.slice(from / POST_FRAME, to / POST_FRAME).reduce((a, d) => a + d, 0) / ((to - from) / POST_FRAME);
+    const share = (from: number, to: number): number =>
+      ducked.slice(from / POST_FRAME, to / POST_FRAME).reduce((a, d) => a + d, 0) / ((to - from) / POST_FRAME);
     const farShare = share(converge.end - 2 * 16000, farOnly.end);
     const doubleShare = share(doubleTalk.start, doubleTalk.end);
     console.log(`ducked ${(100 * farShare).toFixed(1)} % of far-only frames, ${(100 * doubleShare).toFixed(1)} % of double talk`);

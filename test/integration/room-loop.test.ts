@@ -68,7 +68,11 @@ describe('closed-loop room', () => {
     const echoPath = locate(recording.speaker, active, recording.echo);
     expect(stats.recordedLag).toBe(((ROOM.bulkMs - 3) * RATE) / 1000);
     expect(Math.round(echoPath.lag)).toBe(stats.recordedLag);
-    const erl = 10 * Math.log10(powerOver(recording.speaker, [active]) / powerOver(recording.echo, [{ start: active.start + stats.recordedLag, end: active.end + stats.recordedLag }]));
+    const erl =
+      10 *
+      Math.log10(
+        powerOver(recording.speaker, [active]) / powerOver(recording.echo, [{ start: active.start + stats.recordedLag, end: active.end + stats.recordedLag }]),
+      );
     expect(Math.abs(erl - ROOM.erlDb)).toBeLessThan(0.5);
     for (let n = 0; n < recording.mic.length; n += 97) expect(recording.mic[n]).toBeCloseTo(recording.echo[n]! + recording.user[n]! + recording.noise[n]!, 1);
 
@@ -78,6 +82,8 @@ describe('closed-loop room', () => {
     expect(echoInUplink.correlation).toBeGreaterThan(0.8);
     const sentAligned = resample(uplink, 24000, RATE, echoInUplink.lag, recording.mic.length);
     expect(correlationOver(recording.echo, sentAligned, [{ start: active.start + stats.recordedLag, end: active.end }])).toBeGreaterThan(0.99);
-    expect(Math.abs(20 * Math.log10(projectionGain(recording.echo, sentAligned, [{ start: active.start + stats.recordedLag, end: active.end }])))).toBeLessThan(1);
+    expect(Math.abs(20 * Math.log10(projectionGain(recording.echo, sentAligned, [{ start: active.start + stats.recordedLag, end: active.end }])))).toBeLessThan(
+      1,
+    );
   }, 40000);
 });

@@ -128,8 +128,10 @@ describe('native watchdog pinger', () => {
     const all = gaps(times);
     const during = times.filter((t) => t > blocked.from && t < blocked.to);
     const around = gaps(times.filter((t) => t > blocked.from - INTERVAL && t < blocked.to + INTERVAL));
-    console.log(`ping gaps (ms), ${all.length} gaps, interval ${INTERVAL}: all ${JSON.stringify(summary(all))}, ` +
-      `across the ${Math.round(blocked.to - blocked.from)} ms block ${JSON.stringify(summary(around))}, ${during.length} pings inside it`);
+    console.log(
+      `ping gaps (ms), ${all.length} gaps, interval ${INTERVAL}: all ${JSON.stringify(summary(all))}, ` +
+        `across the ${Math.round(blocked.to - blocked.from)} ms block ${JSON.stringify(summary(around))}, ${during.length} pings inside it`,
+    );
     expect(times.length).toBeGreaterThanOrEqual(10);
     expect(during.length).toBeGreaterThanOrEqual(2);
     expect(Math.max(...all)).toBeLessThan(INTERVAL * 1.5);

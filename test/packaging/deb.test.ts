@@ -70,7 +70,10 @@ describe('speakerd .deb', () => {
     expect([...modules].sort()).toEqual(production.filter((m) => m !== 'node-addon-api').sort());
     for (const dev of ['vitest', 'typescript', 'node-gyp', '@types/node']) expect(modules.has(dev), dev).toBe(false);
     expect(files.some((f) => f.path.endsWith('.map') || f.path.endsWith('.ts'))).toBe(false);
-    expect(files.every((f) => f.owner === 'root/root'), 'every file belongs to root').toBe(true);
+    expect(
+      files.every((f) => f.owner === 'root/root'),
+      'every file belongs to root',
+    ).toBe(true);
     const wrapper = run('sh', ['-c', `dpkg-deb --fsys-tarfile "${deb}" | tar -xO ./usr/bin/speakerd`]).stdout;
     expect(wrapper).toBe('#!/bin/sh\nexec /usr/bin/node /usr/lib/speakerd/dist/src/cli/speakerd.js "$@"\n');
     expect(files.find((f) => f.path === '/usr/bin/speakerctl')?.mode).toBe('-rwxr-xr-x');

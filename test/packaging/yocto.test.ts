@@ -104,7 +104,10 @@ describe('speakerd recipe: license', () => {
     const checksummed = words('LIC_FILES_CHKSUM').map((e) => /^file:\/\/([^;]+)/.exec(e)?.[1] ?? '');
     for (const [location, entry] of modules.filter(([, e]) => !e.dev)) {
       expect(licenses.has(entry.license ?? '?'), `${location} is ${entry.license}`).toBe(true);
-      expect(checksummed.some((p) => p.startsWith(`${location}/`)), `no LIC_FILES_CHKSUM entry for ${location}`).toBe(true);
+      expect(
+        checksummed.some((p) => p.startsWith(`${location}/`)),
+        `no LIC_FILES_CHKSUM entry for ${location}`,
+      ).toBe(true);
       const installed = JSON.parse(readFileSync(join(ROOT, location, 'package.json'), 'utf8')) as { version: string };
       expect(installed.version, `${location}: the checksummed file is from the version the recipe fetches`).toBe(entry.version);
     }
@@ -173,7 +176,10 @@ describe('speakerd recipe: build', () => {
     }
     // The image gets the production packages but node-addon-api (headers only); the "dev" ones
     // (TypeScript and types) only serve do_compile.
-    const runtime = modules.filter(([, e]) => !e.dev).map(([l]) => moduleName(l)).filter((n) => n !== 'node-addon-api');
+    const runtime = modules
+      .filter(([, e]) => !e.dev)
+      .map(([l]) => moduleName(l))
+      .filter((n) => n !== 'node-addon-api');
     expect(words('SPEAKERD_RUNTIME_MODULES').sort()).toEqual(runtime.sort());
     const buildOnly = modules.filter(([, e]) => e.dev).map(([l]) => moduleName(l));
     expect(buildOnly).toContain('typescript');
@@ -304,7 +310,18 @@ describe('example image and README', () => {
 
   it('takes a device maker from a Yocto build to a running speaker', () => {
     const readme = readFileSync(join(ROOT, 'yocto/README.md'), 'utf8');
-    for (const topic of ['bitbake-layers add-layer', 'meta-oe', 'SRCREV', 'bitbake speakerd', 'aplay -l', 'ai-api-key', 'LoadCredential', 'journalctl -u speakerd', 'speakerctl status', 'conf.d']) {
+    for (const topic of [
+      'bitbake-layers add-layer',
+      'meta-oe',
+      'SRCREV',
+      'bitbake speakerd',
+      'aplay -l',
+      'ai-api-key',
+      'LoadCredential',
+      'journalctl -u speakerd',
+      'speakerctl status',
+      'conf.d',
+    ]) {
       expect(readme, topic).toContain(topic);
     }
   });

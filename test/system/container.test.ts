@@ -45,12 +45,9 @@ describe.skipIf(skipReason !== null)('speakerd.service under a real systemd (nsp
     // an inactive unit, and `systemctl show` then no longer knows).
     await box.write(
       '/run/systemd/system/speakerd.service.d/90-test.conf',
-      [
-        '[Service]',
-        'Environment=SPEAKERD_TEST_HOOKS=1',
-        `ExecStopPost=+/bin/sh -c 'echo "$$SERVICE_RESULT $$EXIT_CODE $$EXIT_STATUS" >>${EXITS}'`,
-        '',
-      ].join('\n'),
+      ['[Service]', 'Environment=SPEAKERD_TEST_HOOKS=1', `ExecStopPost=+/bin/sh -c 'echo "$$SERVICE_RESULT $$EXIT_CODE $$EXIT_STATUS" >>${EXITS}'`, ''].join(
+        '\n',
+      ),
     );
     await box.check(['systemctl', 'daemon-reload']);
   }, 300000);
@@ -196,7 +193,14 @@ describe.skipIf(skipReason !== null)('speakerd.service under a real systemd (nsp
     const uid = (await box.check(['id', '-u', 'speakerd'])).trim();
     const gid = (await box.check(['id', '-g', 'speakerd'])).trim();
     const write = await box.exec([
-      'nsenter', '-t', pid, '-m', `--setuid=${uid}`, `--setgid=${gid}`, '/usr/bin/node', '-e',
+      'nsenter',
+      '-t',
+      pid,
+      '-m',
+      `--setuid=${uid}`,
+      `--setgid=${gid}`,
+      '/usr/bin/node',
+      '-e',
       "try { require('fs').writeFileSync('/usr/lib/speakerd-write-probe', 'x'); console.log('written') } catch (e) { console.log(e.code) }",
     ]);
     expect(write.stdout.trim()).toMatch(/^(EACCES|EROFS)$/);

@@ -17,7 +17,22 @@ export interface UdevRule {
 }
 
 /** Keys that only compare (udev(7) "match keys" that cannot be assigned). */
-const MATCH_ONLY = new Set(['ACTION', 'DEVPATH', 'KERNEL', 'KERNELS', 'SUBSYSTEM', 'SUBSYSTEMS', 'DRIVER', 'DRIVERS', 'ATTRS', 'TAGS', 'CONST', 'TEST', 'PROGRAM', 'RESULT']);
+const MATCH_ONLY = new Set([
+  'ACTION',
+  'DEVPATH',
+  'KERNEL',
+  'KERNELS',
+  'SUBSYSTEM',
+  'SUBSYSTEMS',
+  'DRIVER',
+  'DRIVERS',
+  'ATTRS',
+  'TAGS',
+  'CONST',
+  'TEST',
+  'PROGRAM',
+  'RESULT',
+]);
 /** Keys that only assign. */
 const ASSIGN_ONLY = new Set(['OWNER', 'GROUP', 'MODE', 'SECLABEL', 'RUN', 'LABEL', 'GOTO', 'IMPORT', 'OPTIONS', 'WAIT_FOR']);
 /** Keys that may do either. */

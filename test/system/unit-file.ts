@@ -58,11 +58,7 @@ export interface RunResult {
 }
 
 /** Runs a command without a shell and never throws on a non-zero exit status. */
-export function run(
-  file: string,
-  args: string[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {},
-): Promise<RunResult> {
+export function run(file: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<RunResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     const child = execFile(
@@ -70,8 +66,7 @@ export function run(
       args,
       { timeout: options.timeoutMs ?? 60000, env: options.env ?? process.env, maxBuffer: 16 << 20, encoding: 'utf8' },
       (error, stdout, stderr) => {
-        const code =
-          error === null ? 0 : typeof error.code === 'number' ? error.code : error.code === 'ENOENT' ? 127 : error.killed ? 124 : 1;
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : error.code === 'ENOENT' ? 127 : error.killed ? 124 : 1;
         resolve({ code, stdout, stderr, ms: Math.round(performance.now() - started) });
       },
     );

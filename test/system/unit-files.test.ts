@@ -206,7 +206,7 @@ describe('speakerd.service names what the issue requires', () => {
     expect(Number(value(service, 'Unit', 'StartLimitBurst'))).toBeGreaterThan(0);
   });
 
-  it('bounds the start: TimeoutStartSec= is well above a slow board\'s start and below the 90 s default', () => {
+  it("bounds the start: TimeoutStartSec= is well above a slow board's start and below the 90 s default", () => {
     const seconds = Number(value(service, 'Service', 'TimeoutStartSec'));
     expect(seconds).toBeGreaterThanOrEqual(15);
     expect(seconds).toBeLessThan(90);
@@ -255,11 +255,19 @@ describe('speakerd.service names what the issue requires', () => {
       expect(exec).toContain(execStart[0]);
       const addon = `${dirname(dirname(dirname(dirname(execStart.at(-1)!))))}/build/Release/speakerd.node`;
       expect(addon).toBe('/usr/lib/speakerd/build/Release/speakerd.node');
-      expect(exec.some((p) => under(addon, bare(p))), `${addon} under ExecPaths=`).toBe(true);
+      expect(
+        exec.some((p) => under(addon, bare(p))),
+        `${addon} under ExecPaths=`,
+      ).toBe(true);
       for (const lib of ['/usr/lib', '/lib']) expect(exec).toContain(lib); // ld.so, libc, libstdc++, libasound
       const gpiod = ['/usr/bin/gpioset', '/usr/bin/gpioget', '/usr/bin/gpiomon']; // libgpiod's tools: GPIO LEDs and buttons
       for (const p of exec.filter((e) => e.startsWith('-'))) expect(['/lib64', '/usr/lib64', ...gpiod]).toContain(bare(p)); // optional only there
-      expect(exec.filter((p) => p.startsWith('/usr/bin/') || p.startsWith('-/usr/bin/')).map(bare).sort()).toEqual(['/usr/bin/node', ...gpiod].sort());
+      expect(
+        exec
+          .filter((p) => p.startsWith('/usr/bin/') || p.startsWith('-/usr/bin/'))
+          .map(bare)
+          .sort(),
+      ).toEqual(['/usr/bin/node', ...gpiod].sort());
       for (const p of exec.map(bare)) {
         for (const writable of ['/tmp', '/var', '/run', '/dev', '/etc', '/home', '/root', '/srv', '/opt']) {
           expect(under(p, writable) || under(writable, p), `${p} vs ${writable}`).toBe(false);
@@ -296,10 +304,7 @@ describe('speakerd.service names what the issue requires', () => {
     });
 
     it('allows exactly the sound, GPIO, spidev and input classes, by name and by fixed major', () => {
-      const expected = classes.flatMap(([name, major, access]) => [
-        `char-${name} ${access}`,
-        ...(major === null ? [] : [`char-${major} ${access}`]),
-      ]);
+      const expected = classes.flatMap(([name, major, access]) => [`char-${name} ${access}`, ...(major === null ? [] : [`char-${major} ${access}`])]);
       expect([...allowed].sort()).toEqual(expected.sort());
     });
 
@@ -379,7 +384,9 @@ describe('60-speakerd.rules (udev)', () => {
     const created = new Set(sysusers.filter((f) => f[0] === 'g' || f[0] === 'm').map((f) => (f[0] === 'g' ? f[1] : f[2])));
     const member = new Set(sysusers.filter((f) => f[0] === 'm' && f[1] === value(service, 'Service', 'User')).map((f) => f[2]));
     const supplementary = values(service, 'Service', 'SupplementaryGroups').flatMap((v) => v.split(/\s+/));
-    const groups = parseUdevRules(text).map((rule) => udevValue(rule, 'GROUP', ['=']) ?? /chgrp (\S+)/.exec(rule.pairs.find((p) => p.key === 'RUN')?.value ?? '')?.[1]);
+    const groups = parseUdevRules(text).map(
+      (rule) => udevValue(rule, 'GROUP', ['=']) ?? /chgrp (\S+)/.exec(rule.pairs.find((p) => p.key === 'RUN')?.value ?? '')?.[1],
+    );
     for (const group of groups) {
       expect(group).toBeDefined();
       expect(created, group).toContain(group);

@@ -35,10 +35,13 @@ describe('the unit sizes Node for a small board', () => {
   it('Node accepts them, and V8 applies them', () => {
     const script =
       "const v8 = require('v8'); const s = v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space');" +
-      "function f(x) { return x + 1; } for (let i = 0; i < 1e7; i++) f(i);" +
+      'function f(x) { return x + 1; } for (let i = 0; i < 1e7; i++) f(i);' +
       'console.log(JSON.stringify({ limit: v8.getHeapStatistics().heap_size_limit, newSpace: s.space_size, optimized: %GetOptimizationStatus(f) }))';
     const probe = (flags: string[]): { limit: number; newSpace: number; optimized: number } => {
-      const result = spawnSync(process.execPath, [...flags, '--allow-natives-syntax', '-e', script], { env: { ...process.env, ...environment() }, encoding: 'utf8' });
+      const result = spawnSync(process.execPath, [...flags, '--allow-natives-syntax', '-e', script], {
+        env: { ...process.env, ...environment() },
+        encoding: 'utf8',
+      });
       expect(result.status, result.stderr).toBe(0);
       return JSON.parse(result.stdout) as never;
     };

@@ -37,7 +37,19 @@ describe('format', () => {
   it('writes key=value fields, quoting values with spaces, quotes, = or control characters', () => {
     const { log, lines } = capture();
     const err = Object.assign(new Error('No such device'), { code: 'ERR_DEVICE_LOST' });
-    log.info('device lost', { device: 'plughw:0', retry: 3, ok: false, reason: 'no such device', empty: '', eq: 'a=b', q: 'say "hi"', err, skip: undefined, n: null, obj: { a: 1 } });
+    log.info('device lost', {
+      device: 'plughw:0',
+      retry: 3,
+      ok: false,
+      reason: 'no such device',
+      empty: '',
+      eq: 'a=b',
+      q: 'say "hi"',
+      err,
+      skip: undefined,
+      n: null,
+      obj: { a: 1 },
+    });
     expect(lines).toEqual([
       '<6>speakerd: device lost device=plughw:0 retry=3 ok=false reason="no such device" empty="" eq="a=b" q="say \\"hi\\"" err="ERR_DEVICE_LOST: No such device" n=null obj="{\\"a\\":1}"\n',
     ]);

@@ -26,16 +26,26 @@ describe('readConfiguredFile', () => {
   });
 
   it.each([
-    ['a FIFO nobody writes', () => {
-      execFileSync('mkfifo', [join(dir, 'fifo')]);
-      return join(dir, 'fifo');
-    }, 'not_regular', /is a FIFO; a regular file is needed/],
+    [
+      'a FIFO nobody writes',
+      () => {
+        execFileSync('mkfifo', [join(dir, 'fifo')]);
+        return join(dir, 'fifo');
+      },
+      'not_regular',
+      /is a FIFO; a regular file is needed/,
+    ],
     ['a device', () => '/dev/zero', 'not_regular', /is a device/],
     ['a directory', () => dir, 'not_regular', /is a directory/],
-    ['a file over the limit', () => {
-      writeFileSync(join(dir, 'big'), 'x'.repeat(101));
-      return join(dir, 'big');
-    }, 'too_large', /larger than 100 bytes/],
+    [
+      'a file over the limit',
+      () => {
+        writeFileSync(join(dir, 'big'), 'x'.repeat(101));
+        return join(dir, 'big');
+      },
+      'too_large',
+      /larger than 100 bytes/,
+    ],
     ['a missing file', () => join(dir, 'nothing'), 'missing', /does not exist/],
   ])('refuses %s at once, naming the key', async (_, make, reason, message) => {
     const started = performance.now();

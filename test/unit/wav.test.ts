@@ -68,9 +68,7 @@ describe('parseWav', () => {
   });
 
   it('enforces the size limit before parsing', () => {
-    expect(() => parseWav(encodeWav(new Int16Array(1000), 16000), { maxBytes: 100 })).toThrow(
-      expect.objectContaining({ code: 'ERR_WAV_TOO_LARGE' }),
-    );
+    expect(() => parseWav(encodeWav(new Int16Array(1000), 16000), { maxBytes: 100 })).toThrow(expect.objectContaining({ code: 'ERR_WAV_TOO_LARGE' }));
   });
 });
 

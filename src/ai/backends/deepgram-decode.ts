@@ -48,7 +48,6 @@ function str(v: unknown, limit = TEXT_LIMIT): string | undefined {
   return field(v, limit);
 }
 
-
 /**
  * The replies of one connection: which item the audio and the assistant's text belong to. The port's
  * policy (playback, barge-in, response serialisation) acts on the signals this produces.

@@ -48,8 +48,6 @@ const IGNORED = new Set([
   'external_agent_disconnected',
 ]);
 
-
-
 /** An `event_id`: a non-negative integer (the Python SDK also takes its decimal string). */
 function eventId(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return v;
@@ -75,7 +73,6 @@ export interface SessionFormats {
   input: ElevenLabsFormat;
   output: ElevenLabsFormat;
 }
-
 
 /**
  * The decoder of one connection (make a new one per connection). `now` is injectable for tests.
@@ -216,12 +213,14 @@ export class ElevenLabsDecoder {
     const input = parseFormat(inName);
     if (!output || !input) {
       const [param, name] = !output ? ['agent_output_audio_format', outName] : ['user_input_audio_format', inName];
-      return [{
-        kind: 'config_rejected',
-        param,
-        code: 'unsupported_audio_format',
-        message: `the agent uses audio format '${name}', which speakerd cannot ${param.startsWith('agent') ? 'play' : 'send'}: set the agent's ${param.startsWith('agent') ? 'TTS output' : 'ASR input'} format to pcm_8000…pcm_48000 or ulaw_8000`,
-      }];
+      return [
+        {
+          kind: 'config_rejected',
+          param,
+          code: 'unsupported_audio_format',
+          message: `the agent uses audio format '${name}', which speakerd cannot ${param.startsWith('agent') ? 'play' : 'send'}: set the agent's ${param.startsWith('agent') ? 'TTS output' : 'ASR input'} format to pcm_8000…pcm_48000 or ulaw_8000`,
+        },
+      ];
     }
     this.formats = { input, output };
     const conversationId = str(e.conversation_id, SHORT);
@@ -248,7 +247,8 @@ export class ElevenLabsDecoder {
   private toolCall(e: Json | undefined): BackendSignal {
     const name = str(e?.tool_name, SHORT + 1);
     const callId = str(e?.tool_call_id, SHORT + 1);
-    if (!name || !callId || name.length > SHORT || callId.length > SHORT) return { kind: 'malformed', reason: 'client_tool_call without a usable tool_name or tool_call_id' };
+    if (!name || !callId || name.length > SHORT || callId.length > SHORT)
+      return { kind: 'malformed', reason: 'client_tool_call without a usable tool_name or tool_call_id' };
     const params = e?.parameters === undefined || e.parameters === null ? {} : obj(e.parameters);
     if (!params) return { kind: 'malformed', reason: 'client_tool_call parameters are not an object' };
     const args = JSON.stringify(params);

@@ -69,7 +69,12 @@ function refusal(status: number, body: string, token: string): string {
   try {
     const parsed = JSON.parse(body) as { detail?: unknown };
     const d = parsed.detail;
-    detail = typeof d === 'string' ? d : typeof d === 'object' && d !== null && typeof (d as { message?: unknown }).message === 'string' ? (d as { message: string }).message : '';
+    detail =
+      typeof d === 'string'
+        ? d
+        : typeof d === 'object' && d !== null && typeof (d as { message?: unknown }).message === 'string'
+          ? (d as { message: string }).message
+          : '';
   } catch {
     detail = '';
   }
@@ -97,12 +102,15 @@ export async function fetchSignedUrl(wsUrl: string, agentId: string, token: stri
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const req = (secure ? httpsRequest : httpRequest)(endpoint, options, resolve);
     req.on('timeout', () => req.destroy(new Error(`no answer from the ElevenLabs API within ${SIGNED_URL_TIMEOUT_MS} ms`)));
-    req.on('error', (error: Error & { code?: string }) => reject(new Error(`the signed-URL request to ${endpoint.host} failed: ${error.code ?? error.message.slice(0, 200)}`)));
+    req.on('error', (error: Error & { code?: string }) =>
+      reject(new Error(`the signed-URL request to ${endpoint.host} failed: ${error.code ?? error.message.slice(0, 200)}`)),
+    );
     req.end();
   });
   const body = await readBody(res);
   const status = res.statusCode ?? 0;
-  if (status >= 300 && status < 400) throw new Error(`the ElevenLabs API answered with a redirect (HTTP ${status}); redirects are not followed, the key stays with ${endpoint.host}`);
+  if (status >= 300 && status < 400)
+    throw new Error(`the ElevenLabs API answered with a redirect (HTTP ${status}); redirects are not followed, the key stays with ${endpoint.host}`);
   if (status !== 200) throw new Error(refusal(status, body, token));
   let parsed: unknown;
   try {

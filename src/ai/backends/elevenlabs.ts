@@ -128,7 +128,12 @@ export class ElevenLabsBackend implements AiBackend {
     if (code !== 1008 && code !== 1002) return null;
     const started = this.decoder.formats !== null;
     const what = code === 1008 ? 'policy violation' : 'protocol error';
-    return { code: String(code), message: `the service closed the conversation with ${code} (${what}): ${reason.slice(0, 300) || what}`, fatal: code === 1008 && !started, sessionExpired: false };
+    return {
+      code: String(code),
+      message: `the service closed the conversation with ${code} (${what}): ${reason.slice(0, 300) || what}`,
+      fatal: code === 1008 && !started,
+      sessionExpired: false,
+    };
   }
 
   encodeAudio(pcm: Int16Array): Frame {
@@ -175,7 +180,9 @@ export class ElevenLabsBackend implements AiBackend {
 
   /** The conversation so far as one non-interrupting `contextual_update` (the service has no items to restore). */
   restoreContext(entries: readonly ContextEntry[]): Frame[] {
-    const lines = entries.map((e) => (e.kind === 'message' ? `${e.role === 'user' ? 'User' : 'Assistant'}: ${e.text}` : `Tool ${e.name}(${e.arguments}) returned: ${e.output}`));
+    const lines = entries.map((e) =>
+      e.kind === 'message' ? `${e.role === 'user' ? 'User' : 'Assistant'}: ${e.text}` : `Tool ${e.name}(${e.arguments}) returned: ${e.output}`,
+    );
     let text = '';
     for (let i = lines.length - 1; i >= 0; i--) {
       const next = `${lines[i]}\n${text}`;
@@ -195,10 +202,14 @@ export class ElevenLabsBackend implements AiBackend {
     const p = this.param;
     const out: string[] = [];
     const sent = Object.keys(this.overrides().conversation_config_override ?? {}).length > 0;
-    if (sent) out.push("elevenlabs: overrides (voice, speed, instructions, first message or language) are sent with each conversation; the agent must allow each in its Security settings, or the service ends the conversation at once (ERR_AI_CONFIG_REJECTED)");
-    if (p.speed !== undefined && (p.speed < SPEED_RANGE[0] || p.speed > SPEED_RANGE[1])) out.push(`elevenlabs: speed ${p.speed} is outside the service's ${SPEED_RANGE[0]}–${SPEED_RANGE[1]}; clamped`);
+    if (sent)
+      out.push(
+        'elevenlabs: overrides (voice, speed, instructions, first message or language) are sent with each conversation; the agent must allow each in its Security settings, or the service ends the conversation at once (ERR_AI_CONFIG_REJECTED)',
+      );
+    if (p.speed !== undefined && (p.speed < SPEED_RANGE[0] || p.speed > SPEED_RANGE[1]))
+      out.push(`elevenlabs: speed ${p.speed} is outside the service's ${SPEED_RANGE[0]}–${SPEED_RANGE[1]}; clamped`);
     if (p.model) out.push('elevenlabs: the model is not used; the agent chooses its LLM and voice');
-    if (p.inputTranscription) out.push("elevenlabs: inputTranscription is not used; the agent always transcribes the user");
+    if (p.inputTranscription) out.push('elevenlabs: inputTranscription is not used; the agent always transcribes the user');
     if (p.turnDetection === null) out.push('elevenlabs: push-to-talk only gates the microphone; the service still decides when the turn ends');
     const tools = (p.tools ?? []).map((t) => t.name);
     if (tools.length) out.push(`elevenlabs: tools are defined in the agent: it must have client tools named ${tools.join(', ')}`);

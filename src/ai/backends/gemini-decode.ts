@@ -9,7 +9,6 @@ import type { BackendSignal, Frame } from '../backend.js';
 import { base64ToPcm } from '../pcm.js';
 import { obj, str as field, type Json } from './message-fields.js';
 
-
 /** Longest text kept from one vendor field; longest transcript kept per turn. */
 const TEXT_LIMIT = 10_000;
 const TURN_TEXT_LIMIT = 20_000;

@@ -81,7 +81,10 @@ export function setupMessage(param: AiPortParam, settings: GeminiSettings, model
   if (settings.outputTranscription) setup.outputAudioTranscription = {};
   if (settings.resumption) setup.sessionResumption = resumeHandle ? { handle: resumeHandle } : {};
   if (settings.contextCompression) {
-    setup.contextWindowCompression = { slidingWindow: {}, ...(settings.compressionTriggerTokens > 0 ? { triggerTokens: String(settings.compressionTriggerTokens) } : {}) };
+    setup.contextWindowCompression = {
+      slidingWindow: {},
+      ...(settings.compressionTriggerTokens > 0 ? { triggerTokens: String(settings.compressionTriggerTokens) } : {}),
+    };
   }
   return JSON.stringify({ setup });
 }

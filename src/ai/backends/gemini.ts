@@ -16,8 +16,17 @@ import type { AiPortParam } from '../types.js';
 import { handshakeHeaders } from './handshake.js';
 import { GeminiDecoder } from './gemini-decode.js';
 import {
-  activityMessage, audioMessage, DEFAULT_GEMINI_MODEL, geminiSettings, historyMessage, mintToken, setupMessage, socketUrl,
-  toolResponseMessage, userTextMessage, type GeminiSettings,
+  activityMessage,
+  audioMessage,
+  DEFAULT_GEMINI_MODEL,
+  geminiSettings,
+  historyMessage,
+  mintToken,
+  setupMessage,
+  socketUrl,
+  toolResponseMessage,
+  userTextMessage,
+  type GeminiSettings,
 } from './gemini-setup.js';
 
 export { DEFAULT_GEMINI_MODEL, GEMINI_URL } from './gemini-setup.js';
@@ -147,7 +156,8 @@ export class GeminiBackend implements AiBackend {
 
   startupWarnings(): string[] {
     const out: string[] = [];
-    if (this.param.inputTranscription?.model) out.push(`ai: Gemini transcribes with its own model; the transcription model '${this.param.inputTranscription.model}' is ignored`);
+    if (this.param.inputTranscription?.model)
+      out.push(`ai: Gemini transcribes with its own model; the transcription model '${this.param.inputTranscription.model}' is ignored`);
     if (this.param.toolChoice !== undefined) out.push('ai: Gemini Live has no tool choice; ai.toolChoice is ignored');
     if (this.param.speed !== undefined) out.push('ai: Gemini Live has no speaking speed; ai.speed is ignored');
     return out;

@@ -9,7 +9,20 @@
 export type AuthScheme = 'bearer' | 'api-key' | 'token';
 
 /** Header names an extra header may not use (lower case); `proxy-` and `sec-websocket-` prefixes too. */
-const RESERVED = new Set(['authorization', 'api-key', 'x-api-key', 'xi-api-key', 'x-goog-api-key', 'cookie', 'host', 'connection', 'upgrade', 'origin', 'content-length', 'transfer-encoding']);
+const RESERVED = new Set([
+  'authorization',
+  'api-key',
+  'x-api-key',
+  'xi-api-key',
+  'x-goog-api-key',
+  'cookie',
+  'host',
+  'connection',
+  'upgrade',
+  'origin',
+  'content-length',
+  'transfer-encoding',
+]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/;
 const VALUE = /^[\t\x20-\x7e]{0,1024}$/;
 

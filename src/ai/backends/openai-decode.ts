@@ -54,8 +54,6 @@ function str(v: unknown, limit = TEXT_LIMIT): string | undefined {
   return field(v, limit);
 }
 
-
-
 function audio(type: string, m: Json): BackendSignal {
   const itemId = str(m.item_id, 200);
   if (itemId === undefined || typeof m.delta !== 'string') return { kind: 'malformed', reason: `${type} without item_id or delta` };

@@ -137,28 +137,28 @@ export function sessionMismatches(requested: object, effective: unknown, dialect
           ['instructions'],
         ]
       : dialect !== 'beta'
-      ? [
-          ['audio', 'input', 'format', 'type'],
-          ['audio', 'input', 'format', 'rate'],
-          ['audio', 'output', 'format', 'type'],
-          ['audio', 'output', 'format', 'rate'],
-          ['audio', 'output', 'voice'],
-          ['audio', 'input', 'turn_detection', 'type'],
-          ['audio', 'input', 'transcription', 'model'],
-          ['audio', 'input', 'noise_reduction', 'type'],
-          ['output_modalities'],
-          ['instructions'],
-        ]
-      : [
-          ['input_audio_format'],
-          ['output_audio_format'],
-          ['voice'],
-          ['turn_detection', 'type'],
-          ['input_audio_transcription', 'model'],
-          ['input_audio_noise_reduction', 'type'],
-          ['modalities'],
-          ['instructions'],
-        ];
+        ? [
+            ['audio', 'input', 'format', 'type'],
+            ['audio', 'input', 'format', 'rate'],
+            ['audio', 'output', 'format', 'type'],
+            ['audio', 'output', 'format', 'rate'],
+            ['audio', 'output', 'voice'],
+            ['audio', 'input', 'turn_detection', 'type'],
+            ['audio', 'input', 'transcription', 'model'],
+            ['audio', 'input', 'noise_reduction', 'type'],
+            ['output_modalities'],
+            ['instructions'],
+          ]
+        : [
+            ['input_audio_format'],
+            ['output_audio_format'],
+            ['voice'],
+            ['turn_detection', 'type'],
+            ['input_audio_transcription', 'model'],
+            ['input_audio_noise_reduction', 'type'],
+            ['modalities'],
+            ['instructions'],
+          ];
   const out: string[] = [];
   for (const path of paths) {
     const want = get(requested, path);

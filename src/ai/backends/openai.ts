@@ -140,7 +140,10 @@ export class OpenAiBackend implements AiBackend {
 
   startupWarnings(): string[] {
     if (!this.flavour.checkModels) return [];
-    const out = [modelWarning(this.model, 'the model'), this.param.inputTranscription ? modelWarning(this.param.inputTranscription.model, 'the transcription model') : null];
+    const out = [
+      modelWarning(this.model, 'the model'),
+      this.param.inputTranscription ? modelWarning(this.param.inputTranscription.model, 'the transcription model') : null,
+    ];
     return out.filter((w): w is string => w !== null);
   }
 
@@ -195,10 +198,20 @@ export class OpenAiBackend implements AiBackend {
   restoreContext(entries: readonly ContextEntry[]): Frame[] {
     return entries.flatMap((e): Frame[] => {
       if (e.kind === 'tool') {
-        return [this.item({ type: 'function_call', call_id: e.callId, name: e.name, arguments: e.arguments }), this.item({ type: 'function_call_output', call_id: e.callId, output: e.output })];
+        return [
+          this.item({ type: 'function_call', call_id: e.callId, name: e.name, arguments: e.arguments }),
+          this.item({ type: 'function_call_output', call_id: e.callId, output: e.output }),
+        ];
       }
       if (e.role === 'user') return this.userText(e.text);
-      if (this.resolved === 'beta') return [JSON.stringify({ type: 'conversation.item.create', event_id: this.ids.id(), item: { type: 'message', role: 'assistant', content: [{ type: 'text', text: e.text }] } })];
+      if (this.resolved === 'beta')
+        return [
+          JSON.stringify({
+            type: 'conversation.item.create',
+            event_id: this.ids.id(),
+            item: { type: 'message', role: 'assistant', content: [{ type: 'text', text: e.text }] },
+          }),
+        ];
       return [this.item({ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: e.text }] })];
     });
   }

@@ -132,7 +132,14 @@ export class ParrotPeer implements LocalPeer {
       if (offset < audio.length) {
         const chunk = audio.subarray(offset, offset + CHUNK_SAMPLES);
         offset += chunk.length;
-        this.emit({ type: 'response.output_audio.delta', response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: pcmToBase64(chunk) });
+        this.emit({
+          type: 'response.output_audio.delta',
+          response_id: responseId,
+          item_id: itemId,
+          output_index: 0,
+          content_index: 0,
+          delta: pcmToBase64(chunk),
+        });
         this.reply.timer = setTimeout(next, CHUNK_INTERVAL_MS);
         return;
       }

@@ -106,7 +106,11 @@ class LibgpiodChip implements GpioChip {
     return { set, release: async () => void (await Promise.all(held.map((h) => h.stop()))) };
   }
 
-  async requestInputs(lines: readonly GpioLineConfig[], onEdge: (edge: GpioEdge) => void, onError: (error: Error & { code: string }) => void): Promise<GpioInputs> {
+  async requestInputs(
+    lines: readonly GpioLineConfig[],
+    onEdge: (edge: GpioEdge) => void,
+    onError: (error: Error & { code: string }) => void,
+  ): Promise<GpioInputs> {
     const dialect = await this.tools();
     const initial: boolean[] = [];
     for (const l of lines) {
@@ -122,7 +126,12 @@ class LibgpiodChip implements GpioChip {
   }
 
   /** Starts gpiomon on one line (its own flags); returns its stopper. */
-  private monitor(l: GpioLineConfig, dialect: LibgpiodDialect, onEdge: (edge: GpioEdge) => void, onError: (error: Error & { code: string }) => void): () => Promise<void> {
+  private monitor(
+    l: GpioLineConfig,
+    dialect: LibgpiodDialect,
+    onEdge: (edge: GpioEdge) => void,
+    onError: (error: Error & { code: string }) => void,
+  ): () => Promise<void> {
     const child = spawn(join(this.dir, 'gpiomon'), dialect.gpiomon(this.path, l), { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     let stopping = false;

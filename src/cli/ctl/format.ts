@@ -47,9 +47,10 @@ export function formatAec(aec: Obj): string {
   const head = `${engine}ERLE ${oneDecimal(aec.erleDb)} dB, ${aec.converged ? 'converged' : 'converging'}`;
   if (typeof aec.delayMs !== 'number') return head;
   const delay = aec.delayMs < 0 ? 'delay unknown' : `delay ${oneDecimal(aec.delayMs)} ms (${str(aec.delaySource)})`;
-  const estimate = typeof aec.delayEstimateMs === 'number' && aec.delayEstimateMs >= 0
-    ? `, estimate ${oneDecimal(aec.delayEstimateMs)} ms at confidence ${typeof aec.delayConfidence === 'number' ? aec.delayConfidence.toFixed(2) : '?'}`
-    : ', no estimate yet';
+  const estimate =
+    typeof aec.delayEstimateMs === 'number' && aec.delayEstimateMs >= 0
+      ? `, estimate ${oneDecimal(aec.delayEstimateMs)} ms at confidence ${typeof aec.delayConfidence === 'number' ? aec.delayConfidence.toFixed(2) : '?'}`
+      : ', no estimate yet';
   return `${head}; ${delay}${estimate}`;
 }
 

@@ -74,7 +74,10 @@ export async function main(argv: string[], io: Partial<CtlIo> = {}): Promise<num
     const connecting = ControlClient.connect(options.socket, { timeoutMs: options.timeoutMs });
     const first = await Promise.race([connecting, aborted(ctl.signal)]);
     if (first === 'aborted') {
-      void connecting.then((c) => c.close(), () => {});
+      void connecting.then(
+        (c) => c.close(),
+        () => {},
+      );
       return EXIT.interrupted;
     }
     client = first;

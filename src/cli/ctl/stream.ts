@@ -74,11 +74,14 @@ export async function runWatch(client: ControlClient, levelsHz: number, io: CtlI
   if (!tty && view.aec !== null) io.stdout.write(`echo canceller ${view.aec}\n`);
   // The echo canceller's delay estimate and ERLE have no event: they are polled.
   const poll = setInterval(() => {
-    client.request('status').then((r) => {
-      if (!r.ok) return;
-      const line = view.applyAecStatus(r.result);
-      if (!tty && line !== null) io.stdout.write(`${line}\n`);
-    }, () => undefined);
+    client.request('status').then(
+      (r) => {
+        if (!r.ok) return;
+        const line = view.applyAecStatus(r.result);
+        if (!tty && line !== null) io.stdout.write(`${line}\n`);
+      },
+      () => undefined,
+    );
   }, AEC_POLL_MS);
   try {
     return await watchUntilEnd(client, io, tty, view, levelsHz, () => dropped);

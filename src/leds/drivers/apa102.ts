@@ -32,7 +32,14 @@ export interface Apa102Config {
   power?: GpioLineConfig & { chip: string };
 }
 
-const ORDER_INDEX: Readonly<Record<ColorOrder, readonly number[]>> = { rgb: [0, 1, 2], rbg: [0, 2, 1], grb: [1, 0, 2], gbr: [1, 2, 0], brg: [2, 0, 1], bgr: [2, 1, 0] };
+const ORDER_INDEX: Readonly<Record<ColorOrder, readonly number[]>> = {
+  rgb: [0, 1, 2],
+  rbg: [0, 2, 1],
+  grb: [1, 0, 2],
+  gbr: [1, 2, 0],
+  brg: [2, 0, 1],
+  bgr: [2, 1, 0],
+};
 
 /** Bytes of a whole APA102 frame of `count` LEDs. */
 export function apa102Length(count: number): number {
@@ -43,7 +50,13 @@ export function apa102Length(count: number): number {
  * Encodes one frame (count × RGB bytes) into APA102 wire bytes, into `out` when given (reused frame to
  * frame: its start and end frames are zeros and stay so).
  */
-export function encodeApa102(frame: Uint8Array, count: number, order: ColorOrder, globalBrightness = 31, out: Buffer = Buffer.alloc(apa102Length(count))): Buffer {
+export function encodeApa102(
+  frame: Uint8Array,
+  count: number,
+  order: ColorOrder,
+  globalBrightness = 31,
+  out: Buffer = Buffer.alloc(apa102Length(count)),
+): Buffer {
   const index = ORDER_INDEX[order];
   const head = 0xe0 | (globalBrightness & 0x1f);
   for (let led = 0; led < count; led++) {
@@ -106,7 +119,9 @@ class Apa102Leds implements LedOutput {
       writeSync(this.handle.fd, bytes, 0, bytes.length);
     } catch (error) {
       this.failed = true;
-      this.onError(ledError('ERR_LED_DEVICE', `APA102: cannot write ${this.config.device}: ${fileProblem(error as NodeJS.ErrnoException, this.config.device)}`));
+      this.onError(
+        ledError('ERR_LED_DEVICE', `APA102: cannot write ${this.config.device}: ${fileProblem(error as NodeJS.ErrnoException, this.config.device)}`),
+      );
     }
   }
 
@@ -130,8 +145,10 @@ async function applySpiSettings(config: Apa102Config, handle: FileHandle, spi: S
     return;
   }
   if (spi === undefined) {
-    if (mode !== 0) throw ledError('ERR_SPI_UNSUPPORTED', `APA102: SPI mode ${mode} needs the SPI_IOC_WR_MODE ioctl, which this build's addon lacks; only mode 0 works`);
-    if (config.speedHz !== undefined) warn(`APA102: speedHz ${config.speedHz} is not applied (this build's addon cannot set the SPI clock); ${config.device} runs at its device-tree default`);
+    if (mode !== 0)
+      throw ledError('ERR_SPI_UNSUPPORTED', `APA102: SPI mode ${mode} needs the SPI_IOC_WR_MODE ioctl, which this build's addon lacks; only mode 0 works`);
+    if (config.speedHz !== undefined)
+      warn(`APA102: speedHz ${config.speedHz} is not applied (this build's addon cannot set the SPI clock); ${config.device} runs at its device-tree default`);
     return;
   }
   try {
@@ -146,7 +163,13 @@ async function applySpiSettings(config: Apa102Config, handle: FileHandle, spi: S
  * coded error (ERR_SPI_CONFIG, ERR_SPI_UNSUPPORTED, ERR_LED_DEVICE, or the GPIO's) and leaves nothing
  * open when it does. `warn` is told once about settings that cannot be applied.
  */
-export async function openApa102(config: Apa102Config, gpio: (path: string) => GpioChip, onError: LedErrorSink, warn: (m: string) => void, spi?: SpiConfigurer): Promise<LedOutput> {
+export async function openApa102(
+  config: Apa102Config,
+  gpio: (path: string) => GpioChip,
+  onError: LedErrorSink,
+  warn: (m: string) => void,
+  spi?: SpiConfigurer,
+): Promise<LedOutput> {
   const handle = await openSpidev(config.device);
   try {
     await applySpiSettings(config, handle, spi, warn);

@@ -52,6 +52,9 @@ class GpioLeds implements LedOutput {
 
 /** Requests the LED lines as outputs, all off. Rejects with the chip's coded error. */
 export async function openGpioLeds(config: GpioLedsConfig, chip: GpioChip, onError: LedErrorSink): Promise<LedOutput> {
-  const outputs = await chip.requestOutputs(config.lines, config.lines.map(() => false));
+  const outputs = await chip.requestOutputs(
+    config.lines,
+    config.lines.map(() => false),
+  );
   return new GpioLeds(config, outputs, onError);
 }

@@ -55,14 +55,7 @@ export function makeTone(rate: unknown, segments: unknown, loop: unknown): ToneP
 }
 
 /** createRing(rate, txCapacity, rxCapacity, batch, prebuffer, txRate = rate). */
-export function makeRing(
-  rate: unknown,
-  txCapacity: unknown,
-  rxCapacity: unknown,
-  batch: unknown,
-  prebuffer: unknown,
-  txRate?: unknown,
-): RingPort {
+export function makeRing(rate: unknown, txCapacity: unknown, rxCapacity: unknown, batch: unknown, prebuffer: unknown, txRate?: unknown): RingPort {
   const r = requireRate(rate);
   const frame = r / 100;
   const tx = requireInt(txCapacity, 'txCapacity', frame, r * MAX_RING_SECONDS);

@@ -8,12 +8,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { BaseConnection, bytesToPcm, isObject, objectAt, parseJson, pause, pcmToBytes, stringAt, toBuffer,
-  type ConnHost, type Json, type JsonObject, type Recorder } from '../vendor/kit.js';
+import {
+  BaseConnection,
+  bytesToPcm,
+  isObject,
+  objectAt,
+  parseJson,
+  pause,
+  pcmToBytes,
+  stringAt,
+  toBuffer,
+  type ConnHost,
+  type Json,
+  type JsonObject,
+  type Recorder,
+} from '../vendor/kit.js';
 
 /** `audio.input.encoding` values of the SDK types. */
-export const INPUT_ENCODINGS = ['linear16', 'linear32', 'flac', 'alaw', 'mulaw', 'amr-nb', 'amr-wb', 'opus', 'ogg-opus',
-  'speex', 'g729'];
+export const INPUT_ENCODINGS = ['linear16', 'linear32', 'flac', 'alaw', 'mulaw', 'amr-nb', 'amr-wb', 'opus', 'ogg-opus', 'speex', 'g729'];
 /** `audio.output.encoding` values of the SDK types. */
 export const OUTPUT_ENCODINGS = ['linear16', 'mulaw', 'alaw', 'mp3', 'opus', 'flac', 'aac'];
 /** `audio.output.container` values. */
@@ -21,8 +33,7 @@ export const CONTAINERS = ['none', 'wav', 'ogg'];
 
 /** Descriptions the service sends with its error codes. */
 export const DESCRIPTIONS: Record<string, string> = {
-  CLIENT_MESSAGE_TIMEOUT: "We waited too long for a websocket message. Please ensure that you're sending binary " +
-    'messages containing user speech.',
+  CLIENT_MESSAGE_TIMEOUT: "We waited too long for a websocket message. Please ensure that you're sending binary " + 'messages containing user speech.',
   UNPARSABLE_CLIENT_MESSAGE: 'Text message received from client did not match any of the formats we expect.',
   NON_SETTINGS_MESSAGE_BEFORE_SETTINGS: 'Received a message before Settings. Settings must be the first message.',
   SETTINGS_ALREADY_APPLIED: 'Settings have already been applied. Only one Settings message is allowed.',
@@ -31,8 +42,18 @@ export const DESCRIPTIONS: Record<string, string> = {
 };
 
 /** Client message types the service knows. */
-export const CLIENT_TYPES = ['Settings', 'KeepAlive', 'UpdatePrompt', 'UpdateSpeak', 'UpdateThink', 'UpdateListen',
-  'InjectUserMessage', 'InjectAgentMessage', 'FunctionCallResponse', 'ForceEndTurn'];
+export const CLIENT_TYPES = [
+  'Settings',
+  'KeepAlive',
+  'UpdatePrompt',
+  'UpdateSpeak',
+  'UpdateThink',
+  'UpdateListen',
+  'InjectUserMessage',
+  'InjectAgentMessage',
+  'FunctionCallResponse',
+  'ForceEndTurn',
+];
 
 /** Negotiated audio format of one direction. */
 export interface AudioSpec {
@@ -130,7 +151,12 @@ export class DeepgramConnection extends BaseConnection {
   private cancelIdle: (() => void) | null = null;
   private failed = false;
 
-  constructor(ws: WebSocket, socket: Duplex, index: number, private readonly dh: DeepgramHost) {
+  constructor(
+    ws: WebSocket,
+    socket: Duplex,
+    index: number,
+    private readonly dh: DeepgramHost,
+  ) {
     super(ws, socket, index, dh);
     ws.on('message', (data, isBinary) => this.onMessage(toBuffer(data), isBinary));
     this.json({ type: 'Welcome', request_id: this.requestId });
@@ -237,9 +263,12 @@ export class DeepgramConnection extends BaseConnection {
 
   /** Sends `FunctionCallRequest`; returns the ids (client-side ones outstanding until answered). */
   functionCallRequest(fns: FunctionSpec[]): string[] {
-    const functions = fns.map((f) => ({ id: f.id ?? randomUUID(), name: f.name,
+    const functions = fns.map((f) => ({
+      id: f.id ?? randomUUID(),
+      name: f.name,
       arguments: typeof f.arguments === 'string' ? f.arguments : JSON.stringify(f.arguments ?? {}),
-      client_side: f.clientSide ?? true }));
+      client_side: f.clientSide ?? true,
+    }));
     for (const f of functions) if (f.client_side) this.pendingCalls.set(f.id, f.name);
     this.json({ type: 'FunctionCallRequest', functions });
     return functions.map((f) => f.id);
@@ -254,8 +283,7 @@ export class DeepgramConnection extends BaseConnection {
 
   /** Waits for the client's `FunctionCallResponse` to `id`. */
   waitForFunctionResponse(id: string, timeoutMs = 5000): Promise<FunctionResponseRecord> {
-    return this.host.recorder.until(() => this.functionResponses.find((r) => r.id === id), timeoutMs,
-      `FunctionCallResponse for ${id}`);
+    return this.host.recorder.until(() => this.functionResponses.find((r) => r.id === id), timeoutMs, `FunctionCallResponse for ${id}`);
   }
 
   /** Sends one binary frame of `bytes` zero bytes (oversize audio). */
@@ -289,23 +317,31 @@ export class DeepgramConnection extends BaseConnection {
     }
     const m = parseJson(data);
     const type = stringAt(m, 'type');
-    rec.addReceived({ conn: this.index, type: type ?? '(invalid)', message: isObject(m) ? m : { raw: data.toString('utf8') },
-      binary: false, at: Date.now() });
+    rec.addReceived({ conn: this.index, type: type ?? '(invalid)', message: isObject(m) ? m : { raw: data.toString('utf8') }, binary: false, at: Date.now() });
     if (!isObject(m) || type === undefined || !CLIENT_TYPES.includes(type)) return this.error('UNPARSABLE_CLIENT_MESSAGE');
     if (!this.ready && type !== 'Settings') return this.error('NON_SETTINGS_MESSAGE_BEFORE_SETTINGS');
     switch (type) {
-      case 'Settings': return this.onSettings(m);
+      case 'Settings':
+        return this.onSettings(m);
       case 'KeepAlive':
         this.keepAlives++;
         return;
-      case 'UpdatePrompt': return this.ack(m, 'prompt', 'PromptUpdated');
-      case 'UpdateSpeak': return this.ack(m, 'speak', 'SpeakUpdated');
-      case 'UpdateThink': return this.ack(m, 'think', 'ThinkUpdated');
-      case 'UpdateListen': return this.ack(m, 'listen', 'ListenUpdated');
-      case 'InjectUserMessage': return this.onInjectUser(m);
-      case 'InjectAgentMessage': return this.onInjectAgent(m);
-      case 'FunctionCallResponse': return this.onFunctionResponse(m);
-      default: return;
+      case 'UpdatePrompt':
+        return this.ack(m, 'prompt', 'PromptUpdated');
+      case 'UpdateSpeak':
+        return this.ack(m, 'speak', 'SpeakUpdated');
+      case 'UpdateThink':
+        return this.ack(m, 'think', 'ThinkUpdated');
+      case 'UpdateListen':
+        return this.ack(m, 'listen', 'ListenUpdated');
+      case 'InjectUserMessage':
+        return this.onInjectUser(m);
+      case 'InjectAgentMessage':
+        return this.onInjectAgent(m);
+      case 'FunctionCallResponse':
+        return this.onFunctionResponse(m);
+      default:
+        return;
     }
   }
 
@@ -333,8 +369,7 @@ export class DeepgramConnection extends BaseConnection {
       const enc = output['encoding'] ?? 'linear16';
       const container = output['container'] ?? 'none';
       const rate = output['sample_rate'] ?? 24000;
-      if (typeof enc !== 'string' || !OUTPUT_ENCODINGS.includes(enc) || typeof container !== 'string' ||
-        !CONTAINERS.includes(container) || !rateOk(rate)) {
+      if (typeof enc !== 'string' || !OUTPUT_ENCODINGS.includes(enc) || typeof container !== 'string' || !CONTAINERS.includes(container) || !rateOk(rate)) {
         return this.error('INVALID_SETTINGS');
       }
       this.output = { encoding: enc, sampleRate: rate as number, container };

@@ -7,15 +7,38 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { BaseConnection, bytesToPcm, isBase64, isObject, parseJson, pause, pcmToBase64, stringAt, toBuffer, words,
-  type ConnHost, type Json, type JsonObject, type Recorder } from '../vendor/kit.js';
+import {
+  BaseConnection,
+  bytesToPcm,
+  isBase64,
+  isObject,
+  parseJson,
+  pause,
+  pcmToBase64,
+  stringAt,
+  toBuffer,
+  words,
+  type ConnHost,
+  type Json,
+  type JsonObject,
+  type Recorder,
+} from '../vendor/kit.js';
 
 /** Audio formats of the service (`pcm_<rate>` or `ulaw_8000`). */
 export type AudioFormat = 'pcm_8000' | 'pcm_16000' | 'pcm_22050' | 'pcm_24000' | 'pcm_44100' | 'pcm_48000' | 'ulaw_8000';
 
 /** Client message types the service knows. */
-export const CLIENT_TYPES = ['conversation_initiation_client_data', 'pong', 'client_tool_result', 'contextual_update',
-  'user_message', 'user_activity', 'feedback', 'mcp_tool_approval_result', 'multimodal_message'];
+export const CLIENT_TYPES = [
+  'conversation_initiation_client_data',
+  'pong',
+  'client_tool_result',
+  'contextual_update',
+  'user_message',
+  'user_activity',
+  'feedback',
+  'mcp_tool_approval_result',
+  'multimodal_message',
+];
 
 /** Settings of one connection, from the server's options. */
 export interface ElevenLabsConnOptions {
@@ -82,8 +105,15 @@ interface Turn {
   state: 'streaming' | 'interrupted' | 'done';
 }
 
-const RATE: Record<AudioFormat, number> = { pcm_8000: 8000, pcm_16000: 16000, pcm_22050: 22050, pcm_24000: 24000,
-  pcm_44100: 44100, pcm_48000: 48000, ulaw_8000: 8000 };
+const RATE: Record<AudioFormat, number> = {
+  pcm_8000: 8000,
+  pcm_16000: 16000,
+  pcm_22050: 22050,
+  pcm_24000: 24000,
+  pcm_44100: 44100,
+  pcm_48000: 48000,
+  ulaw_8000: 8000,
+};
 
 /** Sample rate of a format. */
 export function formatRate(f: AudioFormat): number {
@@ -119,9 +149,16 @@ export class ElevenLabsConnection extends BaseConnection {
   private turn: Turn | null = null;
   private pingTimer: (() => void) | null = null;
 
-  constructor(ws: WebSocket, socket: Duplex, index: number, readonly agentId: string, readonly conversationId: string,
-    readonly opts: ElevenLabsConnOptions, private readonly eh: ElevenLabsHost,
-    authFailure: { code: number; reason: string } | null) {
+  constructor(
+    ws: WebSocket,
+    socket: Duplex,
+    index: number,
+    readonly agentId: string,
+    readonly conversationId: string,
+    readonly opts: ElevenLabsConnOptions,
+    private readonly eh: ElevenLabsHost,
+    authFailure: { code: number; reason: string } | null,
+  ) {
     super(ws, socket, index, eh);
     ws.on('message', (data, isBinary) => this.onMessage(toBuffer(data), isBinary));
     if (authFailure) {
@@ -201,10 +238,18 @@ export class ElevenLabsConnection extends BaseConnection {
     this.event('interruption', 'interruption_event', { event_id: eventId });
     if (opts.correction && t && interruptedEventId !== null) {
       const all = words(t.text);
-      const corrected = typeof opts.correction === 'string' ? opts.correction
-        : all.slice(0, Math.floor(all.length * t.spokenFraction)).join('').trimEnd();
+      const corrected =
+        typeof opts.correction === 'string'
+          ? opts.correction
+          : all
+              .slice(0, Math.floor(all.length * t.spokenFraction))
+              .join('')
+              .trimEnd();
       this.event('agent_response_correction', 'agent_response_correction_event', {
-        original_agent_response: t.text, corrected_agent_response: corrected, event_id: t.eventId });
+        original_agent_response: t.text,
+        corrected_agent_response: corrected,
+        event_id: t.eventId,
+      });
     }
     return { eventId, interruptedEventId };
   }
@@ -213,8 +258,7 @@ export class ElevenLabsConnection extends BaseConnection {
   userTranscript(text: string, opts: { tentative?: boolean } = {}): number {
     const eventId = this.nextEventId();
     if (opts.tentative) {
-      this.event('tentative_user_transcript', 'tentative_user_transcription_event', { user_transcript: text,
-        event_id: eventId });
+      this.event('tentative_user_transcript', 'tentative_user_transcription_event', { user_transcript: text, event_id: eventId });
     } else {
       this.event('user_transcript', 'user_transcription_event', { user_transcript: text, event_id: eventId });
     }
@@ -225,15 +269,13 @@ export class ElevenLabsConnection extends BaseConnection {
   clientToolCall(o: { name: string; parameters?: JsonObject; id?: string }): string {
     const id = o.id ?? `toolu_${++toolSeq}`;
     this.pendingToolCalls.set(id, o.name);
-    this.event('client_tool_call', 'client_tool_call', { tool_name: o.name, tool_call_id: id,
-      parameters: o.parameters ?? {}, event_id: this.nextEventId() });
+    this.event('client_tool_call', 'client_tool_call', { tool_name: o.name, tool_call_id: id, parameters: o.parameters ?? {}, event_id: this.nextEventId() });
     return id;
   }
 
   /** Waits for the `client_tool_result` of `toolCallId`. */
   waitForToolResult(toolCallId: string, timeoutMs = 5000): Promise<ToolResultRecord> {
-    return this.host.recorder.until(() => this.toolResults.find((r) => r.toolCallId === toolCallId), timeoutMs,
-      `client_tool_result for ${toolCallId}`);
+    return this.host.recorder.until(() => this.toolResults.find((r) => r.toolCallId === toolCallId), timeoutMs, `client_tool_result for ${toolCallId}`);
   }
 
   /** Sends one `ping` now; returns its `event_id`. */
@@ -259,8 +301,7 @@ export class ElevenLabsConnection extends BaseConnection {
 
   /** Sends an `error` event and, unless `close` is false, closes with the same code. */
   error(o: { code: 1000 | 1002 | 1008 | 1011; errorType?: string; message?: string; close?: boolean }): void {
-    this.event('error', 'error_event', { code: o.code, ...(o.errorType ? { error_type: o.errorType } : {}),
-      ...(o.message ? { message: o.message } : {}) });
+    this.event('error', 'error_event', { code: o.code, ...(o.errorType ? { error_type: o.errorType } : {}), ...(o.message ? { message: o.message } : {}) });
     if (o.close !== false) this.close(o.code, o.message ?? '');
   }
 
@@ -302,12 +343,11 @@ export class ElevenLabsConnection extends BaseConnection {
     const rec = this.host.recorder;
     const m = parseJson(data);
     if (!isObject(m)) {
-      rec.addReceived({ conn: this.index, type: '(invalid)', message: { raw: data.toString('utf8') }, binary: isBinary,
-        at: Date.now() });
+      rec.addReceived({ conn: this.index, type: '(invalid)', message: { raw: data.toString('utf8') }, binary: isBinary, at: Date.now() });
       return this.error({ code: 1002, errorType: 'invalid_message', message: 'Invalid message received' });
     }
     const audio = stringAt(m, 'user_audio_chunk');
-    const type = audio !== undefined ? 'user_audio_chunk' : stringAt(m, 'type') ?? '(untyped)';
+    const type = audio !== undefined ? 'user_audio_chunk' : (stringAt(m, 'type') ?? '(untyped)');
     rec.addReceived({ conn: this.index, type, message: m, binary: isBinary, at: Date.now() });
     if (!this.initiation) {
       if (type !== 'conversation_initiation_client_data') {
@@ -316,16 +356,19 @@ export class ElevenLabsConnection extends BaseConnection {
       return this.onInitiation(m);
     }
     switch (type) {
-      case 'user_audio_chunk': return this.onAudio(audio ?? '');
-      case 'pong': return this.onPong(m);
-      case 'client_tool_result': return this.onToolResult(m);
-      case 'user_message': return this.onUserMessage(m);
+      case 'user_audio_chunk':
+        return this.onAudio(audio ?? '');
+      case 'pong':
+        return this.onPong(m);
+      case 'client_tool_result':
+        return this.onToolResult(m);
+      case 'user_message':
+        return this.onUserMessage(m);
       case 'conversation_initiation_client_data':
         return this.error({ code: 1008, errorType: 'invalid_message', message: 'Conversation already initiated' });
       default:
         if (!CLIENT_TYPES.includes(type)) {
-          this.event('error', 'error_event', { code: 1002, error_type: 'invalid_message',
-            message: `Unknown message type: ${type}` });
+          this.event('error', 'error_event', { code: 1002, error_type: 'invalid_message', message: `Unknown message type: ${type}` });
         }
     }
   }
@@ -343,8 +386,10 @@ export class ElevenLabsConnection extends BaseConnection {
     }
     this.initiation = m;
     this.event('conversation_initiation_metadata', 'conversation_initiation_metadata_event', {
-      conversation_id: this.conversationId, agent_output_audio_format: this.opts.outputFormat,
-      user_input_audio_format: this.opts.inputFormat });
+      conversation_id: this.conversationId,
+      agent_output_audio_format: this.opts.outputFormat,
+      user_input_audio_format: this.opts.inputFormat,
+    });
     this.startPings();
   }
 
@@ -373,8 +418,13 @@ export class ElevenLabsConnection extends BaseConnection {
     const matched = this.pendingToolCalls.has(toolCallId);
     this.pendingToolCalls.delete(toolCallId);
     const result = m['result'];
-    this.toolResults.push({ conn: this.index, toolCallId, result: typeof result === 'string' ? result : JSON.stringify(result),
-      isError: m['is_error'] === true, matched });
+    this.toolResults.push({
+      conn: this.index,
+      toolCallId,
+      result: typeof result === 'string' ? result : JSON.stringify(result),
+      isError: m['is_error'] === true,
+      matched,
+    });
     this.host.recorder.notify();
   }
 

@@ -6,8 +6,23 @@
  */
 import type { WebSocket } from 'ws';
 import type { Duplex } from 'node:stream';
-import { BaseConnection, bytesToPcm, isBase64, isObject, objectAt, parseJson, pause, pcmToBase64, stringAt,
-  toBuffer, words, type ConnHost, type Json, type JsonObject, type Recorder } from '../vendor/kit.js';
+import {
+  BaseConnection,
+  bytesToPcm,
+  isBase64,
+  isObject,
+  objectAt,
+  parseJson,
+  pause,
+  pcmToBase64,
+  stringAt,
+  toBuffer,
+  words,
+  type ConnHost,
+  type Json,
+  type JsonObject,
+  type Recorder,
+} from '../vendor/kit.js';
 
 /** Output rate of Gemini Live audio (`audio/pcm;rate=24000`). */
 export const OUTPUT_RATE = 24000;
@@ -18,21 +33,40 @@ export const INPUT_RATE = 16000;
 export const REASONS = {
   invalidArgument: 'Request contains an invalid argument.',
   badKey: 'API key not valid. Please pass a valid API key.',
-  badToken: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or ' +
-    'other valid authentication credential.',
+  badToken: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or ' + 'other valid authentication credential.',
   internal: 'Internal error encountered.',
   deadline: 'Deadline expired before operation could complete.',
   activityControl: 'Explicit activity control is not supported when automatic activity detection is enabled.',
 } as const;
 
 const CLIENT_KEYS: Record<string, string> = {
-  setup: 'setup', clientContent: 'clientContent', client_content: 'clientContent', realtimeInput: 'realtimeInput',
-  realtime_input: 'realtimeInput', toolResponse: 'toolResponse', tool_response: 'toolResponse',
-  contextUpdate: 'contextUpdate', context_update: 'contextUpdate',
+  setup: 'setup',
+  clientContent: 'clientContent',
+  client_content: 'clientContent',
+  realtimeInput: 'realtimeInput',
+  realtime_input: 'realtimeInput',
+  toolResponse: 'toolResponse',
+  tool_response: 'toolResponse',
+  contextUpdate: 'contextUpdate',
+  context_update: 'contextUpdate',
 };
-const SETUP_KEYS = new Set(['model', 'generationConfig', 'systemInstruction', 'tools', 'realtimeInputConfig',
-  'sessionResumption', 'contextWindowCompression', 'inputAudioTranscription', 'outputAudioTranscription',
-  'proactivity', 'historyConfig', 'explicitVadSignal', 'avatarConfig', 'safetySettings', 'labels']);
+const SETUP_KEYS = new Set([
+  'model',
+  'generationConfig',
+  'systemInstruction',
+  'tools',
+  'realtimeInputConfig',
+  'sessionResumption',
+  'contextWindowCompression',
+  'inputAudioTranscription',
+  'outputAudioTranscription',
+  'proactivity',
+  'historyConfig',
+  'explicitVadSignal',
+  'avatarConfig',
+  'safetySettings',
+  'labels',
+]);
 const camel = (k: string): string => k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 /** Called on a client turn: `clientContent` with `turnComplete`, or `realtimeInput.text`. */
@@ -123,8 +157,14 @@ export class GeminiConnection extends BaseConnection {
   private activityOpen = false;
   private ready = false;
 
-  constructor(ws: WebSocket, socket: Duplex, index: number, readonly endpoint: 'key' | 'token',
-    authFailure: { code: number; reason: string } | null, private readonly gh: GeminiHost) {
+  constructor(
+    ws: WebSocket,
+    socket: Duplex,
+    index: number,
+    readonly endpoint: 'key' | 'token',
+    authFailure: { code: number; reason: string } | null,
+    private readonly gh: GeminiHost,
+  ) {
     super(ws, socket, index, gh);
     ws.on('message', (data, isBinary) => this.onMessage(toBuffer(data), isBinary));
     if (authFailure) this.close(authFailure.code, authFailure.reason);
@@ -210,8 +250,7 @@ export class GeminiConnection extends BaseConnection {
    * active, sends `serverContent.interrupted:true` then `turnComplete:true` (no `generationComplete`),
    * and cancels outstanding tool calls with `toolCallCancellation`. Optional input transcription.
    */
-  userSpeech(opts: { inputTranscript?: string; voiceActivity?: boolean } = {}):
-    { interrupted: boolean; cancelledCalls: string[] } {
+  userSpeech(opts: { inputTranscript?: string; voiceActivity?: boolean } = {}): { interrupted: boolean; cancelledCalls: string[] } {
     if (opts.voiceActivity) this.send({ voiceActivity: { voiceActivityType: 'ACTIVITY_START' } });
     const handling = stringAt(objectAt(this.setup, 'realtimeInputConfig'), 'activityHandling');
     let interrupted = false;
@@ -239,8 +278,7 @@ export class GeminiConnection extends BaseConnection {
 
   /** Sends `toolCall.functionCalls`; returns their ids (outstanding until answered or cancelled). */
   toolCall(calls: FunctionCallSpec[]): string[] {
-    const functionCalls = calls.map((c) => ({ id: c.id ?? `function-call-${++callSeq}`, name: c.name,
-      args: c.args ?? {} }));
+    const functionCalls = calls.map((c) => ({ id: c.id ?? `function-call-${++callSeq}`, name: c.name, args: c.args ?? {} }));
     for (const c of functionCalls) this.pendingCalls.set(c.id, c.name);
     this.send({ toolCall: { functionCalls } });
     return functionCalls.map((c) => c.id);
@@ -254,8 +292,7 @@ export class GeminiConnection extends BaseConnection {
 
   /** Waits for the client's function response to call `id`. */
   waitForToolResponse(id: string, timeoutMs = 5000): Promise<ToolResponseRecord> {
-    return this.host.recorder.until(() => this.toolResponses.find((r) => r.id === id), timeoutMs,
-      `toolResponse for ${id}`);
+    return this.host.recorder.until(() => this.toolResponses.find((r) => r.id === id), timeoutMs, `toolResponse for ${id}`);
   }
 
   /** Sends `goAway{timeLeft}` (a duration string such as "50s"). */
@@ -277,8 +314,7 @@ export class GeminiConnection extends BaseConnection {
     }
     const newHandle = this.gh.newHandle(this);
     this.handles.push(newHandle);
-    this.send({ sessionResumptionUpdate: { newHandle, resumable: true,
-      lastConsumedClientMessageIndex: String(Math.max(0, this.clientMessages - 1)) } });
+    this.send({ sessionResumptionUpdate: { newHandle, resumable: true, lastConsumedClientMessageIndex: String(Math.max(0, this.clientMessages - 1)) } });
     return newHandle;
   }
 
@@ -310,9 +346,15 @@ export class GeminiConnection extends BaseConnection {
     turn.state = 'done';
     this.send({ serverContent: { generationComplete: true } });
     const responseTokens = Math.ceil((turn.samples / OUTPUT_RATE) * 25);
-    this.send({ serverContent: { turnComplete: true }, usageMetadata: { promptTokenCount: 10,
-      responseTokenCount: responseTokens, totalTokenCount: 10 + responseTokens,
-      responseTokensDetails: [{ modality: 'AUDIO', tokenCount: responseTokens }] } });
+    this.send({
+      serverContent: { turnComplete: true },
+      usageMetadata: {
+        promptTokenCount: 10,
+        responseTokenCount: responseTokens,
+        totalTokenCount: 10 + responseTokens,
+        responseTokensDetails: [{ modality: 'AUDIO', tokenCount: responseTokens }],
+      },
+    });
     if (this.setupHas('sessionResumption')) this.resumptionUpdate(true);
   }
 
@@ -320,14 +362,12 @@ export class GeminiConnection extends BaseConnection {
     const rec = this.host.recorder;
     const parsed = parseJson(data);
     if (!isObject(parsed)) {
-      rec.addReceived({ conn: this.index, type: '(invalid)', message: { raw: data.toString('utf8') }, binary: isBinary,
-        at: Date.now() });
+      rec.addReceived({ conn: this.index, type: '(invalid)', message: { raw: data.toString('utf8') }, binary: isBinary, at: Date.now() });
       return this.fail(1007, 'Invalid JSON payload received. Unexpected token.');
     }
     const keys = Object.keys(parsed);
     const key = keys.length === 1 ? CLIENT_KEYS[keys[0] ?? ''] : undefined;
-    rec.addReceived({ conn: this.index, type: key ?? `(${keys.join(',')})`, message: parsed, binary: isBinary,
-      at: Date.now() });
+    rec.addReceived({ conn: this.index, type: key ?? `(${keys.join(',')})`, message: parsed, binary: isBinary, at: Date.now() });
     this.clientMessages++;
     if (keys.length !== 1) return this.fail(1007, REASONS.invalidArgument);
     if (!key) return this.fail(1007, `Invalid JSON payload received. Unknown name "${keys[0]}": Cannot find field.`);
@@ -338,13 +378,17 @@ export class GeminiConnection extends BaseConnection {
       return this.onSetup(body);
     }
     switch (key) {
-      case 'setup': return this.fail(1007, REASONS.invalidArgument);
-      case 'realtimeInput': return this.onRealtimeInput(body);
+      case 'setup':
+        return this.fail(1007, REASONS.invalidArgument);
+      case 'realtimeInput':
+        return this.onRealtimeInput(body);
       case 'clientContent':
         if (body['turnComplete'] === true || body['turn_complete'] === true) this.clientTurn(parsed);
         return;
-      case 'toolResponse': return this.onToolResponse(body);
-      default: return;
+      case 'toolResponse':
+        return this.onToolResponse(body);
+      default:
+        return;
     }
   }
 
@@ -363,8 +407,7 @@ export class GeminiConnection extends BaseConnection {
     this.setup = setup;
     this.ready = true;
     const o = this.gh.options;
-    this.send({ setupComplete: o.sessionId ? { sessionId: `session-${this.index}-${Date.now()}` } : {} },
-      o.setupCompleteBinary || o.binaryFrames);
+    this.send({ setupComplete: o.sessionId ? { sessionId: `session-${this.index}-${Date.now()}` } : {} }, o.setupCompleteBinary || o.binaryFrames);
     if (this.setupHas('sessionResumption')) this.resumptionUpdate(true);
     if (o.maxConnectionMs > 0) {
       const before = Math.min(o.goAwayBeforeMs, o.maxConnectionMs);
@@ -406,8 +449,7 @@ export class GeminiConnection extends BaseConnection {
       if (!id || !name) return this.fail(1007, REASONS.invalidArgument);
       const matched = this.pendingCalls.get(id) === name;
       if (matched) this.pendingCalls.delete(id);
-      this.toolResponses.push({ conn: this.index, id, name, response: isObject(r) ? r['response'] ?? null : null,
-        matched });
+      this.toolResponses.push({ conn: this.index, id, name, response: isObject(r) ? (r['response'] ?? null) : null, matched });
     }
     this.host.recorder.notify();
   }

@@ -13,8 +13,7 @@ import { newId } from './ids.js';
 import { CLIENT_EVENTS, parseClientFrame } from './frames.js';
 import { clone, stringAt, type JsonObject } from './json.js';
 import type { Recorder } from './recorder.js';
-import { Responder, type ActiveResponseInfo, type ResponseResult, type SendResponseOptions, type ToolCallOptions,
-  type ToolCallResult } from './responses.js';
+import { Responder, type ActiveResponseInfo, type ResponseResult, type SendResponseOptions, type ToolCallOptions, type ToolCallResult } from './responses.js';
 import { applySessionUpdate, defaultSession, turnDetection, type Dialect } from './session.js';
 import { oversizeDelta, type ServerEvent } from './shapes.js';
 import { XAI_CLIENT_EVENTS } from './xai.js';
@@ -51,11 +50,20 @@ export class FakeConnection {
   private readonly conversation: Conversation;
   private readonly responder: Responder;
 
-  constructor(private readonly ws: WebSocket, private readonly socket: Duplex, readonly index: number,
-    readonly dialect: Dialect, sessionId: string, model: string, private readonly host: ConnectionHost) {
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    readonly index: number,
+    readonly dialect: Dialect,
+    sessionId: string,
+    model: string,
+    private readonly host: ConnectionHost,
+  ) {
     this.sessionObj = defaultSession(dialect, sessionId, model);
     this.ctx = {
-      index, dialect, recorder: host.recorder,
+      index,
+      dialect,
+      recorder: host.recorder,
       session: () => this.sessionObj,
       send: (type, fields = {}) => this.write(JSON.stringify({ type, event_id: newId('event_'), ...fields })),
       sendAll: (events: readonly ServerEvent[]) => events.forEach(([t, f]) => this.ctx.send(t, f)),
@@ -122,8 +130,7 @@ export class FakeConnection {
     let cancelledResponseId: string | null = null;
     if (this.responder.current && td && td['interrupt_response'] !== false) {
       cancelledResponseId = this.responder.cancel('turn_detected');
-      this.host.recorder.cancels.push({ conn: this.index, source: 'turn_detected', requestedId: null,
-        cancelledId: cancelledResponseId });
+      this.host.recorder.cancels.push({ conn: this.index, source: 'turn_detected', requestedId: null, cancelledId: cancelledResponseId });
     }
     return { itemId, cancelledResponseId };
   }
@@ -184,8 +191,7 @@ export class FakeConnection {
   /** Sends one valid JSON audio-delta event exactly `bytes` long (for the active response, if any). */
   sendOversize(bytes: number): void {
     const active = this.responder.current;
-    const { text, samples } = oversizeDelta(this.dialect, active?.responseId ?? newId('resp_'),
-      active?.itemId ?? newId('item_'), bytes);
+    const { text, samples } = oversizeDelta(this.dialect, active?.responseId ?? newId('resp_'), active?.itemId ?? newId('item_'), bytes);
     if (active) this.conversation.addGenerated(active.itemId, samples);
     this.write(text);
   }
@@ -207,8 +213,9 @@ export class FakeConnection {
   }
 
   private sendErrorSpec(spec: ErrorSpec, clientEventId: string | null): void {
-    this.ctx.send('error', { error: { type: spec.type ?? 'invalid_request_error', code: spec.code,
-      message: spec.message, param: spec.param ?? null, event_id: clientEventId } });
+    this.ctx.send('error', {
+      error: { type: spec.type ?? 'invalid_request_error', code: spec.code, message: spec.message, param: spec.param ?? null, event_id: clientEventId },
+    });
   }
 
   private onMessage(data: RawData, isBinary: boolean): void {
@@ -222,19 +229,30 @@ export class FakeConnection {
     const conv = this.conversation;
     if (this.dialect === 'xai' && !XAI_CLIENT_EVENTS.includes(type)) return this.onXaiUnknown(type, event, eventId);
     switch (type) {
-      case 'session.update': return this.onSessionUpdate(event, eventId);
-      case 'input_audio_buffer.append': return conv.append(event, eventId);
-      case 'input_audio_buffer.commit': return conv.commit(eventId);
-      case 'input_audio_buffer.clear': return conv.clear();
-      case 'conversation.item.create': return conv.createItem(event, eventId);
-      case 'conversation.item.truncate': return conv.truncate(event, eventId);
-      case 'conversation.item.delete': return conv.deleteItem(event, eventId);
-      case 'conversation.item.retrieve': return conv.retrieveItem(event, eventId);
-      case 'response.create': return this.onResponseCreate(event, eventId);
-      case 'response.cancel': return this.onResponseCancel(event, eventId);
+      case 'session.update':
+        return this.onSessionUpdate(event, eventId);
+      case 'input_audio_buffer.append':
+        return conv.append(event, eventId);
+      case 'input_audio_buffer.commit':
+        return conv.commit(eventId);
+      case 'input_audio_buffer.clear':
+        return conv.clear();
+      case 'conversation.item.create':
+        return conv.createItem(event, eventId);
+      case 'conversation.item.truncate':
+        return conv.truncate(event, eventId);
+      case 'conversation.item.delete':
+        return conv.deleteItem(event, eventId);
+      case 'conversation.item.retrieve':
+        return conv.retrieveItem(event, eventId);
+      case 'response.create':
+        return this.onResponseCreate(event, eventId);
+      case 'response.cancel':
+        return this.onResponseCancel(event, eventId);
       case 'output_audio_buffer.clear':
         return this.ctx.error(errors.invalidValue('type', 'This event is for WebRTC and SIP only.'), eventId);
-      default: return this.ctx.error(errors.unknownEvent(type, CLIENT_EVENTS), eventId);
+      default:
+        return this.ctx.error(errors.unknownEvent(type, CLIENT_EVENTS), eventId);
     }
   }
 
@@ -246,10 +264,14 @@ export class FakeConnection {
     if (type === 'conversation.item.truncate') {
       const itemId = stringAt(event, 'item_id') ?? '';
       const end = event['audio_end_ms'];
-      this.host.recorder.truncates.push({ conn: this.index, itemId,
+      this.host.recorder.truncates.push({
+        conn: this.index,
+        itemId,
         contentIndex: typeof event['content_index'] === 'number' ? event['content_index'] : 0,
-        audioEndMs: typeof end === 'number' ? end : NaN, generatedMs: this.conversation.generatedMs(itemId),
-        accepted: false });
+        audioEndMs: typeof end === 'number' ? end : NaN,
+        generatedMs: this.conversation.generatedMs(itemId),
+        accepted: false,
+      });
     }
     this.ctx.error(errors.unknownEvent(type, XAI_CLIENT_EVENTS), eventId);
   }
@@ -265,9 +287,7 @@ export class FakeConnection {
   private onResponseCreate(event: JsonObject, eventId: string | null): void {
     const active = this.responder.current;
     if (active) return this.ctx.error(errors.activeResponse(active.responseId), eventId);
-    const failed = (e: unknown): void =>
-      this.ctx.error({ type: 'server_error', code: null, message: `onResponseCreate hook failed: ${String(e)}` },
-        eventId);
+    const failed = (e: unknown): void => this.ctx.error({ type: 'server_error', code: null, message: `onResponseCreate hook failed: ${String(e)}` }, eventId);
     try {
       const p = this.host.onResponseCreate(this, event);
       if (p) p.catch(failed);
@@ -279,8 +299,7 @@ export class FakeConnection {
   private onResponseCancel(event: JsonObject, eventId: string | null): void {
     const requestedId = stringAt(event, 'response_id') ?? null;
     const active = this.responder.current;
-    const cancelledId = active && (requestedId === null || requestedId === active.responseId)
-      ? this.responder.cancel('client_cancelled') : null;
+    const cancelledId = active && (requestedId === null || requestedId === active.responseId) ? this.responder.cancel('client_cancelled') : null;
     this.host.recorder.cancels.push({ conn: this.index, source: 'client', requestedId, cancelledId });
     if (cancelledId === null) this.ctx.error(errors.cancelNotActive(), eventId);
   }

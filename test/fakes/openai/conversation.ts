@@ -145,8 +145,13 @@ export class Conversation {
         this.ctx.send('conversation.item.input_audio_transcription.delta', { ...base, delta: w });
       }
     }
-    const usage: JsonObject = { type: 'tokens', total_tokens: 20, input_tokens: 15, output_tokens: 5,
-      input_token_details: { text_tokens: 0, audio_tokens: 15 } };
+    const usage: JsonObject = {
+      type: 'tokens',
+      total_tokens: 20,
+      input_tokens: 15,
+      output_tokens: 5,
+      input_token_details: { text_tokens: 0, audio_tokens: 15 },
+    };
     this.ctx.send('conversation.item.input_audio_transcription.completed', { ...base, transcript: text, usage });
     const r = this.items.get(itemId);
     if (r && r.item['role'] === 'user') r.item = userAudioItem(itemId, text);
@@ -188,8 +193,7 @@ export class Conversation {
     const end = event['audio_end_ms'];
     const generatedMs = this.generatedMs(itemId);
     const accepted = this.tryTruncate(itemId, contentIndex, end, eventId);
-    this.ctx.recorder.truncates.push({ conn: this.ctx.index, itemId, contentIndex,
-      audioEndMs: typeof end === 'number' ? end : NaN, generatedMs, accepted });
+    this.ctx.recorder.truncates.push({ conn: this.ctx.index, itemId, contentIndex, audioEndMs: typeof end === 'number' ? end : NaN, generatedMs, accepted });
   }
 
   private tryTruncate(itemId: string, contentIndex: number, end: Json | undefined, eventId: string | null): boolean {

@@ -25,8 +25,7 @@ export const errors = {
   invalidJson(): ErrorSpec {
     return {
       code: 'invalid_json',
-      message: 'We could not parse the JSON body of your request. (HINT: This likely means you ' +
-        "aren't using your HTTP library correctly.)",
+      message: 'We could not parse the JSON body of your request. (HINT: This likely means you ' + "aren't using your HTTP library correctly.)",
     };
   },
   missingParam(param: string): ErrorSpec {
@@ -54,15 +53,15 @@ export const errors = {
   commitEmpty(bufferedMs: number): ErrorSpec {
     return {
       code: 'input_audio_buffer_commit_empty',
-      message: 'Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, ' +
+      message:
+        'Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, ' +
         `but buffer only has ${bufferedMs.toFixed(2)}ms of audio.`,
     };
   },
   activeResponse(responseId: string): ErrorSpec {
     return {
       code: 'conversation_already_has_active_response',
-      message: `Conversation already has an active response in progress: ${responseId}. ` +
-        'Wait until the response is finished before creating a new one.',
+      message: `Conversation already has an active response in progress: ${responseId}. ` + 'Wait until the response is finished before creating a new one.',
     };
   },
   cancelNotActive(): ErrorSpec {

@@ -17,7 +17,10 @@ export const BETA_PROTOCOL = 'openai-beta.realtime-v1';
 export function offeredProtocols(req: IncomingMessage): string[] {
   const h = req.headers['sec-websocket-protocol'];
   if (!h) return [];
-  return h.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  return h
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
 }
 
 /** The dialect for this request: `forced` unless 'auto', else beta on `OpenAI-Beta: realtime=v1` or its subprotocol. */
@@ -50,12 +53,19 @@ function openAiError(message: string, type: string, code: string | null): JsonOb
 /** OpenAI's body for a missing (`presented` undefined) or wrong API key. */
 export function authErrorBody(presented: string | undefined): JsonObject {
   if (presented === undefined) {
-    return openAiError("You didn't provide an API key. You need to provide your API key in an Authorization header " +
-      'using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).', 'invalid_request_error', null);
+    return openAiError(
+      "You didn't provide an API key. You need to provide your API key in an Authorization header " +
+        'using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).',
+      'invalid_request_error',
+      null,
+    );
   }
   const masked = presented.length > 8 ? `${presented.slice(0, 3)}${'*'.repeat(8)}${presented.slice(-4)}` : '****';
-  return openAiError(`Incorrect API key provided: ${masked}. You can find your API key at ` +
-    'https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key');
+  return openAiError(
+    `Incorrect API key provided: ${masked}. You can find your API key at ` + 'https://platform.openai.com/account/api-keys.',
+    'invalid_request_error',
+    'invalid_api_key',
+  );
 }
 
 /** An OpenAI-like JSON body for `status` (403 region, 429 quota, 5xx server error, others generic). */
@@ -67,8 +77,7 @@ export function defaultRejectBody(status: number): JsonObject {
   }
   if (status === 404) return openAiError('Invalid URL (GET /v1/realtime)', 'invalid_request_error', null);
   if (status === 429) {
-    return openAiError('You exceeded your current quota, please check your plan and billing details.',
-      'insufficient_quota', 'insufficient_quota');
+    return openAiError('You exceeded your current quota, please check your plan and billing details.', 'insufficient_quota', 'insufficient_quota');
   }
   if (status >= 500) {
     const message = 'The server had an error while processing your request. Sorry about that!';
@@ -78,8 +87,7 @@ export function defaultRejectBody(status: number): JsonObject {
 }
 
 /** Answers the upgrade with an HTTP error response and closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: number, body: JsonObject,
-  headers: Readonly<Record<string, string>> = {}): void {
+export function rejectUpgrade(socket: Duplex, status: number, body: JsonObject, headers: Readonly<Record<string, string>> = {}): void {
   const text = JSON.stringify(body);
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,

@@ -8,8 +8,18 @@ import type { ConnContext } from './context.js';
 import type { Conversation } from './conversation.js';
 import { newId } from './ids.js';
 import { clone, type Json, type JsonObject } from './json.js';
-import { assistantItem, contentPart, functionCallItem, itemAddedEvents, itemDoneEvents, outputNames, rateLimits,
-  responseObject, usage, type OutputMode } from './shapes.js';
+import {
+  assistantItem,
+  contentPart,
+  functionCallItem,
+  itemAddedEvents,
+  itemDoneEvents,
+  outputNames,
+  rateLimits,
+  responseObject,
+  usage,
+  type OutputMode,
+} from './shapes.js';
 
 /** Options of {@link Responder.sendResponse}. */
 export interface SendResponseOptions {
@@ -75,15 +85,17 @@ interface Active {
   previous: string | null;
 }
 
-const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+const pause = (ms: number): Promise<void> => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 const words = (s: string): string[] => s.match(/\S+\s*/g) ?? [];
 
 /** Produces responses on one connection. */
 export class Responder {
   private active: Active | null = null;
 
-  constructor(private readonly ctx: ConnContext, private readonly conv: Conversation) {}
+  constructor(
+    private readonly ctx: ConnContext,
+    private readonly conv: Conversation,
+  ) {}
 
   /** The active response, or null. */
   get current(): ActiveResponseInfo | null {
@@ -158,14 +170,26 @@ export class Responder {
 
   private sendCreated(id: string): void {
     const response = responseObject(this.ctx.dialect, this.ctx.session(), {
-      id, conversationId: this.conv.id, status: 'in_progress', statusDetails: null, output: [], usage: null });
+      id,
+      conversationId: this.conv.id,
+      status: 'in_progress',
+      statusDetails: null,
+      output: [],
+      usage: null,
+    });
     this.ctx.send('response.created', { response });
     this.ctx.send('rate_limits.updated', rateLimits());
   }
 
   private sendDone(id: string, status: string, details: Json, output: Json[], use: Json): void {
     const response = responseObject(this.ctx.dialect, this.ctx.session(), {
-      id, conversationId: this.conv.id, status, statusDetails: details, output, usage: use });
+      id,
+      conversationId: this.conv.id,
+      status,
+      statusDetails: details,
+      output,
+      usage: use,
+    });
     // xAI's response.done may carry the usage at the top level too (protocols.md section 6).
     this.ctx.send('response.done', this.ctx.dialect === 'xai' ? { response, usage: use } : { response });
   }
@@ -240,8 +264,7 @@ export class Responder {
       this.ctx.send(names.textDone, { ...base, text: a.sent });
     }
     this.ctx.send('response.content_part.done', { ...base, part: contentPart(a.mode, a.sent) });
-    const item = assistantItem(this.ctx.dialect, a.itemId, status === 'completed' ? 'completed' : 'incomplete',
-      a.mode, a.sent);
+    const item = assistantItem(this.ctx.dialect, a.itemId, status === 'completed' ? 'completed' : 'incomplete', a.mode, a.sent);
     this.conv.update(clone(item));
     this.ctx.send('response.output_item.done', { response_id: a.id, output_index: 0, item });
     this.ctx.sendAll(itemDoneEvents(this.ctx.dialect, item, a.previous));

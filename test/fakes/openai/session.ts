@@ -11,15 +11,43 @@ import { applyXaiSessionUpdate, xaiDefaultSession, xaiInputBytesPerMs } from './
 export type Dialect = 'ga' | 'beta' | 'xai';
 
 /** Default instructions, visible in `session.created` like the service's. */
-export const DEFAULT_INSTRUCTIONS =
-  'Your knowledge cutoff is 2023-10. You are a helpful, witty, and friendly AI. Talk quickly.';
+export const DEFAULT_INSTRUCTIONS = 'Your knowledge cutoff is 2023-10. You are a helpful, witty, and friendly AI. Talk quickly.';
 
 const PCM24: JsonObject = { type: 'audio/pcm', rate: 24000 };
-const GA_KEYS = new Set(['type', 'model', 'instructions', 'output_modalities', 'audio', 'tools', 'tool_choice',
-  'max_output_tokens', 'include', 'tracing', 'truncation', 'prompt', 'reasoning', 'parallel_tool_calls']);
-const BETA_KEYS = new Set(['model', 'modalities', 'instructions', 'voice', 'input_audio_format', 'output_audio_format',
-  'input_audio_transcription', 'input_audio_noise_reduction', 'turn_detection', 'tools', 'tool_choice', 'temperature',
-  'max_response_output_tokens', 'speed', 'tracing', 'include']);
+const GA_KEYS = new Set([
+  'type',
+  'model',
+  'instructions',
+  'output_modalities',
+  'audio',
+  'tools',
+  'tool_choice',
+  'max_output_tokens',
+  'include',
+  'tracing',
+  'truncation',
+  'prompt',
+  'reasoning',
+  'parallel_tool_calls',
+]);
+const BETA_KEYS = new Set([
+  'model',
+  'modalities',
+  'instructions',
+  'voice',
+  'input_audio_format',
+  'output_audio_format',
+  'input_audio_transcription',
+  'input_audio_noise_reduction',
+  'turn_detection',
+  'tools',
+  'tool_choice',
+  'temperature',
+  'max_response_output_tokens',
+  'speed',
+  'tracing',
+  'include',
+]);
 const GA_VOICES = ['alloy', 'ash', 'ballad', 'coral', 'echo', 'sage', 'shimmer', 'verse', 'marin', 'cedar'];
 const BETA_VOICES = GA_VOICES.slice(0, 8);
 const GA_FORMATS = ['audio/pcm', 'audio/pcmu', 'audio/pcma'];
@@ -30,8 +58,15 @@ function withVadDefaults(dialect: Dialect, td: JsonObject): JsonObject {
   const base: JsonObject =
     td['type'] === 'semantic_vad'
       ? { type: 'semantic_vad', eagerness: 'auto', create_response: true, interrupt_response: true }
-      : { type: 'server_vad', threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 200,
-          ...(dialect === 'ga' ? { idle_timeout_ms: null } : {}), create_response: true, interrupt_response: true };
+      : {
+          type: 'server_vad',
+          threshold: 0.5,
+          prefix_padding_ms: 300,
+          silence_duration_ms: 200,
+          ...(dialect === 'ga' ? { idle_timeout_ms: null } : {}),
+          create_response: true,
+          interrupt_response: true,
+        };
   return { ...base, ...clone(td) };
 }
 
@@ -41,26 +76,55 @@ export function defaultSession(dialect: Dialect, id: string, model: string): Jso
   const expires = Math.floor(Date.now() / 1000) + 3600;
   const vad = withVadDefaults(dialect, { type: 'server_vad' });
   if (dialect === 'beta') {
-    return { id, object: 'realtime.session', model, expires_at: expires, modalities: ['text', 'audio'],
-      instructions: DEFAULT_INSTRUCTIONS, voice: 'alloy', input_audio_format: 'pcm16', output_audio_format: 'pcm16',
-      input_audio_transcription: null, input_audio_noise_reduction: null, turn_detection: vad, tools: [],
-      tool_choice: 'auto', temperature: 0.8, max_response_output_tokens: 'inf', speed: 1, tracing: null,
-      client_secret: null };
+    return {
+      id,
+      object: 'realtime.session',
+      model,
+      expires_at: expires,
+      modalities: ['text', 'audio'],
+      instructions: DEFAULT_INSTRUCTIONS,
+      voice: 'alloy',
+      input_audio_format: 'pcm16',
+      output_audio_format: 'pcm16',
+      input_audio_transcription: null,
+      input_audio_noise_reduction: null,
+      turn_detection: vad,
+      tools: [],
+      tool_choice: 'auto',
+      temperature: 0.8,
+      max_response_output_tokens: 'inf',
+      speed: 1,
+      tracing: null,
+      client_secret: null,
+    };
   }
-  return { type: 'realtime', object: 'realtime.session', id, model, output_modalities: ['audio'],
-    instructions: DEFAULT_INSTRUCTIONS, tools: [], tool_choice: 'auto', max_output_tokens: 'inf', tracing: null,
-    truncation: 'auto', prompt: null, expires_at: expires,
-    audio: { input: { format: clone(PCM24), transcription: null, noise_reduction: null, turn_detection: vad },
-      output: { format: clone(PCM24), voice: 'marin', speed: 1 } },
-    include: null };
+  return {
+    type: 'realtime',
+    object: 'realtime.session',
+    id,
+    model,
+    output_modalities: ['audio'],
+    instructions: DEFAULT_INSTRUCTIONS,
+    tools: [],
+    tool_choice: 'auto',
+    max_output_tokens: 'inf',
+    tracing: null,
+    truncation: 'auto',
+    prompt: null,
+    expires_at: expires,
+    audio: {
+      input: { format: clone(PCM24), transcription: null, noise_reduction: null, turn_detection: vad },
+      output: { format: clone(PCM24), voice: 'marin', speed: 1 },
+    },
+    include: null,
+  };
 }
 
 /** Result of applying a `session.update`: the new effective session, or the error to send. */
 export type UpdateResult = { ok: true; session: JsonObject; ignored: string[] } | { ok: false; error: ErrorSpec };
 
 /** Validates `update` (the event's `session` field) for `dialect` and merges it over `current`. */
-export function applySessionUpdate(dialect: Dialect, current: JsonObject, update: Json | undefined,
-  audioOutputStarted: boolean): UpdateResult {
+export function applySessionUpdate(dialect: Dialect, current: JsonObject, update: Json | undefined, audioOutputStarted: boolean): UpdateResult {
   if (!isObject(update)) return { ok: false, error: errors.missingParam('session') };
   if (dialect === 'xai') return applyXaiSessionUpdate(current, update);
   const error = dialect === 'ga' ? validateGa(update) : validateBeta(update);

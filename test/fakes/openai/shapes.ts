@@ -44,8 +44,7 @@ export function outputNames(dialect: Dialect): OutputEventNames {
 export type OutputMode = 'audio' | 'text';
 
 /** An assistant message item; `content` is empty while in progress (as in `output_item.added`). */
-export function assistantItem(dialect: Dialect, id: string, status: string, mode: OutputMode,
-  text: string | null): JsonObject {
+export function assistantItem(dialect: Dialect, id: string, status: string, mode: OutputMode, text: string | null): JsonObject {
   const content: Json[] = [];
   if (text !== null) {
     const ga = dialect !== 'beta';
@@ -57,8 +56,7 @@ export function assistantItem(dialect: Dialect, id: string, status: string, mode
 
 /** A user audio message item, as created by a commit (transcript filled in later, if ever). */
 export function userAudioItem(id: string, transcript: string | null = null): JsonObject {
-  return { id, object: 'realtime.item', type: 'message', status: 'completed', role: 'user',
-    content: [{ type: 'input_audio', transcript }] };
+  return { id, object: 'realtime.item', type: 'message', status: 'completed', role: 'user', content: [{ type: 'input_audio', transcript }] };
 }
 
 /** A function-call item. */
@@ -80,8 +78,13 @@ export function usage(audioMs: number, text: string): JsonObject {
     total_tokens: inputTokens + audioTokens + textTokens,
     input_tokens: inputTokens,
     output_tokens: audioTokens + textTokens,
-    input_token_details: { text_tokens: 100, audio_tokens: 20, image_tokens: 0, cached_tokens: 0,
-      cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 } },
+    input_token_details: {
+      text_tokens: 100,
+      audio_tokens: 20,
+      image_tokens: 0,
+      cached_tokens: 0,
+      cached_tokens_details: { text_tokens: 0, audio_tokens: 0, image_tokens: 0 },
+    },
     output_token_details: { text_tokens: textTokens, audio_tokens: audioTokens },
   };
 }
@@ -98,17 +101,35 @@ export interface ResponseState {
 
 /** A response object in the dialect's shape. */
 export function responseObject(dialect: Dialect, session: JsonObject, r: ResponseState): JsonObject {
-  const head: JsonObject = { object: 'realtime.response', id: r.id, status: r.status, status_details: r.statusDetails,
-    output: r.output, conversation_id: r.conversationId };
+  const head: JsonObject = {
+    object: 'realtime.response',
+    id: r.id,
+    status: r.status,
+    status_details: r.statusDetails,
+    output: r.output,
+    conversation_id: r.conversationId,
+  };
   const text = textOnly(dialect, session);
   if (dialect !== 'beta') {
-    return { ...head, output_modalities: text ? ['text'] : ['audio'], max_output_tokens: 'inf',
+    return {
+      ...head,
+      output_modalities: text ? ['text'] : ['audio'],
+      max_output_tokens: 'inf',
       audio: { output: { format: outputFormat(dialect, session), voice: outputVoice(dialect, session) } },
-      usage: r.usage, metadata: null };
+      usage: r.usage,
+      metadata: null,
+    };
   }
-  return { ...head, modalities: text ? ['text'] : ['text', 'audio'], voice: outputVoice(dialect, session),
-    output_audio_format: outputFormat(dialect, session), temperature: session['temperature'] ?? 0.8,
-    max_output_tokens: 'inf', usage: r.usage, metadata: null };
+  return {
+    ...head,
+    modalities: text ? ['text'] : ['text', 'audio'],
+    voice: outputVoice(dialect, session),
+    output_audio_format: outputFormat(dialect, session),
+    temperature: session['temperature'] ?? 0.8,
+    max_output_tokens: 'inf',
+    usage: r.usage,
+    metadata: null,
+  };
 }
 
 /** `[type, fields]` of a server event, before the connection adds `event_id`. */
@@ -132,20 +153,28 @@ export function itemCreatedEvents(dialect: Dialect, item: JsonObject, previousIt
 
 /** The `rate_limits.updated` fields sent at the start of every response. */
 export function rateLimits(): JsonObject {
-  return { rate_limits: [
-    { name: 'requests', limit: 5000, remaining: 4999, reset_seconds: 0.012 },
-    { name: 'tokens', limit: 40000, remaining: 35000, reset_seconds: 7.5 },
-  ] };
+  return {
+    rate_limits: [
+      { name: 'requests', limit: 5000, remaining: 4999, reset_seconds: 0.012 },
+      { name: 'tokens', limit: 40000, remaining: 35000, reset_seconds: 7.5 },
+    ],
+  };
 }
 
 /**
  * One silent audio-delta event serialised to exactly `bytes` (valid JSON, padded with whitespace);
  * `samples` is the PCM16 sample count it carries. Throws a RangeError when `bytes` is below the overhead.
  */
-export function oversizeDelta(dialect: Dialect, responseId: string, itemId: string,
-  bytes: number): { text: string; samples: number } {
-  const event: JsonObject = { type: outputNames(dialect).audioDelta, event_id: newId('event_'),
-    response_id: responseId, item_id: itemId, output_index: 0, content_index: 0, delta: '' };
+export function oversizeDelta(dialect: Dialect, responseId: string, itemId: string, bytes: number): { text: string; samples: number } {
+  const event: JsonObject = {
+    type: outputNames(dialect).audioDelta,
+    event_id: newId('event_'),
+    response_id: responseId,
+    item_id: itemId,
+    output_index: 0,
+    content_index: 0,
+    delta: '',
+  };
   const overhead = Buffer.byteLength(JSON.stringify(event));
   if (!(bytes >= overhead)) throw new RangeError(`sendOversize: bytes must be >= ${overhead}, got ${bytes}`);
   const b64 = Math.floor((bytes - overhead) / 8) * 8;

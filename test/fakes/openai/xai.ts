@@ -32,22 +32,35 @@ import { clone, isObject, objectAt, type Json, type JsonObject } from './json.js
 export const XAI_DEFAULT_MODEL = 'grok-voice-latest';
 
 /** Client event types of the xAI dialect (the OpenAI set without truncate and the WebRTC-only clear). */
-export const XAI_CLIENT_EVENTS = ['session.update', 'input_audio_buffer.append', 'input_audio_buffer.commit',
-  'input_audio_buffer.clear', 'conversation.item.create', 'conversation.item.delete', 'conversation.item.retrieve',
-  'response.create', 'response.cancel'];
+export const XAI_CLIENT_EVENTS = [
+  'session.update',
+  'input_audio_buffer.append',
+  'input_audio_buffer.commit',
+  'input_audio_buffer.clear',
+  'conversation.item.create',
+  'conversation.item.delete',
+  'conversation.item.retrieve',
+  'response.create',
+  'response.cancel',
+];
 
-const XAI_KEYS = new Set(['model', 'instructions', 'voice', 'turn_detection', 'audio', 'tools', 'tool_choice',
-  'reasoning']);
+const XAI_KEYS = new Set(['model', 'instructions', 'voice', 'turn_detection', 'audio', 'tools', 'tool_choice', 'reasoning']);
 /** Fields of the GA or beta shape that have another place (or none) in xAI's: refused. */
-const XAI_REFUSED = new Set(['type', 'input_audio_format', 'output_audio_format', 'input_audio_transcription',
-  'input_audio_noise_reduction']);
+const XAI_REFUSED = new Set(['type', 'input_audio_format', 'output_audio_format', 'input_audio_transcription', 'input_audio_noise_reduction']);
 const AUDIO_KEYS: Record<'input' | 'output', Set<string>> = {
   input: new Set(['format', 'transcription']),
   output: new Set(['format', 'speed']),
 };
 const TRANSCRIPTION_KEYS = new Set(['language_hint', 'keyterms']);
-const TURN_DETECTION_KEYS = new Set(['type', 'threshold', 'prefix_padding_ms', 'silence_duration_ms',
-  'idle_timeout_ms', 'create_response', 'interrupt_response']);
+const TURN_DETECTION_KEYS = new Set([
+  'type',
+  'threshold',
+  'prefix_padding_ms',
+  'silence_duration_ms',
+  'idle_timeout_ms',
+  'create_response',
+  'interrupt_response',
+]);
 const FORMATS = ['audio/pcm', 'audio/pcmu', 'audio/pcma'];
 /** PCM rates accepted (protocols.md: 8000 to 48000; the usual ones). */
 const PCM_RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000];
@@ -55,15 +68,31 @@ const PCM_RATES = [8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000];
 const PCM24: JsonObject = { type: 'audio/pcm', rate: 24000 };
 
 function withVadDefaults(td: JsonObject): JsonObject {
-  return { type: 'server_vad', threshold: 0.85, prefix_padding_ms: 333, silence_duration_ms: 500,
-    idle_timeout_ms: null, create_response: true, interrupt_response: true, ...clone(td) };
+  return {
+    type: 'server_vad',
+    threshold: 0.85,
+    prefix_padding_ms: 333,
+    silence_duration_ms: 500,
+    idle_timeout_ms: null,
+    create_response: true,
+    interrupt_response: true,
+    ...clone(td),
+  };
 }
 
 /** The session object behind `conversation.created` (sent only in `session.updated`). */
 export function xaiDefaultSession(id: string, model: string): JsonObject {
-  return { id, object: 'realtime.session', model, instructions: '', voice: 'eve',
-    turn_detection: withVadDefaults({ type: 'server_vad' }), tools: [], tool_choice: 'auto',
-    audio: { input: { format: clone(PCM24), transcription: null }, output: { format: clone(PCM24), speed: 1 } } };
+  return {
+    id,
+    object: 'realtime.session',
+    model,
+    instructions: '',
+    voice: 'eve',
+    turn_detection: withVadDefaults({ type: 'server_vad' }),
+    tools: [],
+    tool_choice: 'auto',
+    audio: { input: { format: clone(PCM24), transcription: null }, output: { format: clone(PCM24), speed: 1 } },
+  };
 }
 
 /** Result of a `session.update` in the xAI dialect. */
@@ -125,8 +154,7 @@ function validateAudio(audio: Json): ErrorSpec | undefined {
       if (typeof type !== 'string' || !FORMATS.includes(type)) return errors.invalidValue(`session.audio.${dir}.format.type`);
       const rate = isObject(fmt) ? fmt['rate'] : undefined;
       if (type === 'audio/pcm' && rate !== undefined && !(typeof rate === 'number' && PCM_RATES.includes(rate))) {
-        return errors.invalidValue(`session.audio.${dir}.format.rate`,
-          `Invalid 'rate': audio/pcm takes one of ${PCM_RATES.join(', ')}.`);
+        return errors.invalidValue(`session.audio.${dir}.format.rate`, `Invalid 'rate': audio/pcm takes one of ${PCM_RATES.join(', ')}.`);
       }
     }
     const tr = d['transcription'];

@@ -98,8 +98,7 @@ export function isBase64(s: string): boolean {
 }
 
 /** Waits `ms` (0: one turn of the event loop). */
-export const pause = (ms: number): Promise<void> =>
-  new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+export const pause = (ms: number): Promise<void> => new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
 /** Splits text into words with their trailing spaces. */
 export const words = (s: string): string[] => s.match(/\S+\s*/g) ?? [];
 
@@ -220,14 +219,20 @@ export class Recorder {
 export function offeredProtocols(req: IncomingMessage): string[] {
   const h = req.headers['sec-websocket-protocol'];
   if (!h) return [];
-  return h.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  return h
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
 }
 
 /** Answers the upgrade with an HTTP error and closes the socket. */
-export function rejectUpgrade(socket: Duplex, status: number, body: string,
-  contentType = 'application/json'): void {
-  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`, `Content-Type: ${contentType}`,
-    `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close'];
+export function rejectUpgrade(socket: Duplex, status: number, body: string, contentType = 'application/json'): void {
+  const lines = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    `Content-Type: ${contentType}`,
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+  ];
   socket.once('finish', () => socket.destroy());
   socket.on('error', () => socket.destroy());
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
@@ -251,8 +256,12 @@ export class BaseConnection {
   private readonly timers = new Set<NodeJS.Timeout>();
   private pongDelay = 0;
 
-  constructor(protected readonly ws: WebSocket, private readonly socket: Duplex, readonly index: number,
-    protected readonly host: ConnHost) {
+  constructor(
+    protected readonly ws: WebSocket,
+    private readonly socket: Duplex,
+    readonly index: number,
+    protected readonly host: ConnHost,
+  ) {
     ws.on('ping', (data) => {
       if (this.stalled) return;
       if (this.pongDelay > 0) this.after(this.pongDelay, () => this.ws.pong(data));
@@ -346,9 +355,7 @@ export class BaseConnection {
 // ---- Server base ------------------------------------------------------------------------------------
 
 /** How the subclass answers an upgrade request. */
-export type UpgradeDecision =
-  | { accept: true; protocol?: string }
-  | { accept: false; status: number; body: string; contentType?: string };
+export type UpgradeDecision = { accept: true; protocol?: string } | { accept: false; status: number; body: string; contentType?: string };
 
 /** A `ws` server on 127.0.0.1 that records handshakes and keeps its connections. */
 export abstract class BaseFakeServer<C extends BaseConnection> {
@@ -358,8 +365,12 @@ export abstract class BaseFakeServer<C extends BaseConnection> {
   private closing: Promise<void> | undefined;
   private chosenProtocol: string | undefined;
 
-  protected constructor(name: string, protected readonly server: Server, readonly port: number,
-    maxPayload: number | undefined) {
+  protected constructor(
+    name: string,
+    protected readonly server: Server,
+    readonly port: number,
+    maxPayload: number | undefined,
+  ) {
     this.recorder = new Recorder(name);
     this.wss = new WebSocketServer({
       noServer: true,
@@ -444,8 +455,7 @@ export abstract class BaseFakeServer<C extends BaseConnection> {
   /** Decides whether to accept the upgrade. */
   protected abstract decide(req: IncomingMessage, url: URL, protocols: string[]): UpgradeDecision;
   /** Builds the connection for an accepted upgrade. */
-  protected abstract makeConnection(ws: WebSocket, socket: Duplex, index: number, req: IncomingMessage,
-    url: URL): C;
+  protected abstract makeConnection(ws: WebSocket, socket: Duplex, index: number, req: IncomingMessage, url: URL): C;
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());

@@ -69,7 +69,12 @@ describe('Deepgram decode(): every server message is hostile input', () => {
     expect(t?.kind === 'transcript' && t.text.length).toBe(20000);
     expect(kinds(b.decode(`{"type":"ConversationText","role":"user","content":"${'a'.repeat(1100000)}"}`))).toEqual(['malformed']);
     expect(kinds(b.decode(new Uint8Array(480002)))).toEqual(['malformed']);
-    const calls = b.decode(JSON.stringify({ type: 'FunctionCallRequest', functions: Array.from({ length: 100 }, (_, i) => ({ id: `c${i}`, name: 'f', arguments: '{}', client_side: true })) }));
+    const calls = b.decode(
+      JSON.stringify({
+        type: 'FunctionCallRequest',
+        functions: Array.from({ length: 100 }, (_, i) => ({ id: `c${i}`, name: 'f', arguments: '{}', client_side: true })),
+      }),
+    );
     expect(calls).toHaveLength(32);
   });
 
@@ -91,23 +96,29 @@ describe('Deepgram decode(): every server message is hostile input', () => {
     const b = ready();
     const pieces = ['{', '}', '"type"', ':', '"Error"', '"ConversationText"', '[', ']', ',', '"role"', '"functions"', 'null', '1e999', '"\\u0000"'];
     let seed = 7;
-    const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const rand = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
     for (let i = 0; i < 2000; i++) {
-      const frame: Frame = rand(4) === 0 ? Uint8Array.from({ length: rand(64) }, () => rand(256)) : Array.from({ length: rand(12) }, () => pieces[rand(pieces.length)]).join('');
+      const frame: Frame =
+        rand(4) === 0 ? Uint8Array.from({ length: rand(64) }, () => rand(256)) : Array.from({ length: rand(12) }, () => pieces[rand(pieces.length)]).join('');
       expect(() => b.decode(frame)).not.toThrow();
     }
   });
 });
 
-describe('Deepgram decode(): the protocol in the port\'s terms', () => {
+describe("Deepgram decode(): the protocol in the port's terms", () => {
   it('a reply: AgentStartedSpeaking opens it, text and audio belong to it, AgentAudioDone ends it', () => {
     const b = ready();
     const [created] = b.decode('{"type":"AgentStartedSpeaking","total_latency":0.4,"tts_latency":0.1,"ttt_latency":0.3}');
     expect(created?.kind).toBe('response_created');
     const id = (created as { responseId: string }).responseId;
-    expect(b.decode('{"type":"ConversationText","role":"assistant","content":"Hi"}')).toEqual([{ kind: 'transcript', role: 'assistant', text: 'Hi', final: true, itemId: id }]);
+    expect(b.decode('{"type":"ConversationText","role":"assistant","content":"Hi"}')).toEqual([
+      { kind: 'transcript', role: 'assistant', text: 'Hi', final: true, itemId: id },
+    ]);
     expect(b.decode(bytes(1, 0))[0]).toMatchObject({ kind: 'audio', itemId: id });
-    expect(b.decode('{"type":"AgentAudioDone"}')).toEqual([{ kind: 'audio_done', itemId: id }, { kind: 'response_done', responseId: id, status: 'completed' }]);
+    expect(b.decode('{"type":"AgentAudioDone"}')).toEqual([
+      { kind: 'audio_done', itemId: id },
+      { kind: 'response_done', responseId: id, status: 'completed' },
+    ]);
   });
 
   it('UserStartedSpeaking flushes, cancels the reply, and later audio belongs to the cut reply until the next one', () => {
@@ -134,12 +145,19 @@ describe('Deepgram decode(): the protocol in the port\'s terms', () => {
 
   it('client-side function calls are tool calls, server-side ones are not; cancellations name the ids', () => {
     const b = ready();
-    const out = b.decode(JSON.stringify({ type: 'FunctionCallRequest', functions: [
-      { id: 'a', name: 'get_weather', arguments: '{"city":"Oslo"}', client_side: true },
-      { id: 'b', name: 'server_fn', arguments: '{}', client_side: false },
-    ] }));
+    const out = b.decode(
+      JSON.stringify({
+        type: 'FunctionCallRequest',
+        functions: [
+          { id: 'a', name: 'get_weather', arguments: '{"city":"Oslo"}', client_side: true },
+          { id: 'b', name: 'server_fn', arguments: '{}', client_side: false },
+        ],
+      }),
+    );
     expect(out).toEqual([{ kind: 'tool_call', callId: 'a', name: 'get_weather', arguments: '{"city":"Oslo"}' }]);
-    expect(b.decode('{"type":"FunctionCallCancelled","functions":[{"id":"a","name":"get_weather"}]}')).toEqual([{ kind: 'tool_call_cancelled', callIds: ['a'] }]);
+    expect(b.decode('{"type":"FunctionCallCancelled","functions":[{"id":"a","name":"get_weather"}]}')).toEqual([
+      { kind: 'tool_call_cancelled', callIds: ['a'] },
+    ]);
     expect(b.toolResult('a', 'get_weather', '{"t":3}')).toEqual(['{"type":"FunctionCallResponse","id":"a","name":"get_weather","content":"{\\"t\\":3}"}']);
   });
 
@@ -148,14 +166,24 @@ describe('Deepgram decode(): the protocol in the port\'s terms', () => {
     expect(b.decode('{"type":"Warning","code":"THINK_REQUEST_FAILED","description":"llm down"}')).toEqual([
       { kind: 'error', code: 'THINK_REQUEST_FAILED', message: 'warning from the service: llm down', fatal: false, sessionExpired: false },
     ]);
-    expect(b.decode('{"type":"Error","code":"CLIENT_MESSAGE_TIMEOUT","description":"waited"}')[0]).toMatchObject({ kind: 'error', fatal: false, sessionExpired: false });
+    expect(b.decode('{"type":"Error","code":"CLIENT_MESSAGE_TIMEOUT","description":"waited"}')[0]).toMatchObject({
+      kind: 'error',
+      fatal: false,
+      sessionExpired: false,
+    });
     expect(b.decode('{"type":"Error","code":"UNPARSABLE_CLIENT_MESSAGE","description":"x"}')[0]).toMatchObject({ kind: 'error', fatal: true });
-    expect(b.decode('{"type":"Error","code":"SESSION_DURATION_EXCEEDED","description":"2 h"}')[0]).toMatchObject({ kind: 'error', fatal: false, sessionExpired: true });
+    expect(b.decode('{"type":"Error","code":"SESSION_DURATION_EXCEEDED","description":"2 h"}')[0]).toMatchObject({
+      kind: 'error',
+      fatal: false,
+      sessionExpired: true,
+    });
     const fresh = new DeepgramBackend({ backend: 'deepgram' });
     fresh.prepareConnection({ url: DEEPGRAM_AGENT_URL, token: null, signal: new AbortController().signal });
     fresh.decode('{"type":"Welcome","request_id":"r"}');
     fresh.sessionSetup();
-    expect(fresh.decode('{"type":"Error","code":"INVALID_SETTINGS","description":"bad"}')).toEqual([{ kind: 'config_rejected', code: 'INVALID_SETTINGS', message: 'bad' }]);
+    expect(fresh.decode('{"type":"Error","code":"INVALID_SETTINGS","description":"bad"}')).toEqual([
+      { kind: 'config_rejected', code: 'INVALID_SETTINGS', message: 'bad' },
+    ]);
   });
 });
 
@@ -170,17 +198,28 @@ describe('Deepgram client messages', () => {
     });
     b.prepareConnection({ url: DEEPGRAM_AGENT_URL, token: null, signal: new AbortController().signal });
     expect(b.keepAlive()).toEqual([]);
-    const [settings] = b.sessionSetup({ context: [{ kind: 'message', role: 'user', text: 'hi' }, { kind: 'tool', callId: 'c', name: 'f', arguments: '{}', output: 'ok' }] });
+    const [settings] = b.sessionSetup({
+      context: [
+        { kind: 'message', role: 'user', text: 'hi' },
+        { kind: 'tool', callId: 'c', name: 'f', arguments: '{}', output: 'ok' },
+      ],
+    });
     expect(JSON.parse(settings as string)).toEqual({
       type: 'Settings',
       audio: { input: { encoding: 'linear16', sample_rate: 16000 }, output: { encoding: 'linear16', sample_rate: 24000, container: 'none' } },
       agent: {
-        context: { messages: [
-          { type: 'History', role: 'user', content: 'hi' },
-          { type: 'History', function_calls: [{ id: 'c', name: 'f', client_side: true, arguments: '{}', response: 'ok' }] },
-        ] },
+        context: {
+          messages: [
+            { type: 'History', role: 'user', content: 'hi' },
+            { type: 'History', function_calls: [{ id: 'c', name: 'f', client_side: true, arguments: '{}', response: 'ok' }] },
+          ],
+        },
         listen: { provider: { type: 'deepgram', version: 'v1', model: 'nova-3', language: 'de' } },
-        think: { provider: { type: 'anthropic', model: 'claude-3-5-haiku-latest' }, prompt: 'Be brief.', functions: [{ name: 'get_weather', description: 'Weather', parameters: { type: 'object' } }] },
+        think: {
+          provider: { type: 'anthropic', model: 'claude-3-5-haiku-latest' },
+          prompt: 'Be brief.',
+          functions: [{ name: 'get_weather', description: 'Weather', parameters: { type: 'object' } }],
+        },
         speak: { provider: { type: 'deepgram', version: 'v1', model: 'aura-2-thalia-en' } },
       },
     });
@@ -191,7 +230,7 @@ describe('Deepgram client messages', () => {
     expect(b.sessionSetup()).toEqual([]);
   });
 
-  it('defaults: the SDK\'s current providers, KeepAlive every 8 s, ForceEndTurn commits a push-to-talk turn', () => {
+  it("defaults: the SDK's current providers, KeepAlive every 8 s, ForceEndTurn commits a push-to-talk turn", () => {
     const b = new DeepgramBackend({ backend: 'deepgram', turnDetection: null });
     b.prepareConnection({ url: DEEPGRAM_AGENT_URL, token: null, signal: new AbortController().signal });
     const s = JSON.parse(b.sessionSetup()[0] as string);
@@ -233,9 +272,17 @@ describe('Deepgram: the API key', () => {
     expect(DEFAULT_AI_URLS.deepgram).toBe('wss://agent.deepgram.com/v1/agent/converse');
     expect(backendNeedsKey({ backend: 'deepgram', url: '' })).toBe(true);
     expect(backendNeedsKey({ backend: 'deepgram', url: 'ws://127.0.0.1:9/v1/agent/converse' })).toBe(false);
-    const plan = createDeepgramBackend({}).prepareConnection({ url: 'wss://agent.example.net/v1/agent/converse', token: 'secret', signal: new AbortController().signal });
+    const plan = createDeepgramBackend({}).prepareConnection({
+      url: 'wss://agent.example.net/v1/agent/converse',
+      token: 'secret',
+      signal: new AbortController().signal,
+    });
     expect(plan).toEqual({ url: 'wss://agent.example.net/v1/agent/converse', headers: { Authorization: 'Token secret' }, protocols: [] });
-    const bearer = createDeepgramBackend({ authScheme: 'bearer' }).prepareConnection({ url: DEEPGRAM_AGENT_URL, token: 'jwt', signal: new AbortController().signal });
+    const bearer = createDeepgramBackend({ authScheme: 'bearer' }).prepareConnection({
+      url: DEEPGRAM_AGENT_URL,
+      token: 'jwt',
+      signal: new AbortController().signal,
+    });
     expect(bearer.headers).toEqual({ Authorization: 'Bearer jwt' });
   });
 

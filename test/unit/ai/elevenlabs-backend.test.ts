@@ -28,7 +28,10 @@ function ready(formats: { input?: string; output?: string } = {}): { b: ElevenLa
 }
 
 function meta(input: unknown, output: unknown): string {
-  return JSON.stringify({ type: 'conversation_initiation_metadata', conversation_initiation_metadata_event: { conversation_id: 'conv_1', user_input_audio_format: input, agent_output_audio_format: output } });
+  return JSON.stringify({
+    type: 'conversation_initiation_metadata',
+    conversation_initiation_metadata_event: { conversation_id: 'conv_1', user_input_audio_format: input, agent_output_audio_format: output },
+  });
 }
 
 const audio = (eventId: unknown, samples = 160): string =>
@@ -65,19 +68,35 @@ describe('ElevenLabs decode: hostile input is counted, never thrown', () => {
     ];
     for (const c of cases) {
       const out = b.decode(c);
-      expect(out.map((s) => s.kind), c).toContain('malformed');
-      expect(out.some((s) => s.kind === 'audio' || s.kind === 'reply' || s.kind === 'tool_call'), c).toBe(false);
+      expect(
+        out.map((s) => s.kind),
+        c,
+      ).toContain('malformed');
+      expect(
+        out.some((s) => s.kind === 'audio' || s.kind === 'reply' || s.kind === 'tool_call'),
+        c,
+      ).toBe(false);
     }
   });
 
   it('oversize fields are bounded or refused', () => {
     const { b } = ready();
     const huge = 'x'.repeat(TEXT_LIMIT * 3);
-    const [t] = b.decode(JSON.stringify({ type: 'user_transcript', user_transcription_event: { user_transcript: huge, event_id: 1 } })).filter((s) => s.kind === 'transcript');
+    const [t] = b
+      .decode(JSON.stringify({ type: 'user_transcript', user_transcription_event: { user_transcript: huge, event_id: 1 } }))
+      .filter((s) => s.kind === 'transcript');
     expect(t && t.kind === 'transcript' && t.text.length).toBe(TEXT_LIMIT);
     const bigArgs = { blob: 'y'.repeat(ARGUMENTS_LIMIT) };
-    expect(kinds(b.decode(JSON.stringify({ type: 'client_tool_call', client_tool_call: { tool_name: 'f', tool_call_id: 'c1', parameters: bigArgs, event_id: 2 } })))).toEqual(['malformed']);
-    expect(kinds(b.decode(JSON.stringify({ type: 'client_tool_call', client_tool_call: { tool_name: 'n'.repeat(5000), tool_call_id: 'c1', parameters: {}, event_id: 2 } })))).toEqual(['malformed']);
+    expect(
+      kinds(b.decode(JSON.stringify({ type: 'client_tool_call', client_tool_call: { tool_name: 'f', tool_call_id: 'c1', parameters: bigArgs, event_id: 2 } }))),
+    ).toEqual(['malformed']);
+    expect(
+      kinds(
+        b.decode(
+          JSON.stringify({ type: 'client_tool_call', client_tool_call: { tool_name: 'n'.repeat(5000), tool_call_id: 'c1', parameters: {}, event_id: 2 } }),
+        ),
+      ),
+    ).toEqual(['malformed']);
     const [e] = b.decode(JSON.stringify({ type: 'error', error_event: { code: 1011, error_type: 'e'.repeat(5000), message: 'm'.repeat(50000) } }));
     expect(e?.kind === 'error' && e.code.length <= 200 && e.message.length <= 1000).toBe(true);
     const [u] = b.decode(JSON.stringify({ type: 'z'.repeat(10000) }));
@@ -90,8 +109,25 @@ describe('ElevenLabs decode: hostile input is counted, never thrown', () => {
     expect(kinds(b.decode('{"type":"vad_score","vad_score_event":{"vad_score":0.4}}'))).toEqual(['ignored']);
     expect(kinds(b.decode(new Uint8Array([0xff, 0xfe, 0x00, 0x7b])))).toEqual(['malformed']);
     let seed = 7;
-    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-    const pieces = ['{', '}', '"type"', ':', '"audio"', '"ping"', '"audio_event"', '{"event_id":', '1', 'null', '[', ']', ',', '"x"', '"audio_base_64"', '"AAAA"'];
+    const rnd = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const pieces = [
+      '{',
+      '}',
+      '"type"',
+      ':',
+      '"audio"',
+      '"ping"',
+      '"audio_event"',
+      '{"event_id":',
+      '1',
+      'null',
+      '[',
+      ']',
+      ',',
+      '"x"',
+      '"audio_base_64"',
+      '"AAAA"',
+    ];
     for (let i = 0; i < 2000; i++) {
       const text = Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => pieces[Math.floor(rnd() * pieces.length)]).join('');
       expect(() => b.decode(text)).not.toThrow();
@@ -150,35 +186,65 @@ describe('ElevenLabs decode: the conversation', () => {
     ]);
     expect(kinds(b.decode(audio(7)))).toEqual(['ignored']);
     expect(kinds(b.decode(audio(8)))).toEqual(['ignored']);
-    expect(b.decode(JSON.stringify({ type: 'agent_response_correction', agent_response_correction_event: { original_agent_response: 'a b c', corrected_agent_response: 'a', event_id: 7 } })))
-      .toEqual([{ kind: 'transcript_correction', text: 'a', itemId: item2 }]);
+    expect(
+      b.decode(
+        JSON.stringify({
+          type: 'agent_response_correction',
+          agent_response_correction_event: { original_agent_response: 'a b c', corrected_agent_response: 'a', event_id: 7 },
+        }),
+      ),
+    ).toEqual([{ kind: 'transcript_correction', text: 'a', itemId: item2 }]);
     expect(kinds(b.decode(audio(9)))).toEqual(['response_created', 'audio']);
   });
 
   it('a user transcript ends the reply; client tool calls become tool_call signals and results client_tool_result', () => {
     const { b } = ready();
     b.decode(audio(3));
-    expect(kinds(b.decode('{"type":"user_transcript","user_transcription_event":{"user_transcript":"hi","event_id":4}}'))).toEqual(['audio_done', 'response_done', 'transcript']);
-    expect(b.decode('{"type":"client_tool_call","client_tool_call":{"tool_name":"get_weather","tool_call_id":"call_1","parameters":{"city":"Oslo"},"event_id":9}}'))
-      .toEqual([{ kind: 'tool_call', callId: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }]);
-    expect(JSON.parse(b.toolResult('call_1', 'get_weather', '{"temp":3}')[0] as string)).toEqual({ type: 'client_tool_result', tool_call_id: 'call_1', result: '{"temp":3}', is_error: false });
+    expect(kinds(b.decode('{"type":"user_transcript","user_transcription_event":{"user_transcript":"hi","event_id":4}}'))).toEqual([
+      'audio_done',
+      'response_done',
+      'transcript',
+    ]);
+    expect(
+      b.decode('{"type":"client_tool_call","client_tool_call":{"tool_name":"get_weather","tool_call_id":"call_1","parameters":{"city":"Oslo"},"event_id":9}}'),
+    ).toEqual([{ kind: 'tool_call', callId: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' }]);
+    expect(JSON.parse(b.toolResult('call_1', 'get_weather', '{"temp":3}')[0] as string)).toEqual({
+      type: 'client_tool_result',
+      tool_call_id: 'call_1',
+      result: '{"temp":3}',
+      is_error: false,
+    });
   });
 
   it('errors: an override the agent refuses is a refused configuration, max duration a renewal', () => {
     const { b } = ready();
-    expect(b.decode('{"type":"error","error_event":{"code":1008,"error_type":"override_error","message":"Override for field \'tts.voice_id\' is not allowed by config."}}'))
-      .toMatchObject([{ kind: 'config_rejected', code: 'override_error' }]);
-    expect(b.decode('{"type":"error","error_event":{"code":1000,"error_type":"max_duration_exceeded"}}')).toMatchObject([{ kind: 'error', sessionExpired: true, fatal: false }]);
+    expect(
+      b.decode(
+        '{"type":"error","error_event":{"code":1008,"error_type":"override_error","message":"Override for field \'tts.voice_id\' is not allowed by config."}}',
+      ),
+    ).toMatchObject([{ kind: 'config_rejected', code: 'override_error' }]);
+    expect(b.decode('{"type":"error","error_event":{"code":1000,"error_type":"max_duration_exceeded"}}')).toMatchObject([
+      { kind: 'error', sessionExpired: true, fatal: false },
+    ]);
   });
 });
 
 describe('ElevenLabs initiation data and parameters', () => {
   it('sends only the overrides that are set; speed clamped to the service range', () => {
     expect(JSON.parse(new ElevenLabsBackend(PARAM).onOpen()[0] as string)).toEqual({ type: 'conversation_initiation_client_data' });
-    const b = new ElevenLabsBackend({ ...PARAM, voice: 'voice123', speed: 1.5, instructions: 'Be brief.', elevenlabs: { agentId: 'agent_test', firstMessage: 'Hi!', language: 'de' } });
+    const b = new ElevenLabsBackend({
+      ...PARAM,
+      voice: 'voice123',
+      speed: 1.5,
+      instructions: 'Be brief.',
+      elevenlabs: { agentId: 'agent_test', firstMessage: 'Hi!', language: 'de' },
+    });
     expect(JSON.parse(b.onOpen()[0] as string)).toEqual({
       type: 'conversation_initiation_client_data',
-      conversation_config_override: { agent: { prompt: { prompt: 'Be brief.' }, first_message: 'Hi!', language: 'de' }, tts: { voice_id: 'voice123', speed: 1.2 } },
+      conversation_config_override: {
+        agent: { prompt: { prompt: 'Be brief.' }, first_message: 'Hi!', language: 'de' },
+        tts: { voice_id: 'voice123', speed: 1.2 },
+      },
     });
     expect(b.startupWarnings().join('\n')).toMatch(/must allow/);
   });
@@ -197,8 +263,9 @@ describe('ElevenLabs initiation data and parameters', () => {
     expect(backendNeedsKey(config.ai)).toBe(false);
     config.ai.elevenlabs.signedUrl = true;
     expect(backendNeedsKey(config.ai)).toBe(true);
-    expect(signedUrlEndpoint('wss://api.eu.residency.elevenlabs.io/v1/convai/conversation?x=1', 'agent_x').toString())
-      .toBe('https://api.eu.residency.elevenlabs.io/v1/convai/conversation/get-signed-url?agent_id=agent_x');
+    expect(signedUrlEndpoint('wss://api.eu.residency.elevenlabs.io/v1/convai/conversation?x=1', 'agent_x').toString()).toBe(
+      'https://api.eu.residency.elevenlabs.io/v1/convai/conversation/get-signed-url?agent_id=agent_x',
+    );
     expect(() => checkSignedUrl('wss://evil.example/v1/convai/conversation?agent_id=a', 'wss://api.elevenlabs.io/v1/convai/conversation')).toThrow(/host/);
     expect(() => checkSignedUrl('ws://api.elevenlabs.io/v1/convai/conversation', 'wss://api.elevenlabs.io/v1/convai/conversation')).toThrow(/wss/);
   });
@@ -278,7 +345,11 @@ describe('ElevenLabs through the port: the key never leaves for another host', (
   });
 
   it('a signed URL naming another host is refused before any connection', async () => {
-    fake = await elevenLabsFake({ agentId: 'agent_p', apiKey: KEY, signedUrlAnswer: { status: 200, body: '{"signed_url":"ws://localhost:9/v1/convai/conversation?agent_id=agent_p"}' } });
+    fake = await elevenLabsFake({
+      agentId: 'agent_p',
+      apiKey: KEY,
+      signedUrlAnswer: { status: 200, body: '{"signed_url":"ws://localhost:9/v1/convai/conversation?agent_id=agent_p"}' },
+    });
     const events = await port({ backend: 'elevenlabs', elevenlabs: { agentId: 'agent_p', signedUrl: true } }, fake.url, KEY);
     await waitFor(() => events.some((e) => e.type === 'error'), 5000, 'an error');
     expect((events.find((e) => e.type === 'error') as { message: string }).message).toMatch(/host localhost:9/);
@@ -307,6 +378,9 @@ describe('ElevenLabs through the port: the key never leaves for another host', (
     expect(atEnd).toBeGreaterThanOrEqual(200);
     await new Promise((r) => setTimeout(r, 300));
     expect(fake.micMs()).toBeLessThanOrEqual(atEnd + 50);
-    expect(events.filter((e) => e.type === 'turn')).toEqual([{ type: 'turn', open: true }, { type: 'turn', open: false, committed: true }]);
+    expect(events.filter((e) => e.type === 'turn')).toEqual([
+      { type: 'turn', open: true },
+      { type: 'turn', open: false, committed: true },
+    ]);
   });
 });

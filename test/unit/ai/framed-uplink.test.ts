@@ -161,10 +161,12 @@ describe.each(bindings)('%s binding: FramedUplink', (_name, binding) => {
     engine.step(5);
     framedRing.pullBatches();
     expect(framedRing.partialBatch).toBe(48);
-    framedRing.setTxReader((timeUs, waiting) => uplink.pull(timeUs, waiting, (frame, _samples, _at, release) => {
-      sent.push(frame.toString('utf8'));
-      release();
-    }));
+    framedRing.setTxReader((timeUs, waiting) =>
+      uplink.pull(timeUs, waiting, (frame, _samples, _at, release) => {
+        sent.push(frame.toString('utf8'));
+        release();
+      }),
+    );
     for (let i = 0; i < 40; i++) {
       engine.step(1);
       const deadline = Date.now() + 1000;

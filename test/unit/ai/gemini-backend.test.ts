@@ -51,8 +51,12 @@ describe('Gemini backend: what it sends', () => {
 
   it('encodes mic audio at 16 kHz and tool results with id and name', () => {
     const b = new GeminiBackend({});
-    expect(JSON.parse(String(b.encodeAudio(new Int16Array([1, 2]))))).toEqual({ realtimeInput: { audio: { data: 'AQACAA==', mimeType: 'audio/pcm;rate=16000' } } });
-    expect(JSON.parse(String(b.toolResult('c1', 'get', '{"a":1}')[0]))).toEqual({ toolResponse: { functionResponses: [{ id: 'c1', name: 'get', response: { output: { a: 1 } } }] } });
+    expect(JSON.parse(String(b.encodeAudio(new Int16Array([1, 2]))))).toEqual({
+      realtimeInput: { audio: { data: 'AQACAA==', mimeType: 'audio/pcm;rate=16000' } },
+    });
+    expect(JSON.parse(String(b.toolResult('c1', 'get', '{"a":1}')[0]))).toEqual({
+      toolResponse: { functionResponses: [{ id: 'c1', name: 'get', response: { output: { a: 1 } } }] },
+    });
     expect(b.truncate()).toEqual([]);
     expect(b.cancelResponse()).toEqual([]);
   });
@@ -74,11 +78,15 @@ describe('Gemini backend: ephemeral tokens', () => {
       return new Response(JSON.stringify({ name: 'auth_tokens/t1' }), { status: 200 });
     });
     const b = new GeminiBackend({ gemini: { ephemeralTokens: true } });
-    const plan = await b.prepareConnection(ctx('the-key', 'wss://proxy.example:8443/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent'));
+    const plan = await b.prepareConnection(
+      ctx('the-key', 'wss://proxy.example:8443/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent'),
+    );
     expect(calls.map((c) => c.url)).toEqual(['https://proxy.example:8443/v1alpha/auth_tokens']);
     expect((calls[0]?.init.headers as Record<string, string>)['x-goog-api-key']).toBe('the-key');
     expect(calls[0]?.init.redirect).toBe('manual');
-    expect(plan.url).toContain('proxy.example:8443/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained?access_token=auth_tokens%2Ft1');
+    expect(plan.url).toContain(
+      'proxy.example:8443/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained?access_token=auth_tokens%2Ft1',
+    );
     expect(JSON.stringify(plan)).not.toContain('the-key');
   });
 
@@ -113,7 +121,9 @@ describe('Gemini backend: decode', () => {
     const cut = b.decode(JSON.stringify({ serverContent: { interrupted: true, modelTurn: { parts: [audio()] } } }));
     expect(kinds(cut)).toEqual(['interrupted']);
     expect(kinds(b.decode(JSON.stringify({ serverContent: { modelTurn: { parts: [audio()] } } })))).toEqual(['ignored']);
-    expect(b.decode(JSON.stringify({ serverContent: { turnComplete: true } }))).toEqual([{ kind: 'response_done', responseId: 'gemini-turn-1', status: 'cancelled' }]);
+    expect(b.decode(JSON.stringify({ serverContent: { turnComplete: true } }))).toEqual([
+      { kind: 'response_done', responseId: 'gemini-turn-1', status: 'cancelled' },
+    ]);
     expect(kinds(b.decode(JSON.stringify({ serverContent: { interrupted: true, modelTurn: { parts: [audio()] } } })))).toEqual(['interrupted']);
     const next = b.decode(JSON.stringify({ serverContent: { modelTurn: { parts: [audio()] } } }));
     expect(next[1]).toMatchObject({ kind: 'audio', itemId: 'gemini-turn-2' });
@@ -174,7 +184,11 @@ describe('Gemini backend: decode', () => {
 
   it('close codes 1007/1008/1011 become errors with their reason; fatal only for a refused setup', () => {
     const b = new GeminiBackend({});
-    expect(b.closeError(1007, 'API key not valid. Please pass a valid API key.')).toMatchObject({ code: '1007', fatal: true, message: expect.stringContaining('API key not valid') });
+    expect(b.closeError(1007, 'API key not valid. Please pass a valid API key.')).toMatchObject({
+      code: '1007',
+      fatal: true,
+      message: expect.stringContaining('API key not valid'),
+    });
     expect(b.closeError(1011, 'Deadline expired')).toMatchObject({ code: '1011', fatal: false });
     expect(b.closeError(1000, '')).toBeNull();
     b.decode('{"setupComplete":{}}');

@@ -108,7 +108,10 @@ describe('OpenAI backend', () => {
     const effective = {
       type: 'realtime',
       output_modalities: ['audio'],
-      audio: { input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'server_vad' }, noise_reduction: { type: 'far_field' } }, output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy' } },
+      audio: {
+        input: { format: { type: 'audio/pcmu' }, turn_detection: { type: 'server_vad' }, noise_reduction: { type: 'far_field' } },
+        output: { format: { type: 'audio/pcm', rate: 24000 }, voice: 'alloy' },
+      },
     };
     const [signal] = b.decode(JSON.stringify({ type: 'session.updated', session: effective }));
     expect(signal).toEqual({

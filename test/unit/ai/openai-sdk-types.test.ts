@@ -16,7 +16,17 @@ function typecheck(source: string): { ok: boolean; output: string } {
     writeFileSync(
       join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', skipLibCheck: true, types: [], baseUrl: root, paths: { 'openai/*': [join(root, 'node_modules/openai/*')] } },
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          skipLibCheck: true,
+          types: [],
+          baseUrl: root,
+          paths: { 'openai/*': [join(root, 'node_modules/openai/*')] },
+        },
         files: [join(dir, 'probe.ts'), join(root, 'test/fakes/openai/sdk-types.ts')],
       }),
     );

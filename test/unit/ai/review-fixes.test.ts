@@ -21,7 +21,10 @@ describe('azure configured the usual way', () => {
       config.ai.url = url;
       config.ai.model = 'rt-deploy';
       const backend = createAzureBackend(aiParam(config));
-      const plan = backend.prepareConnection({ url, token: 'azure-key', signal: new AbortController().signal }) as { url: string; headers: Record<string, string> };
+      const plan = backend.prepareConnection({ url, token: 'azure-key', signal: new AbortController().signal }) as {
+        url: string;
+        headers: Record<string, string>;
+      };
       expect(backend.dialect, url).toBe(dialect);
       expect(plan.headers['OpenAI-Beta'], url).toBe(dialect === 'beta' ? 'realtime=v1' : undefined);
       expect(plan.headers['api-key']).toBe('azure-key');

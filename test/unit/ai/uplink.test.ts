@@ -65,7 +65,11 @@ describe('UplinkProbe', () => {
   it('measures how long the oldest unread write has waited, and probes again only when one is due', () => {
     let now = 0;
     const pings: string[] = [];
-    const probe = new UplinkProbe((p) => pings.push(p), () => now, 100);
+    const probe = new UplinkProbe(
+      (p) => pings.push(p),
+      () => now,
+      100,
+    );
     expect(probe.lagMs()).toBe(0);
     probe.wrote();
     expect(pings).toEqual(['u1']);
@@ -96,7 +100,11 @@ describe('UplinkProbe', () => {
   it('a peer that answers at once costs one ping per interval, not one per write', () => {
     let now = 0;
     const pings: string[] = [];
-    const probe = new UplinkProbe((p) => pings.push(p), () => now, 125);
+    const probe = new UplinkProbe(
+      (p) => pings.push(p),
+      () => now,
+      125,
+    );
     for (let t = 0; t < 10000; t += 40) {
       now = t;
       probe.wrote();

@@ -33,16 +33,29 @@ describe('OpenAI-dialect vendors and session options', () => {
     expect(session).toMatchObject({ voice: 'eve', audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: { language_hint: 'en' } } } });
     expect(session.type).toBeUndefined();
     expect(b.truncate('i', 100)).toEqual([]);
-    expect((b.prepareConnection(ctx('wss://api.x.ai/v1/realtime', 'k')) as { url: string }).url).toBe('wss://api.x.ai/v1/realtime?model=grok-voice-think-fast-1.0');
+    expect((b.prepareConnection(ctx('wss://api.x.ai/v1/realtime', 'k')) as { url: string }).url).toBe(
+      'wss://api.x.ai/v1/realtime?model=grok-voice-think-fast-1.0',
+    );
   });
 
   it('GA session options: voice by id, speed, max tokens, tool choice, truncation, transcription language and prompt', () => {
-    const s = gaSession({ voice: 'voice_123', speed: 1.2, maxOutputTokens: 512, toolChoice: { name: 'get_time' }, truncation: { retentionRatio: 0.5 }, noiseReduction: 'near_field', inputTranscription: { model: 'gpt-transcribe', language: 'de', prompt: 'Kitchen' } });
+    const s = gaSession({
+      voice: 'voice_123',
+      speed: 1.2,
+      maxOutputTokens: 512,
+      toolChoice: { name: 'get_time' },
+      truncation: { retentionRatio: 0.5 },
+      noiseReduction: 'near_field',
+      inputTranscription: { model: 'gpt-transcribe', language: 'de', prompt: 'Kitchen' },
+    });
     expect(s).toMatchObject({
       max_output_tokens: 512,
       tool_choice: { type: 'function', name: 'get_time' },
       truncation: { type: 'retention_ratio', retention_ratio: 0.5 },
-      audio: { input: { noise_reduction: { type: 'near_field' }, transcription: { model: 'gpt-transcribe', language: 'de', prompt: 'Kitchen' } }, output: { voice: { id: 'voice_123' }, speed: 1.2 } },
+      audio: {
+        input: { noise_reduction: { type: 'near_field' }, transcription: { model: 'gpt-transcribe', language: 'de', prompt: 'Kitchen' } },
+        output: { voice: { id: 'voice_123' }, speed: 1.2 },
+      },
     });
     expect(gaSession({ noiseReduction: null, inputTranscription: null }).audio?.input).not.toHaveProperty('noise_reduction');
   });
@@ -51,8 +64,15 @@ describe('OpenAI-dialect vendors and session options', () => {
     const b = new OpenAiBackend({});
     b.prepareConnection(ctx('ws://h/v1/realtime', null));
     const id = JSON.parse(String(b.sessionSetup()[0])).event_id as string;
-    expect(b.decode(JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'm', param: 'session.x', event_id: id } }))[0]).toEqual({ kind: 'config_rejected', code: 'invalid_value', message: 'm', param: 'session.x' });
-    expect(b.decode(JSON.stringify({ type: 'error', error: { code: 'invalid_value', message: 'm', param: 'session.y', event_id: null } }))[0]).toMatchObject({ kind: 'config_rejected', param: 'session.y' });
+    expect(
+      b.decode(
+        JSON.stringify({ type: 'error', error: { type: 'invalid_request_error', code: 'invalid_value', message: 'm', param: 'session.x', event_id: id } }),
+      )[0],
+    ).toEqual({ kind: 'config_rejected', code: 'invalid_value', message: 'm', param: 'session.x' });
+    expect(b.decode(JSON.stringify({ type: 'error', error: { code: 'invalid_value', message: 'm', param: 'session.y', event_id: null } }))[0]).toMatchObject({
+      kind: 'config_rejected',
+      param: 'session.y',
+    });
     expect(b.decode(JSON.stringify({ type: 'error', error: { code: 'x', message: 'm', event_id: 'evt_other' } }))[0]).toMatchObject({ kind: 'error' });
   });
 

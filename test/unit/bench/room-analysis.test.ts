@@ -61,7 +61,16 @@ describe('room bench analysis', () => {
   });
 
   it('VAD: starts after 100 ms of speech frames, ignores shorter bursts and quiet ones, stops after 500 ms of silence', () => {
-    const x = bursts(4000, [[200, 280], [600, 1400], [1700, 1900], [3000, 3500]], -26);
+    const x = bursts(
+      4000,
+      [
+        [200, 280],
+        [600, 1400],
+        [1700, 1900],
+        [3000, 3500],
+      ],
+      -26,
+    );
     const quiet = bursts(4000, [[2200, 2600]], -50);
     const signal = x.map((v, n) => v + quiet[n]!);
     const vad = runVad(signal, RATE, -80);
@@ -83,6 +92,8 @@ describe('room bench analysis', () => {
   it("configurations: a key the schema lacks skips one, unless it stands for the build's default", () => {
     expect(resolveConfiguration({ label: 'x', set: { 'aec.enabled': 'false' } })).toEqual({ set: { 'aec.enabled': 'false' } });
     expect(resolveConfiguration({ label: 'x', set: { 'aec.noSuchKey': 'a' } })).toEqual({ missing: 'aec.noSuchKey' });
-    expect(resolveConfiguration({ label: 'x', set: { 'aec.noSuchKey': 'a', 'aec.tailMs': '300' }, defaultWhenAbsent: ['aec.noSuchKey'] })).toEqual({ set: { 'aec.tailMs': '300' } });
+    expect(resolveConfiguration({ label: 'x', set: { 'aec.noSuchKey': 'a', 'aec.tailMs': '300' }, defaultWhenAbsent: ['aec.noSuchKey'] })).toEqual({
+      set: { 'aec.tailMs': '300' },
+    });
   });
 });

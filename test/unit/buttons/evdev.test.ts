@@ -29,7 +29,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const key = (code: number, value: number): Buffer => Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value, timeMs: 1000.5 }), encodeInputEvent({ type: EV_SYN, code: 0, value: 0 })]);
+const key = (code: number, value: number): Buffer =>
+  Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value, timeMs: 1000.5 }), encodeInputEvent({ type: EV_SYN, code: 0, value: 0 })]);
 
 describe('evdev', () => {
   it('decodes 16-byte input_event records too (32-bit ARM and x86: two 32-bit longs of time)', () => {
@@ -44,40 +45,62 @@ describe('evdev', () => {
 
   it('refuses a character device that is not an input device (it would read as a stream of bogus events)', async () => {
     for (const device of ['/dev/zero', '/dev/null']) {
-      await expect(openEvdev(device, () => undefined, () => undefined)).rejects.toMatchObject({ code: 'ERR_BUTTON_DEVICE', message: expect.stringMatching(/character device of major 1, not an input device/) });
+      await expect(
+        openEvdev(
+          device,
+          () => undefined,
+          () => undefined,
+        ),
+      ).rejects.toMatchObject({ code: 'ERR_BUTTON_DEVICE', message: expect.stringMatching(/character device of major 1, not an input device/) });
     }
   });
 
   it("knows a FIFO's switches as unknown, and the addon's switch reader refuses a device that has none", async () => {
     let asked = 0;
-    const reader = await openEvdev(fifo, () => undefined, () => undefined, () => {
-      asked++;
-      return [];
-    });
+    const reader = await openEvdev(
+      fifo,
+      () => undefined,
+      () => undefined,
+      () => {
+        asked++;
+        return [];
+      },
+    );
     expect(reader.switchesOn).toBeNull();
     expect(asked).toBe(0);
     reader.close();
     const { loadNativeBinding } = await import('../../../src/media/native-binding.js');
     const fd = openSync('/dev/null', 'r');
     try {
-      expect(() => loadNativeBinding().evdevSwitches!(fd)).toThrow(expect.objectContaining({ code: 'ERR_BUTTON_DEVICE', message: expect.stringMatching(/cannot read the switches/) }));
+      expect(() => loadNativeBinding().evdevSwitches!(fd)).toThrow(
+        expect.objectContaining({ code: 'ERR_BUTTON_DEVICE', message: expect.stringMatching(/cannot read the switches/) }),
+      );
     } finally {
       closeSync(fd);
     }
   });
 
   it('decodes 24-byte input_event records, split anywhere', () => {
-    const key24 = (code: number, value: number): Buffer => Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value, timeMs: 1000.5 }, 24), encodeInputEvent({ type: EV_SYN, code: 0, value: 0 }, 24)]);
+    const key24 = (code: number, value: number): Buffer =>
+      Buffer.concat([encodeInputEvent({ type: EV_KEY, code, value, timeMs: 1000.5 }, 24), encodeInputEvent({ type: EV_SYN, code: 0, value: 0 }, 24)]);
     const bytes = Buffer.concat([key24(KEY_CODES.KEY_MICMUTE as number, 1), key24(248, 0)]);
     const first = parseInputEvents(bytes.subarray(0, 30), 24);
     expect(first.events).toEqual([{ type: EV_KEY, code: 248, value: 1, timeMs: 1000.5 }]);
     const rest = parseInputEvents(Buffer.concat([first.rest, bytes.subarray(30)]), 24);
-    expect(rest.events.map((e) => [e.type, e.code, e.value])).toEqual([[EV_SYN, 0, 0], [EV_KEY, 248, 0], [EV_SYN, 0, 0]]);
+    expect(rest.events.map((e) => [e.type, e.code, e.value])).toEqual([
+      [EV_SYN, 0, 0],
+      [EV_KEY, 248, 0],
+      [EV_SYN, 0, 0],
+    ]);
   });
 
   it('reads events written to a FIFO as they arrive', async () => {
     const events: InputEvent[] = [];
-    const reader = await openEvdev(fifo, (e) => events.push(e), () => undefined);
+    const reader = await openEvdev(
+      fifo,
+      (e) => events.push(e),
+      () => undefined,
+    );
     writeSync(writer, key(115, 1).subarray(0, 10));
     writeSync(writer, key(115, 1).subarray(10));
     await waitFor(() => events.length === 2, 2000, 'events');
@@ -92,9 +115,14 @@ describe('evdev', () => {
     const outcomes: ButtonOutcome[] = [];
     const switches: boolean[] = [];
     const errors: Error[] = [];
-    const buttons = await openButtons(profile, { longPressMs: 1000, repeatMs: 250, pushToTalk: false, debounceMs: 0 }, { outcome: (o) => outcomes.push(o), muteSwitch: (m) => switches.push(m), error: (e) => errors.push(e) }, () => {
-      throw new Error('no GPIO here');
-    });
+    const buttons = await openButtons(
+      profile,
+      { longPressMs: 1000, repeatMs: 250, pushToTalk: false, debounceMs: 0 },
+      { outcome: (o) => outcomes.push(o), muteSwitch: (m) => switches.push(m), error: (e) => errors.push(e) },
+      () => {
+        throw new Error('no GPIO here');
+      },
+    );
     expect(buttons.sources).toEqual([`evdev ${fifo}`]);
     writeSync(writer, Buffer.concat([key(248, 1), key(248, 2), key(248, 0), key(115, 1), key(115, 0), key(30, 1)]));
     writeSync(writer, encodeInputEvent({ type: EV_SW, code: SWITCH_CODES.SW_MUTE_DEVICE as number, value: 1 }));
@@ -109,9 +137,21 @@ describe('evdev', () => {
   });
 
   it('refuses a missing device and a regular file with clear errors', async () => {
-    await expect(openEvdev(join(dir, 'event9'), () => undefined, () => undefined)).rejects.toMatchObject({ code: 'ERR_BUTTON_DEVICE', message: expect.stringContaining('no such device') });
+    await expect(
+      openEvdev(
+        join(dir, 'event9'),
+        () => undefined,
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_BUTTON_DEVICE', message: expect.stringContaining('no such device') });
     writeFileSync(join(dir, 'plain'), 'x');
-    await expect(openEvdev(join(dir, 'plain'), () => undefined, () => undefined)).rejects.toMatchObject({ message: expect.stringContaining('an input device (/dev/input/eventN) is needed') });
+    await expect(
+      openEvdev(
+        join(dir, 'plain'),
+        () => undefined,
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({ message: expect.stringContaining('an input device (/dev/input/eventN) is needed') });
   });
 });
 
@@ -121,7 +161,10 @@ describe("libgpiod's tools (stand-in scripts)", () => {
     execFileSync('mkdir', [tools]);
     const log = join(dir, 'calls');
     const script = (name: string, body: string): void => {
-      writeFileSync(join(tools, name), `#!/bin/sh\n[ "$1" = --version ] && { echo "${name} (libgpiod) v1.6.3"; exit 0; }\necho "${name} $*" >> ${log}\n${body}\n`);
+      writeFileSync(
+        join(tools, name),
+        `#!/bin/sh\n[ "$1" = --version ] && { echo "${name} (libgpiod) v1.6.3"; exit 0; }\necho "${name} $*" >> ${log}\n${body}\n`,
+      );
       chmodSync(join(tools, name), 0o755);
     };
     script('gpioget', 'echo 1');
@@ -129,7 +172,11 @@ describe("libgpiod's tools (stand-in scripts)", () => {
     script('gpioset', 'exec sleep 30');
     const chip = libgpiodChip('/dev/gpiochip0', tools);
     const edges: unknown[] = [];
-    const inputs = await chip.requestInputs([{ line: 17, activeLow: true, bias: 'pull-up' }], (e) => edges.push(e), () => undefined);
+    const inputs = await chip.requestInputs(
+      [{ line: 17, activeLow: true, bias: 'pull-up' }],
+      (e) => edges.push(e),
+      () => undefined,
+    );
     expect(inputs.initial).toEqual([true]);
     await waitFor(() => edges.length === 2, 3000, 'edges');
     expect(edges).toEqual([
@@ -154,7 +201,10 @@ describe("libgpiod's tools (stand-in scripts)", () => {
     execFileSync('mkdir', [tools]);
     const log = join(dir, 'calls2');
     const script = (name: string, body: string): void => {
-      writeFileSync(join(tools, name), `#!/bin/sh\n[ "$1" = --version ] && { echo "${name} (libgpiod) v2.1.2"; exit 0; }\necho "${name} $*" >> ${log}\n${body}\n`);
+      writeFileSync(
+        join(tools, name),
+        `#!/bin/sh\n[ "$1" = --version ] && { echo "${name} (libgpiod) v2.1.2"; exit 0; }\necho "${name} $*" >> ${log}\n${body}\n`,
+      );
       chmodSync(join(tools, name), 0o755);
     };
     script('gpioget', 'echo 0');
@@ -162,7 +212,11 @@ describe("libgpiod's tools (stand-in scripts)", () => {
     script('gpioset', 'exec sleep 30');
     const chip = libgpiodChip('/dev/gpiochip0', tools);
     const edges: unknown[] = [];
-    const inputs = await chip.requestInputs([{ line: 22, bias: 'disable' }], (e) => edges.push(e), () => undefined);
+    const inputs = await chip.requestInputs(
+      [{ line: 22, bias: 'disable' }],
+      (e) => edges.push(e),
+      () => undefined,
+    );
     expect(inputs.initial).toEqual([false]);
     await waitFor(() => edges.length === 2, 3000, 'edges');
     expect(edges).toEqual([
@@ -196,6 +250,9 @@ describe("libgpiod's tools (stand-in scripts)", () => {
   });
 
   it('without the tools, refuses with ERR_GPIO_UNAVAILABLE', async () => {
-    await expect(libgpiodChip('/dev/gpiochip0', dir).requestOutputs([{ line: 1 }], [true])).rejects.toMatchObject({ code: 'ERR_GPIO_UNAVAILABLE', message: expect.stringContaining('apt install gpiod') });
+    await expect(libgpiodChip('/dev/gpiochip0', dir).requestOutputs([{ line: 1 }], [true])).rejects.toMatchObject({
+      code: 'ERR_GPIO_UNAVAILABLE',
+      message: expect.stringContaining('apt install gpiod'),
+    });
   });
 });

@@ -78,13 +78,22 @@ describe('GPIO buttons on a fake chip', () => {
     const chip = new FakeGpioChip();
     chip.levels.set(26, false); // active low: switch closed to ground = muted
     const profile = parseButtonsProfile({
-      gpio: { chip: '/dev/gpiochip0', buttons: [{ line: 17, activeLow: true, bias: 'pull-up', press: 'talk', long: 'reconnect' }], muteSwitch: { line: 26, activeLow: true } },
+      gpio: {
+        chip: '/dev/gpiochip0',
+        buttons: [{ line: 17, activeLow: true, bias: 'pull-up', press: 'talk', long: 'reconnect' }],
+        muteSwitch: { line: 26, activeLow: true },
+      },
     });
     chip.levels.set(17, true);
     const outcomes: ButtonOutcome[] = [];
     const switches: boolean[] = [];
     const errors: Error[] = [];
-    const buttons = await openButtons(profile, timing, { outcome: (o) => outcomes.push(o), muteSwitch: (m) => switches.push(m), error: (e) => errors.push(e) }, () => chip);
+    const buttons = await openButtons(
+      profile,
+      timing,
+      { outcome: (o) => outcomes.push(o), muteSwitch: (m) => switches.push(m), error: (e) => errors.push(e) },
+      () => chip,
+    );
     expect(buttons.sources).toEqual(['gpio /dev/gpiochip0']);
     expect(switches).toEqual([true]);
     chip.drive(17, false); // pressed (active low), with bounce

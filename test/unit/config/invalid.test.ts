@@ -48,7 +48,11 @@ describe('every problem at once', () => {
     expect(by('audio.bufferPeriods')).toEqual([
       { path: 'audio.bufferPeriods', source: '$SPEAKERD_AUDIO_BUFFERPERIODS', message: 'must be an integer from 2 to 32, got "four"' },
     ]);
-    expect(by('ai.sessionLifetimeMs')[0]).toEqual({ path: 'ai.sessionLifetimeMs', source: '$SPEAKERD_AI_SESSIONLIFETIMEMS', message: 'must be an integer from 1000 to 86400000, got 500' });
+    expect(by('ai.sessionLifetimeMs')[0]).toEqual({
+      path: 'ai.sessionLifetimeMs',
+      source: '$SPEAKERD_AI_SESSIONLIFETIMEMS',
+      message: 'must be an integer from 1000 to 86400000, got 500',
+    });
     expect(problems).toContainEqual({ path: '', source: '$SPEAKERD_AUDIO_SAMPLERATE', message: expect.stringContaining('unknown') });
     expect(by('audio.prefillPeriods')).toEqual([{ path: 'audio.prefillPeriods', source: 'command line', message: 'must be an integer from 1 to 31, got 0' }]);
     expect(by('ai.nonsense')[0]?.source).toBe('command line');
@@ -116,7 +120,7 @@ describe('files', () => {
     const bad = etc.write('conf.d/10.json', '{\n  "ai": { "voice": sk-secret-value }\n}');
     const { problems } = await etc.problems();
     expect(problems).toEqual([
-      { path: '', source: file, message: "invalid JSON at line 4, column 3: expected a property after the comma" },
+      { path: '', source: file, message: 'invalid JSON at line 4, column 3: expected a property after the comma' },
       { path: '', source: bad, message: expect.stringMatching(/^invalid JSON at line 2, column 20: expected a value/) },
     ]);
     expect(JSON.stringify(problems)).not.toContain('sk-secret');
@@ -127,11 +131,7 @@ describe('files', () => {
     mkdirSync(etc.path('conf.d/10-dir.json'), { recursive: true });
     etc.write('conf.d/20-big.json', `{"ai": {"instructions": "${'x'.repeat(1024 * 1024)}"}}`);
     const messages = (await etc.problems()).problems.map((p) => p.message);
-    expect(messages).toEqual([
-      'must hold a JSON object at the top level',
-      'cannot read: not a regular file',
-      'file is larger than 1048576 bytes',
-    ]);
+    expect(messages).toEqual(['must hold a JSON object at the top level', 'cannot read: not a regular file', 'file is larger than 1048576 bytes']);
   });
 
   it.skipIf(isRoot)('reports an unreadable file and an unreadable conf.d (skipped as root, who reads any file)', async () => {
@@ -205,7 +205,9 @@ describe('per-backend requirements', () => {
       const { problems } = await etc.problems({ overrides: { 'ai.backend': 'azure', 'ai.apiKeyFile': key } });
       expect(problems.map((p) => p.path).sort()).toEqual(['ai.model', 'ai.url']);
       expect(problems.find((p) => p.path === 'ai.url')?.message).toMatch(/no default endpoint.*openai\.azure\.com/);
-      const loaded = await etc.load({ overrides: { 'ai.backend': 'azure', 'ai.apiKeyFile': key, 'ai.url': 'wss://r.openai.azure.com/openai/v1/realtime', 'ai.model': 'rt' } });
+      const loaded = await etc.load({
+        overrides: { 'ai.backend': 'azure', 'ai.apiKeyFile': key, 'ai.url': 'wss://r.openai.azure.com/openai/v1/realtime', 'ai.model': 'rt' },
+      });
       expect(loaded.config.ai.backend).toBe('azure');
     } finally {
       etc.remove();

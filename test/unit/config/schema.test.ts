@@ -18,7 +18,23 @@ describe('schema', () => {
   });
 
   it('includes the keys design.md names', async () => {
-    for (const key of ['audio.device', 'audio.capture', 'audio.playback', 'audio.rate', 'audio.alsaConfig', 'aec.enabled', 'ai.backend', 'ai.url', 'ai.model', 'ai.apiKeyFile', 'ai.voice', 'ai.instructions', 'control.socket', 'leds.driver', 'buttons.driver']) {
+    for (const key of [
+      'audio.device',
+      'audio.capture',
+      'audio.playback',
+      'audio.rate',
+      'audio.alsaConfig',
+      'aec.enabled',
+      'ai.backend',
+      'ai.url',
+      'ai.model',
+      'ai.apiKeyFile',
+      'ai.voice',
+      'ai.instructions',
+      'control.socket',
+      'leds.driver',
+      'buttons.driver',
+    ]) {
       expect(KEYS.has(key), key).toBe(true);
     }
   });
@@ -93,11 +109,19 @@ describe('diffConfig', () => {
       { path: 'log.level', effect: 'live' },
     ]);
     expect(strongestEffect(changes)).toBe('reopen');
-    expect(diffConfig(after, change((c) => Object.assign(c, after, { ai: { ...after.ai, builtinTools: ['time'] } })))).toEqual([]);
+    expect(
+      diffConfig(
+        after,
+        change((c) => Object.assign(c, after, { ai: { ...after.ai, builtinTools: ['time'] } })),
+      ),
+    ).toEqual([]);
   });
 
   it('reports restart for keys that cannot change while running', async () => {
-    const changes = diffConfig(defaultConfig(), change((c) => (c.control.socket = '/tmp/other.sock')));
+    const changes = diffConfig(
+      defaultConfig(),
+      change((c) => (c.control.socket = '/tmp/other.sock')),
+    );
     expect(strongestEffect(changes)).toBe('restart');
   });
 

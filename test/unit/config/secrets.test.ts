@@ -62,7 +62,9 @@ describe('API key file', () => {
     expect((await failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': empty } }))).problems[0]?.message).toContain('is empty');
     const two = etc.write('two', `${KEY}\nsecond-line-${KEY}`, 0o400);
     expect((await failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': two } }))).problems[0]?.message).toContain('only the key');
-    expect((await failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': etc.dir } }))).problems[0]?.message).toContain('is a directory; a regular file is needed');
+    expect((await failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': etc.dir } }))).problems[0]?.message).toContain(
+      'is a directory; a regular file is needed',
+    );
   });
 
   it('missing is an error only when the backend needs a key', async () => {
@@ -189,7 +191,9 @@ describe('a key file that is not an ordinary file', () => {
   });
 
   it('is refused when it is a device, and when it is huge', async () => {
-    expect((await failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': '/dev/zero' } }))).problems[0]?.message).toBe('/dev/zero is a device; a regular file is needed');
+    expect((await failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': '/dev/zero' } }))).problems[0]?.message).toBe(
+      '/dev/zero is a device; a regular file is needed',
+    );
     const big = etc.write('big', 'k'.repeat(20000), 0o600);
     expect((await failure(() => etc.load({ overrides: { ...OPENAI, 'ai.apiKeyFile': big } }))).problems[0]?.message).toContain('larger than 16384 bytes');
   });

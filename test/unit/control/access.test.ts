@@ -48,31 +48,78 @@ describe('requirementOf and refusalOf', () => {
     expect(requirementOf(request, schemaAccess)).toEqual(expect.objectContaining({ level }));
   });
 
-  it.each(['ai.url', 'ai.apiKeyFile', 'audio.alsaConfig', 'audio.capture', 'control.mode', 'control.socket', 'control.allowUids', 'control.adminUids', 'control.maxLineBytes', 'earcons.ready', 'state.file', 'ai.tls.verify'])(
-    '%s is never settable, not even by root',
-    (key) => {
-      const requirement = requirementOf(set(key), schemaAccess);
-      const refusal = refusalOf(set(key), requirement, 'admin', peer(0));
-      expect(refusal?.toWire()).toEqual({ code: 'ERR_FORBIDDEN', message: expect.stringContaining(key), required: 'never', key });
-    },
-  );
+  it.each([
+    'ai.url',
+    'ai.apiKeyFile',
+    'audio.alsaConfig',
+    'audio.capture',
+    'control.mode',
+    'control.socket',
+    'control.allowUids',
+    'control.adminUids',
+    'control.maxLineBytes',
+    'earcons.ready',
+    'state.file',
+    'ai.tls.verify',
+  ])('%s is never settable, not even by root', (key) => {
+    const requirement = requirementOf(set(key), schemaAccess);
+    const refusal = refusalOf(set(key), requirement, 'admin', peer(0));
+    expect(refusal?.toWire()).toEqual({ code: 'ERR_FORBIDDEN', message: expect.stringContaining(key), required: 'never', key });
+  });
 
   it('names the key, the level needed and the level held', () => {
     const request = set('ai.model');
     const refusal = refusalOf(request, requirementOf(request, schemaAccess), 'control', peer(1002));
-    expect(refusal?.toWire()).toEqual({ code: 'ERR_FORBIDDEN', message: "setting 'ai.model' needs the 'admin' level; uid 1002 has 'control'", required: 'admin', key: 'ai.model' });
+    expect(refusal?.toWire()).toEqual({
+      code: 'ERR_FORBIDDEN',
+      message: "setting 'ai.model' needs the 'admin' level; uid 1002 has 'control'",
+      required: 'admin',
+      key: 'ai.model',
+    });
     expect(refusalOf(request, requirementOf(request, schemaAccess), 'admin', peer(0))).toBeNull();
   });
 });
 
 describe('schema access', () => {
   it('marks every key that names a file, device, URL, socket, permission or limit as never', () => {
-    const never = Object.entries(KEY_ACCESS).filter(([, a]) => a === 'never').map(([k]) => k);
-    for (const key of ['ai.url', 'ai.apiKeyFile', 'ai.credential', 'ai.tls.caFile', 'ai.tls.certFile', 'ai.tls.keyFile', 'audio.device', 'audio.alsaConfig', 'control.group', 'control.maxClients', 'control.idleTimeoutMs', 'leds.driver', 'buttons.driver', 'watchdog.maxLoopLagMs']) {
+    const never = Object.entries(KEY_ACCESS)
+      .filter(([, a]) => a === 'never')
+      .map(([k]) => k);
+    for (const key of [
+      'ai.url',
+      'ai.apiKeyFile',
+      'ai.credential',
+      'ai.tls.caFile',
+      'ai.tls.certFile',
+      'ai.tls.keyFile',
+      'audio.device',
+      'audio.alsaConfig',
+      'control.group',
+      'control.maxClients',
+      'control.idleTimeoutMs',
+      'leds.driver',
+      'buttons.driver',
+      'watchdog.maxLoopLagMs',
+    ]) {
       expect(never, key).toContain(key);
     }
-    const control = Object.entries(KEY_ACCESS).filter(([, a]) => a === 'control').map(([k]) => k).sort();
-    expect(control.filter((k) => !k.startsWith('leds.looks.') && !k.startsWith('leds.night.'))).toEqual(['ai.elevenlabs.firstMessage', 'ai.elevenlabs.language', 'ai.instructions', 'ai.speed', 'ai.transcriptionLanguage', 'ai.voice', 'audio.volume', 'earcons.enabled', 'earcons.volume', 'leds.brightness', 'log.level']);
+    const control = Object.entries(KEY_ACCESS)
+      .filter(([, a]) => a === 'control')
+      .map(([k]) => k)
+      .sort();
+    expect(control.filter((k) => !k.startsWith('leds.looks.') && !k.startsWith('leds.night.'))).toEqual([
+      'ai.elevenlabs.firstMessage',
+      'ai.elevenlabs.language',
+      'ai.instructions',
+      'ai.speed',
+      'ai.transcriptionLanguage',
+      'ai.voice',
+      'audio.volume',
+      'earcons.enabled',
+      'earcons.volume',
+      'leds.brightness',
+      'log.level',
+    ]);
   });
 });
 

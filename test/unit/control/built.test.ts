@@ -83,7 +83,12 @@ describe('node speakerctl.js', () => {
     const code = new Promise((r) => child.on('close', r));
     child.kill('SIGINT');
     expect(await code).toBe(0);
-    expect(stdout.trim().split('\n').map((l) => JSON.parse(l).event)).toEqual(['state', 'mute', 'volume', 'state']);
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).event),
+    ).toEqual(['state', 'mute', 'volume', 'state']);
   });
 });
 

@@ -18,7 +18,31 @@ _speakerctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
 
 describe.skipIf(!bash)('bash completion (needs bash)', () => {
   it.each<[string, string[]]>([
-    ['speakerctl ', ['status', 'mute', 'unmute', 'toggle-mute', 'volume', 'say', 'interrupt', 'talk-start', 'talk-end', 'connect', 'disconnect', 'tool-result', 'config', 'reload', 'devices', 'version', 'ping', 'events', 'watch', 'help']],
+    [
+      'speakerctl ',
+      [
+        'status',
+        'mute',
+        'unmute',
+        'toggle-mute',
+        'volume',
+        'say',
+        'interrupt',
+        'talk-start',
+        'talk-end',
+        'connect',
+        'disconnect',
+        'tool-result',
+        'config',
+        'reload',
+        'devices',
+        'version',
+        'ping',
+        'events',
+        'watch',
+        'help',
+      ],
+    ],
     ['speakerctl con', ['connect', 'config']],
     ['speakerctl --', ['--socket', '--json', '--timeout', '--help']],
     ['speakerctl --json --timeout 100 st', ['status']],

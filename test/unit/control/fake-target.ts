@@ -74,7 +74,16 @@ export class FakeTarget implements ControlTarget {
       backend: 'parrot',
       connection: { state: this.connected ? 'open' : 'closed', connected: this.connected, reconnects: 0 },
       uptimeS: 3723,
-      audio: { frames: 48000, xruns: 0, underruns: 1, dropped: 2, deviceState: 'running', tickAvgUs: 120, tickMaxUs: 900, aec: { erleDb: 41.5, converged: true } },
+      audio: {
+        frames: 48000,
+        xruns: 0,
+        underruns: 1,
+        dropped: 2,
+        deviceState: 'running',
+        tickAvgUs: 120,
+        tickMaxUs: 900,
+        aec: { erleDb: 41.5, converged: true },
+      },
       lastError: null,
     };
   }

@@ -182,7 +182,12 @@ describe('encoding and errors', () => {
   });
 
   it.each<[string, unknown, { code: string; message: string }, boolean]>([
-    ['a coded error', Object.assign(new Error('not connected'), { code: 'ERR_AI_NOT_CONNECTED' }), { code: 'ERR_AI_NOT_CONNECTED', message: 'not connected' }, false],
+    [
+      'a coded error',
+      Object.assign(new Error('not connected'), { code: 'ERR_AI_NOT_CONNECTED' }),
+      { code: 'ERR_AI_NOT_CONNECTED', message: 'not connected' },
+      false,
+    ],
     ['a ControlError', new ControlError('ERR_FORBIDDEN', 'no'), { code: 'ERR_FORBIDDEN', message: 'no' }, false],
     ['a plain error', new Error('secret path /x at line 3'), { code: 'ERR_INTERNAL', message: 'internal error' }, true],
     ['a Node errno code', Object.assign(new Error('EACCES: /etc/x'), { code: 'EACCES' }), { code: 'ERR_INTERNAL', message: 'internal error' }, true],

@@ -17,7 +17,8 @@ function identities(queue: Peer[]): () => Peer {
 }
 
 const user = (uid: number): Peer => ({ uid, gid: uid, pid: 5000 + uid });
-const keyAccess = (key: string): KeyAccessLevel | undefined => ({ 'ai.voice': 'control', 'ai.backend': 'admin', 'ai.url': 'never' })[key] as KeyAccessLevel | undefined;
+const keyAccess = (key: string): KeyAccessLevel | undefined =>
+  ({ 'ai.voice': 'control', 'ai.backend': 'admin', 'ai.url': 'never' })[key] as KeyAccessLevel | undefined;
 
 describe('levels over the socket', () => {
   it('lets a control user set control keys only, and audits every refusal with uid and pid', async () => {
@@ -60,9 +61,13 @@ describe('levels over the socket', () => {
     expect(h.audit.filter((l) => l.includes('refused'))).toHaveLength(3);
     const again = await LineClient.connect(h.path);
     await again.waitClosed();
-    expect(again.lines[0]).toMatchObject({ error: { code: 'ERR_TOO_MANY_CLIENTS', message: expect.stringMatching(/uid 1001 was dropped .* again in \d+ ms/) } });
+    expect(again.lines[0]).toMatchObject({
+      error: { code: 'ERR_TOO_MANY_CLIENTS', message: expect.stringMatching(/uid 1001 was dropped .* again in \d+ ms/) },
+    });
     // The log line is the same for every refused reconnect, so the log's rate limit can fold a loop.
-    expect(h.warnings.filter((w) => w.startsWith('refused a control client'))).toEqual(['refused a control client: uid 1001 is kept out after refused requests']);
+    expect(h.warnings.filter((w) => w.startsWith('refused a control client'))).toEqual([
+      'refused a control client: uid 1001 is kept out after refused requests',
+    ]);
     const other = await LineClient.connect(h.path);
     expect(await other.call({ id: 1, cmd: 'ping' })).toMatchObject({ ok: true });
     other.close();

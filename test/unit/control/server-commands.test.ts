@@ -57,7 +57,10 @@ describe('commands', () => {
   it('talk_start and talk_end reach the target as a push-to-talk turn', async () => {
     expect(await ok('talk_start')).toEqual({ talking: true });
     expect(await ok('talk_end')).toEqual({ talking: false });
-    expect(h.target.calls.map((c) => [c.method, ...c.args])).toEqual([['talk', true], ['talk', false]]);
+    expect(h.target.calls.map((c) => [c.method, ...c.args])).toEqual([
+      ['talk', true],
+      ['talk', false],
+    ]);
   });
 
   it('connect, disconnect and interrupt reach the target', async () => {

@@ -271,7 +271,9 @@ describe('speakerctl watch', () => {
     ac.abort();
     expect((await run).code).toBe(0);
     expect(stdout.text).not.toContain('\x1b');
-    expect(stdout.lines).toEqual(expect.arrayContaining(['state listening', 'unmuted', 'volume 50', 'user: turn on the lights', 'muted', 'levels mic 12 speaker 200']));
+    expect(stdout.lines).toEqual(
+      expect.arrayContaining(['state listening', 'unmuted', 'volume 50', 'user: turn on the lights', 'muted', 'levels mic 12 speaker 200']),
+    );
     expect(stdout.lines.filter((l) => l.startsWith('levels')).length).toBeLessThanOrEqual(2);
   });
 

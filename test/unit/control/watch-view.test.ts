@@ -29,9 +29,19 @@ describe('WatchView', () => {
   it('draws the LEDs (lit and dark cells, layer, pattern) and the mute switch, from status and events', () => {
     const v = new WatchView();
     expect(v.render(80).some((l) => l.startsWith('leds'))).toBe(false);
-    v.applyStatus({ state: 'listening', muted: false, volume: 40, backend: 'parrot', lastError: null, muteSwitch: false, leds: { layer: 'listening', pattern: 'solid', color: '#0040ff', colors: ['#0040ff', '#000000', '#0040ff'] } });
+    v.applyStatus({
+      state: 'listening',
+      muted: false,
+      volume: 40,
+      backend: 'parrot',
+      lastError: null,
+      muteSwitch: false,
+      leds: { layer: 'listening', pattern: 'solid', color: '#0040ff', colors: ['#0040ff', '#000000', '#0040ff'] },
+    });
     expect(v.render(80)[1]).toBe('leds    [\u25cf\u00b7\u25cf] listening solid #0040ff');
-    expect(v.apply({ event: 'leds', data: { layer: 'error', pattern: 'blink', color: '#ff0000', colors: ['#000000', '#000000', '#000000'] } })).toBe('leds error blink #ff0000');
+    expect(v.apply({ event: 'leds', data: { layer: 'error', pattern: 'blink', color: '#ff0000', colors: ['#000000', '#000000', '#000000'] } })).toBe(
+      'leds error blink #ff0000',
+    );
     expect(v.apply({ event: 'mute_switch', data: { muted: true } })).toBe('mute switch on (muted)');
     v.apply({ event: 'mute', data: { muted: true } });
     const lines = v.render(80);
@@ -104,7 +114,9 @@ describe('the echo canceller in status and watch', () => {
   const aec = { erleDb: 31.26, converged: true, engine: 'webrtc', delayMs: 57.5, delaySource: 'estimate', delayEstimateMs: 57.5, delayConfidence: 0.671 };
 
   it('status shows the engine, ERLE, the delay in use with its source, and the estimate', () => {
-    expect(formatStatus({ audio: { aec } })).toMatch(/^echo canceller: webrtc, ERLE 31\.3 dB, converged; delay 57\.5 ms \(estimate\), estimate 57\.5 ms at confidence 0\.67$/m);
+    expect(formatStatus({ audio: { aec } })).toMatch(
+      /^echo canceller: webrtc, ERLE 31\.3 dB, converged; delay 57\.5 ms \(estimate\), estimate 57\.5 ms at confidence 0\.67$/m,
+    );
     const fixed = { ...aec, delayMs: 50, delaySource: 'config', delayEstimateMs: -1, delayConfidence: 0 };
     expect(formatStatus({ audio: { aec: fixed } })).toContain('delay 50.0 ms (config), no estimate yet');
     expect(formatStatus({ audio: { aec: { ...aec, delayMs: -1, delaySource: 'none' } } })).toContain('; delay unknown, estimate');

@@ -31,14 +31,33 @@ describe('APA102 frames', () => {
     const device = join(dir, 'spidev0.1');
     writeFileSync(device, '');
     const chip = new FakeGpioChip();
-    const out = await openApa102({ device, count: 3, order: 'bgr', power: { chip: '/dev/gpiochip0', line: 5 } }, () => chip, () => undefined, () => undefined);
+    const out = await openApa102(
+      { device, count: 3, order: 'bgr', power: { chip: '/dev/gpiochip0', line: 5 } },
+      () => chip,
+      () => undefined,
+      () => undefined,
+    );
     expect(chip.levels.get(5)).toBe(true);
-    const c = new LedCompositor(out, {
-      looks: { starting: parseLook('#ffffff solid'), listening: parseLook('#0000ff solid'), userSpeaking: parseLook('off'), thinking: parseLook('off'), speaking: parseLook('off'), offline: parseLook('off'), error: parseLook('off'), volume: parseLook('off'), muted: parseLook('#ff0000 solid') },
-      brightness: 1,
-      fps: 30,
-      night: { mode: 'off', start: 0, end: 0, brightness: 1 },
-    }, { muteLeds: [1] });
+    const c = new LedCompositor(
+      out,
+      {
+        looks: {
+          starting: parseLook('#ffffff solid'),
+          listening: parseLook('#0000ff solid'),
+          userSpeaking: parseLook('off'),
+          thinking: parseLook('off'),
+          speaking: parseLook('off'),
+          offline: parseLook('off'),
+          error: parseLook('off'),
+          volume: parseLook('off'),
+          muted: parseLook('#ff0000 solid'),
+        },
+        brightness: 1,
+        fps: 30,
+        night: { mode: 'off', start: 0, end: 0, brightness: 1 },
+      },
+      { muteLeds: [1] },
+    );
     await settle();
     c.setState('listening');
     await settle();
@@ -61,7 +80,13 @@ describe('APA102 frames', () => {
     const fifo = join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     const chip = () => new FakeGpioChip();
-    const open = (device: string, extra = {}) => openApa102({ device, count: 3, order: 'bgr', ...extra }, chip, () => undefined, () => undefined);
+    const open = (device: string, extra = {}) =>
+      openApa102(
+        { device, count: 3, order: 'bgr', ...extra },
+        chip,
+        () => undefined,
+        () => undefined,
+      );
     await expect(open(fifo)).rejects.toMatchObject({ code: 'ERR_LED_DEVICE', message: expect.stringContaining('is a FIFO; an SPI device') });
     const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     await expect(open(fifo)).rejects.toMatchObject({ message: expect.stringContaining('is a FIFO') });
@@ -70,7 +95,12 @@ describe('APA102 frames', () => {
     await expect(open(join(dir, 'spidev9.9'))).rejects.toMatchObject({ code: 'ERR_LED_DEVICE', message: expect.stringContaining('does not exist') });
     writeFileSync(join(dir, 'spi'), '');
     const warnings: string[] = [];
-    const out = await openApa102({ device: join(dir, 'spi'), count: 1, order: 'bgr', spiMode: 3, speedHz: 8000000 }, chip, () => undefined, (m) => warnings.push(m));
+    const out = await openApa102(
+      { device: join(dir, 'spi'), count: 1, order: 'bgr', spiMode: 3, speedHz: 8000000 },
+      chip,
+      () => undefined,
+      (m) => warnings.push(m),
+    );
     expect(warnings[0]).toMatch(/is a regular file, not an SPI device: the SPI mode and clock do not apply/);
     await out.close();
   });
@@ -79,18 +109,39 @@ describe('APA102 frames', () => {
     const chip = () => new FakeGpioChip();
     const calls: number[][] = [];
     // /dev/null is a real character device: the configurator is called with its descriptor.
-    const out = await openApa102({ device: '/dev/null', count: 2, order: 'bgr', spiMode: 3, speedHz: 8000000 }, chip, () => undefined, () => undefined, (fd, mode, speed, bits) => calls.push([fd, mode, speed, bits]));
+    const out = await openApa102(
+      { device: '/dev/null', count: 2, order: 'bgr', spiMode: 3, speedHz: 8000000 },
+      chip,
+      () => undefined,
+      () => undefined,
+      (fd, mode, speed, bits) => calls.push([fd, mode, speed, bits]),
+    );
     expect(calls).toHaveLength(1);
     expect(calls[0]!.slice(1)).toEqual([3, 8000000, 8]);
     await out.close();
     // The real ioctls: /dev/null is no spidev, so the kernel refuses SPI_IOC_WR_MODE (ENOTTY).
     const spi = loadNativeBinding().spiConfigure!.bind(loadNativeBinding());
-    await expect(openApa102({ device: '/dev/null', count: 2, order: 'bgr', spiMode: 0 }, chip, () => undefined, () => undefined, spi)).rejects.toMatchObject({
+    await expect(
+      openApa102(
+        { device: '/dev/null', count: 2, order: 'bgr', spiMode: 0 },
+        chip,
+        () => undefined,
+        () => undefined,
+        spi,
+      ),
+    ).rejects.toMatchObject({
       code: 'ERR_SPI_CONFIG',
       message: expect.stringMatching(/^APA102: \/dev\/null: cannot set the SPI mode: Inappropriate ioctl/),
     });
     // Without the addon's configurator only mode 0 can work on a real device.
-    await expect(openApa102({ device: '/dev/null', count: 2, order: 'bgr', spiMode: 1 }, chip, () => undefined, () => undefined)).rejects.toMatchObject({ code: 'ERR_SPI_UNSUPPORTED' });
+    await expect(
+      openApa102(
+        { device: '/dev/null', count: 2, order: 'bgr', spiMode: 1 },
+        chip,
+        () => undefined,
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_SPI_UNSUPPORTED' });
     expect(() => spi(0, 4, 0, 8)).toThrow(RangeError);
   });
 
@@ -98,6 +149,13 @@ describe('APA102 frames', () => {
     writeFileSync(join(dir, 'spi'), '');
     const chip = new FakeGpioChip();
     chip.missing = true;
-    await expect(openApa102({ device: join(dir, 'spi'), count: 3, order: 'bgr', power: { chip: '/dev/gpiochip0', line: 5 } }, () => chip, () => undefined, () => undefined)).rejects.toMatchObject({ code: 'ERR_GPIO' });
+    await expect(
+      openApa102(
+        { device: join(dir, 'spi'), count: 3, order: 'bgr', power: { chip: '/dev/gpiochip0', line: 5 } },
+        () => chip,
+        () => undefined,
+        () => undefined,
+      ),
+    ).rejects.toMatchObject({ code: 'ERR_GPIO' });
   });
 });

@@ -52,7 +52,17 @@ describe('looks, times and patterns', () => {
     const writes: number[][] = [];
     const out: LedOutput = { driver: 'test', count: 1, kind: 'single', write: (f) => writes.push([...f]), close: async () => undefined };
     const solid = parseLook('#ffffff solid');
-    const looks = { starting: solid, listening: solid, userSpeaking: solid, thinking: solid, speaking: solid, offline: solid, volume: solid, muted: solid, error: parseLook('#ff0000 blink 1000') };
+    const looks = {
+      starting: solid,
+      listening: solid,
+      userSpeaking: solid,
+      thinking: solid,
+      speaking: solid,
+      offline: solid,
+      volume: solid,
+      muted: solid,
+      error: parseLook('#ff0000 blink 1000'),
+    };
     const c = new LedCompositor(out, { looks, brightness: 1, fps: 30, night: { mode: 'off', start: 0, end: 0, brightness: 1 } }, { now: () => t });
     expect(vi.getTimerCount()).toBe(0);
     expect(writes).toHaveLength(1);
@@ -81,12 +91,22 @@ describe('board profiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'speakerd-board-'));
     try {
       const write = (name: string, value: unknown): string => (writeFileSync(join(dir, name), JSON.stringify(value)), join(dir, name));
-      await expect(loadBoardProfile(write('a.json', { name: 'x', leds: { driver: 'apa102', device: '/dev/spidev0.0', count: 0 } }))).rejects.toMatchObject({ code: 'ERR_BOARD_PROFILE', message: expect.stringContaining('leds.count must be an integer from 1 to 256') });
-      await expect(loadBoardProfile(write('b.json', { name: 'x', buttons: { gpio: { chip: '/dev/gpiochip0', buttons: [{ line: 3, press: 'explode' }] } } }))).rejects.toMatchObject({ message: expect.stringContaining('buttons.gpio.buttons[0].press must be one of') });
-      await expect(loadBoardProfile(write('c.json', { name: 'x', leds: { driver: 'sysfs', leds: [{ name: '../../etc' }] } }))).rejects.toMatchObject({ message: expect.stringContaining('leds.leds[0].name') });
+      await expect(loadBoardProfile(write('a.json', { name: 'x', leds: { driver: 'apa102', device: '/dev/spidev0.0', count: 0 } }))).rejects.toMatchObject({
+        code: 'ERR_BOARD_PROFILE',
+        message: expect.stringContaining('leds.count must be an integer from 1 to 256'),
+      });
+      await expect(
+        loadBoardProfile(write('b.json', { name: 'x', buttons: { gpio: { chip: '/dev/gpiochip0', buttons: [{ line: 3, press: 'explode' }] } } })),
+      ).rejects.toMatchObject({ message: expect.stringContaining('buttons.gpio.buttons[0].press must be one of') });
+      await expect(loadBoardProfile(write('c.json', { name: 'x', leds: { driver: 'sysfs', leds: [{ name: '../../etc' }] } }))).rejects.toMatchObject({
+        message: expect.stringContaining('leds.leds[0].name'),
+      });
       writeFileSync(join(dir, 'd.json'), '{"name": ');
       await expect(loadBoardProfile(join(dir, 'd.json'))).rejects.toMatchObject({ code: 'ERR_BOARD_PROFILE', message: expect.stringContaining('JSON') });
-      await expect(loadBoardProfile('no-such-board')).rejects.toMatchObject({ code: 'ERR_BOARD_PROFILE', message: expect.stringContaining("no board profile 'no-such-board'") });
+      await expect(loadBoardProfile('no-such-board')).rejects.toMatchObject({
+        code: 'ERR_BOARD_PROFILE',
+        message: expect.stringContaining("no board profile 'no-such-board'"),
+      });
       execFileSync('mkfifo', [join(dir, 'fifo.json')]);
       await expect(loadBoardProfile(join(dir, 'fifo.json'))).rejects.toMatchObject({ code: 'ERR_CONFIG_FILE', message: expect.stringContaining('is a FIFO') });
     } finally {

@@ -88,7 +88,10 @@ describe('sysfs LED class driver under the compositor', () => {
   });
 
   it('refuses a missing LED with a clear error', async () => {
-    await expect(openSysfsLeds([{ name: 'nope' }], () => undefined, root)).rejects.toMatchObject({ code: 'ERR_LED_DEVICE', message: expect.stringContaining("no LED 'nope'") });
+    await expect(openSysfsLeds([{ name: 'nope' }], () => undefined, root)).rejects.toMatchObject({
+      code: 'ERR_LED_DEVICE',
+      message: expect.stringContaining("no LED 'nope'"),
+    });
     await expect(openSysfsLeds([{ name: '../etc' }], () => undefined, root)).rejects.toMatchObject({ code: 'ERR_LED_DEVICE' });
   });
 

@@ -4,10 +4,22 @@ import { toServiceEvent } from '../../../src/service/ai-events.js';
 
 describe('AI events on the control socket', () => {
   it.each<[AiEvent, unknown]>([
-    [{ type: 'tool_call_cancelled', callIds: ['c1', 'c2'] }, { event: 'tool_call_cancelled', data: { call_ids: ['c1', 'c2'] } }],
-    [{ type: 'session_ending', timeLeftMs: 50000 }, { event: 'session_ending', data: { time_left_ms: 50000 } }],
-    [{ type: 'turn', open: true }, { event: 'turn', data: { open: true } }],
-    [{ type: 'turn', open: false, committed: false }, { event: 'turn', data: { open: false, committed: false } }],
+    [
+      { type: 'tool_call_cancelled', callIds: ['c1', 'c2'] },
+      { event: 'tool_call_cancelled', data: { call_ids: ['c1', 'c2'] } },
+    ],
+    [
+      { type: 'session_ending', timeLeftMs: 50000 },
+      { event: 'session_ending', data: { time_left_ms: 50000 } },
+    ],
+    [
+      { type: 'turn', open: true },
+      { event: 'turn', data: { open: true } },
+    ],
+    [
+      { type: 'turn', open: false, committed: false },
+      { event: 'turn', data: { open: false, committed: false } },
+    ],
     [
       { type: 'error', code: 'ERR_AI_CONFIG_REJECTED', message: 'bad voice', fatal: true, param: 'session.audio.output.voice' },
       { event: 'error', data: { code: 'ERR_AI_CONFIG_REJECTED', message: 'bad voice', fatal: true, param: 'session.audio.output.voice' } },

@@ -7,7 +7,10 @@ afterEach(() => {
 
 function log() {
   const lines: string[] = [];
-  return { lines, log: { info: (m: string) => lines.push(`info ${m}`), warning: (m: string) => lines.push(`warning ${m}`), error: (m: string) => lines.push(`error ${m}`) } };
+  return {
+    lines,
+    log: { info: (m: string) => lines.push(`info ${m}`), warning: (m: string) => lines.push(`warning ${m}`), error: (m: string) => lines.push(`error ${m}`) },
+  };
 }
 
 describe('StatePersister', () => {
@@ -37,10 +40,15 @@ describe('StatePersister', () => {
     vi.useFakeTimers();
     const { lines, log: l } = log();
     let calls = 0;
-    const p = new StatePersister(async () => {
-      calls++;
-      throw new Error('EROFS');
-    }, () => ({ volume: 1, muted: true }), l, 100);
+    const p = new StatePersister(
+      async () => {
+        calls++;
+        throw new Error('EROFS');
+      },
+      () => ({ volume: 1, muted: true }),
+      l,
+      100,
+    );
     await p.final();
     await vi.advanceTimersByTimeAsync(1000);
     expect(calls).toBe(1);

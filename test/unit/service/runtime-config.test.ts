@@ -23,7 +23,14 @@ async function runtimeConfig(runtime: Record<string, unknown> = {}): Promise<{ r
   const base = { etcDir: join(etc.dir, 'etc'), env: {} };
   const store = new StateStore(stateFile);
   const warnings: string[] = [];
-  const rc = new RuntimeConfig(base, store, await loadWithRuntime(base, runtime), runtime, () => ({ volume: 50, muted: false }), (m) => warnings.push(m));
+  const rc = new RuntimeConfig(
+    base,
+    store,
+    await loadWithRuntime(base, runtime),
+    runtime,
+    () => ({ volume: 50, muted: false }),
+    (m) => warnings.push(m),
+  );
   return { rc, store, stateFile, warnings };
 }
 
@@ -156,7 +163,8 @@ describe('config_get', () => {
     const config = defaultConfig();
     config.ai.apiKeyFile = '/etc/speakerd/ai-api-key';
     config.ai.tls.keyFile = '/etc/speakerd/client.key';
-    for (const key of ['ai.apiKeyFile', 'ai.credential', 'ai.tls.keyFile', 'ai.apiKey']) expect(() => configValue(config, key)).toThrow(expect.objectContaining({ code: 'ERR_SECRET' }));
+    for (const key of ['ai.apiKeyFile', 'ai.credential', 'ai.tls.keyFile', 'ai.apiKey'])
+      expect(() => configValue(config, key)).toThrow(expect.objectContaining({ code: 'ERR_SECRET' }));
     const all = JSON.stringify(configValue(config));
     expect(all).not.toContain('/etc/speakerd/ai-api-key');
     expect(all).not.toContain('client.key');
@@ -174,7 +182,15 @@ describe('a state file written by an older daemon', () => {
   it('keeps run-time settable keys and drops every key that may only come from the files', () => {
     const own = '/var/lib/speakerd/ai-api-key';
     const { runtime, dropped } = admissibleOverrides(
-      { 'ai.voice': 'ash', 'audio.alsaConfig': '/var/lib/speakerd/ai-api-key', 'audio.capture': 'evil', 'ai.url': 'ws://evil', 'ai.apiKeyFile': own, 'control.mode': '0666', 'ai.model': 'm' },
+      {
+        'ai.voice': 'ash',
+        'audio.alsaConfig': '/var/lib/speakerd/ai-api-key',
+        'audio.capture': 'evil',
+        'ai.url': 'ws://evil',
+        'ai.apiKeyFile': own,
+        'control.mode': '0666',
+        'ai.model': 'm',
+      },
       own,
     );
     expect(runtime).toEqual({ 'ai.voice': 'ash', 'ai.apiKeyFile': own, 'ai.model': 'm' });

@@ -43,7 +43,11 @@ describe('service state machine', () => {
     // ...until its last sample: offline when the link is still down, listening when it is back.
     ['speaking', { kind: 'ai', event: { type: 'audio_done', interrupted: false }, link: { playingOut: false, connected: false } }, 'offline'],
     ['speaking', { kind: 'ai', event: { type: 'audio_done', interrupted: false }, link: { playingOut: false, connected: true } }, 'listening'],
-    ['speaking', { kind: 'ai', event: { type: 'disconnected', code: 1006, reason: '', renewal: false, retryInMs: 1000 }, link: { playingOut: false, connected: false } }, 'offline'],
+    [
+      'speaking',
+      { kind: 'ai', event: { type: 'disconnected', code: 1006, reason: '', renewal: false, retryInMs: 1000 }, link: { playingOut: false, connected: false } },
+      'offline',
+    ],
   ];
   it.each(table)('%s + %j -> %s', (from, input, to) => {
     expect(nextState(from, input)).toBe(to);

@@ -131,7 +131,15 @@ describe('watchdog over the fake binding (the pinger reads the engine, JS only c
     const missed: string[] = [];
     let resumed = 0;
     // Checks six fake ticks apart, so a loaded machine's late timers do not look like a stopped clock.
-    const dog = new Watchdog({ intervalMs: 60, maxLoopLagMs: 1000, heartbeatMs: 10, engine: () => engine, binding, onMissed: (r) => missed.push(r), onResumed: () => resumed++ });
+    const dog = new Watchdog({
+      intervalMs: 60,
+      maxLoopLagMs: 1000,
+      heartbeatMs: 10,
+      engine: () => engine,
+      binding,
+      onMissed: (r) => missed.push(r),
+      onResumed: () => resumed++,
+    });
     cleanup.push(() => dog.stop());
     dog.start();
     await until(() => sent.length >= 4, '4 pings');
@@ -158,7 +166,15 @@ describe('watchdog over the fake binding (the pinger reads the engine, JS only c
     let engine: AudioEngine | null = await AudioEngine.create({ binding });
     cleanup.push(() => engine?.close());
     const missed: string[] = [];
-    const dog = new Watchdog({ intervalMs: 150, heartbeatMs: 20, maxLoopLagMs: 5000, reopenGraceMs: 0, engine: () => engine, binding, onMissed: (r) => missed.push(r) });
+    const dog = new Watchdog({
+      intervalMs: 150,
+      heartbeatMs: 20,
+      maxLoopLagMs: 5000,
+      reopenGraceMs: 0,
+      engine: () => engine,
+      binding,
+      onMissed: (r) => missed.push(r),
+    });
     cleanup.push(() => dog.stop());
     dog.start();
     await until(() => (dog.status()?.pings ?? 0) >= 3, 'pings');
