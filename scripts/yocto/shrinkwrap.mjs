@@ -69,7 +69,9 @@ if (process.argv.includes('--check')) {
   let current = '';
   try {
     current = readFileSync(target, 'utf8');
-  } catch {}
+  } catch {
+    // no committed file yet: out of date like any other difference
+  }
   if (current !== text) {
     console.error(`${target} is out of date: run node scripts/yocto/shrinkwrap.mjs`);
     process.exit(1);

@@ -72,7 +72,6 @@ function checkLevel(level: unknown): LogLevel {
   return level as LogLevel;
 }
 
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f]/g;
 
 function escapeControl(text: string): string {

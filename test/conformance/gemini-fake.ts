@@ -24,7 +24,9 @@ function activities(server: FakeGeminiLiveServer, conn: number): { commits: numb
     if (m.conn !== conn) continue;
     if (has(m, 'activityStart')) ms = 0;
     ms += audioMs(m);
-    if (has(m, 'activityEnd')) ms >= 100 ? commits++ : clears++;
+    if (!has(m, 'activityEnd')) continue;
+    if (ms >= 100) commits++;
+    else clears++;
   }
   return { commits, clears };
 }

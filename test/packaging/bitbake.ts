@@ -124,7 +124,7 @@ export function expandShell(recipe: Recipe, body: string): string {
   const shellVars = new Set<string>();
   for (const m of body.matchAll(/(?:^|[\s;])([A-Za-z_][A-Za-z0-9_]*)=/g)) shellVars.add(m[1] ?? '');
   for (const m of body.matchAll(/\bfor\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\b/g)) shellVars.add(m[1] ?? '');
-  return body.replace(/\$\{@[^}]*\}/g, 'bitbake-python-value').replace(/\$\{([A-Za-z0-9_:\-]+)\}/g, (whole, name: string) => {
+  return body.replace(/\$\{@[^}]*\}/g, 'bitbake-python-value').replace(/\$\{([A-Za-z0-9_:-]+)\}/g, (whole, name: string) => {
     if (shellVars.has(name)) return whole;
     const value = valueOf(recipe, name);
     return value !== undefined && !value.includes('${') ? value : `/bitbake/${name}`;

@@ -8,7 +8,7 @@
  * idle connection open; every `Error` ends the session, a `Warning` does not.
  */
 import { endianness } from 'node:os';
-import type { AiBackend, BackendSignal, ConnectContext, ConnectionPlan, ContextEntry, Frame, SetupContext } from '../backend.js';
+import type { AiBackend, BackendSignal, ConnectContext, ConnectionPlan, Frame, SetupContext } from '../backend.js';
 import type { AiPortParam } from '../types.js';
 import { DeepgramReplies, decodeDeepgram, type DeepgramDecodeContext } from './deepgram-decode.js';
 import {
@@ -174,7 +174,7 @@ export class DeepgramBackend implements AiBackend {
     return [JSON.stringify({ type: 'FunctionCallResponse', id: callId, name, content: output })];
   }
 
-  restoreContext(_entries: readonly ContextEntry[]): Frame[] {
+  restoreContext(): Frame[] {
     // The conversation went into Settings (agent.context): the service takes it nowhere else.
     return [];
   }

@@ -3,7 +3,7 @@
  * signals. Every message is hostile input: shapes are checked field by field and anything that does
  * not fit is a 'malformed' signal (counted by the port), never an exception.
  */
-import type { BackendSignal, Frame } from '../backend.js';
+import type { BackendSignal } from '../backend.js';
 import { base64ToPcm } from '../pcm.js';
 import { obj, str as field, type Json } from './message-fields.js';
 

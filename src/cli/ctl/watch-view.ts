@@ -24,7 +24,6 @@ export function levelBar(level: number, width: number): string {
 
 /** Replaces control characters (a transcript could carry terminal escapes) with spaces. */
 export function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }
 

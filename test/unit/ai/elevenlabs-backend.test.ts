@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AudioMediaAiPort } from '../../../src/ai/ai-port.js';
 import type { BackendSignal } from '../../../src/ai/backend.js';
 import { decodeChunk, encodeChunk, parseFormat } from '../../../src/ai/backends/elevenlabs-audio.js';
-import { ARGUMENTS_LIMIT, ElevenLabsDecoder, REPLY_GAP_MS, TEXT_LIMIT } from '../../../src/ai/backends/elevenlabs-decode.js';
+import { ARGUMENTS_LIMIT, REPLY_GAP_MS, TEXT_LIMIT } from '../../../src/ai/backends/elevenlabs-decode.js';
 import { checkSignedUrl, signedUrlEndpoint } from '../../../src/ai/backends/elevenlabs-signed-url.js';
 import { ElevenLabsBackend } from '../../../src/ai/backends/elevenlabs.js';
 import type { AiEvent, AiPortParam } from '../../../src/ai/types.js';
