@@ -12,7 +12,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 bin=node_modules/.bin
 js_sources='**/*.{ts,mts,cts,js,mjs,cjs}'
-mapfile -t cxx_sources < <(find native bench/room test/native -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' \) | sort)
+cxx_dirs=()
+for d in native bench/room test/native; do [ -d "$d" ] && cxx_dirs+=("$d"); done
+# With no file at all clang-format would read stdin: then there is nothing to format or check.
+mapfile -t cxx_sources < <(find "${cxx_dirs[@]}" /dev/null -type f \( -name '*.cc' -o -name '*.h' -o -name '*.c' \) | sort)
 
 if ! command -v clang-format >/dev/null 2>&1; then
   echo "clang-format is missing: apt-get install clang-format (scripts/setup.sh does)" >&2
@@ -22,7 +25,8 @@ else
 fi
 
 if [ "${1:-}" = "--fix" ]; then
-  "$bin/prettier" --write --log-level warn "$js_sources" && "$clang_format" -i "${cxx_sources[@]}"
+  "$bin/prettier" --write --log-level warn "$js_sources" || exit
+  [ ${#cxx_sources[@]} -eq 0 ] || "$clang_format" -i "${cxx_sources[@]}"
   exit
 fi
 
@@ -41,6 +45,8 @@ check() {
 }
 check 'eslint' "$bin/eslint" --max-warnings 0 .
 check 'prettier --check' "$bin/prettier" --check --log-level warn "$js_sources"
-check "clang-format (${#cxx_sources[@]} files)" "$clang_format" --dry-run -Werror "${cxx_sources[@]}"
+if [ ${#cxx_sources[@]} -gt 0 ]; then
+  check "clang-format (${#cxx_sources[@]} files)" "$clang_format" --dry-run -Werror "${cxx_sources[@]}"
+fi
 echo "      Tests  $passed passed | $failed failed ($((passed + failed)))"
 [ "$failed" -eq 0 ]
