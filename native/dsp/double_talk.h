@@ -28,7 +28,7 @@ struct DoubleTalkSettings {
   float near_margin_db = 15;     // margin over the learnt medians for the user
   float noise_margin_db = 9;     // ... and over the output's noise floor
   int onset_frames = 3;          // frames in a row that must show the user before a decision for it
-  int hangover_ms = 200;         // a user decision holds this long after the last frame that showed it
+  int hangover_ms = 300;         // a user decision holds this long after the last frame that showed it
 };
 
 // Live figures for status, written on the audio thread, read anywhere.
