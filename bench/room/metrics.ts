@@ -115,7 +115,9 @@ export function measureRun(run: RunRecord): RoomFigures {
     falseStarts: vad.starts.filter((n) => inRange(n, farOnly)).length,
     inSpeechPercent: (100 * speechFrames) / Math.max(1, farFrames.end - farFrames.start),
     doubleTalkLossDb: gainDoubleTalk > 0 ? 20 * Math.log10(gainAlone / gainDoubleTalk) : Number.POSITIVE_INFINITY,
-    usersDetected: utterances.filter((u) => vad.starts.some((n) => inRange(n, u))).length,
+    // A start is reported at the first sample of its VAD frame: the frame that holds the user's onset
+    // may begin up to one frame before it.
+    usersDetected: utterances.filter((u) => vad.starts.some((n) => inRange(n, { start: u.start - vad.frameSamples, end: u.end }))).length,
     utterances: utterances.length,
     cpuPercent: run.cpuPercent,
     userGainDb: 20 * Math.log10(Math.max(gainAlone, 1e-6)),

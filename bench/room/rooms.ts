@@ -76,8 +76,10 @@ export interface Configuration {
 /** The configurations `npm run bench` compares, baseline first. */
 export const CONFIGURATIONS: readonly Configuration[] = [
   { label: 'AEC off', set: { 'aec.enabled': 'false' } },
-  { label: 'speex', set: { 'aec.engine': 'speex' }, defaultWhenAbsent: ['aec.engine'] },
-  { label: 'webrtc', set: { 'aec.engine': 'webrtc' } },
+  { label: 'default: speex + post filter + ducking 12 dB', set: { 'aec.engine': 'speex' }, defaultWhenAbsent: ['aec.engine'] },
+  { label: 'speex, no post filter', set: { 'aec.engine': 'speex', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0' } },
+  { label: 'webrtc + post filter + ducking 12 dB', set: { 'aec.engine': 'webrtc' } },
+  { label: 'default + ceiling -11 dBFS', set: { 'aec.engine': 'speex', 'audio.maxOutputDbfs': '-11' }, defaultWhenAbsent: ['aec.engine'] },
 ];
 
 /** The `--set` pairs of `configuration` this build understands, or the first key it does not know. */

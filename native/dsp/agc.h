@@ -1,8 +1,8 @@
 // Automatic gain control after the echo canceller: brings the user's speech to a nominal level for the
 // service. It learns the level only on frames its caller vouches for as the user's speech (the post
-// filter: the user alone, the far end silent, for 50 ms in a row) that stand clear of the noise floor;
-// on every other frame, residual echo and double talk among them, the gain holds, so echo is never what
-// the gain is raised for. Bounded gain, a slew limit, a per-frame peak guard. Real-time safe.
+// filter: the user alone or over the far end, for 50 ms in a row) that stand clear of the noise floor;
+// on every other frame (residual echo among them) the gain holds, so echo is never what the gain is
+// raised for. Bounded gain, a slew limit, a per-frame peak guard. Real-time safe.
 #pragma once
 
 #include <atomic>
@@ -17,9 +17,10 @@ struct AgcSettings {
   float max_gain_db = 30.0f;
   float min_gain_db = -12.0f;
   float initial_gain_db = 0.0f;
-  float slew_db_per_s = 12.0f;     // most the gain moves per second of user speech...
-  int fast_start_ms = 1000;        // ... three times that over the first second of speech it hears
-  int level_window_ms = 500;       // the speech level's averaging time
+  float slew_db_per_s = 12.0f;  // most the gain moves per second of user speech...
+  int fast_start_ms = 1000;     // ... fast_start_factor times that over the first second of speech
+  float fast_start_factor = 6.0f;  // it hears (the first words are often a barge-in, see echo_post_filter.cc)
+  int level_window_ms = 500;    // the speech level's averaging time
   float speech_margin_db = 10.0f;  // a user frame counts as speech this far above the noise floor
 };
 

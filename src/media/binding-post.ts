@@ -16,7 +16,7 @@ export interface NativeEchoPostOptions {
   frame?: number;
   /** The detector's reference envelope decays 60 dB in this, ms (room reverberation), default 500. */
   dtdTailMs?: number;
-  /** The detector holds a user decision this long, ms, default 200. */
+  /** The detector holds a user decision this long, ms, default 300. */
   dtdHangoverMs?: number;
   /** Frames in a row that must show the user before the detector decides for it, default 3. */
   dtdOnsetFrames?: number;

@@ -121,6 +121,18 @@ describe('AGC and echo alone', () => {
   }, 120000);
 });
 
+describe('AGC on a barge-in', () => {
+  it("levels the user's first words when they come over the far end (no user alone before them)", () => {
+    const room = { ...ENCLOSURE_ROOM, seed: 1, seconds: { converge: 15, farOnly: 1, doubleTalk: 4, nearOnly: 0 } };
+    const run = runPostFilter(binding, room);
+    const { doubleTalk } = run.scenario.segments;
+    const secondHalf = { start: (doubleTalk.start + doubleTalk.end) / 2, end: doubleTalk.end };
+    const level = userLevelAfterAgc(run, secondHalf, room.nearDbfs ?? -30);
+    console.log(`enclosure 1: user over the far end after AGC ${level.toFixed(1)} dBFS (at the microphone ${room.nearDbfs} dBFS)`);
+    expect(Math.abs(level + 26)).toBeLessThanOrEqual(6);
+  }, 120000);
+});
+
 describe('post filter options', () => {
   const PostFilter = binding.EchoPostFilter!;
 

@@ -71,7 +71,7 @@ function parsePostOptions(o: Record<string, unknown>): NativeEchoPostOptions {
   const p = nestedObject(o, 'post');
   return {
     dtdTailMs: optionInt(p, 'dtdTailMs', 500, 50, 2000),
-    dtdHangoverMs: optionInt(p, 'dtdHangoverMs', 200, 0, 2000),
+    dtdHangoverMs: optionInt(p, 'dtdHangoverMs', 300, 0, 2000),
     dtdOnsetFrames: optionInt(p, 'dtdOnsetFrames', 3, 1, 20),
     dtdMarginDb: optionInt(p, 'dtdMarginDb', 15, 0, 40),
     outputLagFrames: optionInt(p, 'outputLagFrames', 1, 0, 4),
