@@ -121,7 +121,8 @@ EchoPostSettings ParseEchoPostSettings(const Napi::Object& o, int rate, int fram
   s.detector.tail_ms = OptionInt(o, "dtdTailMs", 500, 50, 2000);
   s.detector.hangover_ms = OptionInt(o, "dtdHangoverMs", s.detector.hangover_ms, 0, 2000);
   s.detector.onset_frames = OptionInt(o, "dtdOnsetFrames", 3, 1, 20);
-  s.detector.near_margin_db = static_cast<float>(OptionInt(o, "dtdMarginDb", static_cast<int>(s.detector.near_margin_db), 0, 40));
+  s.detector.near_margin_db =
+      static_cast<float>(OptionInt(o, "dtdMarginDb", static_cast<int>(s.detector.near_margin_db), 0, 40));
   s.detector.output_lag_frames = OptionInt(o, "outputLagFrames", 1, 0, 4);
   s.suppressor.far_only_db = static_cast<float>(OptionInt(o, "suppressDb", -30, -80, 0));
   s.suppressor.double_talk_db = static_cast<float>(OptionInt(o, "suppressDoubleTalkDb", 0, -40, 0));

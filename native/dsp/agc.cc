@@ -45,7 +45,8 @@ void Agc::Process(int16_t* frame, bool user_speech, double noise_power) {
     level_power_ = level_power_ == 0.0 ? power : level_power_ + level_alpha_ * (power - level_power_);
     const float level_db = static_cast<float>(10.0 * std::log10(level_power_ / kFullScalePower));
     const float wanted = std::clamp(settings_.target_dbfs - level_db, settings_.min_gain_db, settings_.max_gain_db);
-    const float slew = learnt_frames_++ < fast_frames_ ? settings_.fast_start_factor * slew_per_frame_ : slew_per_frame_;
+    const float slew =
+        learnt_frames_++ < fast_frames_ ? settings_.fast_start_factor * slew_per_frame_ : slew_per_frame_;
     current_db_ += std::clamp(wanted - current_db_, -slew, slew);
     gain_db_.store(current_db_, std::memory_order_relaxed);
   }

@@ -17,10 +17,10 @@ struct AgcSettings {
   float max_gain_db = 30.0f;
   float min_gain_db = -12.0f;
   float initial_gain_db = 0.0f;
-  float slew_db_per_s = 12.0f;  // most the gain moves per second of user speech...
-  int fast_start_ms = 1000;     // ... fast_start_factor times that over the first second of speech
+  float slew_db_per_s = 12.0f;     // most the gain moves per second of user speech...
+  int fast_start_ms = 1000;        // ... fast_start_factor times that over the first second of speech
   float fast_start_factor = 6.0f;  // it hears (the first words are often a barge-in, see echo_post_filter.cc)
-  int level_window_ms = 500;    // the speech level's averaging time
+  int level_window_ms = 500;       // the speech level's averaging time
   float speech_margin_db = 10.0f;  // a user frame counts as speech this far above the noise floor
 };
 

@@ -21,14 +21,14 @@ inline bool NearPresent(TalkState state) { return state == TalkState::kNearOnly 
 
 struct DoubleTalkSettings {
   int rate = 16000;
-  int frame = 160;               // samples per call (10 ms)
-  int output_lag_frames = 1;     // the canceller's output lags its input by this many frames
-  int tail_ms = 500;             // the reference envelope decays 60 dB over this (room reverberation)
-  float far_active_dbfs = -60;   // reference envelope above this counts as the far end playing
-  float near_margin_db = 15;     // margin over the learnt medians for the user
-  float noise_margin_db = 9;     // ... and over the output's noise floor
-  int onset_frames = 3;          // frames in a row that must show the user before a decision for it
-  int hangover_ms = 300;         // a user decision holds this long after the last frame that showed it
+  int frame = 160;              // samples per call (10 ms)
+  int output_lag_frames = 1;    // the canceller's output lags its input by this many frames
+  int tail_ms = 500;            // the reference envelope decays 60 dB over this (room reverberation)
+  float far_active_dbfs = -60;  // reference envelope above this counts as the far end playing
+  float near_margin_db = 15;    // margin over the learnt medians for the user
+  float noise_margin_db = 9;    // ... and over the output's noise floor
+  int onset_frames = 3;         // frames in a row that must show the user before a decision for it
+  int hangover_ms = 300;        // a user decision holds this long after the last frame that showed it
 };
 
 // Live figures for status, written on the audio thread, read anywhere.

@@ -154,7 +154,13 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       access: 'admin',
     },
     agcTargetDbfs: { doc: "The AGC's target level of the user's speech, in dBFS.", format: int(-60, -3), default: -26, effect: 'reopen', access: 'admin' },
-    duckDb: { doc: 'Ducking depth in dB of a reply while the user talks over it (from 60 ms of detected speech until 300 ms after it); the service then decides whether to stop the reply. 0 = off. The default 12 dB kept the user over the reply within 2-3 dB in the room bench\'s enclosure, against about 6 dB without ducking (docs/audio.md).', format: int(0, 60), default: 12, effect: 'reopen', access: 'admin' },
+    duckDb: {
+      doc: "Ducking depth in dB of a reply while the user talks over it (from 60 ms of detected speech until 300 ms after it); the service then decides whether to stop the reply. 0 = off. The default 12 dB kept the user over the reply within 2-3 dB in the room bench's enclosure, against about 6 dB without ducking (docs/audio.md).",
+      format: int(0, 60),
+      default: 12,
+      effect: 'reopen',
+      access: 'admin',
+    },
   },
   ai: {
     backend: {
