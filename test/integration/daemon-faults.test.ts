@@ -216,7 +216,10 @@ describe('the watchdog under load', () => {
     const gaps = pings.slice(1).map((p, i) => p.at - (pings[i]?.at ?? 0));
     expect(answered).toBeGreaterThan(1000);
     expect(pings.length).toBeGreaterThanOrEqual(3);
-    expect(Math.max(...gaps)).toBeLessThan(2600);
+    // Times are taken when this (busy) test process reads the datagrams, so they carry its own jitter;
+    // the bound is systemd's (WatchdogSec=4 s) with room for that, and a pinger stalled by the blocked
+    // loop would show a gap of at least the block plus an interval (4 s).
+    expect(Math.max(...gaps)).toBeLessThan(3500);
     expect(d.output).not.toMatch(/not feeding the watchdog/);
     expect(await d.request({ cmd: 'status' })).toMatchObject({ ok: true });
   });
