@@ -10,6 +10,21 @@
 
 namespace speakerd {
 
+namespace {
+
+struct RateAndFrame {
+  int rate;
+  int frame;
+};
+
+// The sample rate and frame length (10 ms unless given) in an offline DSP object's options.
+RateAndFrame OptionRateAndFrame(const Napi::Object& o) {
+  const int rate = OptionInt(o, "rate", 16000, 8000, 48000);
+  return {rate, OptionInt(o, "frame", rate / 100, 16, 4800)};
+}
+
+}  // namespace
+
 Napi::Function EchoCancellerWrap::Define(Napi::Env env) {
   return DefineClass(
       env, "EchoCanceller",
@@ -21,8 +36,9 @@ EchoCancellerWrap::EchoCancellerWrap(const Napi::CallbackInfo& info) : Napi::Obj
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
   EchoSettings s;
-  s.rate = OptionInt(o, "rate", 16000, 8000, 48000);
-  s.frame = OptionInt(o, "frame", s.rate / 100, 16, 4800);
+  const RateAndFrame timing = OptionRateAndFrame(o);
+  s.rate = timing.rate;
+  s.frame = timing.frame;
   s.tail_ms = OptionInt(o, "tailMs", 250, 10, 1000);
   s.denoise = OptionBool(o, "denoise", true);
   s.echo_suppress_db = OptionInt(o, "echoSuppressDb", -40, -90, 0);
@@ -150,9 +166,9 @@ Napi::Function EchoPostFilterWrap::Define(Napi::Env env) {
 EchoPostFilterWrap::EchoPostFilterWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EchoPostFilterWrap>(info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
-  const int rate = OptionInt(o, "rate", 16000, 8000, 48000);
-  frame_ = OptionInt(o, "frame", rate / 100, 16, 4800);
-  filter_ = std::make_unique<EchoPostFilter>(ParseEchoPostSettings(o, rate, frame_));
+  const RateAndFrame timing = OptionRateAndFrame(o);
+  frame_ = timing.frame;
+  filter_ = std::make_unique<EchoPostFilter>(ParseEchoPostSettings(o, timing.rate, frame_));
 }
 
 // process(mic, reference, cancelled): {out, states (TalkState per frame), nearRuns, agcGainDb,
@@ -198,9 +214,9 @@ Napi::Function PlaybackShaperWrap::Define(Napi::Env env) {
 PlaybackShaperWrap::PlaybackShaperWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PlaybackShaperWrap>(info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "options must be an object");
   Napi::Object o = info[0].As<Napi::Object>();
-  const int rate = OptionInt(o, "rate", 16000, 8000, 48000);
-  frame_ = OptionInt(o, "frame", rate / 100, 16, 4800);
-  shaper_ = std::make_unique<PlaybackShaper>(ParsePlaybackShaperSettings(o, rate, frame_));
+  const RateAndFrame timing = OptionRateAndFrame(o);
+  frame_ = timing.frame;
+  shaper_ = std::make_unique<PlaybackShaper>(ParsePlaybackShaperSettings(o, timing.rate, frame_));
 }
 
 // process(speaker, states, nearRuns): {out, ducked (per frame)}; states/nearRuns as EchoPostFilter gives.

@@ -99,10 +99,14 @@ describe.each(bindings)('%s binding: FramedUplink', (_name, binding) => {
     for (const engine of engines.splice(0)) engine.close();
   });
 
-  it('frames each batch exactly as OpenAiBackend.encodeAudio() does, reusing its buffers once released', async () => {
+  /**
+   * One noise source into two rings: `framedRing` read through a FramedUplink, `plainRing` whose
+   * batches `expected` holds as OpenAiBackend.encodeAudio() frames them.
+   */
+  async function framedAndPlain(seed: number) {
     const engine = await AudioEngine.create({ device: { type: 'null' }, manualClock: true, binding });
     engines.push(engine);
-    const player = AudioMediaPlayer.fromPcm(engine, noise(RATE * 2, 11), RATE, { loop: true });
+    const player = AudioMediaPlayer.fromPcm(engine, noise(RATE * 2, seed), RATE, { loop: true });
     // 8 kHz, 11 ms batches: 88 samples, 176 bytes (one '=' of padding); a 0.1 s ring wraps often.
     const options = { rate: 8000, batchMs: 11, txSeconds: 0.1, prebufferMs: 0 };
     const framedRing = AudioMediaRing.create(engine, options);
@@ -113,6 +117,22 @@ describe.each(bindings)('%s binding: FramedUplink', (_name, binding) => {
     const uplink = new FramedUplink(framedRing, backend.audioTemplate);
     const expected: string[] = [];
     plainRing.on('tx', (batch) => expected.push(backend.encodeAudio(batch) as string));
+    /** Steps `ticks` ticks one at a time, each read out of both rings before the next (neither overflows). */
+    const stepReadingOut = async (ticks: number): Promise<void> => {
+      for (let i = 0; i < ticks; i++) {
+        engine.step(1);
+        const deadline = Date.now() + 1000;
+        while (framedRing.status().txBuffered >= 88 || plainRing.status().txBuffered >= 88) {
+          if (Date.now() > deadline) throw new Error('the batches were not read');
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      }
+    };
+    return { engine, framedRing, backend, uplink, expected, stepReadingOut };
+  }
+
+  it('frames each batch exactly as OpenAiBackend.encodeAudio() does, reusing its buffers once released', async () => {
+    const { framedRing, uplink, expected, stepReadingOut } = await framedAndPlain(11);
     const frames: string[] = [];
     const buffers = new Set<Buffer>();
     framedRing.setTxReader((timeUs, waiting) =>
@@ -124,15 +144,7 @@ describe.each(bindings)('%s binding: FramedUplink', (_name, binding) => {
         release();
       }),
     );
-    // One tick at a time, each read out before the next (so that neither ring ever overflows).
-    for (let i = 0; i < 100; i++) {
-      engine.step(1);
-      const deadline = Date.now() + 1000;
-      while (framedRing.status().txBuffered >= 88 || plainRing.status().txBuffered >= 88) {
-        if (Date.now() > deadline) throw new Error('the batches were not read');
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
+    await stepReadingOut(100);
     expect(frames.length).toBeGreaterThan(50);
     expect(frames).toEqual(expected.slice(0, frames.length));
     expect(JSON.parse(frames[0] as string)).toEqual({ type: 'input_audio_buffer.append', audio: expect.any(String) });
@@ -142,19 +154,8 @@ describe.each(bindings)('%s binding: FramedUplink', (_name, binding) => {
   });
 
   it('completes a batch begun on the slow path first: every sample leaves once, in order', async () => {
-    const engine = await AudioEngine.create({ device: { type: 'null' }, manualClock: true, binding });
-    engines.push(engine);
-    const player = AudioMediaPlayer.fromPcm(engine, noise(RATE * 2, 5), RATE, { loop: true });
-    const options = { rate: 8000, batchMs: 11, txSeconds: 0.1, prebufferMs: 0 };
-    const framedRing = AudioMediaRing.create(engine, options);
-    const plainRing = AudioMediaRing.create(engine, options);
-    player.startTransmit(framedRing);
-    player.startTransmit(plainRing);
-    const backend = new OpenAiBackend({});
-    const uplink = new FramedUplink(framedRing, backend.audioTemplate);
-    const expected: string[] = [];
+    const { engine, framedRing, backend, uplink, expected, stepReadingOut } = await framedAndPlain(5);
     const sent: string[] = [];
-    plainRing.on('tx', (batch) => expected.push(backend.encodeAudio(batch) as string));
     framedRing.on('tx', (batch) => sent.push(backend.encodeAudio(batch) as string));
     // Before the session: the slow path reads 5 ticks (400 samples): 4 batches of 88 and 48 held over.
     framedRing.setTxReader(() => undefined);
@@ -167,14 +168,7 @@ describe.each(bindings)('%s binding: FramedUplink', (_name, binding) => {
         release();
       }),
     );
-    for (let i = 0; i < 40; i++) {
-      engine.step(1);
-      const deadline = Date.now() + 1000;
-      while (framedRing.status().txBuffered >= 88 || plainRing.status().txBuffered >= 88) {
-        if (Date.now() > deadline) throw new Error('the batches were not read');
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    }
+    await stepReadingOut(40);
     expect(framedRing.partialBatch).toBe(0);
     expect(sent.length).toBeGreaterThan(30);
     expect(sent).toEqual(expected.slice(0, sent.length));
