@@ -145,6 +145,7 @@ EchoPostSettings ParseEchoPostSettings(const Napi::Object& o, int rate, int fram
   s.agc_enabled = OptionBool(o, "agc", true);
   s.agc.target_dbfs = static_cast<float>(OptionInt(o, "agcTargetDbfs", -26, -60, -3));
   s.agc.max_gain_db = static_cast<float>(OptionInt(o, "agcMaxGainDb", 30, 0, 60));
+  s.agc.gate = OptionBool(o, "agcGate", true);
   return s;
 }
 
@@ -172,7 +173,7 @@ EchoPostFilterWrap::EchoPostFilterWrap(const Napi::CallbackInfo& info) : Napi::O
 }
 
 // process(mic, reference, cancelled): {out, states (TalkState per frame), nearRuns, agcGainDb,
-// suppressionDb}.
+// agcAppliedDb, suppressionDb}.
 Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
   Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
@@ -189,6 +190,7 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Uint8Array states = Napi::Uint8Array::New(info.Env(), frames);
   Napi::Uint16Array near_runs = Napi::Uint16Array::New(info.Env(), frames);
   Napi::Float32Array agc = Napi::Float32Array::New(info.Env(), frames);
+  Napi::Float32Array agc_applied = Napi::Float32Array::New(info.Env(), frames);
   Napi::Float32Array suppression = Napi::Float32Array::New(info.Env(), frames);
   for (size_t f = 0; f < frames; ++f) {
     const size_t at = f * static_cast<size_t>(frame_);
@@ -196,6 +198,7 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
     states[f] = static_cast<uint8_t>(filter_->state());
     near_runs[f] = static_cast<uint16_t>(std::min(filter_->near_run(), 65535));
     agc[f] = filter_->agc_gain_db();
+    agc_applied[f] = filter_->agc_applied_db();
     suppression[f] = filter_->suppression_db();
   }
   Napi::Object result = Napi::Object::New(info.Env());
@@ -203,6 +206,7 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   result.Set("states", states);
   result.Set("nearRuns", near_runs);
   result.Set("agcGainDb", agc);
+  result.Set("agcAppliedDb", agc_applied);
   result.Set("suppressionDb", suppression);
   return result;
 }

@@ -18,9 +18,12 @@ Agc::Agc(const AgcSettings& settings)
       level_alpha_(static_cast<float>(settings.frame) * 1000.0f / settings.rate /
                    std::max(10, settings.level_window_ms)),
       slew_per_frame_(settings.slew_db_per_s * settings.frame / settings.rate),
+      release_per_frame_db_(settings.max_gain_db * settings.frame * 1000.0f / settings.rate /
+                            static_cast<float>(std::max(10, settings.release_ms))),
       speech_ratio_(std::pow(10.0f, settings.speech_margin_db / 10.0f)),
       fast_frames_(settings.fast_start_ms * settings.rate / 1000 / settings.frame),
-      current_db_(settings.initial_gain_db) {
+      current_db_(settings.initial_gain_db),
+      applied_now_db_(settings.initial_gain_db) {
   Reset();
 }
 
@@ -28,11 +31,13 @@ void Agc::Reset() {
   level_power_ = 0.0;
   learnt_frames_ = 0;
   current_db_ = std::clamp(settings_.initial_gain_db, settings_.min_gain_db, settings_.max_gain_db);
+  applied_now_db_ = current_db_;
   gain_ = std::pow(10.0f, current_db_ / 20.0f);
   gain_db_.store(current_db_, std::memory_order_relaxed);
+  applied_db_.store(current_db_, std::memory_order_relaxed);
 }
 
-void Agc::Process(int16_t* frame, bool user_speech, double noise_power) {
+void Agc::Process(int16_t* frame, bool user_speech, bool user_present, double noise_power) {
   const int n = settings_.frame;
   double power = 0.0;
   int peak = 0;
@@ -50,7 +55,15 @@ void Agc::Process(int16_t* frame, bool user_speech, double noise_power) {
     current_db_ += std::clamp(wanted - current_db_, -slew, slew);
     gain_db_.store(current_db_, std::memory_order_relaxed);
   }
-  float target = std::pow(10.0f, current_db_ / 20.0f);
+  // The gate: the learnt gain at once while the user is present, else down towards unity (never up).
+  const float closed_db = std::min(current_db_, 0.0f);
+  if (!settings_.gate || user_present) {
+    applied_now_db_ = current_db_;
+  } else {
+    applied_now_db_ = std::max(closed_db, std::min(current_db_, applied_now_db_ - release_per_frame_db_));
+  }
+  applied_db_.store(applied_now_db_, std::memory_order_relaxed);
+  float target = std::pow(10.0f, applied_now_db_ / 20.0f);
   // Peak guard: this frame only, the learnt gain stays.
   if (peak > 0 && peak * target > kPeakLimit) target = kPeakLimit / static_cast<float>(peak);
   const float step = (target - gain_) / static_cast<float>(n);

@@ -29,7 +29,7 @@ void EchoPostFilter::Process(const int16_t* mic, const int16_t* reference, int16
   const int run = detector_.near_run();
   const bool user_speech = (state == TalkState::kNearOnly && run >= kAgcLearnAfterFrames) ||
                            (state == TalkState::kDoubleTalk && run >= kAgcLearnOverFarAfterFrames);
-  if (agc_enabled_) agc_.Process(frame, user_speech, detector_.noise_power());
+  if (agc_enabled_) agc_.Process(frame, user_speech, NearPresent(state), detector_.noise_power());
 }
 
 void EchoPostFilter::Reset() {

@@ -33,6 +33,8 @@ class EchoPostFilter {
   int near_run() const { return detector_.near_run(); }
   const DoubleTalkStats& detector_stats() const { return detector_.stats(); }
   float agc_gain_db() const { return agc_enabled_ ? agc_.gain_db() : 0.0f; }
+  // The AGC's gain on the last frame: the learnt one while the user talks, at most unity between words.
+  float agc_applied_db() const { return agc_enabled_ ? agc_.applied_db() : 0.0f; }
   float suppression_db() const { return suppression_db_.load(std::memory_order_relaxed); }
 
  private:

@@ -34,6 +34,8 @@ export interface NativeEchoPostOptions {
   agcTargetDbfs?: number;
   /** Most AGC gain, dB, default 30. */
   agcMaxGainDb?: number;
+  /** Apply a gain above unity only while the user talks (noise and echo between words stay at the microphone's level), default true. */
+  agcGate?: boolean;
 }
 
 /** What `EchoPostFilter.process` returns, per sample (`out`) and per 10 ms frame (the rest). */
@@ -43,7 +45,10 @@ export interface NativeEchoPostResult {
   states: Uint8Array;
   /** Frames in a row the detector's raw decision has shown the user. */
   nearRuns: Uint16Array;
+  /** The AGC's learnt gain per frame, dB. */
   agcGainDb: Float32Array;
+  /** The gain the AGC applied per frame (the learnt one while the user talks, at most 0 dB between words), dB. */
+  agcAppliedDb: Float32Array;
   suppressionDb: Float32Array;
 }
 

@@ -133,6 +133,67 @@ describe('AGC on a barge-in', () => {
   }, 120000);
 });
 
+describe("AGC between the user's words", () => {
+  // The user alone (far end silent): 1 s words of band noise at -46 dBFS over -62 dBFS of noise, 1 s
+  // apart. The AGC learns about +20 dB for the words; between them the noise must leave as it came.
+  const RATE = 16000;
+  function scene(): Int16Array {
+    const mic = new Int16Array(RATE * 12);
+    let seed = 7;
+    const random = (): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648 - 0.5;
+    };
+    const noiseRms = 32768 * 10 ** (-62 / 20);
+    const wordRms = 32768 * 10 ** (-46 / 20);
+    let low = 0;
+    for (let n = 0; n < mic.length; n++) {
+      const inWord = Math.floor(n / RATE) % 2 === 1;
+      low += 0.2 * (random() - low);
+      const word = inWord ? wordRms * 4.5 * low * (1 + 0.5 * Math.sin((2 * Math.PI * 4 * n) / RATE)) : 0;
+      mic[n] = Math.round(noiseRms * 3.46 * random() + word);
+    }
+    return mic;
+  }
+
+  function liftBetweenWords(agcGate: boolean): { liftDb: number; gainDb: number; gaps: number; wordsDbfs: number } {
+    const mic = scene();
+    const result = new binding.EchoPostFilter!({ agcGate }).process(mic, new Int16Array(mic.length), mic);
+    let inPower = 0;
+    let outPower = 0;
+    let gaps = 0;
+    let wordPower = 0;
+    let wordSamples = 0;
+    // The gaps of the second half, 0.5 s after each word (the detector's hangover and the release).
+    for (let n = 6 * RATE; n < mic.length; n++) {
+      const second = Math.floor(n / RATE);
+      if (second % 2 === 1) {
+        wordPower += result.out[n]! ** 2;
+        wordSamples++;
+      }
+      if (second % 2 === 1 || n % RATE < RATE / 2) continue;
+      inPower += mic[n]! ** 2;
+      outPower += result.out[n]! ** 2;
+      gaps++;
+    }
+    const wordsDbfs = 10 * Math.log10(wordPower / wordSamples / 32768 ** 2);
+    return { liftDb: 10 * Math.log10(outPower / inPower), gainDb: result.agcGainDb.at(-1)!, gaps, wordsDbfs };
+  }
+
+  it('leaves the noise between words at its level while the words get the learnt gain; without the gate it lifts the noise by that gain', () => {
+    const gated = liftBetweenWords(true);
+    const open = liftBetweenWords(false);
+    console.log(
+      `words at ${gated.wordsDbfs.toFixed(1)} dBFS; between words: learnt gain ${gated.gainDb.toFixed(1)} dB; noise lifted ${gated.liftDb.toFixed(2)} dB gated, ${open.liftDb.toFixed(2)} dB without the gate`,
+    );
+    expect(gated.gaps).toBeGreaterThan(RATE);
+    expect(gated.gainDb).toBeGreaterThan(12);
+    expect(Math.abs(gated.wordsDbfs + 26)).toBeLessThanOrEqual(6);
+    expect(Math.abs(gated.liftDb)).toBeLessThanOrEqual(0.5);
+    expect(open.liftDb).toBeGreaterThan(gated.gainDb - 3);
+  });
+});
+
 describe('post filter options', () => {
   const PostFilter = binding.EchoPostFilter!;
 

@@ -80,6 +80,7 @@ function parsePostOptions(o: Record<string, unknown>): NativeEchoPostOptions {
     agc: optionBool(p, 'agc', true),
     agcTargetDbfs: optionInt(p, 'agcTargetDbfs', -26, -60, -3),
     agcMaxGainDb: optionInt(p, 'agcMaxGainDb', 30, 0, 60),
+    agcGate: optionBool(p, 'agcGate', true),
   };
 }
 
