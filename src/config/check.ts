@@ -110,7 +110,7 @@ export interface BuildFeatures {
 export function crossCheck(config: SpeakerdConfig, origins: Origins, build: BuildFeatures = {}): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const { audio, ai } = config;
-  if (build.echoEngines !== undefined && !build.echoEngines.includes(config.aec.engine)) {
+  if (build.echoEngines !== undefined && config.aec.engine !== 'auto' && !build.echoEngines.includes(config.aec.engine)) {
     problems.push(
       problem(
         'aec.engine',

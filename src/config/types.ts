@@ -29,7 +29,7 @@ export interface AudioConfig {
 /** `aec.*` */
 export interface AecConfig {
   enabled: boolean;
-  engine: 'speex' | 'webrtc';
+  engine: 'auto' | 'speex' | 'webrtc';
   suppression: 'low' | 'moderate' | 'high';
   tailMs: number;
   delayMs: number;

@@ -13,6 +13,7 @@ import { MediaError, toMediaError } from './errors.js';
 import { loadNativeBinding } from './native-binding.js';
 import { AudioMedia } from './audio-media.js';
 import { checkInt, checkOneOf, checkRate } from './validate.js';
+import { resolveEchoEngine } from './echo-engine-choice.js';
 
 /** The sound device: the null clock, or ALSA PCMs (plugin chains such as plug, dmix, file work). */
 export type DeviceOptions =
@@ -43,8 +44,11 @@ export type DeviceOptions =
 /** Echo canceller settings; defaults: on, 250 ms tail, measured delay, 20 ms margin, denoise on. */
 export interface AecOptions {
   enabled?: boolean;
-  /** Echo engine, default 'speex'; 'webrtc' needs a build with webrtc-audio-processing (ERR_AEC_ENGINE_UNAVAILABLE). */
-  engine?: NativeEchoEngineName;
+  /**
+   * Echo engine, default 'speex'; 'webrtc' needs a build with webrtc-audio-processing
+   * (ERR_AEC_ENGINE_UNAVAILABLE); 'auto' is webrtc when the build has it, else speex.
+   */
+  engine?: NativeEchoEngineName | 'auto';
   /** WebRTC engine's residual echo suppression, default 'low'. */
   suppression?: NativeEchoSuppression;
   tailMs?: number;
@@ -103,10 +107,10 @@ export interface PortOwner {
   handleEvent(event: NativeEvent): void;
 }
 
-const ECHO_ENGINES: readonly NativeEchoEngineName[] = ['speex', 'webrtc'];
+const ECHO_ENGINES: readonly (NativeEchoEngineName | 'auto')[] = ['auto', 'speex', 'webrtc'];
 const ECHO_SUPPRESSIONS: readonly NativeEchoSuppression[] = ['low', 'moderate', 'high'];
 
-function toNativeOptions(opts: AudioEngineOptions): NativeEngineOptions {
+function toNativeOptions(opts: AudioEngineOptions, binding: NativeBinding): NativeEngineOptions {
   const device = opts.device ?? { type: 'null' };
   const aec = opts.aec ?? {};
   const native: NativeEngineOptions = {
@@ -115,7 +119,7 @@ function toNativeOptions(opts: AudioEngineOptions): NativeEngineOptions {
     bridgeRate: checkRate(opts.bridgeRate ?? 16000, 'bridgeRate'),
     deviceRate: checkRate(device.rate ?? 48000, 'device.rate'),
     aec: aec.enabled ?? true,
-    aecEngine: checkOneOf(aec.engine ?? 'speex', 'aec.engine', ECHO_ENGINES),
+    aecEngine: resolveEchoEngine(checkOneOf(aec.engine ?? 'speex', 'aec.engine', ECHO_ENGINES), binding),
     aecSuppression: checkOneOf(aec.suppression ?? 'low', 'aec.suppression', ECHO_SUPPRESSIONS),
     aecTailMs: checkInt(aec.tailMs ?? 250, 'aec.tailMs', 10, 1000),
     aecDelayMs: checkInt(aec.delayMs ?? -1, 'aec.delayMs', -1, 1000),
@@ -188,8 +192,9 @@ export class AudioEngine extends EventEmitter {
   /** Creates and starts an engine; with an ALSA device, waits for the first open attempt. */
   static async create(options: AudioEngineOptions = {}): Promise<AudioEngine> {
     if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-    const native = toNativeOptions(options);
-    const engine = new AudioEngine(options.binding ?? loadNativeBinding(), native);
+    const binding = options.binding ?? loadNativeBinding();
+    const native = toNativeOptions(options, binding);
+    const engine = new AudioEngine(binding, native);
     const first = native.device === 'alsa' ? engine.firstDeviceResult(options.deviceTimeoutMs ?? 5000) : null;
     engine.call((n) => n.start());
     const failure = await first;

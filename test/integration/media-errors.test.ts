@@ -29,7 +29,7 @@ describe('media API bad inputs (native engine)', () => {
     await expect(AudioEngine.create({ bridgeRate: 22050 })).rejects.toThrow(/bridgeRate/);
     await expect(AudioEngine.create({ aec: { tailMs: 5 } })).rejects.toThrow(/aec\.tailMs/);
     await expect(AudioEngine.create({ aec: { engine: 'pulse' as never } })).rejects.toThrow(
-      new RangeError("aec.engine must be 'speex', 'webrtc', got 'pulse'"),
+      new RangeError("aec.engine must be 'auto', 'speex', 'webrtc', got 'pulse'"),
     );
     await expect(AudioEngine.create({ aec: { suppression: 'max' as never } })).rejects.toThrow(/aec\.suppression/);
     await expect(AudioEngine.create({ aec: { maxDelayMs: 5 } })).rejects.toThrow(/aec\.maxDelayMs/);

@@ -226,7 +226,8 @@ describe('the echo engine', () => {
       },
     ]);
     expect((await etc.load({ echoEngines: ['speex', 'webrtc'], overrides: { 'aec.engine': 'webrtc' } })).config.aec.engine).toBe('webrtc');
-    expect((await etc.load({ echoEngines: ['speex'] })).config.aec.engine).toBe('speex');
+    expect((await etc.load({ echoEngines: ['speex'] })).config.aec.engine).toBe('auto');
+    expect((await etc.load({ echoEngines: ['speex'], overrides: { 'aec.engine': 'auto' } })).config.aec.engine).toBe('auto');
     expect((await etc.load({ overrides: { 'aec.engine': 'webrtc' } })).config.aec.engine).toBe('webrtc');
   });
 
@@ -235,6 +236,6 @@ describe('the echo engine', () => {
     expect(problems.map((p) => p.path).sort()).toEqual(['aec.delayMs', 'aec.engine', 'aec.maxDelayMs', 'aec.suppression']);
     expect(problems.find((p) => p.path === 'aec.engine')?.message).toContain("'speex'");
     const defaults = (await etc.load()).config.aec;
-    expect(defaults).toMatchObject({ engine: 'speex', suppression: 'low', delayMs: -1, maxDelayMs: 500, marginMs: 20 });
+    expect(defaults).toMatchObject({ engine: 'auto', suppression: 'low', delayMs: -1, maxDelayMs: 500, marginMs: 20 });
   });
 });
