@@ -76,10 +76,11 @@ export interface Configuration {
 /** The configurations `npm run bench` compares, baseline first. */
 export const CONFIGURATIONS: readonly Configuration[] = [
   { label: 'AEC off', set: { 'aec.enabled': 'false' } },
-  { label: 'default: speex + post filter + ducking 12 dB', set: { 'aec.engine': 'speex' }, defaultWhenAbsent: ['aec.engine'] },
+  { label: 'default: auto engine (webrtc where built) + post filter + ducking 12 dB', set: {} },
+  { label: 'speex + post filter + ducking 12 dB', set: { 'aec.engine': 'speex' } },
   { label: 'speex, no post filter', set: { 'aec.engine': 'speex', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0' } },
-  { label: 'webrtc + post filter + ducking 12 dB', set: { 'aec.engine': 'webrtc' } },
-  { label: 'default + ceiling -11 dBFS', set: { 'aec.engine': 'speex', 'audio.maxOutputDbfs': '-11' }, defaultWhenAbsent: ['aec.engine'] },
+  { label: 'webrtc, no post filter', set: { 'aec.engine': 'webrtc', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0' } },
+  { label: 'default + ceiling -11 dBFS', set: { 'audio.maxOutputDbfs': '-11' } },
 ];
 
 /** The `--set` pairs of `configuration` this build understands, or the first key it does not know. */
