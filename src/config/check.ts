@@ -1,6 +1,7 @@
 /** Validation of single values (with parsing of environment strings) and of rules across keys. */
 
 import { accessSync, constants, statSync } from 'node:fs';
+import { WEBRTC_ECHO_RATES } from '../media/echo-engine-choice.js';
 import { describeFileType } from '../system/safe-file.js';
 import { showValue, type ConfigProblem } from './errors.js';
 import { getPath, type KeySpec } from './keys.js';
@@ -115,6 +116,15 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins, build: Buil
       problem(
         'aec.engine',
         `'${config.aec.engine}' is not built into this speakerd (webrtc-audio-processing was not found when the addon was built); available: ${build.echoEngines.join(', ')}`,
+        origins,
+      ),
+    );
+  }
+  if (config.aec.enabled && config.aec.engine === 'webrtc' && !WEBRTC_ECHO_RATES.includes(audio.bridgeRate)) {
+    problems.push(
+      problem(
+        'aec.engine',
+        `'webrtc' runs at a bridge rate of ${WEBRTC_ECHO_RATES.join(', ')} Hz and audio.bridgeRate is ${audio.bridgeRate}: choose one of those rates, or aec.engine 'auto' or 'speex'`,
         origins,
       ),
     );

@@ -1,12 +1,15 @@
 import type { NativeBinding, NativeEchoEngineName } from './binding.js';
 
+/** The bridge rates the webrtc echo engine runs at (its 10 ms frames at its native band rates). */
+export const WEBRTC_ECHO_RATES: readonly number[] = [8000, 16000, 32000, 48000];
+
 /**
- * The echo engine `choice` stands for on this build: 'auto' is webrtc when the addon was built with
- * webrtc-audio-processing (it keeps the user through double talk in a quiet room, where speex's
- * residual echo is too close to the user for the post filter to tell them apart; docs/audio.md),
- * else speex. A named engine is itself.
+ * The echo engine `choice` stands for on this build at `bridgeRate`: 'auto' is webrtc when the addon
+ * was built with webrtc-audio-processing and the rate is one it runs at (it keeps the user through
+ * double talk in a quiet room, where speex's residual echo is too close to the user for the post filter
+ * to tell them apart; docs/audio.md), else speex. A named engine is itself.
  */
-export function resolveEchoEngine(choice: NativeEchoEngineName | 'auto', binding: Pick<NativeBinding, 'buildInfo'>): NativeEchoEngineName {
+export function resolveEchoEngine(choice: NativeEchoEngineName | 'auto', binding: Pick<NativeBinding, 'buildInfo'>, bridgeRate: number): NativeEchoEngineName {
   if (choice !== 'auto') return choice;
-  return binding.buildInfo().echoEngines.includes('webrtc') ? 'webrtc' : 'speex';
+  return binding.buildInfo().echoEngines.includes('webrtc') && WEBRTC_ECHO_RATES.includes(bridgeRate) ? 'webrtc' : 'speex';
 }

@@ -113,13 +113,14 @@ const ECHO_SUPPRESSIONS: readonly NativeEchoSuppression[] = ['low', 'moderate', 
 function toNativeOptions(opts: AudioEngineOptions, binding: NativeBinding): NativeEngineOptions {
   const device = opts.device ?? { type: 'null' };
   const aec = opts.aec ?? {};
+  const bridgeRate = checkRate(opts.bridgeRate ?? 16000, 'bridgeRate');
   const native: NativeEngineOptions = {
     device: device.type,
     manualClock: opts.manualClock ?? false,
-    bridgeRate: checkRate(opts.bridgeRate ?? 16000, 'bridgeRate'),
+    bridgeRate,
     deviceRate: checkRate(device.rate ?? 48000, 'device.rate'),
     aec: aec.enabled ?? true,
-    aecEngine: resolveEchoEngine(checkOneOf(aec.engine ?? 'speex', 'aec.engine', ECHO_ENGINES), binding),
+    aecEngine: resolveEchoEngine(checkOneOf(aec.engine ?? 'speex', 'aec.engine', ECHO_ENGINES), binding, bridgeRate),
     aecSuppression: checkOneOf(aec.suppression ?? 'low', 'aec.suppression', ECHO_SUPPRESSIONS),
     aecTailMs: checkInt(aec.tailMs ?? 250, 'aec.tailMs', 10, 1000),
     aecDelayMs: checkInt(aec.delayMs ?? -1, 'aec.delayMs', -1, 1000),

@@ -14,10 +14,23 @@ describe("echo engine 'auto'", () => {
   it('stands for webrtc on a build that has it and for speex on one that does not; a named engine for itself', () => {
     const both = createFakeBinding({ echoEngines: ['speex', 'webrtc'] });
     const speexOnly = createFakeBinding({ echoEngines: ['speex'] });
-    expect(resolveEchoEngine('auto', both)).toBe('webrtc');
-    expect(resolveEchoEngine('auto', speexOnly)).toBe('speex');
-    expect(resolveEchoEngine('speex', both)).toBe('speex');
-    expect(resolveEchoEngine('webrtc', speexOnly)).toBe('webrtc');
+    expect(resolveEchoEngine('auto', both, 16000)).toBe('webrtc');
+    expect(resolveEchoEngine('auto', speexOnly, 16000)).toBe('speex');
+    expect(resolveEchoEngine('speex', both, 16000)).toBe('speex');
+    expect(resolveEchoEngine('webrtc', speexOnly, 16000)).toBe('webrtc');
+  });
+
+  it('stands for speex at a bridge rate webrtc does not run at (24 kHz), for webrtc at 8, 16, 32 and 48 kHz', () => {
+    const both = createFakeBinding({ echoEngines: ['speex', 'webrtc'] });
+    expect([8000, 16000, 22050, 24000, 32000, 44100, 48000].map((rate) => resolveEchoEngine('auto', both, rate))).toEqual([
+      'webrtc',
+      'webrtc',
+      'speex',
+      'speex',
+      'webrtc',
+      'speex',
+      'webrtc',
+    ]);
   });
 
   it('opens the engine it stands for (fake builds with and without webrtc)', async () => {
@@ -32,11 +45,14 @@ describe("echo engine 'auto'", () => {
     }
   });
 
-  it('opens the engine it stands for on the real addon', async () => {
+  it('opens the engine it stands for on the real addon, at 16 and at 24 kHz', async () => {
     const binding = loadNativeBinding();
     const expected = binding.buildInfo().echoEngines.includes('webrtc') ? 'webrtc' : 'speex';
     engine = await AudioEngine.create({ binding, manualClock: true, aec: { engine: 'auto' } });
     expect(engine.stats().aec?.engine).toBe(expected);
+    engine.close();
+    engine = await AudioEngine.create({ binding, manualClock: true, bridgeRate: 24000, aec: { engine: 'auto' } });
+    expect(engine.stats().aec?.engine).toBe('speex');
   });
 
   it("refuses a name that is not an engine, listing 'auto'", async () => {

@@ -231,6 +231,21 @@ describe('the echo engine', () => {
     expect((await etc.load({ overrides: { 'aec.engine': 'webrtc' } })).config.aec.engine).toBe('webrtc');
   });
 
+  it("refuses webrtc at a bridge rate it does not run at, and takes 'auto' there (it is speex at that rate)", async () => {
+    const { problems } = await etc.problems({ overrides: { 'aec.engine': 'webrtc', 'audio.bridgeRate': 24000 } });
+    expect(problems).toEqual([
+      {
+        path: 'aec.engine',
+        source: 'command line',
+        message:
+          "'webrtc' runs at a bridge rate of 8000, 16000, 32000, 48000 Hz and audio.bridgeRate is 24000: choose one of those rates, or aec.engine 'auto' or 'speex'",
+      },
+    ]);
+    expect((await etc.load({ overrides: { 'audio.bridgeRate': 24000 } })).config.aec.engine).toBe('auto');
+    expect((await etc.load({ overrides: { 'aec.engine': 'webrtc', 'audio.bridgeRate': 24000, 'aec.enabled': false } })).config.aec.enabled).toBe(false);
+    expect((await etc.load({ overrides: { 'aec.engine': 'webrtc', 'audio.bridgeRate': 32000 } })).config.audio.bridgeRate).toBe(32000);
+  });
+
   it('checks the values of aec.engine, aec.suppression and aec.maxDelayMs', async () => {
     const { problems } = await etc.problems({ overrides: { 'aec.engine': 'pulse', 'aec.suppression': 'max', 'aec.maxDelayMs': 5, 'aec.delayMs': -2 } });
     expect(problems.map((p) => p.path).sort()).toEqual(['aec.delayMs', 'aec.engine', 'aec.maxDelayMs', 'aec.suppression']);
