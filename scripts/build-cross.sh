@@ -7,11 +7,14 @@
 # (src/media/native-binding.ts) picks on that CPU when build/Release/ holds no build for it. The build
 # runs in a scratch directory, so the host's own build/ is left alone; -Wall -Wextra -Werror come from
 # binding.gyp. Toolchains and target libraries are installed when missing (root, or sudo):
-#   arm64  g++-aarch64-linux-gnu, libasound2-dev:arm64 and libspeexdsp-dev:arm64 through multiarch
+#   arm64  g++-aarch64-linux-gnu, libasound2-dev:arm64, libspeexdsp-dev:arm64 and
+#          libwebrtc-audio-processing-dev:arm64 through multiarch
 #   armhf  g++-arm-linux-gnueabihf and a sysroot (mmdebstrap --variant=extract) in
 #          $SPEAKERD_CROSS_CACHE/sysroot-armhf (default /var/cache/speakerd-cross): Debian's armhf
 #          security index breaks `apt-get update` with the armhf architecture added, so no multiarch.
 #          Code is ARMv7-A, hard float, NEON (-march=armv7-a -mfpu=neon -mfloat-abi=hard).
+# Both ARM builds have the WebRTC echo engine (webrtc-audio-processing 0.3, as on x86: binding.gyp finds
+# it with pkg-config, here pointed at the target's .pc files), so 'auto' picks webrtc on the boards too.
 # Node's headers are the host's (/usr/include/node, same Node 20 ABI: node-api is CPU-independent).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,11 +38,12 @@ sysroot=
 case "$arch" in
   arm64)
     if ! command -v aarch64-linux-gnu-g++ >/dev/null 2>&1 || [ ! -f /usr/lib/aarch64-linux-gnu/pkgconfig/alsa.pc ] \
-      || [ ! -f /usr/lib/aarch64-linux-gnu/pkgconfig/speexdsp.pc ]; then
+      || [ ! -f /usr/lib/aarch64-linux-gnu/pkgconfig/speexdsp.pc ] \
+      || [ ! -f /usr/lib/aarch64-linux-gnu/pkgconfig/webrtc-audio-processing.pc ]; then
       echo "build-cross: installing the arm64 toolchain and libraries (multiarch)"
       dpkg --print-foreign-architectures | grep -qx arm64 || as_root dpkg --add-architecture arm64
       as_root apt-get update -qq
-      apt_install g++-aarch64-linux-gnu libasound2-dev:arm64 libspeexdsp-dev:arm64
+      apt_install g++-aarch64-linux-gnu libasound2-dev:arm64 libspeexdsp-dev:arm64 libwebrtc-audio-processing-dev:arm64
     fi
     export PKG_CONFIG_LIBDIR=/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig
     cc="aarch64-linux-gnu-gcc"
@@ -51,7 +55,7 @@ case "$arch" in
       apt_install g++-arm-linux-gnueabihf
     fi
     sysroot="$cache/sysroot-armhf"
-    include=libc6-dev,libstdc++-12-dev,libasound2-dev,libspeexdsp-dev
+    include=libc6-dev,libstdc++-12-dev,libasound2-dev,libspeexdsp-dev,libwebrtc-audio-processing-dev
     stamp="mmdebstrap --arch=armhf --variant=extract --include=$include bookworm"
     if [ ! -f "$sysroot/.speakerd-sysroot" ] || [ "$(cat "$sysroot/.speakerd-sysroot")" != "$stamp" ]; then
       command -v mmdebstrap >/dev/null 2>&1 || apt_install mmdebstrap
@@ -97,6 +101,15 @@ if ! (cd "$scratch" && CC="$cc" CXX="$cxx" LINK="$cxx" AR="${triplet}-ar" \
   echo "build-cross: the $arch build failed" >&2
   exit 1
 fi
+# binding.gyp leaves the WebRTC engine out when pkg-config does not find webrtc-audio-processing: for a
+# board that would mean speex under 'auto', so the ARM builds, whose libraries this script installs, fail.
+engines=speex
+if readelf -d "$scratch/build/Release/speakerd.node" | grep -q 'NEEDED.*\[libwebrtc_audio_processing'; then
+  engines=speex,webrtc
+elif [ "$arch" != amd64 ]; then
+  echo "build-cross: the $arch addon does not link webrtc-audio-processing (pkg-config found no webrtc-audio-processing.pc in $PKG_CONFIG_LIBDIR)" >&2
+  exit 1
+fi
 out="$root/prebuilds/linux-$([ "$arch" = amd64 ] && echo x64 || echo "$arch")"
 mkdir -p "$out"
 install -m 0644 "$scratch/build/Release/speakerd.node" "$out/speakerd.node"
@@ -109,4 +122,4 @@ case "$built" in
   *) echo "build-cross: $out/speakerd.node is for '$built', not $arch" >&2; exit 1 ;;
 esac
 t2=$(now_ms)
-echo "build-cross: $out/speakerd.node ($arch, $(stat -c %s "$out/speakerd.node") bytes): toolchain $((t1 - t0)) ms, build $((t2 - t1)) ms"
+echo "build-cross: $out/speakerd.node ($arch, $(stat -c %s "$out/speakerd.node") bytes, echo engines $engines): toolchain $((t1 - t0)) ms, build $((t2 - t1)) ms"

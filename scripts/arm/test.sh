@@ -12,8 +12,12 @@
 #   - ALSA file-plugin tests (capture, playback, mixing, 48k/16k/24k resampling, open errors)
 #   - the echo canceller on one synthetic room (one seed of three: ~20x slower under emulation)
 #   - a whole-daemon start on the null device: READY=1 over sd_notify, `speakerctl status`, SIGTERM
-# armhf: the build, then a smoke load under qemu-arm (engine ticks with AEC, resampler, echo
-# canceller, sd_notify) with an ARMv7 Node 20: whole test files take too long there.
+#     (with aec.engine 'auto', which is webrtc here: the ARM builds have it, as x86 does)
+# armhf: the build, then a smoke load under qemu-arm (the build has both echo engines; engine ticks
+# with each, 'auto' runs webrtc; each offline canceller removes a synthetic echo and keeps the near end;
+# resampler, sd_notify) with an ARMv7 Node 20: whole test files take too long there. The same smoke runs
+# on arm64 last. (test/integration/echo-engines.test.ts on webrtc, one seed, would add about 36 s under
+# qemu-aarch64: the smoke's canceller check stands in for it.)
 # Prints each step's time; the last line is vitest's "Tests N passed" summary (for .ci/run's counts).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,10 +50,11 @@ toolchains() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || return 1
   fi
   # Target libraries for arm64 through multiarch (the addon's, and libstdc++ for the arm64 Node).
-  if ! dpkg -s libstdc++6:arm64 libasound2-dev:arm64 libspeexdsp-dev:arm64 >/dev/null 2>&1; then
+  local libraries=(libstdc++6:arm64 libasound2-dev:arm64 libspeexdsp-dev:arm64 libwebrtc-audio-processing-dev:arm64)
+  if ! dpkg -s "${libraries[@]}" >/dev/null 2>&1; then
     dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libstdc++6:arm64 libasound2-dev:arm64 libspeexdsp-dev:arm64 >/dev/null || return 1
+      "${libraries[@]}" >/dev/null || return 1
   fi
   bash scripts/arm/qemu.sh
 }
@@ -86,7 +91,7 @@ arm64_tests() {
 armhf_smoke() {
   local armnode
   armnode=$(bash scripts/arm/node.sh armhf) || return 1
-  QEMU_LD_PREFIX="$cache/sysroot-armhf" "$armnode" scripts/arm/smoke.mjs
+  QEMU_LD_PREFIX="$cache/sysroot-armhf" "$armnode" scripts/arm/smoke.mjs --engines=speex,webrtc
 }
 
 step 'toolchains, arm64 libraries, qemu' toolchains
@@ -94,7 +99,7 @@ step 'build:cross arm64' bash scripts/build-cross.sh arm64
 step 'build:cross armhf (sysroot + build)' bash scripts/build-cross.sh armhf
 step 'arm64 Node + arm64 test tree' arm64_tree && step 'arm64 tests under qemu-aarch64' arm64_tests
 step 'armhf smoke under qemu-arm' armhf_smoke
-[ "$failed" = 0 ] && step 'arm64 smoke (loader picks the prebuild)' "${ARM64_NODE:-false}" scripts/arm/smoke.mjs
+[ "$failed" = 0 ] && step 'arm64 smoke (loader picks the prebuild)' "${ARM64_NODE:-false}" scripts/arm/smoke.mjs --engines=speex,webrtc
 
 echo "::: arm: times"
 printf '  %s\n' "${timings[@]}"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CI's packaging stage (also by hand, as root, after scripts/setup.sh and scripts/arm/test.sh or
 # `npm run build:cross -- arm64|armhf`): the Debian packages for amd64, arm64 and armhf, lintian on
-# each, and the amd64 package installed, run and purged in a fresh Debian 12 root.
+# each, each package's addon linking the audio libraries (webrtc-audio-processing included) with
+# Depends naming their packages, and the amd64 package installed, run and purged in a fresh Debian 12
+# root.
 #
 #   bash scripts/package/ci.sh
 #
@@ -43,6 +45,27 @@ lint() {
   done
   return "$status"
 }
+# The addon in each package links the three audio libraries (webrtc-audio-processing too: the ARM
+# cross builds have the WebRTC echo engine, as x86 does) and Depends names their packages.
+audio_libraries() {
+  local arch deb addon needed depends so pkg status=0
+  addon=$(mktemp)
+  for arch in amd64 arm64 armhf; do
+    deb=$(echo "$out"/speakerd_*_"$arch".deb)
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/speakerd/build/Release/speakerd.node >"$addon" || status=1
+    needed=$(readelf -d "$addon" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | paste -sd ' ')
+    depends=$(dpkg-deb -f "$deb" Depends)
+    echo "$arch: links $needed; Depends: $depends"
+    for so in libasound.so.2:libasound2 libspeexdsp.so.1:libspeexdsp1 libwebrtc_audio_processing.so.1:libwebrtc-audio-processing1; do
+      pkg=${so#*:}
+      so=${so%%:*}
+      case " $needed " in *" $so "*) ;; *) echo "  $arch: the addon does not link $so" >&2; status=1 ;; esac
+      case ", $depends," in *", $pkg ("*|*", $pkg,"*) ;; *) echo "  $arch: Depends does not name $pkg" >&2; status=1 ;; esac
+    done
+  done
+  rm -f "$addon"
+  return "$status"
+}
 
 rm -rf "$out"
 step 'lintian (apt)' tools
@@ -50,6 +73,7 @@ for arch in amd64 arm64 armhf; do
   step "package:deb $arch" bash scripts/deb/build.sh "$arch" "$out"
 done
 step 'lintian, no errors (3 packages)' lint
+step 'addon links webrtc too; Depends name them' audio_libraries
 step 'install, run, purge in a fresh bookworm root' bash scripts/deb/install-test.sh "$out/speakerd_$(node -p 'require("./package.json").version')_amd64.deb"
 
 echo "::: package: times"
