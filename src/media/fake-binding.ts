@@ -22,7 +22,7 @@ import type {
   NativeWatchdogOptions,
 } from './binding.js';
 import { optionBool, optionInt, requireInt, requireInt16Array, requireObject } from './fake/args.js';
-import { ALL_ECHO_ENGINES, optionEchoEngine, optionSuppression } from './fake/echo-options.js';
+import { ALL_ECHO_ENGINES, checkEchoEngineTiming, optionEchoEngine, optionSuppression } from './fake/echo-options.js';
 import { resampleBuffer } from './fake/dsp.js';
 import { FakeEngine } from './fake/engine.js';
 import { FakeWatchdog, type FakeNotifySend } from './fake/watchdog.js';
@@ -58,6 +58,7 @@ export class FakeEchoCanceller implements NativeEchoCanceller {
     optionSuppression(o, 'suppression');
     optionInt(o, 'referenceLeadMs', 20, 0, 200);
     this.engine = optionEchoEngine(o, 'engine', echoEngines);
+    checkEchoEngineTiming(this.engine, rate, this.frame);
   }
 
   process(mic: Int16Array, reference: Int16Array): Int16Array {

@@ -200,6 +200,19 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       }
     });
 
+    it.runIf(binding.buildInfo().echoEngines.includes('webrtc'))(
+      'refuses webrtc at a rate it does not run at (24 kHz) with ERR_ENGINE_INIT, and takes that rate with speex or AEC off',
+      () => {
+        const message = 'the webrtc echo engine needs 10 ms frames at 8000, 16000, 32000 or 48000 Hz';
+        expectCode(() => new binding.Engine({ manualClock: true, bridgeRate: 24000, aecEngine: 'webrtc' }, () => undefined), 'ERR_ENGINE_INIT');
+        expect(() => new binding.Engine({ manualClock: true, bridgeRate: 24000, aecEngine: 'webrtc' }, () => undefined)).toThrow(message);
+        expectCode(() => new binding.EchoCanceller({ engine: 'webrtc', rate: 24000 }), 'ERR_ENGINE_INIT');
+        new binding.Engine({ manualClock: true, bridgeRate: 24000, aecEngine: 'webrtc', aec: false }, () => undefined).close();
+        new binding.Engine({ manualClock: true, bridgeRate: 24000, aecEngine: 'speex' }, () => undefined).close();
+        new binding.Engine({ manualClock: true, bridgeRate: 32000, aecEngine: 'webrtc' }, () => undefined).close();
+      },
+    );
+
     it('gives the sound device port silence from the null microphone and counts its frames', () => {
       const { engine } = open();
       const ring = sinkRing(engine);

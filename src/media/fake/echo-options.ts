@@ -21,6 +21,17 @@ export function optionEchoEngine(o: Record<string, unknown>, key: string, built:
   return name;
 }
 
+/**
+ * The addon's webrtc engine runs only on 10 ms frames at 8, 16, 32 or 48 kHz: anything else is
+ * Error{code:'ERR_ENGINE_INIT'} with its message (native/dsp/webrtc_echo.cc).
+ */
+export function checkEchoEngineTiming(engine: NativeEchoEngineName, rate: number, frame: number): void {
+  if (engine !== 'webrtc') return;
+  if (![8000, 16000, 32000, 48000].includes(rate) || frame !== rate / 100) {
+    throw codedError('ERR_ENGINE_INIT', 'the webrtc echo engine needs 10 ms frames at 8000, 16000, 32000 or 48000 Hz');
+  }
+}
+
 /** `o[key]`: 'low' (default), 'moderate' or 'high'. */
 export function optionSuppression(o: Record<string, unknown>, key: string): NativeEchoSuppression {
   const name = optionString(o, key, 'low');

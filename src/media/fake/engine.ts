@@ -11,6 +11,7 @@ import { FakeBridge, type BridgeOp } from './bridge.js';
 import { RealtimeClock, TickStats } from './clock.js';
 import { DevicePort } from './device.js';
 import { f32 } from './dsp.js';
+import { checkEchoEngineTiming } from './echo-options.js';
 import { EventQueue } from './events.js';
 import { parseEngineOptions, type ResolvedOptions } from './options.js';
 import type { FakePort } from './port.js';
@@ -48,6 +49,7 @@ export class FakeEngine implements NativeEngine {
     requireObject(options, 'options');
     if (typeof onEvent !== 'function') throw new TypeError('onEvent must be a function');
     this.options = parseEngineOptions(options, echoEngines);
+    if (this.options.aec) checkEchoEngineTiming(this.options.aecEngine, this.options.bridgeRate, this.options.bridgeRate / 100);
     this.events = new EventQueue(onEvent);
     this.bridge = new FakeBridge(this.options.bridgeRate);
     this.device = new DevicePort(this.options.bridgeRate);
