@@ -70,9 +70,10 @@ export function checkLeaf(leaf: Leaf, fromText: boolean): { value: unknown } | {
 
 type Origins = Readonly<Record<string, string>>;
 
-function problem(path: string, message: string, origins: Origins): ConfigProblem {
+function problem(path: string, message: string, origins: Origins, related?: readonly string[]): ConfigProblem {
   const source = origins[path];
-  return source === undefined ? { path, message } : { path, message, source };
+  const found: ConfigProblem = source === undefined ? { path, message } : { path, message, source };
+  return related === undefined ? found : { ...found, related };
 }
 
 /** Largest file accepted for each key that names a file to read, in bytes (the API key: secrets.ts). */
@@ -126,6 +127,7 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins, build: Buil
         'aec.engine',
         `'webrtc' runs at a bridge rate of ${WEBRTC_ECHO_RATES.join(', ')} Hz and audio.bridgeRate is ${audio.bridgeRate}: choose one of those rates, or aec.engine 'auto' or 'speex'`,
         origins,
+        ['audio.bridgeRate', 'aec.enabled'],
       ),
     );
   }

@@ -11,6 +11,8 @@ export interface ConfigProblem {
   message: string;
   /** Where the value came from: a file path, `$SPEAKERD_...`, or 'command line'. */
   source?: string;
+  /** Other keys whose values take part in a rule over several keys (a change of any of them can cause it). */
+  related?: readonly string[];
 }
 
 /** Formats one problem as a line: `audio.rate (/etc/speakerd/speakerd.json): must be ...`. */

@@ -102,7 +102,7 @@ function adoptOne(current: LoadedConfig, fresh: LoadedConfig, key: string): Load
  */
 function refusal(error: ConfigError, key: string): Error {
   const path = key === SECRET_KEY ? 'ai.apiKeyFile' : key;
-  const own = error.problems.filter((p) => p.path === path);
+  const own = error.problems.filter((p) => p.path === path || p.related?.includes(path));
   if (own.length > 0) return coded('ERR_CONFIG_INVALID', own.map((p) => `${p.path}: ${p.message}`).join('; '));
   return coded('ERR_CONFIG_INVALID', `the configuration files have problems unrelated to '${key}'; an admin can list them with speakerd --check-config`);
 }
@@ -161,7 +161,7 @@ export class RuntimeConfig {
         return this.loaded;
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
-        const conflicting = Object.keys(this.runtime).filter((k) => error.problems.some((p) => p.path === k || (k === 'ai.apiKeyFile' && p.path === k)));
+        const conflicting = Object.keys(this.runtime).filter((k) => error.problems.some((p) => p.path === k || p.related?.includes(k)));
         if (conflicting.length === 0) throw error;
         const kept = Object.fromEntries(Object.entries(this.runtime).filter(([k]) => !conflicting.includes(k)));
         const loaded = await loadWithRuntime(this.base, kept);

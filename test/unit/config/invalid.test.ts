@@ -239,6 +239,7 @@ describe('the echo engine', () => {
         source: 'command line',
         message:
           "'webrtc' runs at a bridge rate of 8000, 16000, 32000, 48000 Hz and audio.bridgeRate is 24000: choose one of those rates, or aec.engine 'auto' or 'speex'",
+        related: ['audio.bridgeRate', 'aec.enabled'],
       },
     ]);
     expect((await etc.load({ overrides: { 'audio.bridgeRate': 24000 } })).config.aec.engine).toBe('auto');

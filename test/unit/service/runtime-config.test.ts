@@ -150,6 +150,23 @@ describe('config_set against the rest of the daemon', () => {
     expect(warnings[0]).toMatch(/audio\.prefillPeriods .*dropped/);
   });
 
+  it('refuses a change of any key of a rule over several keys with that rule, and drops such a change on reload', async () => {
+    const { rc, warnings } = await runtimeConfig();
+    await rc.set('aec.engine', 'webrtc');
+    const refused = (await rc.set('audio.bridgeRate', 24000).catch((e: Error) => e)) as Error & { code: string };
+    expect(refused.code).toBe('ERR_CONFIG_INVALID');
+    expect(refused.message).toMatch(/^aec\.engine: 'webrtc' runs at a bridge rate of 8000, 16000, 32000, 48000 Hz and audio\.bridgeRate is 24000/);
+    const fresh = await runtimeConfig();
+    await fresh.rc.set('audio.bridgeRate', 24000);
+    writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ aec: { engine: 'webrtc' } }));
+    const after = await fresh.rc.reload();
+    expect(after.config.audio.bridgeRate).toBe(16000);
+    expect(after.config.aec.engine).toBe('webrtc');
+    expect(fresh.rc.overrides).toEqual({});
+    expect(fresh.warnings.at(-1)).toMatch(/audio\.bridgeRate .*dropped/);
+    expect(warnings).toEqual([]);
+  });
+
   it('does not touch the key file when the old one cannot be read (no undo can delete a working key)', async () => {
     const { rc, stateFile } = await runtimeConfig();
     mkdirSync(RuntimeConfig.keyFilePath(stateFile));
