@@ -89,6 +89,7 @@ Napi::Object PostStats(Napi::Env env, const EchoPostFilter* post, const Playback
   out.Set("talk", post != nullptr ? TalkStateName(post->detector_stats().state.load()) : "idle");
   out.Set("suppressionDb", post != nullptr ? post->suppression_db() : 0.0f);
   out.Set("agcGainDb", post != nullptr ? post->agc_gain_db() : 0.0f);
+  out.Set("agcAppliedDb", post != nullptr ? post->agc_applied_db() : 0.0f);
   out.Set("duckActive", shaper.ducker().active());
   out.Set("limiterDb", shaper.limiter().reduction_db());
   return out;

@@ -18,8 +18,7 @@ Agc::Agc(const AgcSettings& settings)
       level_alpha_(static_cast<float>(settings.frame) * 1000.0f / settings.rate /
                    std::max(10, settings.level_window_ms)),
       slew_per_frame_(settings.slew_db_per_s * settings.frame / settings.rate),
-      release_per_frame_db_(settings.max_gain_db * settings.frame * 1000.0f / settings.rate /
-                            static_cast<float>(std::max(10, settings.release_ms))),
+      release_frames_(std::max(1, settings.release_ms * settings.rate / 1000 / settings.frame)),
       speech_ratio_(std::pow(10.0f, settings.speech_margin_db / 10.0f)),
       fast_frames_(settings.fast_start_ms * settings.rate / 1000 / settings.frame),
       current_db_(settings.initial_gain_db),
@@ -32,6 +31,8 @@ void Agc::Reset() {
   learnt_frames_ = 0;
   current_db_ = std::clamp(settings_.initial_gain_db, settings_.min_gain_db, settings_.max_gain_db);
   applied_now_db_ = current_db_;
+  release_step_db_ = 0.0f;
+  release_left_ = 0;
   gain_ = std::pow(10.0f, current_db_ / 20.0f);
   gain_db_.store(current_db_, std::memory_order_relaxed);
   applied_db_.store(current_db_, std::memory_order_relaxed);
@@ -59,8 +60,17 @@ void Agc::Process(int16_t* frame, bool user_speech, bool user_present, double no
   const float closed_db = std::min(current_db_, 0.0f);
   if (!settings_.gate || user_present) {
     applied_now_db_ = current_db_;
+    release_step_db_ = 0.0f;
+    release_left_ = 0;
+  } else if (applied_now_db_ > closed_db) {
+    // Closing: from where the gain stands to unity in release_frames_ equal steps.
+    if (release_step_db_ == 0.0f) {
+      release_step_db_ = (applied_now_db_ - closed_db) / static_cast<float>(release_frames_);
+      release_left_ = release_frames_;
+    }
+    applied_now_db_ = --release_left_ <= 0 ? closed_db : std::max(closed_db, applied_now_db_ - release_step_db_);
   } else {
-    applied_now_db_ = std::max(closed_db, std::min(current_db_, applied_now_db_ - release_per_frame_db_));
+    applied_now_db_ = closed_db;
   }
   applied_db_.store(applied_now_db_, std::memory_order_relaxed);
   float target = std::pow(10.0f, applied_now_db_ / 20.0f);

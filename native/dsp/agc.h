@@ -47,7 +47,9 @@ class Agc {
   AgcSettings settings_;
   float level_alpha_;
   float slew_per_frame_;
-  float release_per_frame_db_;
+  int release_frames_;
+  float release_step_db_ = 0.0f;  // per frame, set as the gate starts to close
+  int release_left_ = 0;          // frames of the release still to go
   float speech_ratio_;
   double level_power_ = 0.0;  // 0 until the first user speech frame
   int learnt_frames_ = 0;

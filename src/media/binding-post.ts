@@ -78,8 +78,10 @@ export interface NativeAecPostStats {
   talk: TalkState;
   /** Residual echo suppression gain now, dB (0 = open). */
   suppressionDb: number;
-  /** AGC gain now, dB. */
+  /** AGC gain learnt for the user's speech, dB. */
   agcGainDb: number;
+  /** AGC gain applied now, dB: the learnt one while the user talks, at most 0 dB between words. */
+  agcAppliedDb: number;
   /** The reply is ducked for the user's speech. */
   duckActive: boolean;
   /** The output ceiling's deepest gain reduction in the last frame, dB (<= 0). */

@@ -175,7 +175,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(stats.aecDelayMs).toBe(-1);
       expect(stats.aecDelaySource).toBe('none');
       expect(stats.aec).toEqual({ erleDb: 0, converged: false, engine: 'speex', delayEstimateMs: -1, delayConfidence: 0 });
-      expect(stats.aecPost).toEqual({ talk: 'idle', suppressionDb: 0, agcGainDb: 0, duckActive: false, limiterDb: 0 });
+      expect(stats.aecPost).toEqual({ talk: 'idle', suppressionDb: 0, agcGainDb: 0, agcAppliedDb: 0, duckActive: false, limiterDb: 0 });
       expect(stats.tickAvgUs).toBeGreaterThanOrEqual(0);
       expect(stats.tickMaxUs).toBeGreaterThanOrEqual(stats.tickAvgUs);
       const plain = open({ aec: false, aecDelayMs: 30 }).engine;

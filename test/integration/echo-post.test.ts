@@ -135,7 +135,7 @@ describe('AGC on a barge-in', () => {
 
 describe("AGC between the user's words", () => {
   // The user alone (far end silent): 1 s words of band noise at -46 dBFS over -62 dBFS of noise, 1 s
-  // apart. The AGC learns about +20 dB for the words; between them the noise must leave as it came.
+  // apart. The AGC learns about +24 dB for the words; between them the noise must leave as it came.
   const RATE = 16000;
   function scene(): Int16Array {
     const mic = new Int16Array(RATE * 12);
@@ -191,6 +191,24 @@ describe("AGC between the user's words", () => {
     expect(Math.abs(gated.wordsDbfs + 26)).toBeLessThanOrEqual(6);
     expect(Math.abs(gated.liftDb)).toBeLessThanOrEqual(0.5);
     expect(open.liftDb).toBeGreaterThan(gated.gainDb - 3);
+  });
+
+  it('applies the learnt gain on every frame the user is present (opening within the frame), and falls to unity 150 ms after', () => {
+    const mic = scene();
+    const { states, agcGainDb, agcAppliedDb } = new binding.EchoPostFilter!({}).process(mic, new Int16Array(mic.length), mic);
+    const present = (f: number): boolean => states[f] === NEAR_ONLY || states[f] === DOUBLE;
+    const releases: number[] = [];
+    for (let f = 1; f < states.length; f++) {
+      if (present(f)) expect(agcAppliedDb[f], `frame ${f}`).toBe(agcGainDb[f]);
+      if (present(f - 1) && !present(f) && agcGainDb[f]! > 12) {
+        let g = f;
+        while (g < states.length && !present(g) && agcAppliedDb[g]! > 0) g++;
+        if (g < states.length && !present(g)) releases.push(g - f + 1);
+      }
+    }
+    console.log(`gate releases (frames of 10 ms): ${releases.join(', ')}`);
+    expect(releases.length).toBeGreaterThanOrEqual(3);
+    for (const frames of releases) expect(frames).toBe(15);
   });
 });
 

@@ -60,7 +60,9 @@ function aecPostLine(value: unknown): string {
   const p = obj(value);
   const duck = p.duckActive === true ? ', ducking' : '';
   const ceiling = typeof p.limiterDb === 'number' && p.limiterDb < 0 ? `, ceiling ${oneDecimal(p.limiterDb)} dB` : '';
-  return `${str(p.talk)}, suppression ${oneDecimal(p.suppressionDb)} dB, AGC ${oneDecimal(p.agcGainDb)} dB${duck}${ceiling}`;
+  const gated = typeof p.agcAppliedDb === 'number' && typeof p.agcGainDb === 'number' && p.agcAppliedDb < p.agcGainDb;
+  const applied = gated ? ` (${oneDecimal(p.agcAppliedDb)} dB between words)` : '';
+  return `${str(p.talk)}, suppression ${oneDecimal(p.suppressionDb)} dB, AGC ${oneDecimal(p.agcGainDb)} dB${applied}${duck}${ceiling}`;
 }
 
 /** The `status` result as aligned lines. */

@@ -100,6 +100,9 @@ describe('format', () => {
     expect(formatStatus(audio({ talk: 'far', suppressionDb: -30, agcGainDb: 0, duckActive: false, limiterDb: 0 }))).toMatch(
       /^post filter:\s+far, suppression -30\.0 dB, AGC 0\.0 dB$/m,
     );
+    expect(formatStatus(audio({ talk: 'idle', suppressionDb: 0, agcGainDb: 18.04, agcAppliedDb: 0, duckActive: false, limiterDb: 0 }))).toMatch(
+      /^post filter:\s+idle, suppression 0\.0 dB, AGC 18\.0 dB \(0\.0 dB between words\)$/m,
+    );
     expect(formatStatus(audio(null))).toMatch(/^post filter:\s+off$/m);
   });
 
