@@ -104,7 +104,8 @@ fi
 # binding.gyp leaves the WebRTC engine out when pkg-config does not find webrtc-audio-processing: for a
 # board that would mean speex under 'auto', so the ARM builds, whose libraries this script installs, fail.
 engines=speex
-if readelf -d "$scratch/build/Release/speakerd.node" | grep -q 'NEEDED.*\[libwebrtc_audio_processing'; then
+needed=$(readelf -d "$scratch/build/Release/speakerd.node")
+if grep -q 'NEEDED.*\[libwebrtc_audio_processing' <<<"$needed"; then
   engines=speex,webrtc
 elif [ "$arch" != amd64 ]; then
   echo "build-cross: the $arch addon does not link webrtc-audio-processing (pkg-config found no webrtc-audio-processing.pc in $PKG_CONFIG_LIBDIR)" >&2

@@ -76,7 +76,7 @@ export interface Configuration {
 /** The configurations `npm run bench` compares, baseline first. */
 export const CONFIGURATIONS: readonly Configuration[] = [
   { label: 'AEC off', set: { 'aec.enabled': 'false' } },
-  { label: 'default: auto engine (webrtc where built) + post filter + ducking 12 dB', set: {} },
+  { label: 'default (aec.engine auto) + post filter + ducking 12 dB', set: {} },
   { label: 'speex + post filter + ducking 12 dB', set: { 'aec.engine': 'speex' } },
   { label: 'speex, no post filter', set: { 'aec.engine': 'speex', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0' } },
   { label: 'webrtc, no post filter', set: { 'aec.engine': 'webrtc', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0' } },

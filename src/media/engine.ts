@@ -45,8 +45,9 @@ export type DeviceOptions =
 export interface AecOptions {
   enabled?: boolean;
   /**
-   * Echo engine, default 'speex'; 'webrtc' needs a build with webrtc-audio-processing
-   * (ERR_AEC_ENGINE_UNAVAILABLE); 'auto' is webrtc when the build has it, else speex.
+   * Echo engine, default 'speex' here (the daemon's configuration defaults to 'auto'); 'webrtc' needs a
+   * build with webrtc-audio-processing (ERR_AEC_ENGINE_UNAVAILABLE) and a bridge rate of 8, 16, 32 or
+   * 48 kHz (ERR_ENGINE_INIT); 'auto' is webrtc when both hold, else speex.
    */
   engine?: NativeEchoEngineName | 'auto';
   /** WebRTC engine's residual echo suppression, default 'low'. */

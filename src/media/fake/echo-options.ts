@@ -1,5 +1,6 @@
 /** Echo engine options of the fake, checked with the messages of native/addon/echo_options.h. */
 import type { NativeEchoEngineName, NativeEchoSuppression } from '../binding.js';
+import { WEBRTC_ECHO_RATES } from '../echo-engine-choice.js';
 import { codedError, optionString } from './args.js';
 
 /** Every echo engine an addon can be built with. */
@@ -27,7 +28,7 @@ export function optionEchoEngine(o: Record<string, unknown>, key: string, built:
  */
 export function checkEchoEngineTiming(engine: NativeEchoEngineName, rate: number, frame: number): void {
   if (engine !== 'webrtc') return;
-  if (![8000, 16000, 32000, 48000].includes(rate) || frame !== rate / 100) {
+  if (!WEBRTC_ECHO_RATES.includes(rate) || frame !== rate / 100) {
     throw codedError('ERR_ENGINE_INIT', 'the webrtc echo engine needs 10 ms frames at 8000, 16000, 32000 or 48000 Hz');
   }
 }
