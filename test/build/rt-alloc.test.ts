@@ -45,6 +45,8 @@ describe('audio-thread allocations', () => {
       if (webrtc) {
         expect(counts['webrtc-construction']).toBeGreaterThan(0);
         expect(counts['webrtc']).toBe(0);
+        expect(counts['webrtc-48k-construction']).toBeGreaterThan(0);
+        expect(counts['webrtc-48k']).toBe(0);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
