@@ -12,7 +12,7 @@
 # binding.gyp. Tests: the echo engines on the synthetic room at 8-48 kHz (echo-engines), the engine's
 # echo path through ALSA file devices (echo-path), no allocation on the audio thread (rt-alloc, which
 # builds its own checker against the 1.x library), and the native contract. --bench also compiles the
-# TypeScript there and prints bench/echo.ts's figures for this build.
+# TypeScript there and prints bench/echo.ts's and bench/echo-lead.ts's figures for this build.
 # Prints each step's time; the last lines are vitest's "Tests N passed" summary (for .ci/run's counts)
 # and a one-line summary.
 set -uo pipefail
@@ -101,7 +101,8 @@ t_tests=$(seconds_since "$t2")
 if [ "$bench" = 1 ]; then
   in_trixie 'node node_modules/typescript/bin/tsc -p tsconfig.json && node --input-type=module -e "
     const { benchEcho } = await import(\"./dist/bench/echo.js\");
-    for (const [k, v] of Object.entries(await benchEcho())) console.log(k.padEnd(44), v.toFixed(2));"' || status=1
+    for (const [k, v] of Object.entries(await benchEcho())) console.log(k.padEnd(44), v.toFixed(2));" &&
+    node dist/bench/echo-lead.js' || status=1
 fi
 
 summary=$(sed 's/\x1b\[[0-9;]*m//g' "$scratch/vitest.log" | grep -E '^ +Tests +' | tail -n 1)
