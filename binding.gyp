@@ -40,7 +40,7 @@
           "cflags_cc": ["<!@(pkg-config --cflags webrtc-audio-processing | sed s/-I/-isystem/g)"],
           "libraries": ["<!@(pkg-config --libs webrtc-audio-processing)"]
         }],
-        ["speakerd_webrtc=='1'", {
+        ["speakerd_webrtc==1", {
           "sources": ["native/dsp/webrtc_echo.cc"],
           "defines": ["SPEAKERD_WEBRTC_APM", "SPEAKERD_WEBRTC_APM_1"],
           "cflags_cc": ["<!@(pkg-config --cflags webrtc-audio-processing-1 | sed s/-I/-isystem/g)"],

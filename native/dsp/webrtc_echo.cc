@@ -27,11 +27,15 @@ void Check(int err, const char* what) {
 #ifdef SPEAKERD_WEBRTC_APM_1
 
 struct WebrtcEchoEngine::Apm {
+  // 1.3's AudioProcessingBuilder::Create() returns a raw pointer to a reference-counted object (later
+  // releases return the scoped_refptr itself): holding it here releases it in either case.
   rtc::scoped_refptr<webrtc::AudioProcessing> apm;
   webrtc::StreamConfig stream;
-  std::unique_ptr<int16_t[]> reference_copy;
+  std::unique_ptr<int16_t[]> reverse_out;  // ProcessReverseStream's output, unused (no render processing)
 };
 
+// AEC3 has no suppression levels (its suppressor tunes itself; tuning it by hand needs
+// EchoCanceller3Factory, whose header 1.3 does not install), so EchoSettings::suppression does not apply.
 WebrtcEchoEngine::WebrtcEchoEngine(const EchoSettings& settings)
     : settings_(settings), apm_(new Apm), tracker_(settings.frame) {
   if (!SupportedRate(settings.rate) || settings.frame != settings.rate / 100) {
@@ -47,22 +51,33 @@ WebrtcEchoEngine::WebrtcEchoEngine(const EchoSettings& settings)
   config.noise_suppression.level = webrtc::AudioProcessing::Config::NoiseSuppression::kModerate;
   config.gain_controller1.enabled = false;
   config.gain_controller2.enabled = false;
+  config.residual_echo_detector.enabled = false;  // on by default: a statistic nobody reads, at a cost
   apm_->apm->ApplyConfig(config);
   apm_->stream = webrtc::StreamConfig(settings.rate, 1);
-  Check(apm_->apm->Initialize(), "Initialize");
-  apm_->reference_copy.reset(new int16_t[settings.frame]());
+  const webrtc::StreamConfig& s = apm_->stream;
+  webrtc::ProcessingConfig formats;
+  formats.input_stream() = s;
+  formats.output_stream() = s;
+  formats.reverse_input_stream() = s;
+  formats.reverse_output_stream() = s;
+  Check(apm_->apm->Initialize(formats), "Initialize");
+  apm_->reverse_out.reset(new int16_t[settings.frame]());
+  // One silent frame each way: any lazy set-up for the stream format happens here, not on the audio thread.
   std::unique_ptr<int16_t[]> silence(new int16_t[settings.frame]());
-  Process(silence.get(), silence.get(), silence.get());
-  tracker_.Reset();
+  Check(apm_->apm->ProcessReverseStream(silence.get(), s, s, apm_->reverse_out.get()), "first reverse frame");
+  Check(apm_->apm->set_stream_delay_ms(settings.reference_lead_ms), "stream delay");
+  Check(apm_->apm->ProcessStream(silence.get(), s, s, silence.get()), "first frame");
 }
 
 WebrtcEchoEngine::~WebrtcEchoEngine() = default;
 
 void WebrtcEchoEngine::Process(const int16_t* mic, const int16_t* reference, int16_t* out) {
-  std::memcpy(apm_->reference_copy.get(), reference, sizeof(int16_t) * settings_.frame);
-  apm_->apm->ProcessReverseStream(apm_->reference_copy.get(), apm_->stream, apm_->stream, apm_->reference_copy.get());
+  const webrtc::StreamConfig& s = apm_->stream;
+  apm_->apm->ProcessReverseStream(reference, s, s, apm_->reverse_out.get());
+  // AEC3 finds the delay itself: the lead is passed as AEC2 gets it, but AEC3 without an external delay
+  // estimator ignores it (1.3: the same output with 0, 20, 50 and 200 ms).
   apm_->apm->set_stream_delay_ms(settings_.reference_lead_ms);
-  apm_->apm->ProcessStream(mic, apm_->stream, apm_->stream, out);
+  apm_->apm->ProcessStream(mic, s, s, out);
   tracker_.Update(mic, reference, out);
 }
 

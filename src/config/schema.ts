@@ -123,7 +123,7 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       access: 'admin',
     },
     suppression: {
-      doc: "WebRTC engine: how hard its residual echo suppressor works, 'low', 'moderate' or 'high' (higher removes more echo and more of the user talking over the speaker). Not used by speex.",
+      doc: "WebRTC engine: how hard its residual echo suppressor works, 'low', 'moderate' or 'high' (higher removes more echo and more of the user talking over the speaker). AEC2 (webrtc-audio-processing 0.3) only: AEC3 (1.x, Yocto) has no levels. Not used by speex.",
       format: oneOf(['low', 'moderate', 'high']),
       default: 'low',
       effect: 'reopen',

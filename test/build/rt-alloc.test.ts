@@ -18,7 +18,8 @@ function pkgConfig(args: string[]): string | null {
 
 describe('audio-thread allocations', () => {
   it('are none in the echo engines and the delay estimator (construction allocates, the counter sees it)', () => {
-    const webrtc = pkgConfig(['--cflags', '--libs', 'webrtc-audio-processing']);
+    // The WebRTC module binding.gyp would pick: 1.x (AEC3) before 0.3 (AEC2).
+    const webrtc = ['webrtc-audio-processing-1', 'webrtc-audio-processing'].find((m) => pkgConfig(['--exists', m]) !== null);
     const dir = mkdtempSync(join(tmpdir(), 'speakerd-rt-alloc-'));
     try {
       const exe = join(dir, 'rt-alloc-check');
@@ -26,9 +27,10 @@ describe('audio-thread allocations', () => {
       const flags = ['-std=c++17', '-O1', '-Wall', '-Wextra', '-Werror'];
       const libs = (pkgConfig(['--libs', 'speexdsp']) ?? '-lspeexdsp').split(/\s+/);
       if (webrtc) {
-        flags.push('-DSPEAKERD_WEBRTC_APM', ...(pkgConfig(['--cflags', 'webrtc-audio-processing']) ?? '').split(/\s+/).filter(Boolean).map((f) => f.replace(/^-I/, '-isystem')));
+        flags.push('-DSPEAKERD_WEBRTC_APM', ...(webrtc === 'webrtc-audio-processing-1' ? ['-DSPEAKERD_WEBRTC_APM_1'] : []));
+        flags.push(...(pkgConfig(['--cflags', webrtc]) ?? '').split(/\s+/).filter(Boolean).map((f) => f.replace(/^-I/, '-isystem')));
         sources.push('native/dsp/webrtc_echo.cc');
-        libs.push(...(pkgConfig(['--libs', 'webrtc-audio-processing']) ?? '').split(/\s+/).filter(Boolean));
+        libs.push(...(pkgConfig(['--libs', webrtc]) ?? '').split(/\s+/).filter(Boolean));
       }
       const build = spawnSync('g++', [...flags, ...sources, '-o', exe, ...libs], { cwd: ROOT, encoding: 'utf8' });
       expect(build.stderr).toBe('');
@@ -43,6 +45,8 @@ describe('audio-thread allocations', () => {
       if (webrtc) {
         expect(counts['webrtc-construction']).toBeGreaterThan(0);
         expect(counts['webrtc']).toBe(0);
+        expect(counts['webrtc-48k-construction']).toBeGreaterThan(0);
+        expect(counts['webrtc-48k']).toBe(0);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

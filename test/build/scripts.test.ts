@@ -13,7 +13,7 @@ const ROOT = process.cwd();
 describe('firmware build scripts', () => {
   it('pass shellcheck', () => {
     const bash = ['scripts/build-cross.sh', 'scripts/arm/node.sh', 'scripts/arm/qemu.sh', 'scripts/arm/test.sh', 'scripts/arm/bench.sh',
-      'scripts/deb/build.sh', 'scripts/deb/deps.sh', 'scripts/deb/node-deb.sh', 'scripts/deb/install-test.sh', 'scripts/package/ci.sh', 'scripts/lint.sh'];
+      'scripts/deb/build.sh', 'scripts/deb/deps.sh', 'scripts/deb/node-deb.sh', 'scripts/deb/install-test.sh', 'scripts/package/ci.sh', 'scripts/lint.sh', 'scripts/test-webrtc1.sh'];
     const sh = ['scripts/deb/postinst', 'scripts/deb/prerm', 'scripts/deb/postrm', 'scripts/deb/install-test-inside.sh'];
     for (const f of [...bash, ...sh]) expect(existsSync(join(ROOT, f)), f).toBe(true);
     const r1 = spawnSync('shellcheck', bash, { encoding: 'utf8' });

@@ -43,33 +43,38 @@ constexpr int kRate = 16000;
 constexpr int kFrame = 160;
 constexpr int kFrames = 600;  // 6 s
 
-// A deterministic far end (a chirpy buzz) and its echo 40 ms later plus a quieter near end.
-void MakeSignals(std::vector<int16_t>* far, std::vector<int16_t>* mic) {
-  const int n = kFrame * kFrames;
+// A deterministic far end (a chirpy buzz) and its echo 40 ms later plus a quieter near end, at `rate`.
+void MakeSignals(std::vector<int16_t>* far, std::vector<int16_t>* mic, int rate = kRate) {
+  const int n = rate / 100 * kFrames;
+  const int delay = rate / 25;
   far->assign(n, 0);
   mic->assign(n, 0);
   unsigned seed = 12345;
   for (int i = 0; i < n; ++i) {
     seed = seed * 1103515245u + 12345u;
     const int noise = static_cast<int>((seed >> 16) & 0x7fff) - 16384;
-    (*far)[i] = static_cast<int16_t>(((i / 4000) % 2 == 0) ? noise / 4 : 0);
+    (*far)[i] = static_cast<int16_t>(((i / (rate / 4)) % 2 == 0) ? noise / 4 : 0);
   }
-  for (int i = 640; i < n; ++i) (*mic)[i] = static_cast<int16_t>((*far)[i - 640] / 2 + ((i * 7) % 200) - 100);
+  for (int i = delay; i < n; ++i) (*mic)[i] = static_cast<int16_t>((*far)[i - delay] / 2 + ((i * 7) % 200) - 100);
 }
 
-long CountEngine(speakerd::EchoEngineKind kind, const std::vector<int16_t>& far, const std::vector<int16_t>& mic) {
+long CountEngine(speakerd::EchoEngineKind kind, const std::vector<int16_t>& far, const std::vector<int16_t>& mic,
+                 int rate = kRate, const char* label = nullptr) {
   speakerd::EchoSettings settings;
+  settings.rate = rate;
+  settings.frame = rate / 100;
+  const int frame = settings.frame;
   g_allocations = 0;
   g_counting = true;
   auto engine = speakerd::CreateEchoEngine(kind, settings);
   g_counting = false;
-  std::printf("%s-construction %ld\n", engine->name(), g_allocations.load());
-  std::vector<int16_t> out(kFrame);
+  std::printf("%s-construction %ld\n", label != nullptr ? label : engine->name(), g_allocations.load());
+  std::vector<int16_t> out(frame);
   g_allocations = 0;
   g_counting = true;
   for (int f = 0; f < kFrames; ++f) {
     if (f == kFrames / 2) engine->Reset();
-    engine->Process(mic.data() + f * kFrame, far.data() + f * kFrame, out.data());
+    engine->Process(mic.data() + f * frame, far.data() + f * frame, out.data());
   }
   g_counting = false;
   return g_allocations.load();
@@ -102,6 +107,11 @@ int main() {
   std::printf("speex %ld\n", CountEngine(speakerd::EchoEngineKind::kSpeex, far, mic));
   if (speakerd::EchoEngineBuilt(speakerd::EchoEngineKind::kWebrtc)) {
     std::printf("webrtc %ld\n", CountEngine(speakerd::EchoEngineKind::kWebrtc, far, mic));
+    // 48 kHz: the full band split into bands inside the library (a path 16 kHz does not take).
+    std::vector<int16_t> far48;
+    std::vector<int16_t> mic48;
+    MakeSignals(&far48, &mic48, 48000);
+    std::printf("webrtc-48k %ld\n", CountEngine(speakerd::EchoEngineKind::kWebrtc, far48, mic48, 48000, "webrtc-48k"));
   }
   std::printf("delay-estimator %ld\n", CountEstimator(far, mic));
   return 0;

@@ -151,10 +151,12 @@ describe('speakerd recipe: build', () => {
     const gyp = JSON.parse(readFileSync(join(ROOT, 'binding.gyp'), 'utf8')) as { variables: Record<string, string>; targets: { conditions?: Condition[] }[] };
     const optional = gyp.targets.flatMap((t) => t.conditions ?? []).filter(([, body]) => (body.libraries ?? []).length > 0);
     // The WebRTC echo engine: 0.3 (Debian) or 1.x (Yocto's webrtc-audio-processing-1), chosen by speakerd_webrtc.
+    // gyp turns a value that reads as an integer ("1" from the pkg-config probe or -Dspeakerd_webrtc=1)
+    // into the int 1, so the 1.x test compares with 1: =='1' never matched and the 1.x engine was never built.
     const modules = optional.map(([test, body]) => [test, /pkg-config --libs ([^)]+)\)/.exec(body.libraries?.join(' ') ?? '')?.[1]?.trim()]);
     expect(modules).toEqual([
       ["speakerd_webrtc=='0.3'", 'webrtc-audio-processing'],
-      ["speakerd_webrtc=='1'", 'webrtc-audio-processing-1'],
+      ['speakerd_webrtc==1', 'webrtc-audio-processing-1'],
     ]);
     expect(gyp.variables['speakerd_webrtc%']).toContain('pkg-config --exists webrtc-audio-processing-1');
     // The recipe: off by default, the option depends on the 1.x recipe, and do_compile passes the choice.
