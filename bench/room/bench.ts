@@ -56,11 +56,15 @@ const FIGURE_NAMES = [
   'xruns + underruns of the daemon / late JACK cycles',
 ];
 
-/** Runs `configurations` through `rooms` on one JACK server, reporting each result as it comes. */
+/**
+ * Runs `configurations` through `rooms` on one JACK server, reporting each result as it comes; `seed`
+ * picks the synthetic speech of the assistant and the user and the room's noise.
+ */
 export async function runRoomBench(
   rooms: readonly Room[],
   configurations: readonly Configuration[],
   onResult: (r: RoomResult) => void = () => undefined,
+  seed = 1,
 ): Promise<RoomResult[]> {
   roomClientBinary();
   const jack = new JackDevice(JACK_SERVER, roomAlsaConfig(), true);
@@ -74,7 +78,7 @@ export async function runRoomBench(
         if ('missing' in resolved) result = { room, configuration, skipped: `${resolved.missing} is not a key of this build` };
         else {
           try {
-            result = { room, configuration, figures: measureRun(await runRoom(room, resolved.set, JACK_SERVER, jack.config)) };
+            result = { room, configuration, figures: measureRun(await runRoom(room, resolved.set, JACK_SERVER, jack.config, seed)) };
           } catch (error) {
             result = { room, configuration, skipped: (error as Error).message };
           }

@@ -1,8 +1,9 @@
 /**
  * The closed-loop room bench on its own, for tuning:
- *   node dist/bench/room/run.js [--room living-room|enclosure]... [--set KEY=VALUE]... [--room-set FIELD=NUMBER]...
+ *   node dist/bench/room/run.js [--room living-room|enclosure]... [--set KEY=VALUE]... [--room-set FIELD=NUMBER]... [--seed N]
  * Without --set it runs every configuration of rooms.ts; with --set, that one configuration.
  * --room-set changes a field of the rooms (e.g. noiseDbfs=-90, bulkMs=60, volume=80; see Room).
+ * --seed picks other synthetic speech and noise (default 1, what `npm run bench` runs).
  */
 import { parseArgs } from 'node:util';
 import { formatMarkdown, formatRoom, runRoomBench } from './bench.js';
@@ -13,6 +14,7 @@ const { values } = parseArgs({
     room: { type: 'string', multiple: true, default: [] },
     set: { type: 'string', multiple: true, default: [] },
     'room-set': { type: 'string', multiple: true, default: [] },
+    seed: { type: 'string', default: '1' },
   },
 });
 
@@ -41,8 +43,13 @@ const rooms: Room[] = (values.room.length ? ROOMS.filter((r) => values.room.incl
 if (rooms.length !== (values.room.length || ROOMS.length)) fail(`unknown room; rooms: ${ROOMS.map((r) => r.name).join(', ')}`);
 const set = pairs(values.set, '--set');
 const configurations = values.set.length ? [{ label: values.set.join(' '), set }] : CONFIGURATIONS;
-const results = await runRoomBench(rooms, configurations, (r) =>
-  console.error(`${r.room.name} / ${r.configuration.label}: ${r.skipped ? `not run (${r.skipped})` : 'done'}`),
+const seed = Number(values.seed);
+if (!Number.isInteger(seed) || seed < 1 || seed > 1000) fail(`--seed takes an integer from 1 to 1000, got '${values.seed}'`);
+const results = await runRoomBench(
+  rooms,
+  configurations,
+  (r) => console.error(`${r.room.name} / ${r.configuration.label}: ${r.skipped ? `not run (${r.skipped})` : 'done'}`),
+  seed,
 );
 for (const room of rooms) console.log(formatRoom(room, results));
 console.log(`\n${formatMarkdown(results)}`);
