@@ -120,6 +120,8 @@ export interface FakeBindingOptions {
   notify?: FakeNotifySend;
   /** The echo engines the pretended build has, default ['speex', 'webrtc'] (['speex']: an addon built without WebRTC). */
   echoEngines?: readonly NativeEchoEngineName[];
+  /** The webrtc-audio-processing API the pretended webrtc engine is built on, default '0.3' (AEC2); '1' is AEC3. */
+  webrtcApm?: '0.3' | '1';
 }
 
 /**
@@ -132,7 +134,7 @@ export function createFakeBinding(
 ): NativeBinding & { Engine: typeof FakeEngine; Watchdog: new (options: NativeWatchdogOptions) => FakeWatchdog } {
   const send = options.notify ?? null;
   const echoEngines = [...(options.echoEngines ?? ALL_ECHO_ENGINES)];
-  const buildInfo = (): NativeBuildInfo => ({ echoEngines: [...echoEngines], webrtcApm: echoEngines.includes('webrtc') ? '0.3' : '' });
+  const buildInfo = (): NativeBuildInfo => ({ echoEngines: [...echoEngines], webrtcApm: echoEngines.includes('webrtc') ? (options.webrtcApm ?? '0.3') : '' });
   return {
     Engine: class extends FakeEngine {
       constructor(engineOptions: NativeEngineOptions, onEvent: (event: NativeEvent) => void) {
