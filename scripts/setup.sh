@@ -40,6 +40,9 @@ echo "setup: node $(node --version), npm $(npm --version)"
 # nodejs puts them in /usr/include/node); otherwise node-gyp fetches the matching headers itself.
 nodedir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
 if [ -f "$nodedir/include/node/node_api.h" ]; then export npm_config_nodedir="$nodedir"; fi
+# npm ci builds the addon itself (npm runs `node-gyp rebuild` as the install step of a package with a
+# binding.gyp); it is built again only when that did not happen (npm's ignore-scripts set).
 npm ci --no-audit --no-fund --loglevel=error
-npm run --silent build
+[ -f build/Release/speakerd.node ] || npm run --silent build:native
+npm run --silent build:ts
 echo "setup: built $(ls build/Release/speakerd.node)"

@@ -116,7 +116,7 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
     enabled: { doc: 'Echo cancellation of the speaker in the microphone.', format: bool, default: true, effect: 'reopen', access: 'admin' },
     tailMs: { doc: 'Echo tail length in ms (room reverberation covered).', format: int(10, 1000), default: 250, effect: 'reopen', access: 'admin' },
     engine: {
-      doc: "Echo engine: 'auto' (webrtc when this build has it and audio.bridgeRate is 8000, 16000, 32000 or 48000, else speex: webrtc is the one that keeps the user through double talk in a quiet room too, see docs/audio.md), 'speex' (speexdsp canceller and residual echo suppression; always built) or 'webrtc' (WebRTC audio processing: AEC2 with extended filter and delay-agnostic mode on webrtc-audio-processing 0.3, AEC3 on 1.x; only in builds that found the library: `speakerctl version` lists them; bridge rates 8000, 16000, 32000 or 48000). status shows the engine in use.",
+      doc: "Echo engine: 'auto' (webrtc when this build has it on webrtc-audio-processing 0.3 and audio.bridgeRate is 8000, 16000, 32000 or 48000, else speex: webrtc is the one that keeps the user through double talk in a quiet room too, see docs/audio.md), 'speex' (speexdsp canceller and residual echo suppression; always built) or 'webrtc' (WebRTC audio processing: AEC2 with extended filter and delay-agnostic mode on webrtc-audio-processing 0.3, AEC3 on 1.x; only in builds that found the library: `speakerctl version` lists them; bridge rates 8000, 16000, 32000 or 48000). status shows the engine in use.",
       format: oneOf(['auto', 'speex', 'webrtc']),
       default: 'auto',
       effect: 'reopen',
