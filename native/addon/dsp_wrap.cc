@@ -23,6 +23,18 @@ RateAndFrame OptionRateAndFrame(const Napi::Object& o) {
   return {rate, OptionInt(o, "frame", rate / 100, 16, 4800)};
 }
 
+// Checks that `mic` and `ref` have the same length, a whole number of `frame`-sample frames.
+void RequireFramedPair(const Napi::CallbackInfo& info, const Napi::Int16Array& mic, const Napi::Int16Array& ref,
+                       int frame) {
+  if (mic.ElementLength() != ref.ElementLength()) {
+    throw Napi::RangeError::New(info.Env(), "mic and reference must have the same length");
+  }
+  if (mic.ElementLength() % static_cast<size_t>(frame) != 0) {
+    throw Napi::RangeError::New(info.Env(),
+                                "mic length must be a multiple of the frame (" + std::to_string(frame) + ")");
+  }
+}
+
 }  // namespace
 
 Napi::Function EchoCancellerWrap::Define(Napi::Env env) {
@@ -57,13 +69,7 @@ EchoCancellerWrap::EchoCancellerWrap(const Napi::CallbackInfo& info) : Napi::Obj
 Napi::Value EchoCancellerWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
   Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
-  if (mic.ElementLength() != ref.ElementLength()) {
-    throw Napi::RangeError::New(info.Env(), "mic and reference must have the same length");
-  }
-  if (mic.ElementLength() % static_cast<size_t>(frame_) != 0) {
-    throw Napi::RangeError::New(info.Env(),
-                                "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
-  }
+  RequireFramedPair(info, mic, ref, frame_);
   Napi::Int16Array out = Napi::Int16Array::New(info.Env(), mic.ElementLength());
   for (size_t i = 0; i < mic.ElementLength(); i += static_cast<size_t>(frame_)) {
     echo_->Process(mic.Data() + i, ref.Data() + i, out.Data() + i);
@@ -107,13 +113,7 @@ DelayEstimatorWrap::DelayEstimatorWrap(const Napi::CallbackInfo& info) : Napi::O
 Napi::Value DelayEstimatorWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
   Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
-  if (mic.ElementLength() != ref.ElementLength()) {
-    throw Napi::RangeError::New(info.Env(), "mic and reference must have the same length");
-  }
-  if (mic.ElementLength() % static_cast<size_t>(frame_) != 0) {
-    throw Napi::RangeError::New(info.Env(),
-                                "mic length must be a multiple of the frame (" + std::to_string(frame_) + ")");
-  }
+  RequireFramedPair(info, mic, ref, frame_);
   for (size_t i = 0; i < mic.ElementLength(); i += static_cast<size_t>(frame_)) {
     estimator_->Process(mic.Data() + i, ref.Data() + i);
   }
