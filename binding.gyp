@@ -14,6 +14,8 @@
         "native/addon/spi.cc",
         "native/addon/evdev.cc",
         "native/addon/watchdog.cc",
+        "native/addon/net_wrap.cc",
+        "native/net/net_link.cc",
         "native/engine/engine.cc",
         "native/bridge/conference_bridge.cc",
         "native/device/alsa_duplex.cc",

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../src/control/client.js';
 import { JackDevice } from '../test/helpers/jack-device.js';
 import type { HeapProbeLine } from './heap-probe.js';
-import { cpuByGroup, MemorySampler, threadTimes, wakeups, type MemorySplit } from './proc-stats.js';
+import { cpuByGroup, MemorySampler, RIG_THREADS, threadTimes, wakeups, type MemorySplit } from './proc-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DAEMON = join(here, '..', 'src', 'cli', 'speakerd.js');
@@ -191,7 +191,7 @@ export async function footprints(seconds: number, batchMs: number, settings = un
       aec: { enabled: true },
       ai: { backend: 'openai', url, batchMs },
     };
-    if (paced)
+    if (paced) {
       out[`daemon, full duplex on JACK, AEC on, ${batchMs} ms batches`] = await daemon(
         config,
         seconds,
@@ -199,6 +199,15 @@ export async function footprints(seconds: number, batchMs: number, settings = un
         { ...env, JACK_DEFAULT_SERVER: jack.name },
         nodeArgs,
       );
+      // The same through Node's sockets, every batch through JS: what the native socket saves.
+      out[`daemon, full duplex, Node sockets (ai.nativeSocket false), ${batchMs} ms batches`] = await daemon(
+        { ...config, ai: { ...config.ai, nativeSocket: false } },
+        seconds,
+        true,
+        { ...env, JACK_DEFAULT_SERVER: jack.name },
+        nodeArgs,
+      );
+    }
     if (duplexOnly) return out;
     out[`floor: bare Node + ws, ${batchMs} ms appends, replies decoded`] = await run(join(here, 'floor-sender.js'), [url, String(batchMs)], {
       ready: async (child) => void (await firstLine(child)),
@@ -231,6 +240,8 @@ export function printFootprints(results: Record<string, Footprint>): void {
     const r = results[name] as Footprint;
     console.log(`\n  ${name}`);
     for (const g of groups) if (r.cpu[g] !== undefined) console.log(`    CPU ${g.padEnd(50)} ${fmt(r.cpu[g], 3)} % of a core`);
+    const rig = r.cpu[RIG_THREADS];
+    if (rig !== undefined) console.log(`    CPU ${'whole process, net of the test rig'.padEnd(50)} ${fmt((r.cpu['whole process'] ?? 0) - rig, 3)} % of a core`);
     console.log(`    JS main thread wakeups                                 ${fmt(r.jsWakeupsPerS, 1)} per second`);
     console.log(
       `    JS heap allocated                                      ${fmt(r.allocKiBPerS, 1)} KiB per audio second (${fmt(r.gcPerS, 3)} GC/s, ${fmt(r.gcMsPerS, 3)} ms GC/s)`,
@@ -243,7 +254,7 @@ export function printFootprints(results: Record<string, Footprint>): void {
     console.log(`    RSS steady (mean over the window)                      ${m(r.steady)}`);
   }
   const floor = names.find((n) => n.startsWith('floor: bare Node + ws'));
-  const duplex = names.find((n) => n.includes('full duplex'));
+  const duplex = names.find((n) => n.includes('full duplex on JACK'));
   if (floor && duplex) {
     const f = results[floor] as Footprint;
     const d = results[duplex] as Footprint;

@@ -39,19 +39,24 @@ export function wakeups(pid: number, tid: number): number {
   }
 }
 
+/** The group of the JACK client's threads: the test rig, which a board does not have. */
+export const RIG_THREADS = 'ALSA plugin threads (JACK client: test rig)';
+
 /**
  * The thread groups the bench reports. Node 20 names all its own threads "node": the main thread
  * (tid = pid) runs JavaScript; the others are V8's platform workers (GC, compilation), the libuv pool
  * and Node's signal thread. The engine names its threads speakerd-audio, speakerd-ctl and
  * speakerd-wdog; threads that an ALSA plugin starts while the device opens are named speakerd-plugin
- * (with the jack plugin: the JACK client's threads, part of the test rig).
+ * (with the jack plugin: the JACK client's threads, part of the test rig); speakerd-net carries the
+ * AI service's socket and the native uplink.
  */
 export function threadGroup(pid: number, tid: number, name: string): string {
   if (tid === pid) return 'JS main thread';
   if (name === 'speakerd-audio') return 'audio thread';
   if (name === 'speakerd-ctl') return 'engine control thread';
   if (name === 'speakerd-wdog') return 'watchdog thread';
-  if (name === 'speakerd-plugin') return 'ALSA plugin threads (JACK client: test rig)';
+  if (name === 'speakerd-plugin') return RIG_THREADS;
+  if (name === 'speakerd-net') return 'network thread (socket, native uplink)';
   if (name === 'node') return 'Node workers (V8 platform, libuv pool)';
   return `other (${name})`;
 }

@@ -5,6 +5,7 @@
 #include "echo_options.h"
 #include "engine_wrap.h"
 #include "evdev.h"
+#include "net_wrap.h"
 #include "notify.h"
 #include "spi.h"
 #include "watchdog.h"
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NotifyReceiver", NotifyReceiverWrap::Define(env));
   exports.Set("Watchdog", WatchdogWrap::Define(env));
   exports.Set("spiConfigure", Napi::Function::New(env, SpiConfigure, "spiConfigure"));
+  exports.Set("NetLink", NetLinkWrap::Define(env));
   exports.Set("evdevSwitches", Napi::Function::New(env, EvdevSwitches, "evdevSwitches"));
   return exports;
 }

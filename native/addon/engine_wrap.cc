@@ -201,7 +201,7 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     events_.Release();
     throw CodedError(env, "ERR_ENGINE_INIT", e.what());
   }
-  slots_[0] = Entry{0, nullptr, Kind::kDevice};
+  slots_[0] = Entry{0, nullptr, Kind::kDevice, nullptr};
   info.This().As<Napi::Object>().TypeTag(&kEngineTypeTag);
 }
 
@@ -216,9 +216,35 @@ std::shared_ptr<const EngineClock> EngineWrap::ClockOf(Napi::Env env, Napi::Valu
   return wrap->engine_->clock();
 }
 
+void EngineWrap::ReleaseTap(Entry& entry) {
+  if (!entry.tap) return;
+  {
+    std::lock_guard<std::mutex> lock(entry.tap->mutex);
+    entry.tap->ring = nullptr;
+  }
+  if (engine_) engine_->SetTxTap(entry.id, nullptr);
+  entry.tap.reset();
+}
+
+std::shared_ptr<TxTap> EngineWrap::TapOf(Napi::Env env, Napi::Value engine, Napi::Value port) {
+  if (!engine.IsObject() || !engine.As<Napi::Object>().CheckTypeTag(&kEngineTypeTag)) {
+    throw Napi::TypeError::New(env, "engine must be an Engine");
+  }
+  EngineWrap* wrap = Napi::ObjectWrap<EngineWrap>::Unwrap(engine.As<Napi::Object>());
+  if (wrap == nullptr || wrap->closed_) throw CodedError(env, "ERR_ENGINE_CLOSED", "the audio engine is closed");
+  const double raw = port.IsNumber() ? port.As<Napi::Number>().DoubleValue() : -1;
+  const bool valid = raw >= 0 && raw <= 4294967295.0 && std::floor(raw) == raw;
+  const Entry& entry = wrap->slots_[valid ? static_cast<uint32_t>(raw) & (kMaxSlots - 1) : 0];
+  if (!valid || entry.id != static_cast<uint32_t>(raw) || !entry.tap) {
+    throw CodedError(env, "ERR_PORT_KIND", "port is not a ring port of this engine");
+  }
+  return entry.tap;
+}
+
 void EngineWrap::Shutdown() {
   if (closed_) return;
   closed_ = true;
+  for (Entry& entry : slots_) ReleaseTap(entry);
   if (engine_) engine_->Stop();
   engine_.reset();
   events_.Release();
@@ -259,7 +285,7 @@ uint32_t EngineWrap::AddPort(Napi::Env env, Port* port, Kind kind) {
     const uint32_t id = (++generation_ << kSlotBits) | static_cast<uint32_t>(slot);
     port->Attach(id, engine_->event_sink());
     Enqueue(env, BridgeOp{BridgeOp::Type::kAdd, slot, 0, 1.0f, port});
-    slots_[slot] = Entry{id, owned.release(), kind};
+    slots_[slot] = Entry{id, owned.release(), kind, nullptr};
     engine_->bridge().levels(slot).rx_level.store(1.0f);
     engine_->bridge().levels(slot).tx_level.store(1.0f);
     return id;
@@ -363,8 +389,15 @@ Napi::Value EngineWrap::CreateRing(const Napi::CallbackInfo& info) {
     tx_rate = RequireInt(info, 5, "txRate", 8000, kMaxRate);
     CheckRate(info, tx_rate, "txRate");
   }
-  Port* port = new RingPort(rate, tx_rate, s);
-  return Napi::Number::New(info.Env(), AddPort(info.Env(), port, Kind::kRing));
+  auto* port = new RingPort(rate, tx_rate, s);
+  const uint32_t id = AddPort(info.Env(), port, Kind::kRing);
+  auto tap = std::make_shared<TxTap>();
+  tap->ring = port;
+  tap->port_id = id;
+  tap->rate = tx_rate;
+  slots_[id & (kMaxSlots - 1)].tap = tap;
+  engine_->SetTxTap(id, std::move(tap));
+  return Napi::Number::New(info.Env(), id);
 }
 
 Napi::Value EngineWrap::RemovePort(const Napi::CallbackInfo& info) {
@@ -373,6 +406,7 @@ Napi::Value EngineWrap::RemovePort(const Napi::CallbackInfo& info) {
     throw CodedError(info.Env(), "ERR_PORT_KIND", "the sound device port cannot be removed");
   const int slot = static_cast<int>(entry.id & (kMaxSlots - 1));
   Enqueue(info.Env(), BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
+  ReleaseTap(entry);
   entry = Entry{};
   engine_->Wake();
   return info.Env().Undefined();

@@ -20,6 +20,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   // The audio clock of the Engine object `value` (nullptr once it is closed). Throws TypeError when
   // `value` is not an Engine of this addon (checked with a type tag, never a blind unwrap).
   static std::shared_ptr<const EngineClock> ClockOf(Napi::Env env, Napi::Value value);
+  // The microphone side of ring port `port` of the Engine object `engine`, for a native consumer.
+  // Throws when `engine` is not an open Engine of this addon or `port` is not one of its ring ports.
+  static std::shared_ptr<TxTap> TapOf(Napi::Env env, Napi::Value engine, Napi::Value port);
 
  private:
   enum class Kind { kDevice, kPlayer, kRecorder, kTone, kRing };
@@ -27,6 +30,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     uint32_t id = 0;
     Port* port = nullptr;
     Kind kind = Kind::kDevice;
+    std::shared_ptr<TxTap> tap;  // ring ports: their microphone side for a native consumer
   };
 
   Napi::Value Start(const Napi::CallbackInfo& info);
@@ -61,6 +65,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   uint32_t AddPort(Napi::Env env, Port* port, Kind kind);
   void Enqueue(Napi::Env env, const BridgeOp& op);
   void Shutdown();
+  // A ring port leaves: its native consumer (if any) stops reading it before the port can be freed.
+  void ReleaseTap(Entry& entry);
 
   std::unique_ptr<Engine> engine_;
   Napi::ThreadSafeFunction events_;

@@ -139,6 +139,20 @@ void Engine::Post(const Event& event) {
   sem_post(&wake_);
 }
 
+void Engine::SetTxTap(uint32_t port_id, std::shared_ptr<TxTap> tap) {
+  std::lock_guard<std::mutex> lock(taps_mutex_);
+  taps_[port_id & (kMaxSlots - 1)] = std::move(tap);
+}
+
+bool Engine::RouteTx(const Event& event) {
+  std::shared_ptr<TxTap> tap;
+  {
+    std::lock_guard<std::mutex> lock(taps_mutex_);
+    tap = taps_[event.port_id & (kMaxSlots - 1)];
+  }
+  return tap && tap->port_id == event.port_id && tap->Route(event.time_us, event.a);
+}
+
 void Engine::StallForTest(int ms) {
   stall_until_ns_.store(MonotonicNs() + static_cast<int64_t>(ms) * 1000000LL, std::memory_order_relaxed);
 }
@@ -358,7 +372,10 @@ void Engine::ControlLoop() {
     }
     sem_timedwait(&wake_, &deadline);
     Event event;
-    while (events_.Pop(&event)) notify_(EngineNotice{event, "", ""});
+    while (events_.Pop(&event)) {
+      if (event.type == EventType::kTxReady && RouteTx(event)) continue;
+      notify_(EngineNotice{event, "", ""});
+    }
     Port* port;
     while (bridge_.PopGarbage(&port)) delete port;
     if (!options_.use_alsa) continue;

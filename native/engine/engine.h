@@ -9,6 +9,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -21,6 +22,7 @@
 #include "../dsp/echo_post_filter.h"
 #include "../dsp/playback_shaper.h"
 #include "../dsp/resampler.h"
+#include "../net/tx_tap.h"
 #include "../ports/port.h"
 
 namespace speakerd {
@@ -116,6 +118,8 @@ class Engine : private EventSink {
   EventSink* event_sink() { return this; }
   // Wakes the control thread (after JS queued work for it).
   void Wake() { sem_post(&wake_); }
+  // Routes the kTxReady events of ring port `port_id` to `tap` while it has a consumer (null: none).
+  void SetTxTap(uint32_t port_id, std::shared_ptr<TxTap> tap);
 
  private:
   class DevicePort;
@@ -135,6 +139,8 @@ class Engine : private EventSink {
   int EchoPathDelay(DelaySource* source) const;
   void ReadHistory(int delay, int16_t* out) const;
   void ProcessPlayback();
+  // Control thread: hands a kTxReady event to its port's native consumer; false when it has none.
+  bool RouteTx(const Event& event);
 
   const EngineOptions options_;
   NoticeCallback notify_;
@@ -171,6 +177,9 @@ class Engine : private EventSink {
   uint64_t history_written_ = 0;
   int device_frame_ = 0;     // samples per period of the device in use (audio thread)
   bool resampling_ = false;  // the device runs at another rate than the bridge (audio thread)
+
+  std::mutex taps_mutex_;  // JS and control threads
+  std::shared_ptr<TxTap> taps_[kMaxSlots];
 
   std::atomic<bool> running_{false};
   bool stopped_ = false;  // JS thread only: Stop() ran (also for an engine never started)

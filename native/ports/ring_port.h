@@ -88,6 +88,9 @@ class RingPort final : public Port {
     tx_notified_.store(false, std::memory_order_release);
     return read;
   }
+  // A consumer that stops reading (the native uplink handing the ring back to JS) re-arms kTxReady, so
+  // that the next consumer hears of audio already waiting.
+  void RearmTx() { tx_notified_.store(false, std::memory_order_release); }
   size_t WriteRx(const int16_t* src, size_t n) { return rx_.Write(src, n); }
   // Between replies: the playout ring's pages go back to the kernel when nothing is buffered, so a ring
   // sized for the longest reply holds memory only while a reply plays. Returns the bytes released.

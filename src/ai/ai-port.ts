@@ -8,7 +8,9 @@ import { BACKENDS } from './backends/index.js';
 import { Backoff } from './backoff.js';
 import type { CloseInfo } from './connection.js';
 import { Dialer, type DialFailure, type Link } from './dialer.js';
+import { AiConnection } from './connection.js';
 import { FramedUplink } from './framed-uplink.js';
+import { NativeUplink } from './native-uplink.js';
 import { LOCAL_PEERS } from './local/index.js';
 import { ConversationMemory } from './context.js';
 import { resolveParam, redact, type PortLimits } from './param.js';
@@ -77,6 +79,8 @@ export class AudioMediaAiPort extends AudioMedia {
   private ring: AudioMediaRing | null = null;
   /** The uplink's fast path, for a backend that declares its audio template (null: encodeAudio() per batch). */
   private framed: FramedUplink | null = null;
+  /** The microphone sent by the addon's thread, for a backend with a template (null: none). */
+  private nativeUplink: NativeUplink | null = null;
   private playout!: Playout;
   private queue!: SendQueue;
   private backoff!: Backoff;
@@ -157,11 +161,13 @@ export class AudioMediaAiPort extends AudioMedia {
       micAge: new MicAgePolicy(this.limits.maxMicAgeMs),
     });
     this.backoff = new Backoff(this.limits.reconnect);
-    this.dialer = new Dialer({ limits: this.limits, logger: this.logger });
+    this.dialer = new Dialer({ limits: this.limits, logger: this.logger, binding: this.engine.binding });
     this.memory = new ConversationMemory(this.limits.contextTurns);
     this.turn = new PushToTalk(() => this.micRate?.toRate ?? this.backend.inputRate);
     for (const warning of this.backend.startupWarnings()) this.logger.warn(warning);
-    this.framed = this.backend.audioTemplate ? new FramedUplink(this.ring, this.backend.audioTemplate) : null;
+    const template = this.backend.audioTemplate;
+    this.framed = template ? new FramedUplink(this.ring, template) : null;
+    this.nativeUplink = template && this.limits.nativeSocket ? new NativeUplink(this.engine, this.ring, template, this.limits, this.micToWire) : null;
     this.ring.setTxReader((timeUs, waiting) => this.microphoneReady(timeUs, waiting));
     this.ring.on('tx', (batch, capturedUs) => this.sendMicrophone(batch, capturedUs));
     this.ring.on('flushed', (_played, timeUs) => {
@@ -390,16 +396,17 @@ export class AudioMediaAiPort extends AudioMedia {
     const inMs = (samples: number, rate: number): number => Math.round((samples * 1000) / rate);
     const inRate = this.backend?.inputRate ?? 1;
     const outRate = this.backend?.outputRate ?? 1;
+    const native = this.nativeUplink?.totals();
     return {
       state: this.state,
-      sentMs: inMs(this.counters.sentSamples, inRate),
+      sentMs: inMs(this.counters.sentSamples + (native?.sentSamples ?? 0), inRate),
       receivedMs: inMs(this.counters.receivedSamples, outRate),
       playedMs: inMs(this.ring && !this.ring.isDestroyed && !this.engine.isClosed ? this.ring.status().played : 0, outRate),
-      droppedSendMs: inMs(this.queue?.droppedSamples ?? 0, inRate),
-      staleSendMs: inMs(this.queue?.staleSamples ?? 0, inRate),
+      droppedSendMs: inMs((this.queue?.droppedSamples ?? 0) + (native?.staleSamples ?? 0), inRate),
+      staleSendMs: inMs((this.queue?.staleSamples ?? 0) + (native?.staleSamples ?? 0), inRate),
       droppedPlayoutMs: inMs(this.playout?.overflowSamples ?? 0, outRate),
       lateAudioMs: inMs(this.playout?.lateSamples ?? 0, outRate),
-      micToWireMs: this.micToWire.summary(),
+      micToWireMs: this.micToWire.summary(this.nativeUplink?.latencies()),
       bargeInMs: this.bargeIn.summary(),
       malformedMessages: this.counters.malformed,
       unknownMessages: this.counters.unknown,
@@ -474,6 +481,7 @@ export class AudioMediaAiPort extends AudioMedia {
   }
 
   private closed(info: CloseInfo): void {
+    this.nativeUplink?.detach();
     this.connection = null;
     this.queue.attach(null);
     this.link.clear();
@@ -652,6 +660,7 @@ export class AudioMediaAiPort extends AudioMedia {
     }
     this.micRate = inputRate === this.ring.txRate ? null : new RateAdapter(this.ring.txRate, inputRate);
     this.replyRate = outputRate === this.ring.rate ? null : new RateAdapter(outputRate, this.ring.rate);
+    this.syncNativeUplink();
   }
 
   /** The connection ends soon: renew between replies, and at the latest a second before the end. */
@@ -678,6 +687,7 @@ export class AudioMediaAiPort extends AudioMedia {
     // A resumed session (Gemini) kept the conversation; a new one gets what the user heard, and tool results.
     if (this.everReady && !resumed) this.sendControl(this.backend.restoreContext(this.memory.recent()));
     this.everReady = true;
+    this.syncNativeUplink();
     this.resuming = false;
     this.renewing = false;
     this.renewalDue = false;
@@ -739,8 +749,16 @@ export class AudioMediaAiPort extends AudioMedia {
 
   // ---- audio and actions ----
 
+  /** The addon's thread sends the microphone while every batch goes out as it is, over a link it carries. */
+  private syncNativeUplink(): void {
+    const connection = this.connection instanceof AiConnection ? this.connection : null;
+    this.nativeUplink?.sync(connection, this.sessionReady && this.backend.serverTurnDetection && !this.micRate);
+  }
+
   /** Batches wait in the ring: framed natively when they go out as they are, else read as 'tx' (sendMicrophone). */
   private microphoneReady(timeUs: number, waiting: number): void {
+    // The addon's thread reads the ring while it sends the microphone (an event queued before it took over).
+    if (this.nativeUplink?.active) return;
     const ring = this.ring as AudioMediaRing;
     const sending = this.sessionReady && (this.backend.serverTurnDetection || this.turn.isOpen);
     if (this.framed && sending && !this.micRate) {

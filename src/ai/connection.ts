@@ -2,7 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { ConnectionPlan, Frame } from './backend.js';
+import type { NativeBinding, NativeUplinkOptions, NativeUplinkStats } from '../media/binding.js';
 import { classifyConnectError, targetOf, type ConnectFailure } from './connect-failure.js';
+import { NativeSocket } from './native-socket.js';
 import type { TlsMaterial } from './tls-files.js';
 import type { AiLogger, TlsSettings } from './types.js';
 import { UplinkProbe } from './uplink-probe.js';
@@ -18,6 +20,8 @@ export interface ConnectionOptions {
   tls?: TlsSettings;
   /** The contents of the TLS files, read beforehand (see readTlsFiles). */
   tlsMaterial?: TlsMaterial;
+  /** The addon, when its NetLink is to carry the socket (native-socket.ts); absent: Node's net/tls. */
+  binding?: NativeBinding;
   logger: AiLogger;
 }
 
@@ -38,6 +42,13 @@ export interface CloseInfo {
 }
 
 const BODY_LIMIT = 2048;
+
+/** What ws passes to createConnection that a NativeSocket uses. */
+interface NativeConnectArgs {
+  host?: string;
+  port?: string | number;
+  servername?: string;
+}
 
 function tlsOptions(tls: TlsSettings | undefined, material: TlsMaterial | undefined, logger: AiLogger): WebSocket.ClientOptions {
   const options: WebSocket.ClientOptions = { minVersion: tls?.minVersion ?? 'TLSv1.2' };
@@ -71,6 +82,8 @@ export class AiConnection extends EventEmitter {
   private readonly socket: WebSocket;
   private readonly target: string;
   private readonly probe: UplinkProbe;
+  /** The socket under ws when the addon carries it (null: Node's own). */
+  private native: NativeSocket | null = null;
   private connectTimer: NodeJS.Timeout | null;
   private pingTimer: NodeJS.Timeout | null = null;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -94,12 +107,19 @@ export class AiConnection extends EventEmitter {
       () => performance.now(),
       probeMs,
     );
+    const binding = options.binding?.NetLink ? options.binding : undefined;
     this.socket = new WebSocket(plan.url, plan.protocols, {
       headers: plan.headers,
       maxPayload: options.maxPayload,
       perMessageDeflate: false,
       followRedirects: false,
       ...(secure ? tlsOptions(options.tls, options.tlsMaterial, options.logger) : {}),
+      // ws hands createConnection the host, port and servername; the Duplex it gets back is the socket.
+      ...(binding
+        ? {
+            createConnection: ((opts: NativeConnectArgs) => this.nativeSocket(binding, opts, secure)) as unknown as WebSocket.ClientOptions['createConnection'],
+          }
+        : {}),
     });
     // ws's handshakeTimeout restarts with every byte received: a peer that trickles its headers would
     // hold the connection for ever. This deadline runs from the start, whatever arrives.
@@ -155,6 +175,24 @@ export class AiConnection extends EventEmitter {
     this.probe.wrote();
   }
 
+  /**
+   * Sends the microphone of ring `port` of `engine` (the native engine object) from the addon's
+   * thread, with no JS per batch; false when this connection is not carried by the addon or not open.
+   */
+  attachUplink(engine: unknown, port: number, options: NativeUplinkOptions): boolean {
+    return this.isOpen && this.native !== null && this.native.attachUplink(engine, port, options);
+  }
+
+  /** Stops the native uplink; the ring is JS's again when this returns. */
+  detachUplink(): void {
+    this.native?.detachUplink();
+  }
+
+  /** What the native uplink did on this connection (null when the addon does not carry it). */
+  uplinkStats(): NativeUplinkStats | null {
+    return this.native?.uplinkStats() ?? null;
+  }
+
   /** Closes with a close frame; a peer that does not answer within 1 s is cut off. */
   close(code = 1000, reason = ''): void {
     if (this.closed) return;
@@ -174,9 +212,33 @@ export class AiConnection extends EventEmitter {
     this.finish({ code: 1006, reason: 'terminated' });
   }
 
+  private nativeSocket(binding: NativeBinding, opts: NativeConnectArgs, secure: boolean): NativeSocket {
+    const tls = this.options.tls;
+    const material = this.options.tlsMaterial;
+    this.native = new NativeSocket(binding, {
+      host: opts.host ?? '',
+      port: Number(opts.port),
+      connectTimeoutMs: this.options.connectTimeoutMs,
+      ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+      ...(secure
+        ? {
+            tls: {
+              ...(material?.ca ? { ca: material.ca } : {}),
+              ...(material?.cert ? { cert: material.cert } : {}),
+              ...(material?.key ? { key: material.key } : {}),
+              verify: tls?.verify !== false,
+              minVersion: tls?.minVersion ?? 'TLSv1.2',
+            },
+          }
+        : {}),
+    });
+    return this.native;
+  }
+
   private onOpen(): void {
     if (this.closed) return;
     this.opened = true;
+    this.native?.markFrames();
     this.clearConnectTimer();
     this.pingTimer = setInterval(() => this.ping(), this.options.pingIntervalMs);
     this.pingTimer.unref();
@@ -227,6 +289,7 @@ export class AiConnection extends EventEmitter {
   private finish(info: CloseInfo): void {
     if (this.closed) return;
     this.closed = true;
+    this.native?.detachUplink();
     this.clearConnectTimer();
     if (this.pingTimer !== null) clearInterval(this.pingTimer);
     this.clearPong();

@@ -3,6 +3,7 @@
  * URL, an ephemeral token), the TLS files read anew for each connection (certificates get renewed) off
  * the event loop, then the socket, or the in-process peer of a local:// URL.
  */
+import type { NativeBinding } from '../media/binding.js';
 import type { AiBackend, ConnectionPlan } from './backend.js';
 import { AiConnection } from './connection.js';
 import { LocalConnection } from './local/connection.js';
@@ -27,6 +28,8 @@ export type DialFailure =
 export interface DialerOptions {
   limits: PortLimits;
   logger: AiLogger;
+  /** The addon, whose NetLink carries the sockets when `limits.nativeSocket` (absent: Node's). */
+  binding?: NativeBinding;
 }
 
 /** Starts connections for one port. */
@@ -83,6 +86,13 @@ export class Dialer {
   private start(plan: ConnectionPlan, tls: TlsSettings | undefined, tlsMaterial: TlsMaterial | undefined): Link {
     const local = plan.url.startsWith('local://') ? LOCAL_PEERS[new URL(plan.url).hostname] : undefined;
     if (local) return new LocalConnection(local());
-    return new AiConnection(plan, { ...this.options.limits, tls, ...(tlsMaterial ? { tlsMaterial } : {}), logger: this.options.logger });
+    const binding = this.options.limits.nativeSocket ? this.options.binding : undefined;
+    return new AiConnection(plan, {
+      ...this.options.limits,
+      tls,
+      ...(tlsMaterial ? { tlsMaterial } : {}),
+      ...(binding ? { binding } : {}),
+      logger: this.options.logger,
+    });
   }
 }

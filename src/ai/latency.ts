@@ -23,10 +23,10 @@ export class LatencyWindow {
     if (this.values.length > this.size) this.values.shift();
   }
 
-  /** p50, p95 and max of what is kept (zeros when empty). */
-  summary(): LatencySummary {
-    if (this.values.length === 0) return { count: 0, p50: 0, p95: 0, max: 0 };
-    const sorted = [...this.values].sort((a, b) => a - b);
+  /** p50, p95 and max of what is kept and of `extra` (zeros when both are empty). */
+  summary(extra: ArrayLike<number> = []): LatencySummary {
+    if (this.values.length === 0 && extra.length === 0) return { count: 0, p50: 0, p95: 0, max: 0 };
+    const sorted = [...this.values, ...Array.from(extra)].sort((a, b) => a - b);
     const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
     const round = (v: number): number => Math.round(v * 100) / 100;
     return { count: sorted.length, p50: round(at(0.5)), p95: round(at(0.95)), max: round(sorted[sorted.length - 1] ?? 0) };

@@ -15,6 +15,7 @@ export interface PortLimits {
   maxMicAgeMs: number;
   maxQueuedAudioMs: number;
   sendHighWaterBytes: number;
+  nativeSocket: boolean;
   contextTurns: number;
 }
 
@@ -22,6 +23,12 @@ function num(value: unknown, path: string, min: number, max: number, fallback: n
   if (value === undefined) return fallback;
   if (typeof value !== 'number') throw new TypeError(`${path} must be a number`);
   if (!Number.isFinite(value) || value < min || value > max) throw new RangeError(`${path} must be from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function flag(value: unknown, path: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${path} must be a boolean`);
   return value;
 }
 
@@ -133,6 +140,7 @@ export function resolveParam(param: AiPortParam): PortLimits {
     maxMicAgeMs: num(param.maxMicAgeMs, 'param.maxMicAgeMs', 40, 60000, 500),
     maxQueuedAudioMs: num(param.maxQueuedAudioMs, 'param.maxQueuedAudioMs', 40, 60000, 2000),
     sendHighWaterBytes: num(param.sendHighWaterBytes, 'param.sendHighWaterBytes', 1024, 64 * 1024 * 1024, 256 * 1024),
+    nativeSocket: flag(param.nativeSocket, 'param.nativeSocket', true),
     contextTurns: num(param.contextTurns, 'param.contextTurns', 0, 200, 20),
   };
 }

@@ -139,6 +139,12 @@ export interface AiPortParam {
   maxQueuedAudioMs?: number;
   /** Unsent bytes the socket may hold before the port stops handing it more, default 256 KiB. */
   sendHighWaterBytes?: number;
+  /**
+   * The socket is carried by the addon's thread (NetLink), which also sends the microphone itself
+   * for a backend with an audio template, so that the JS thread does not wake per batch; default
+   * true where the addon has it. false: Node's net/tls and every batch through JS.
+   */
+  nativeSocket?: boolean;
   /** Conversation turns restored as text after a renewal or reconnect, default 20. */
   contextTurns?: number;
   tls?: TlsSettings;

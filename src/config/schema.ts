@@ -316,6 +316,13 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       access: 'admin',
     },
     batchMs: { doc: 'Microphone audio per message, in ms.', format: int(10, 1000), default: 40, effect: 'reconnect', access: 'admin' },
+    nativeSocket: {
+      doc: "The service's socket (TCP and TLS) runs on the addon's own thread, which also sends the microphone (OpenAI, Azure, xAI) without waking JavaScript per message; false: Node's sockets, every message through JavaScript.",
+      format: bool,
+      default: true,
+      effect: 'reconnect',
+      access: 'admin',
+    },
     prebufferMs: { doc: 'Reply audio buffered before playback starts, in ms.', format: int(0, 5000), default: 100, effect: 'reconnect', access: 'admin' },
     sessionLifetimeMs: {
       doc: 'A session is renewed proactively after this long, in ms (the service ends them at 60 min).',

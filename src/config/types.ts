@@ -101,6 +101,7 @@ export interface AiConfig {
   noiseReduction: 'far_field' | 'near_field' | 'none';
   builtinTools: BuiltinTool[];
   batchMs: number;
+  nativeSocket: boolean;
   prebufferMs: number;
   sessionLifetimeMs: number;
   gemini: AiGeminiConfig;

@@ -324,6 +324,72 @@ export interface NativeWatchdog {
 }
 
 /** What the addon exports. */
+/** Options of a NetLink: where to connect, and TLS for wss:// (absent: plain TCP). */
+export interface NativeNetLinkOptions {
+  /** A numeric IPv4 or IPv6 address (resolved beforehand). */
+  address: string;
+  port: number;
+  connectTimeoutMs?: number;
+  tls?: {
+    /** Sent as SNI ('' or absent: none, as for an IP address). */
+    servername?: string;
+    /** The name or address the certificate must carry. */
+    host?: string;
+    /** Trusted roots, PEM texts (one or more certificates each). */
+    ca?: string[];
+    /** Client certificate chain and key, PEM (together or not at all). */
+    cert?: string;
+    key?: string;
+    verify?: boolean;
+    minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  };
+}
+
+/** What the native uplink frames: `prefix + base64(batch of PCM16 LE) + suffix` as one text message. */
+export interface NativeUplinkOptions {
+  prefix: string;
+  suffix: string;
+  /** Samples per message (the ring's batch). */
+  batch: number;
+  /** Older audio is dropped, and no audio is written while the peer lags this much behind (ms). */
+  maxAgeMs: number;
+  /** Bytes not yet written to the kernel above which no more audio is framed. */
+  highWaterBytes: number;
+  /** How often the uplink is probed with a ping while audio flows (ms). */
+  probeIntervalMs: number;
+}
+
+/** What the native uplink did, cumulative for its link. */
+export interface NativeUplinkStats {
+  sentSamples: number;
+  sentMessages: number;
+  staleSamples: number;
+  staleMessages: number;
+  /** Age of the oldest audio the peer has not been proven to have read (ms). */
+  lagMs: number;
+  attached: boolean;
+  /** Capture to kernel of the latest messages (at most 512), oldest first. */
+  micToWireMs: Float32Array;
+}
+
+/** Events of a NetLink: 'connect', 'data' (Buffer), 'written' (writes completed), 'end', 'error' ({code, message}). */
+export type NativeNetEvent = 'connect' | 'data' | 'written' | 'end' | 'error';
+
+/** The AI service's socket on a native thread (native/net/net_link.h). */
+export interface NativeNetLink {
+  write(data: Uint8Array): void;
+  /** The stream is WebSocket frames from the bytes written so far on. */
+  markFrames(): void;
+  setReading(reading: boolean): void;
+  end(): void;
+  destroy(): void;
+  /** Sends the microphone of ring `port` of `engine` (a NativeEngine) natively, framed with `options`. */
+  attachUplink(engine: unknown, port: number, options: NativeUplinkOptions): void;
+  /** Stops it; the ring is JS's again when this returns. */
+  detachUplink(): void;
+  uplinkStats(): NativeUplinkStats;
+}
+
 export interface NativeBinding {
   /** SO_PEERCRED of a connected Unix socket's file descriptor, or null. */
   peerCredentials?(fd: number): { uid: number; gid: number; pid: number } | null;
@@ -350,4 +416,6 @@ export interface NativeBinding {
   PlaybackShaper?: new (options: NativePlaybackShaperOptions) => NativePlaybackShaper;
   resample(samples: Int16Array, inRate: number, outRate: number, quality: number): Int16Array;
   listDevices(): NativeDeviceInfo[];
+  /** The AI service's socket with the native uplink (absent from the fake and from older addons). */
+  NetLink?: new (options: NativeNetLinkOptions, onEvent: (type: NativeNetEvent, payload: unknown) => void) => NativeNetLink;
 }

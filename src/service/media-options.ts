@@ -65,6 +65,7 @@ export function aiParam(config: SpeakerdConfig): AiPortParam {
     ...(ai.model ? { model: ai.model } : {}),
     dialect: ai.dialect,
     batchMs: ai.batchMs,
+    nativeSocket: ai.nativeSocket,
     prebufferMs: ai.prebufferMs,
     sessionLifetimeMs: ai.sessionLifetimeMs,
     builtinTools: [...ai.builtinTools],

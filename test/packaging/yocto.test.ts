@@ -135,6 +135,9 @@ describe('speakerd recipe: build', () => {
     for (const recipeName of needed) expect(depends, recipeName).toContain(recipeName);
     // node-gyp and TypeScript run on the build host; the addon is compiled against the target's headers.
     expect(depends).toEqual(expect.arrayContaining(['nodejs', 'nodejs-native']));
+    // The AI socket's TLS is compiled against OpenSSL's headers (and uses the OpenSSL Node.js has).
+    expect(readFileSync(join(ROOT, 'native/net/net_link.h'), 'utf8')).toContain('#include <openssl/ssl.h>');
+    expect(depends).toContain('openssl');
     expect(libraries.join(' ')).toContain('pkg-config');
     expect(recipe.inherits).toContain('pkgconfig');
     expect(JSON.stringify(gyp)).toContain("require('node-addon-api')");

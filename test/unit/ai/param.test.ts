@@ -17,6 +17,7 @@ describe('resolveParam', () => {
       maxMicAgeMs: 500,
       maxQueuedAudioMs: 2000,
       sendHighWaterBytes: 256 * 1024,
+      nativeSocket: true,
       contextTurns: 20,
     });
   });
@@ -26,6 +27,7 @@ describe('resolveParam', () => {
     ['dialect', { dialect: 'v2' }, RangeError, /param\.dialect must be one of 'ga', 'beta', 'auto'/],
     ['batchMs type', { batchMs: '40' }, TypeError, /param\.batchMs must be a number/],
     ['batchMs range', { batchMs: 5 }, RangeError, /param\.batchMs must be from 10 to 1000, got 5/],
+    ['nativeSocket type', { nativeSocket: 'yes' }, TypeError, /param\.nativeSocket must be a boolean/],
     ['prebufferMs NaN', { prebufferMs: NaN }, RangeError, /param\.prebufferMs/],
     ['modalities both', { outputModalities: ['audio', 'text'] }, RangeError, /outputModalities/],
     ['turn detection type', { turnDetection: { type: 'client_vad' } }, RangeError, /turnDetection\.type/],

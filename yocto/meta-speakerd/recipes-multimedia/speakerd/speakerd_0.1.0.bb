@@ -31,7 +31,9 @@ B = "${S}"
 # binding.gyp links libasound and libspeexdsp (pkg-config --libs alsa speexdsp; webrtc: below) and builds against
 # node-addon-api (fetched above) and the target's Node.js headers (nodejs, staged in the sysroot);
 # nodejs-native runs TypeScript and node-gyp (which npm bundles), python3-native runs gyp.
-DEPENDS = "alsa-lib speexdsp nodejs nodejs-native"
+# openssl: the headers of the AI socket's TLS (native/net/net_link.cc). The addon links no libssl:
+# it uses the OpenSSL that Node.js carries or loads (meta-oe's nodejs links the system's).
+DEPENDS = "alsa-lib speexdsp nodejs nodejs-native openssl"
 
 # The WebRTC echo engine (aec.engine 'webrtc', AEC3) is optional: PACKAGECONFIG "webrtc" builds it
 # against meta-multimedia's webrtc-audio-processing-1. Without it binding.gyp is told to leave the
