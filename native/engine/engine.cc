@@ -150,7 +150,7 @@ bool Engine::RouteTx(const Event& event) {
     std::lock_guard<std::mutex> lock(taps_mutex_);
     tap = taps_[event.port_id & (kMaxSlots - 1)];
   }
-  return tap && tap->port_id == event.port_id && tap->Route(event.time_us, event.a);
+  return tap && tap->port_id == event.port_id && tap->Route(event.time_us, event.b);
 }
 
 void Engine::StallForTest(int ms) {

@@ -411,8 +411,6 @@ void NetLink::Loop() {
         uplink_changed_ = false;
         tap_ = pending_tap_;
         uplink_ = pending_uplink_;
-        tap_seq_seen_ = 0;
-        event_offset_ = 0;
       }
     }
     const int64_t now = MonotonicUs();
@@ -562,22 +560,20 @@ void NetLink::PumpUplink(int64_t now_us) {
       if (!pending_tap_) stats_.attached = false;
       return;
     }
-    if (tap_->event_seq != tap_seq_seen_) {
-      tap_seq_seen_ = tap_->event_seq;
-      event_offset_ = 0;
-    }
-    const int64_t time_us = tap_->event_time_us;
-    const int64_t waiting = tap_->event_waiting;
+    // Each batch is dated by its last sample against the latest kTxReady (tick time, write position);
+    // before the first one reaches this link, against now and the ring's write position.
+    const bool dated = tap_->event_seq != 0;
+    const int64_t time_us = dated ? tap_->event_time_us : now_us;
+    const int64_t written_then =
+        dated ? tap_->event_write_position : static_cast<int64_t>(tap_->ring->tx_write_position());
     const int64_t batch = static_cast<int64_t>(uplink_.batch);
     const double us_per_sample = 1e6 / tap_->rate;
     const int64_t max_age_us = static_cast<int64_t>(uplink_.max_age_ms) * 1000;
     while (tap_->ring->tx_buffered() >= uplink_.batch) {
-      const int64_t end = event_offset_ + batch;
-      const int64_t captured =
-          waiting > 0 ? time_us + static_cast<int64_t>(static_cast<double>(end - waiting) * us_per_sample) : time_us;
+      const int64_t end = static_cast<int64_t>(tap_->ring->tx_read_position()) + batch;
+      const int64_t captured = time_us + static_cast<int64_t>(static_cast<double>(end - written_then) * us_per_sample);
       if (now_us - captured > max_age_us) {
         tap_->ring->ReadTxSpans(uplink_.batch, [](const int16_t*, size_t) {});
-        event_offset_ = end;
         ++stale;
         continue;
       }
@@ -586,7 +582,6 @@ void NetLink::PumpUplink(int64_t now_us) {
         break;
       }
       if (!AppendAudio(tap_, captured, now_us)) break;
-      event_offset_ = end;
       ++sent;
     }
   }

@@ -21,19 +21,21 @@ struct TxTap {
   RingPort* ring = nullptr;  // null once the port is gone
   uint32_t port_id = 0;
   int rate = 0;  // samples per second of the TX side
-  // Set while a consumer is attached: where kTxReady wakes it, and the last event (time, waiting).
+  // Set while a consumer is attached: where kTxReady wakes it, and the last event: the tick's time
+  // and the ring's write position then, which date every sample (the sample at position p was
+  // captured (write_position - p) samples before event_time_us).
   int wake_fd = -1;
   uint64_t event_seq = 0;
   int64_t event_time_us = 0;
-  int64_t event_waiting = 0;
+  int64_t event_write_position = 0;
 
   // Control thread: takes a kTxReady event; false when no consumer is attached (JS gets it).
-  bool Route(int64_t time_us, int64_t waiting) {
+  bool Route(int64_t time_us, int64_t write_position) {
     std::lock_guard<std::mutex> lock(mutex);
     if (wake_fd < 0) return false;
     ++event_seq;
     event_time_us = time_us;
-    event_waiting = waiting;
+    event_write_position = write_position;
     const uint64_t one = 1;
     if (write(wake_fd, &one, sizeof one) < 0) {
       // The counter is full only if the consumer stopped reading it; the event is still recorded.

@@ -36,7 +36,8 @@ class RingPort final : public Port {
     }
     counters().tx_frames.fetch_add(1, std::memory_order_relaxed);
     if (tx_.size() >= batch_ && !tx_notified_.exchange(true, std::memory_order_acq_rel)) {
-      Post(EventType::kTxReady, static_cast<int64_t>(tx_.size()));
+      // a: samples waiting; b: the write position then (a native consumer dates any batch with it).
+      Post(EventType::kTxReady, static_cast<int64_t>(tx_.size()), static_cast<int64_t>(tx_.write_position()));
     }
   }
 
@@ -109,6 +110,8 @@ class RingPort final : public Port {
   void SetPrebuffer(size_t samples) { prebuffer_.store(samples, std::memory_order_relaxed); }
 
   size_t tx_buffered() const { return tx_.size(); }
+  uint64_t tx_read_position() const { return tx_.read_position(); }
+  uint64_t tx_write_position() const { return tx_.write_position(); }
   size_t rx_buffered() const { return rx_.size(); }
   size_t rx_capacity() const { return rx_.capacity(); }
   uint64_t rx_read_position() const { return rx_.read_position(); }

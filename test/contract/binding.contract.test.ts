@@ -260,7 +260,8 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(peak(x)).toBeLessThanOrEqual(16384);
       expect(toneAmplitude(x, RATE, 440, FRAME, 45 * FRAME)).toBeCloseTo(16383, -2);
       await waitForEvents(events, (e) => e.type === 'tx_ready');
-      expect(await settledEvents(events, (e) => e.type === 'tx_ready')).toEqual([{ type: 'tx_ready', port: ring, a: 800, b: 0 }]);
+      // b: the ring's write position when it was posted (800 samples written so far).
+      expect(await settledEvents(events, (e) => e.type === 'tx_ready')).toEqual([{ type: 'tx_ready', port: ring, a: 800, b: 800 }]);
     });
 
     it('converts a port at another rate at the bridge edge', () => {

@@ -57,7 +57,7 @@ export class RingPort extends FakePort {
     this.counters.txFrames++;
     if (this.tx.size >= this.batch && !this.txNotified) {
       this.txNotified = true;
-      this.post('tx_ready', this.tx.size);
+      this.post('tx_ready', this.tx.size, this.tx.writePosition);
     }
   }
 
