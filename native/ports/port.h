@@ -18,7 +18,7 @@ namespace speakerd {
 enum class EventType : uint16_t {
   kEof = 1,               // player reached the end of its file (a = times looped so far)
   kToneDone = 2,          // tone sequence finished
-  kTxReady = 3,           // ring port holds at least one batch of outgoing audio
+  kTxReady = 3,           // ring port holds at least one batch of outgoing audio (a: waiting, b: write position)
   kDrained = 4,           // ring port played everything up to the drain mark (a = samples played)
   kUnderrun = 5,          // ring port ran dry while playing (a = underrun count)
   kFlushed = 6,           // ring port flush applied (a = samples played when it was applied)

@@ -73,11 +73,16 @@ export class Dialer {
     onStarted: (link: Link) => void,
     onFailed: (failure: DialFailure) => void,
   ): void {
-    if (!plan.url.startsWith('wss:') || !(tls?.caFile || tls?.certFile || tls?.keyFile)) {
+    // The addon's socket does not see Node's extra roots: it is given them from $NODE_EXTRA_CA_CERTS.
+    const extraCaFile = this.options.limits.nativeSocket && this.options.binding?.NetLink ? process.env.NODE_EXTRA_CA_CERTS || undefined : undefined;
+    if (!plan.url.startsWith('wss:') || !(tls?.caFile || tls?.certFile || tls?.keyFile || extraCaFile)) {
       onStarted(this.start(plan, tls, undefined));
       return;
     }
-    readTlsFiles(tls).then(
+    const extraCa = extraCaFile
+      ? { file: extraCaFile, onError: (error: Error) => this.options.logger.warn(`ignoring NODE_EXTRA_CA_CERTS: ${error.message}`) }
+      : undefined;
+    readTlsFiles(tls, extraCa).then(
       (material) => isCurrent() && onStarted(this.start(plan, tls, material)),
       (error: Error & { code?: string }) => isCurrent() && onFailed({ step: 'tls', error }),
     );

@@ -8,6 +8,10 @@ import type { NativeBinding, NativeNetEvent, NativeNetLink, NativeUplinkOptions,
 export interface NativeTlsOptions {
   /** Trusted roots replacing Node's (PEM), as `ca` does for tls.connect. */
   ca?: Buffer | string;
+  /** Trusted besides Node's roots when `ca` is not given (what $NODE_EXTRA_CA_CERTS adds to Node's). */
+  extraCa?: Buffer | string;
+  /** Also trust OpenSSL's default store, as Node does with --use-openssl-ca or --use-system-ca. */
+  systemStore?: boolean;
   cert?: Buffer | string;
   key?: Buffer | string;
   verify: boolean;
@@ -162,7 +166,8 @@ export class NativeSocket extends Duplex {
                 tls: {
                   servername: this.options.servername ?? (isIP(host) ? '' : host),
                   host,
-                  ca: tls.ca !== undefined ? [tls.ca.toString()] : [...rootCertificates],
+                  ca: tls.ca !== undefined ? [tls.ca.toString()] : [...rootCertificates, ...(tls.extraCa !== undefined ? [tls.extraCa.toString()] : [])],
+                  systemStore: tls.ca === undefined && tls.systemStore === true,
                   ...(tls.cert !== undefined ? { cert: text(tls.cert) as string } : {}),
                   ...(tls.key !== undefined ? { key: text(tls.key) as string } : {}),
                   verify: tls.verify,

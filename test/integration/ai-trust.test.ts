@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trustsSystemStore } from '../../src/ai/tls-files.js';
 import { makeSelfSignedCert, tone } from '../fakes/openai-realtime-server.js';
 import { startHarness, type AiHarness } from '../helpers/ai-harness.js';
 import { waitFor } from '../helpers/signal.js';
@@ -240,5 +241,39 @@ describe('AI port: TLS files', () => {
     expect(error.fatal).toBe(true);
     expect(h.ai.getState()).toBe('failed');
     expect(h.server.connections).toBe(0);
+  });
+});
+
+describe("AI port: the addon's socket trusts what Node's trusts", () => {
+  const saved = process.env.NODE_EXTRA_CA_CERTS;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = saved;
+  });
+
+  it("trusts $NODE_EXTRA_CA_CERTS besides Node's roots, and warns and leaves it out when it cannot be read", async () => {
+    const cert = makeSelfSignedCert();
+    const dir = mkdtempSync(join(tmpdir(), 'extra-ca-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'extra.pem');
+    writeFileSync(file, cert.cert);
+    process.env.NODE_EXTRA_CA_CERTS = file;
+    h = await startHarness({ server: { tls: cert } });
+    await h.event('connected');
+    expect(h.warnings.filter((w) => w.includes('NODE_EXTRA_CA_CERTS'))).toEqual([]);
+    await h.close();
+
+    process.env.NODE_EXTRA_CA_CERTS = join(dir, 'missing.pem');
+    h = await startHarness({ server: { tls: cert }, param: { reconnect: { minMs: 50, maxMs: 100, fatalRetryMs: 200 } } });
+    const error = await h.event('error', (e) => e.code === 'ERR_AI_TLS');
+    expect(error.message).toMatch(/self-signed certificate/);
+    expect(h.warnings.some((w) => w.includes('ignoring NODE_EXTRA_CA_CERTS') && w.includes('missing.pem'))).toBe(true);
+  });
+
+  it('loads the system store too when Node was told to (--use-openssl-ca, --use-system-ca)', () => {
+    expect(trustsSystemStore([], '')).toBe(false);
+    expect(trustsSystemStore(['--use-openssl-ca'], '')).toBe(true);
+    expect(trustsSystemStore([], '--max-old-space-size=64 --use-system-ca')).toBe(true);
+    expect(trustsSystemStore(['--use-bundled-ca'], '--use-openssl-ca-x')).toBe(false);
   });
 });
