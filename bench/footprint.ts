@@ -10,7 +10,7 @@
  * Memory: peak and steady RSS net of the JACK rig's /dev/shm mappings, split anon / file / shared.
  * Run alone: `npm run build:ts && node dist/bench/footprint.js [seconds] [batchMs,...] [duplex]`
  * ('duplex': the full-duplex daemon only). The daemon runs with the systemd unit's node flags and
- * environment; FOOTPRINT_NODE_ARGS (even empty) replaces them.
+ * environment; FOOTPRINT_NODE_ARGS (even empty) replaces them, FOOTPRINT_EXTRA_ARGS adds flags to them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -282,7 +282,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const batches = (process.argv[3] ?? '40').split(',').map(Number);
   // FOOTPRINT_NODE_ARGS (even empty) replaces the unit's settings: node flags, and no unit environment.
   const override = process.env.FOOTPRINT_NODE_ARGS;
-  const settings = override === undefined ? unitSettings() : { nodeArgs: override.split(' ').filter(Boolean), env: {} };
+  // FOOTPRINT_EXTRA_ARGS adds node flags to the unit's (its environment kept): to try a flag.
+  const extra = (process.env.FOOTPRINT_EXTRA_ARGS ?? '').split(' ').filter(Boolean);
+  const unit = unitSettings();
+  const settings = override === undefined ? { ...unit, nodeArgs: [...unit.nodeArgs, ...extra] } : { nodeArgs: override.split(' ').filter(Boolean), env: {} };
   console.log(
     `speakerd footprint: node ${process.version}, ${process.arch}, ${seconds} s per scenario; daemon: node ${settings.nodeArgs.join(' ')} ${JSON.stringify(settings.env)}`,
   );

@@ -22,6 +22,7 @@ namespace speakerd {
 namespace {
 
 constexpr size_t kReadChunk = 16384;
+constexpr size_t kMaxDataEvent = 256 * 1024;
 constexpr size_t kLatencyKept = 512;
 constexpr int kHoldRetryMs = 10;
 
@@ -707,6 +708,11 @@ bool NetLink::ReadAvailable() {
       return true;
     }
     filter_.Feed(buffer, static_cast<size_t>(n), &passed, on_probe);
+    // A peer that sends fast is handed over in bounded pieces (JS pauses reading on back-pressure).
+    if (passed.size() >= kMaxDataEvent) {
+      on_event_(NetEvent{NetEvent::Type::kData, std::move(passed), 0, "", ""});
+      passed = std::vector<uint8_t>();
+    }
   }
   if (!passed.empty()) on_event_(NetEvent{NetEvent::Type::kData, std::move(passed), 0, "", ""});
   if (answered) {
