@@ -456,7 +456,7 @@ void NetLink::Loop() {
 }
 
 int64_t NetLink::WaitMs(int64_t now_us) const {
-  if (!tap_) return -1;
+  if (!tap_ || js_frames_.closing()) return -1;
   if (holding_) return kHoldRetryMs;
   if (uncovered_since_us_ < 0) return -1;
   const int64_t due = last_probe_us_ + static_cast<int64_t>(uplink_.probe_interval_ms) * 1000 - now_us;
@@ -541,8 +541,8 @@ double NetLink::LagMs(int64_t now_us) const {
 void NetLink::PumpUplink(int64_t now_us) {
   holding_ = false;
   if (!tap_) return;
-  // Audio goes only between two of ws's frames, and only after the upgrade.
-  if (js_taken_ < frames_from_ || !js_frames_.between_frames()) return;
+  // Audio goes only between two of ws's frames, only after the upgrade, and never after ws's close frame.
+  if (js_taken_ < frames_from_ || !js_frames_.between_frames() || js_frames_.closing()) return;
   if (uncovered_since_us_ >= 0 && now_us - last_probe_us_ >= static_cast<int64_t>(uplink_.probe_interval_ms) * 1000) {
     ++probe_seq_;
     probes_.emplace_back(probe_seq_, uncovered_since_us_);

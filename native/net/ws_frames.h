@@ -14,6 +14,7 @@ namespace speakerd {
 
 constexpr uint8_t kWsText = 0x1;
 constexpr uint8_t kWsBinary = 0x2;
+constexpr uint8_t kWsClose = 0x8;
 constexpr uint8_t kWsPing = 0x9;
 constexpr uint8_t kWsPong = 0xA;
 
@@ -82,6 +83,7 @@ class FrameBoundaries {
       header_[header_size_++] = data[used++];
       if (header_size_ < 2 || header_size_ < HeaderLength(header_[1])) continue;
       payload_left_ = PayloadLength(header_);
+      if ((header_[0] & 0x0f) == kWsClose) closing_ = true;
       header_size_ = 0;
       if (payload_left_ == 0) return used;
     }
@@ -89,11 +91,14 @@ class FrameBoundaries {
   }
 
   bool between_frames() const { return header_size_ == 0 && payload_left_ == 0; }
+  // The stream carried a close frame: nothing may follow it (RFC 6455 5.5.1).
+  bool closing() const { return closing_; }
 
  private:
   uint8_t header_[14] = {};
   size_t header_size_ = 0;
   uint64_t payload_left_ = 0;
+  bool closing_ = false;
 };
 
 // Filters the server's byte stream: the HTTP response head passes, and after a 101 response every

@@ -1,0 +1,136 @@
+/**
+ * Edges of the addon's NetLink (native/net/) found in review: what the native uplink may send once ws
+ * has closed, how much the link thread reads ahead of JS, and TLS name checks. Raw TCP servers on
+ * 127.0.0.1 that see the client's bytes as they are, the real addon with a manual-clock engine.
+ */
+import { createHash } from 'node:crypto';
+import { createServer as createTcp, type AddressInfo, type Socket } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { NativeSocket } from '../../src/ai/native-socket.js';
+import type { NativeBinding, NativeEngine } from '../../src/media/binding.js';
+import { loadNativeBinding } from '../../src/media/native-binding.js';
+import { waitFor } from '../helpers/signal.js';
+
+const binding: NativeBinding = loadNativeBinding();
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface ClientFrame {
+  opcode: number;
+  payload: Buffer;
+}
+
+/** The frames of a client byte stream (masked, RFC 6455), as far as they are complete. */
+function clientFrames(bytes: Buffer): ClientFrame[] {
+  const frames: ClientFrame[] = [];
+  let at = 0;
+  while (at + 2 <= bytes.length) {
+    const len7 = (bytes[at + 1] as number) & 0x7f;
+    let length = len7;
+    let header = 2;
+    if (len7 === 126) {
+      length = bytes.readUInt16BE(at + 2);
+      header = 4;
+    } else if (len7 === 127) {
+      length = Number(bytes.readBigUInt64BE(at + 2));
+      header = 10;
+    }
+    const masked = ((bytes[at + 1] as number) & 0x80) !== 0;
+    const start = at + header + (masked ? 4 : 0);
+    if (start + length > bytes.length) break;
+    const payload = Buffer.from(bytes.subarray(start, start + length));
+    if (masked) for (let i = 0; i < length; i++) payload[i] = (payload[i] as number) ^ (bytes[at + header + (i & 3)] as number);
+    frames.push({ opcode: (bytes[at] as number) & 0x0f, payload });
+    at = start + length;
+  }
+  return frames;
+}
+
+/**
+ * A raw TCP server that completes the WebSocket upgrade and then only listens: it keeps every byte the
+ * client sends after its request head and never answers a frame (not even a close).
+ */
+async function listeningServer(): Promise<{ url: string; frames: () => ClientFrame[] }> {
+  let after = Buffer.alloc(0);
+  const sockets: Socket[] = [];
+  const server = createTcp((socket: Socket) => {
+    sockets.push(socket);
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (head.includes('\r\n\r\n')) {
+        after = Buffer.concat([after, chunk]);
+        return;
+      }
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      after = Buffer.from(head.slice(end + 4), 'latin1');
+      const key = /sec-websocket-key: (.*)\r\n/i.exec(head)?.[1] ?? '';
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, frames: () => clientFrames(after) };
+}
+
+/** A ws client whose socket is a NativeSocket, marked as framed once open (as AiConnection does). */
+function connect(url: string): { ws: WebSocket; socket: () => NativeSocket } {
+  let native: NativeSocket | undefined;
+  const ws = new WebSocket(url, {
+    perMessageDeflate: false,
+    createConnection: ((opts: { host: string; port: string }) => {
+      native = new NativeSocket(binding, { host: opts.host, port: Number(opts.port), connectTimeoutMs: 3000 });
+      return native;
+    }) as unknown as WebSocket.ClientOptions['createConnection'],
+  });
+  ws.on('open', () => native?.markFrames());
+  ws.on('error', () => undefined);
+  cleanups.push(() => ws.terminate());
+  return { ws, socket: () => native as NativeSocket };
+}
+
+/** A manual-clock engine at 24 kHz with a tone into one ring of 960-sample batches. */
+function toneRing(): { engine: NativeEngine; ring: number } {
+  const engine = new binding.Engine({ manualClock: true, bridgeRate: 24000, aec: false }, () => undefined);
+  cleanups.push(() => engine.close());
+  engine.start();
+  const tone = engine.createTone(24000, new Float64Array([440, 0, 0.3, 600000]), false);
+  const ring = engine.createRing(24000, 24000 * 5, 24000, 960, 0);
+  engine.connect(tone, ring, 1);
+  return { engine, ring };
+}
+
+const UPLINK = { prefix: '{"audio":"', suffix: '"}', batch: 960, maxAgeMs: 5000, highWaterBytes: 262144, probeIntervalMs: 20 };
+
+describe('the native uplink once ws has closed', () => {
+  it('sends no audio and no probe after the close frame ws wrote, while the server has not answered it', async () => {
+    const server = await listeningServer();
+    const { ws, socket } = connect(server.url);
+    await new Promise<void>((r) => ws.once('open', () => r()));
+    const { engine, ring } = toneRing();
+    expect(socket().attachUplink(engine, ring, UPLINK)).toBe(true);
+    engine.step(8);
+    await waitFor(() => server.frames().filter((f) => f.opcode === 1).length === 2, 3000, 'audio before the close');
+    ws.close(1000, 'bye');
+    await waitFor(() => server.frames().some((f) => f.opcode === 8), 3000, 'the close frame');
+    for (let i = 0; i < 5; i++) {
+      engine.step(8);
+      await sleep(30);
+    }
+    const frames = server.frames();
+    const close = frames.findIndex((f) => f.opcode === 8);
+    expect(frames.slice(close + 1).map((f) => f.opcode)).toEqual([]);
+    expect(frames[close]?.payload.subarray(2).toString()).toBe('bye');
+  });
+});
