@@ -82,14 +82,19 @@ NetLinkWrap::NetLinkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetL
   events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "speakerd-net-events", 0, 1);
   Napi::ThreadSafeFunction tsfn = events_;
   std::shared_ptr<std::atomic<bool>> alive = alive_;
-  auto on_event = [tsfn, alive](NetEvent&& event) mutable {
+  NetLinkWrap* self = this;
+  auto on_event = [tsfn, alive, self](NetEvent&& event) mutable {
     auto* copy = new NetEvent(std::move(event));
-    const napi_status status = tsfn.NonBlockingCall(copy, [alive](Napi::Env env, Napi::Function fn, NetEvent* e) {
+    const napi_status status = tsfn.NonBlockingCall(copy, [alive, self](Napi::Env env, Napi::Function fn, NetEvent* e) {
       std::unique_ptr<NetEvent> owned(e);
+      // While alive, the wrap and its link exist (both are destroyed on this thread after alive is cleared).
       if (!alive->load()) return;
       Napi::Value payload = env.Undefined();
       switch (e->type) {
-        case NetEvent::Type::kData: payload = Napi::Buffer<uint8_t>::Copy(env, e->data.data(), e->data.size()); break;
+        case NetEvent::Type::kData:
+          payload = Napi::Buffer<uint8_t>::Copy(env, e->data.data(), e->data.size());
+          if (self->link_) self->link_->Delivered(e->data.size());
+          break;
         case NetEvent::Type::kWritten: payload = Napi::Number::New(env, static_cast<double>(e->count)); break;
         case NetEvent::Type::kError: {
           Napi::Object error = Napi::Object::New(env);

@@ -22,6 +22,11 @@ namespace speakerd {
 namespace {
 
 constexpr size_t kReadChunk = 16384;
+// Bytes read per pass of the loop (writes and the uplink go on between passes), and the most the
+// thread reads ahead of JS (kData events JS has not taken): a peer that sends faster than JS takes
+// its bytes fills the socket's buffers, not this process.
+constexpr size_t kReadPass = 65536;
+constexpr size_t kMaxUndelivered = 1 << 20;
 constexpr size_t kLatencyKept = 512;
 constexpr int kHoldRetryMs = 10;
 
@@ -142,6 +147,13 @@ void NetLink::SetReading(bool reading) {
   reading_.store(reading);
   if (reading) Wake();
 }
+
+void NetLink::Delivered(size_t bytes) {
+  const size_t before = undelivered_.fetch_sub(bytes);
+  if (before >= kMaxUndelivered && before - bytes < kMaxUndelivered) Wake();
+}
+
+bool NetLink::MayRead() const { return reading_.load() && undelivered_.load() < kMaxUndelivered; }
 
 void NetLink::End() {
   {
@@ -427,7 +439,7 @@ void NetLink::Loop() {
       if (ssl_ != nullptr) SSL_shutdown(ssl_);
       shutdown(fd_, SHUT_WR);
     }
-    const bool reading = reading_.load() && !eof_;
+    const bool reading = MayRead() && !eof_;
     if (reading && ssl_ != nullptr && SSL_pending(ssl_) > 0) {
       if (!ReadAvailable()) return;
       continue;
@@ -653,6 +665,13 @@ bool NetLink::Flush() {
   return true;
 }
 
+void NetLink::PassData(std::vector<uint8_t>* passed) {
+  if (passed->empty()) return;
+  undelivered_.fetch_add(passed->size());
+  on_event_(NetEvent{NetEvent::Type::kData, std::move(*passed), 0, "", ""});
+  passed->clear();
+}
+
 bool NetLink::ReadAvailable() {
   uint8_t buffer[kReadChunk];
   std::vector<uint8_t> passed;
@@ -664,7 +683,8 @@ bool NetLink::ReadAvailable() {
     while (!probes_.empty() && probes_.front().first <= seq) probes_.pop_front();
     answered = true;
   };
-  while (reading_.load()) {
+  size_t read = 0;
+  while (read < kReadPass && MayRead()) {
     ssize_t n;
     if (ssl_ != nullptr) {
       ERR_clear_error();
@@ -700,14 +720,15 @@ bool NetLink::ReadAvailable() {
       }
     }
     if (n == 0) {
-      if (!passed.empty()) on_event_(NetEvent{NetEvent::Type::kData, std::move(passed), 0, "", ""});
+      PassData(&passed);
       eof_ = true;
       on_event_(NetEvent{NetEvent::Type::kEnd, {}, 0, "", ""});
       return true;
     }
+    read += static_cast<size_t>(n);
     filter_.Feed(buffer, static_cast<size_t>(n), &passed, on_probe);
   }
-  if (!passed.empty()) on_event_(NetEvent{NetEvent::Type::kData, std::move(passed), 0, "", ""});
+  PassData(&passed);
   if (answered) {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.lag_ms = LagMs(MonotonicUs());

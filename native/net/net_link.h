@@ -90,6 +90,8 @@ class NetLink {
   void MarkFrames();
   // Stops or resumes reading (JS back-pressure).
   void SetReading(bool reading);
+  // JS took `bytes` of a kData event: the thread reads ahead of JS by at most kMaxUndelivered bytes.
+  void Delivered(size_t bytes);
   // Writes what is queued, then closes the sending side (TLS close_notify, then FIN).
   void End();
   // Closes at once and joins the thread; no event comes after it returns.
@@ -116,6 +118,10 @@ class NetLink {
   bool Flush();
   // Reads what is there; false at the end of the stream or on a fatal error.
   bool ReadAvailable();
+  // JS wants bytes and has not fallen behind the thread by kMaxUndelivered.
+  bool MayRead() const;
+  // Hands what passed the filter to JS as one kData event.
+  void PassData(std::vector<uint8_t>* passed);
   void Fail(const std::string& code, const std::string& message);
   void TlsError(int ret, const char* what, std::string* code, std::string* message);
   double LagMs(int64_t now_us) const;
@@ -143,6 +149,7 @@ class NetLink {
   UplinkStats stats_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reading_{true};
+  std::atomic<size_t> undelivered_{0};  // bytes of kData events JS has not taken yet
 
   // Link thread only.
   std::vector<uint8_t> out_;

@@ -134,3 +134,59 @@ describe('the native uplink once ws has closed', () => {
     expect(frames[close]?.payload.subarray(2).toString()).toBe('bye');
   });
 });
+
+/** A raw TCP server that answers with an HTTP head and then sends `bytes` as fast as the client takes them. */
+async function floodServer(bytes: number): Promise<number> {
+  const sockets: Socket[] = [];
+  const server = createTcp((socket: Socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.write('HTTP/1.1 200 OK\r\n\r\n');
+    socket.write(Buffer.alloc(bytes, 0x61));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+describe("NetLink's reading ahead of JS", () => {
+  it('hands a fast peer’s bytes over in bounded events and reads at most about 1 MiB ahead of a JS thread that is busy', async () => {
+    const port = await floodServer(64 << 20);
+    let total = 0;
+    let largest = 0;
+    let counting = false;
+    let burst = 0;
+    const NetLink = binding.NetLink;
+    if (!NetLink) throw new Error('the addon has no NetLink');
+    const link = new NetLink({ address: '127.0.0.1', port }, (type, payload) => {
+      if (type !== 'data') return;
+      const size = (payload as Buffer).length;
+      total += size;
+      largest = Math.max(largest, size);
+      if (counting) burst += size;
+    });
+    cleanups.push(() => link.destroy());
+    await waitFor(() => total > 4 << 20, 5000, 'the first megabytes');
+    // The JS thread is busy for 300 ms: what the thread read meanwhile arrives at once when it is free.
+    await new Promise<void>((resolve) => {
+      setTimeout(() => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+        counting = true;
+        setImmediate(() => {
+          counting = false;
+          resolve();
+        });
+      }, 0);
+    });
+    expect(largest).toBeLessThanOrEqual(80 << 10);
+    expect(burst).toBeGreaterThan(0);
+    // 1 MiB read ahead, plus what the thread reads again while JS takes that (each event it takes frees room).
+    expect(burst).toBeLessThanOrEqual(2 << 20);
+    // Reading goes on once JS took its bytes.
+    const before = total;
+    await waitFor(() => total > before + (4 << 20), 5000, 'more after the stall');
+  });
+});
