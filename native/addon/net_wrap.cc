@@ -55,6 +55,10 @@ NetLinkOptions ParseLinkOptions(const Napi::Object& o) {
   if (min != "TLSv1.2" && min != "TLSv1.3")
     throw Napi::RangeError::New(o.Env(), "options.tls.minVersion must be TLSv1.2 or TLSv1.3");
   options.min_version = min == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+  // Verification without a name or address would check the chain only: any trusted certificate would do.
+  if (options.verify && options.host.empty()) {
+    throw Napi::TypeError::New(o.Env(), "options.tls.host must name the server when options.tls.verify is true");
+  }
   if (options.cert_pem.empty() != options.key_pem.empty()) {
     throw Napi::TypeError::New(o.Env(), "options.tls.cert and options.tls.key go together");
   }

@@ -333,7 +333,7 @@ export interface NativeNetLinkOptions {
   tls?: {
     /** Sent as SNI ('' or absent: none, as for an IP address). */
     servername?: string;
-    /** The name or address the certificate must carry. */
+    /** The name or address the certificate must carry (required while `verify` is true). */
     host?: string;
     /** Trusted roots, PEM texts (one or more certificates each). */
     ca?: string[];

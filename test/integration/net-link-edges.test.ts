@@ -3,13 +3,17 @@
  * has closed, how much the link thread reads ahead of JS, and TLS name checks. Raw TCP servers on
  * 127.0.0.1 that see the client's bytes as they are, the real addon with a manual-clock engine.
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createServer as createTcp, type AddressInfo, type Socket } from 'node:net';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect as connectTcp, createServer as createTcp, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer as createTls } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { NativeSocket } from '../../src/ai/native-socket.js';
-import type { NativeBinding, NativeEngine } from '../../src/media/binding.js';
+import type { NativeBinding, NativeEngine, NativeNetEvent, NativeNetLinkOptions } from '../../src/media/binding.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { waitFor } from '../helpers/signal.js';
 
@@ -198,5 +202,93 @@ describe("NetLink's reading ahead of JS", () => {
     // Reading goes on once JS took its bytes.
     const after = total;
     await waitFor(() => total > after + (16 << 20), 5000, 'more after the stall');
+  });
+});
+
+/** A self-signed certificate for `cn` (no subjectAltName), made with the system's openssl. */
+function certFor(cn: string): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'net-link-edges-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-days', '1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')],
+      {
+        stdio: 'pipe',
+      },
+    );
+    return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A TLS server on 127.0.0.1 that completes the handshake and then says nothing; returns its port. */
+async function tlsServer(identity: { key: string; cert: string }): Promise<number> {
+  const sockets: Socket[] = [];
+  const server = createTls(identity, (socket) => socket.on('error', () => undefined));
+  server.on('connection', (socket: Socket) => sockets.push(socket));
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+/** A NetLink whose events are collected; `next(type)` resolves with the payload of the first event of that type. */
+function rawLink(options: NativeNetLinkOptions): { events: { type: NativeNetEvent; payload: unknown }[]; next: (type: NativeNetEvent) => Promise<unknown> } {
+  const NetLink = binding.NetLink;
+  if (!NetLink) throw new Error('the addon has no NetLink');
+  const events: { type: NativeNetEvent; payload: unknown }[] = [];
+  const link = new NetLink(options, (type, payload) => events.push({ type, payload }));
+  cleanups.push(() => link.destroy());
+  const next = async (type: NativeNetEvent): Promise<unknown> => {
+    await waitFor(() => events.some((e) => e.type === type || e.type === 'error'), 5000, type);
+    const event = events.find((e) => e.type === type || e.type === 'error');
+    if (event?.type !== type) throw new Error(`${event?.type ?? 'nothing'} instead of ${type}: ${JSON.stringify(event?.payload)}`);
+    return event.payload;
+  };
+  return { events, next };
+}
+
+describe("NetLink's TLS", () => {
+  it('refuses to verify a certificate without a name or address to check it against', async () => {
+    const identity = certFor('elsewhere.example');
+    const port = await tlsServer(identity);
+    // Trusted, but for another name: with no host given, a link that connected would have verified nothing of the name.
+    expect(() => rawLink({ address: '127.0.0.1', port, tls: { ca: [identity.cert], verify: true } })).toThrow(/options\.tls\.host/);
+    expect(() => rawLink({ address: '127.0.0.1', port, tls: { ca: [identity.cert], host: '' } })).toThrow(/options\.tls\.host/);
+    // Without verification no host is needed.
+    await rawLink({ address: '127.0.0.1', port, tls: { verify: false } }).next('connect');
+  });
+
+  it('with verification off, reports a broken record as the TLS error it is, not as the unverified certificate', async () => {
+    const identity = certFor('elsewhere.example');
+    const tlsPort = await tlsServer(identity);
+    // A proxy that can slip a forged application-data record into what the server sends.
+    const clients: Socket[] = [];
+    const proxy = createTcp((client) => {
+      clients.push(client);
+      const upstream = connectTcp(tlsPort, '127.0.0.1');
+      clients.push(upstream);
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      for (const c of clients) c.destroy();
+      return new Promise<void>((r) => proxy.close(() => r()));
+    });
+    const link = rawLink({ address: '127.0.0.1', port: (proxy.address() as AddressInfo).port, tls: { verify: false } });
+    await link.next('connect');
+    await sleep(50);
+    clients[0]?.write(Buffer.concat([Buffer.from([0x17, 0x03, 0x03, 0x00, 0x40]), randomBytes(0x40)]));
+    const error = (await waitFor(() => link.events.some((e) => e.type === 'error'), 3000, 'the error').then(
+      () => link.events.find((e) => e.type === 'error')?.payload,
+    )) as { code: string; message: string };
+    expect(error.code).toMatch(/^ERR_SSL_/);
+    expect(error.message).toMatch(/^TLS read failed/);
   });
 });
