@@ -405,8 +405,11 @@ Napi::Value EngineWrap::RemovePort(const Napi::CallbackInfo& info) {
   if (entry.kind == Kind::kDevice)
     throw CodedError(info.Env(), "ERR_PORT_KIND", "the sound device port cannot be removed");
   const int slot = static_cast<int>(entry.id & (kMaxSlots - 1));
-  Enqueue(info.Env(), BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
+  // The native consumer lets go of the ring first: once the op is queued, the audio thread may drop the
+  // port and the control thread free it at any moment, while a consumer still inside the ring (under
+  // the tap's mutex) would read freed memory.
   ReleaseTap(entry);
+  Enqueue(info.Env(), BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
   entry = Entry{};
   engine_->Wake();
   return info.Env().Undefined();
