@@ -118,7 +118,7 @@ class ServerStreamFilter {
         out->push_back(b);
         if (status_.size() < 12) status_.push_back(static_cast<char>(b));
         head_match_ = (b == kHeadEnd[head_match_]) ? head_match_ + 1 : (b == '\r' ? 1 : 0);
-        if (head_match_ == 4) state_ = status_.rfind("HTTP/1.1 101", 0) == 0 ? State::kFrames : State::kRaw;
+        if (head_match_ == 4) HeadEnd();
         continue;
       }
       if (state_ == State::kRaw) {
@@ -156,6 +156,20 @@ class ServerStreamFilter {
  private:
   enum class State { kHead, kFrames, kRaw };
   static constexpr char kHeadEnd[] = "\r\n\r\n";
+
+  // A response head ended: frames follow a 101; an interim response (100, 103, ...) is followed by
+  // another head, as Node's HTTP client reads it; anything else is passed on as it is.
+  void HeadEnd() {
+    const bool informational = status_.size() == 12 && status_.rfind("HTTP/1.1 1", 0) == 0;
+    if (informational && status_.compare(10, 2, "01") == 0) {
+      state_ = State::kFrames;
+    } else if (informational) {
+      status_.clear();
+      head_match_ = 0;
+    } else {
+      state_ = State::kRaw;
+    }
+  }
 
   template <typename OnProbe>
   void Release(std::vector<uint8_t>* out, OnProbe&& on_probe) {

@@ -292,3 +292,55 @@ describe("NetLink's TLS", () => {
     expect(error.message).toMatch(/^TLS read failed/);
   });
 });
+
+/** A raw TCP server that answers the upgrade with `interim` responses first, then the 101 and `after`, in one write. */
+async function interimServer(interim: string, after: Buffer): Promise<string> {
+  const sockets: Socket[] = [];
+  const server = createTcp((socket: Socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      if (head.includes('\r\n\r\n')) return;
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      const key = /sec-websocket-key: (.*)\r\n/i.exec(head)?.[1] ?? '';
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      const upgrade = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`;
+      socket.write(Buffer.concat([Buffer.from(interim + upgrade, 'latin1'), after]));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
+/** An unmasked server frame of up to 125 bytes. */
+function serverFrame(opcode: number, payload: string): Buffer {
+  return Buffer.concat([Buffer.from([0x80 | opcode, payload.length]), Buffer.from(payload)]);
+}
+
+describe("NetLink's filter of the server's stream, around the response head", () => {
+  for (const [name, interim] of [
+    ['right after the 101 in the same read', ''],
+    ['after an interim 103 response (Early Hints) before the 101', 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n'],
+  ] as const) {
+    it(`takes out a probe pong ${name}, and passes the frames around it`, async () => {
+      const url = await interimServer(
+        interim,
+        Buffer.concat([serverFrame(1, 'first'), serverFrame(0xa, 'n1'), serverFrame(0xa, 'u2'), serverFrame(1, 'last')]),
+      );
+      const { ws } = connect(url);
+      const messages: string[] = [];
+      const pongs: string[] = [];
+      ws.on('message', (data) => messages.push(data.toString()));
+      ws.on('pong', (data) => pongs.push(data.toString()));
+      await waitFor(() => messages.length === 2, 3000, 'both messages');
+      expect(messages).toEqual(['first', 'last']);
+      expect(pongs).toEqual(['u2']);
+    });
+  }
+});
