@@ -445,9 +445,12 @@ void NetLink::Loop() {
       if (!ReadAvailable()) return;
       continue;
     }
+    // TLS (a renegotiation): a write that waits for the peer's records waits for POLLIN, not POLLOUT
+    // (the socket is writable: POLLOUT would return at once, for ever); a read that waits to write its
+    // records waits for POLLOUT, and is then retried.
     short events = 0;
-    if (reading || want_write_) events |= POLLIN;
-    if (out_sent_ < out_.size() || want_write_) events |= POLLOUT;
+    if (reading || write_wants_read_) events |= POLLIN;
+    if ((out_sent_ < out_.size() && !write_wants_read_) || (read_wants_write_ && reading)) events |= POLLOUT;
     // A socket with nothing asked of it stays out of the poll (a hang-up would wake it for ever).
     pollfd fds[2] = {{events != 0 ? fd_ : -1, events, 0}, {wake_fd_, POLLIN, 0}};
     const int64_t wait = WaitMs(now);
@@ -461,8 +464,9 @@ void NetLink::Loop() {
         // Woken by another event.
       }
     }
-    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && reading) {
-      want_write_ = false;
+    const short revents = fds[0].revents;
+    if (revents & (POLLIN | POLLHUP | POLLERR)) write_wants_read_ = false;  // the write is retried first thing
+    if (reading && ((revents & (POLLIN | POLLHUP | POLLERR)) || (read_wants_write_ && (revents & POLLOUT)))) {
       if (!ReadAvailable()) return;
     }
   }
@@ -615,12 +619,13 @@ bool NetLink::Flush() {
       const int n = SSL_write(ssl_, out_.data() + out_sent_, static_cast<int>(left > (1u << 30) ? (1u << 30) : left));
       if (n > 0) {
         out_sent_ += static_cast<size_t>(n);
+        write_wants_read_ = false;
         continue;
       }
       const int err = SSL_get_error(ssl_, n);
       if (err == SSL_ERROR_WANT_WRITE) break;
       if (err == SSL_ERROR_WANT_READ) {
-        want_write_ = true;
+        write_wants_read_ = true;
         break;
       }
       std::string code;
@@ -691,11 +696,12 @@ bool NetLink::ReadAvailable() {
       ERR_clear_error();
       errno = 0;
       const int r = SSL_read(ssl_, buffer, sizeof buffer);
+      read_wants_write_ = false;
       if (r <= 0) {
         const int err = SSL_get_error(ssl_, r);
         if (err == SSL_ERROR_WANT_READ) break;
         if (err == SSL_ERROR_WANT_WRITE) {
-          want_write_ = true;
+          read_wants_write_ = true;
           break;
         }
         if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_last_error() == 0)) {

@@ -134,7 +134,8 @@ class NetLink {
   int wake_fd_ = -1;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
-  bool want_write_ = false;  // TLS: the last read needs the socket writable
+  bool write_wants_read_ = false;  // TLS: the last write waits for the peer's records (renegotiation)
+  bool read_wants_write_ = false;  // TLS: the last read waits to write records of its own
   std::thread thread_;
 
   // Shared with JS (mutex_).

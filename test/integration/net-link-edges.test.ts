@@ -5,11 +5,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcp, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createTls } from 'node:tls';
+import { createServer as createTls, type TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { NativeSocket } from '../../src/ai/native-socket.js';
@@ -343,4 +343,54 @@ describe("NetLink's filter of the server's stream, around the response head", ()
       expect(pongs).toEqual(['u2']);
     });
   }
+});
+
+/** CPU time (clock ticks) the link threads ("speakerd-net") of this process have used. */
+function linkThreadTicks(): number {
+  let ticks = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'speakerd-net') continue;
+    const fields = (readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
+}
+
+describe("NetLink's TLS renegotiation", () => {
+  it('waits without spinning while a write waits for the server’s handshake records, and sends it once they come', async () => {
+    const identity = certFor('renegotiating.example');
+    const received: Buffer[] = [];
+    const sockets: TLSSocket[] = [];
+    const server = createTls({ ...identity, maxVersion: 'TLSv1.2' }, (socket) => {
+      sockets.push(socket);
+      socket.on('error', () => undefined);
+      socket.on('data', (data: Buffer) => received.push(data));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const NetLink = binding.NetLink;
+    if (!NetLink) throw new Error('the addon has no NetLink');
+    const events: string[] = [];
+    const link = new NetLink({ address: '127.0.0.1', port: (server.address() as AddressInfo).port, tls: { verify: false } }, (type) => events.push(type));
+    cleanups.push(() => link.destroy());
+    await waitFor(() => events.includes('connect') && sockets.length === 1, 3000, 'the handshake');
+    // The server asks for a new handshake and reads nothing for a while: the client's next write waits for it.
+    const socket = sockets[0] as TLSSocket;
+    socket.pause();
+    (socket as unknown as { _handle: { readStop(): void; readStart(): void } })._handle.readStop();
+    socket.renegotiate({}, () => undefined);
+    await sleep(50);
+    const before = linkThreadTicks();
+    link.write(Buffer.from('after the renegotiation'));
+    await sleep(500);
+    // A link thread polling for POLLOUT on a writable socket would have used about 50 ticks of 10 ms.
+    expect(linkThreadTicks() - before).toBeLessThan(10);
+    (socket as unknown as { _handle: { readStart(): void } })._handle.readStart();
+    socket.resume();
+    await waitFor(() => Buffer.concat(received).toString() === 'after the renegotiation', 3000, 'the write');
+    expect(events.filter((e) => e === 'written')).toHaveLength(1);
+  });
 });
