@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as connectTcp, createServer as createTcp, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -392,5 +392,28 @@ describe("NetLink's TLS renegotiation", () => {
     socket.resume();
     await waitFor(() => Buffer.concat(received).toString() === 'after the renegotiation', 3000, 'the write');
     expect(events.filter((e) => e === 'written')).toHaveLength(1);
+  });
+});
+
+describe("NetLink's client certificate", () => {
+  it('refuses a key protected by a passphrase with a clear error that carries neither key nor passphrase, without asking for it', async () => {
+    const identity = certFor('client.example');
+    const dir = mkdtempSync(join(tmpdir(), 'net-link-edges-'));
+    let encrypted: string;
+    try {
+      const plain = join(dir, 'k');
+      writeFileSync(plain, identity.key);
+      encrypted = execFileSync('openssl', ['pkey', '-in', plain, '-aes256', '-passout', 'pass:hunter2-passphrase'], { stdio: 'pipe' }).toString();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(encrypted).toContain('ENCRYPTED PRIVATE KEY');
+    const port = await tlsServer(certFor('server.example'));
+    const link = rawLink({ address: '127.0.0.1', port, tls: { verify: false, cert: identity.cert, key: encrypted } });
+    await expect(link.next('connect')).rejects.toThrow(/ERR_SSL_CLIENT_CERTIFICATE/);
+    const error = link.events.find((e) => e.type === 'error')?.payload as { code: string; message: string };
+    expect(error.code).toBe('ERR_SSL_CLIENT_CERTIFICATE');
+    expect(error.message).toMatch(/passphrase is not supported/);
+    expect(error.message).not.toMatch(/hunter2|PRIVATE KEY|BEGIN/);
   });
 });
