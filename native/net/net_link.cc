@@ -303,6 +303,12 @@ bool NetLink::SetUpTls(std::string* code, std::string* message) {
   SSL_CTX_set_min_proto_version(ctx_, options_.min_version);
   SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_default_passwd_cb(ctx_, NoPassphrase);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+  // A peer that closes TCP without close_notify ends the stream, as for Node's TLS sockets (OpenSSL 3
+  // makes it an error: an HTTP reply whose body ends with the connection read as a TLS failure). The
+  // WebSocket framing above finds any truncation.
+  SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
   if (options_.verify) {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     X509_STORE* store = SSL_CTX_get_cert_store(ctx_);

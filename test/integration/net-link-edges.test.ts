@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { connect as connectTcp, createServer as createTcp, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createTls, type TLSSocket } from 'node:tls';
+import { createServer as createTls, TLSSocket } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { NativeSocket } from '../../src/ai/native-socket.js';
@@ -415,5 +415,30 @@ describe("NetLink's client certificate", () => {
     expect(error.code).toBe('ERR_SSL_CLIENT_CERTIFICATE');
     expect(error.message).toMatch(/passphrase is not supported/);
     expect(error.message).not.toMatch(/hunter2|PRIVATE KEY|BEGIN/);
+  });
+});
+
+describe("NetLink's end of a TLS stream", () => {
+  it('takes a server that closes TCP without close_notify for the end of the stream, as Node does, not for a TLS error', async () => {
+    const identity = certFor('abrupt.example');
+    const raws: Socket[] = [];
+    const server = createTcp((raw) => {
+      raws.push(raw);
+      raw.on('error', () => undefined);
+      const tls = new TLSSocket(raw, { isServer: true, key: identity.key, cert: identity.cert });
+      tls.on('error', () => undefined);
+      // An HTTP reply whose body ends with the connection, cut below TLS.
+      tls.on('secure', () => tls.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\nno key', () => setTimeout(() => raw.destroy(), 50)));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      for (const s of raws) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const link = rawLink({ address: '127.0.0.1', port: (server.address() as AddressInfo).port, tls: { verify: false } });
+    await link.next('end');
+    const data = Buffer.concat(link.events.filter((e) => e.type === 'data').map((e) => e.payload as Buffer));
+    expect(data.toString()).toBe('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\nno key');
+    expect(link.events.map((e) => e.type)).not.toContain('error');
   });
 });
