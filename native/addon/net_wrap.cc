@@ -48,6 +48,7 @@ NetLinkOptions ParseLinkOptions(const Napi::Object& o) {
   options.servername = OptionString(t, "servername", "");
   options.host = OptionString(t, "host", "");
   options.ca_pems = OptionStrings(t, "ca");
+  options.default_paths = OptionBool(t, "systemRoots", false);
   options.cert_pem = OptionString(t, "cert", "");
   options.key_pem = OptionString(t, "key", "");
   options.verify = OptionBool(t, "verify", true);

@@ -313,6 +313,7 @@ bool NetLink::SetUpTls(std::string* code, std::string* message) {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
     for (const std::string& pem : options_.ca_pems) AddPem(store, pem);
+    if (options_.default_paths && SSL_CTX_set_default_verify_paths(ctx_) != 1) ERR_clear_error();
   } else {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
   }

@@ -37,6 +37,7 @@ struct NetLinkOptions {
   std::string servername;            // sent as SNI (empty: none, as for an IP address)
   std::string host;                  // the name or IP address the certificate must carry
   std::vector<std::string> ca_pems;  // trusted roots (each one or more PEM certificates)
+  bool default_paths = false;        // also OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR, OPENSSLDIR)
   std::string cert_pem;              // client certificate chain (optional)
   std::string key_pem;               // its key
   bool verify = true;

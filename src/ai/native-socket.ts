@@ -1,10 +1,10 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import { nodeDefaultRoots } from './default-roots.js';
 import type { NativeBinding, NativeNetEvent, NativeNetLink, NativeUplinkOptions, NativeUplinkStats } from '../media/binding.js';
 
-/** TLS of a NativeSocket (wss://); the roots default to Node's own (tls.rootCertificates), as `ws` uses. */
+/** TLS of a NativeSocket (wss://); the roots default to those Node's TLS trusts (default-roots.ts), as `ws` uses. */
 export interface NativeTlsOptions {
   /** Trusted roots replacing Node's (PEM), as `ca` does for tls.connect. */
   ca?: Buffer | string;
@@ -162,7 +162,7 @@ export class NativeSocket extends Duplex {
                 tls: {
                   servername: this.options.servername ?? (isIP(host) ? '' : host),
                   host,
-                  ca: tls.ca !== undefined ? [tls.ca.toString()] : [...rootCertificates],
+                  ...(tls.ca !== undefined ? { ca: [tls.ca.toString()] } : nodeDefaultRoots()),
                   ...(tls.cert !== undefined ? { cert: text(tls.cert) as string } : {}),
                   ...(tls.key !== undefined ? { key: text(tls.key) as string } : {}),
                   verify: tls.verify,

@@ -337,6 +337,8 @@ export interface NativeNetLinkOptions {
     host?: string;
     /** Trusted roots, PEM texts (one or more certificates each). */
     ca?: string[];
+    /** Also trust OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR, its OPENSSLDIR), as Node does with --use-openssl-ca. */
+    systemRoots?: boolean;
     /** Client certificate chain and key, PEM (together or not at all). */
     cert?: string;
     key?: string;

@@ -442,3 +442,24 @@ describe("NetLink's end of a TLS stream", () => {
     expect(link.events.map((e) => e.type)).not.toContain('error');
   });
 });
+
+describe("NetLink's default trust", () => {
+  it("trusts OpenSSL's default store (here SSL_CERT_FILE) with systemRoots, as Node does with --use-openssl-ca, and not without", async () => {
+    const identity = certFor('trusted.example');
+    const port = await tlsServer(identity);
+    const dir = mkdtempSync(join(tmpdir(), 'net-link-edges-'));
+    const saved = process.env.SSL_CERT_FILE;
+    cleanups.push(() => {
+      if (saved === undefined) delete process.env.SSL_CERT_FILE;
+      else process.env.SSL_CERT_FILE = saved;
+      rmSync(dir, { recursive: true, force: true });
+    });
+    writeFileSync(join(dir, 'ca.pem'), identity.cert);
+    process.env.SSL_CERT_FILE = join(dir, 'ca.pem');
+    await rawLink({ address: '127.0.0.1', port, tls: { systemRoots: true, host: 'trusted.example' } }).next('connect');
+    await expect(rawLink({ address: '127.0.0.1', port, tls: { host: 'trusted.example' } }).next('connect')).rejects.toThrow(/DEPTH_ZERO_SELF_SIGNED_CERT/);
+    await expect(rawLink({ address: '127.0.0.1', port, tls: { systemRoots: true, host: 'other.example' } }).next('connect')).rejects.toThrow(
+      /ERR_TLS_CERT_ALTNAME_INVALID/,
+    );
+  });
+});
