@@ -32,7 +32,7 @@ export function nodeDefaultRoots(
   source: NodeTrustSource = {
     env: process.env,
     execArgv: process.execArgv,
-    builtForOpenSslStore: (process.config.variables as Record<string, unknown>).openssl_use_def_ca_store === true,
+    builtForOpenSslStore: [true, 'true'].includes((process.config.variables as Record<string, unknown>).openssl_use_def_ca_store as string),
     readFile: (path) => readFileSync(path, 'utf8'),
   },
 ): DefaultRoots {
