@@ -577,11 +577,14 @@ void NetLink::PumpUplink(int64_t now_us) {
   uint64_t sent = 0;
   uint64_t stale = 0;
   {
-    std::lock_guard<std::mutex> lock(tap_->mutex);
-    if (tap_->ring == nullptr || tap_->wake_fd != wake_fd_) {
+    // Keeps the tap (and the mutex held) alive until the lock is released: tap_ may be its last owner.
+    const std::shared_ptr<TxTap> tap = tap_;
+    std::lock_guard<std::mutex> lock(tap->mutex);
+    if (tap->ring == nullptr || tap->wake_fd != wake_fd_) {
       tap_.reset();
       std::lock_guard<std::mutex> stats_lock(mutex_);
-      if (!pending_tap_) stats_.attached = false;
+      // The port is gone or another link took the ring: this link sends nothing until attached anew.
+      if (!pending_tap_ || pending_tap_ == tap) stats_.attached = false;
       return;
     }
     // Each batch is dated by its last sample against the latest kTxReady (tick time, write position);

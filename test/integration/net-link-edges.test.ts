@@ -463,3 +463,18 @@ describe("NetLink's default trust", () => {
     );
   });
 });
+
+describe('the native uplink when its port goes', () => {
+  it('says it is no longer attached once the port it sent is removed', async () => {
+    const server = await listeningServer();
+    const { ws, socket } = connect(server.url);
+    await new Promise<void>((r) => ws.once('open', () => r()));
+    const { engine, ring } = toneRing();
+    socket().attachUplink(engine, ring, UPLINK);
+    engine.step(8);
+    await waitFor(() => server.frames().filter((f) => f.opcode === 1).length === 2, 3000, 'audio');
+    expect(socket().uplinkStats()?.attached).toBe(true);
+    engine.removePort(ring);
+    await waitFor(() => socket().uplinkStats()?.attached === false, 2000, 'attached: false');
+  });
+});
