@@ -221,6 +221,13 @@ void EngineWrap::ReleaseTap(Entry& entry) {
   {
     std::lock_guard<std::mutex> lock(entry.tap->mutex);
     entry.tap->ring = nullptr;
+    // The consumer hears of it at once (it lets go of the tap and says it is no longer attached).
+    if (entry.tap->wake_fd >= 0) {
+      const uint64_t one = 1;
+      if (write(entry.tap->wake_fd, &one, sizeof one) < 0) {
+        // Full only if the consumer stopped reading it: it is awake already.
+      }
+    }
   }
   if (engine_) engine_->SetTxTap(entry.id, nullptr);
   entry.tap.reset();
@@ -405,8 +412,11 @@ Napi::Value EngineWrap::RemovePort(const Napi::CallbackInfo& info) {
   if (entry.kind == Kind::kDevice)
     throw CodedError(info.Env(), "ERR_PORT_KIND", "the sound device port cannot be removed");
   const int slot = static_cast<int>(entry.id & (kMaxSlots - 1));
-  Enqueue(info.Env(), BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
+  // The native consumer lets go of the ring first: once the op is queued, the audio thread may drop the
+  // port and the control thread free it at any moment, while a consumer still inside the ring (under
+  // the tap's mutex) would read freed memory.
   ReleaseTap(entry);
+  Enqueue(info.Env(), BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
   entry = Entry{};
   engine_->Wake();
   return info.Env().Undefined();

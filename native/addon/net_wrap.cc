@@ -48,7 +48,7 @@ NetLinkOptions ParseLinkOptions(const Napi::Object& o) {
   options.servername = OptionString(t, "servername", "");
   options.host = OptionString(t, "host", "");
   options.ca_pems = OptionStrings(t, "ca");
-  options.system_store = OptionBool(t, "systemStore", false);
+  options.default_paths = OptionBool(t, "systemRoots", false);
   options.cert_pem = OptionString(t, "cert", "");
   options.key_pem = OptionString(t, "key", "");
   options.verify = OptionBool(t, "verify", true);
@@ -56,6 +56,10 @@ NetLinkOptions ParseLinkOptions(const Napi::Object& o) {
   if (min != "TLSv1.2" && min != "TLSv1.3")
     throw Napi::RangeError::New(o.Env(), "options.tls.minVersion must be TLSv1.2 or TLSv1.3");
   options.min_version = min == "TLSv1.3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+  // Verification without a name or address would check the chain only: any trusted certificate would do.
+  if (options.verify && options.host.empty()) {
+    throw Napi::TypeError::New(o.Env(), "options.tls.host must name the server when options.tls.verify is true");
+  }
   if (options.cert_pem.empty() != options.key_pem.empty()) {
     throw Napi::TypeError::New(o.Env(), "options.tls.cert and options.tls.key go together");
   }
@@ -83,14 +87,19 @@ NetLinkWrap::NetLinkWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NetL
   events_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "speakerd-net-events", 0, 1);
   Napi::ThreadSafeFunction tsfn = events_;
   std::shared_ptr<std::atomic<bool>> alive = alive_;
-  auto on_event = [tsfn, alive](NetEvent&& event) mutable {
+  NetLinkWrap* self = this;
+  auto on_event = [tsfn, alive, self](NetEvent&& event) mutable {
     auto* copy = new NetEvent(std::move(event));
-    const napi_status status = tsfn.NonBlockingCall(copy, [alive](Napi::Env env, Napi::Function fn, NetEvent* e) {
+    const napi_status status = tsfn.NonBlockingCall(copy, [alive, self](Napi::Env env, Napi::Function fn, NetEvent* e) {
       std::unique_ptr<NetEvent> owned(e);
+      // While alive, the wrap and its link exist (both are destroyed on this thread after alive is cleared).
       if (!alive->load()) return;
       Napi::Value payload = env.Undefined();
       switch (e->type) {
-        case NetEvent::Type::kData: payload = Napi::Buffer<uint8_t>::Copy(env, e->data.data(), e->data.size()); break;
+        case NetEvent::Type::kData:
+          payload = Napi::Buffer<uint8_t>::Copy(env, e->data.data(), e->data.size());
+          if (self->link_) self->link_->Delivered(e->data.size());
+          break;
         case NetEvent::Type::kWritten: payload = Napi::Number::New(env, static_cast<double>(e->count)); break;
         case NetEvent::Type::kError: {
           Napi::Object error = Napi::Object::New(env);

@@ -22,7 +22,11 @@ namespace speakerd {
 namespace {
 
 constexpr size_t kReadChunk = 16384;
-constexpr size_t kMaxDataEvent = 256 * 1024;
+// Bytes read per pass of the loop (writes and the uplink go on between passes), and the most the
+// thread reads ahead of JS (kData events JS has not taken): a peer that sends faster than JS takes
+// its bytes fills the socket's buffers, not this process.
+constexpr size_t kReadPass = 65536;
+constexpr size_t kMaxUndelivered = 1 << 20;
 constexpr size_t kLatencyKept = 512;
 constexpr int kHoldRetryMs = 10;
 
@@ -143,6 +147,13 @@ void NetLink::SetReading(bool reading) {
   reading_.store(reading);
   if (reading) Wake();
 }
+
+void NetLink::Delivered(size_t bytes) {
+  const size_t before = undelivered_.fetch_sub(bytes);
+  if (before >= kMaxUndelivered && before - bytes < kMaxUndelivered) Wake();
+}
+
+bool NetLink::MayRead() const { return reading_.load() && undelivered_.load() < kMaxUndelivered; }
 
 void NetLink::End() {
   {
@@ -292,11 +303,17 @@ bool NetLink::SetUpTls(std::string* code, std::string* message) {
   SSL_CTX_set_min_proto_version(ctx_, options_.min_version);
   SSL_CTX_set_mode(ctx_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_default_passwd_cb(ctx_, NoPassphrase);
+#ifdef SSL_OP_IGNORE_UNEXPECTED_EOF
+  // A peer that closes TCP without close_notify ends the stream, as for Node's TLS sockets (OpenSSL 3
+  // makes it an error: an HTTP reply whose body ends with the connection read as a TLS failure). The
+  // WebSocket framing above finds any truncation.
+  SSL_CTX_set_options(ctx_, SSL_OP_IGNORE_UNEXPECTED_EOF);
+#endif
   if (options_.verify) {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     X509_STORE* store = SSL_CTX_get_cert_store(ctx_);
     for (const std::string& pem : options_.ca_pems) AddPem(store, pem);
-    if (options_.system_store && SSL_CTX_set_default_verify_paths(ctx_) != 1) ERR_clear_error();
+    if (options_.default_paths && SSL_CTX_set_default_verify_paths(ctx_) != 1) ERR_clear_error();
   } else {
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_NONE, nullptr);
   }
@@ -348,7 +365,8 @@ bool NetLink::SetUpTls(std::string* code, std::string* message) {
 
 void NetLink::TlsError(int ret, const char* what, std::string* code, std::string* message) {
   const int err = SSL_get_error(ssl_, ret);
-  const long verify = SSL_get_verify_result(ssl_);
+  // Without verification the result is still recorded (and ignored): it says nothing of this error.
+  const long verify = options_.verify ? SSL_get_verify_result(ssl_) : X509_V_OK;
   if (verify != X509_V_OK) {
     *code = VerifyCode(verify);
     *message = *code == "ERR_TLS_CERT_ALTNAME_INVALID"
@@ -429,14 +447,17 @@ void NetLink::Loop() {
       if (ssl_ != nullptr) SSL_shutdown(ssl_);
       shutdown(fd_, SHUT_WR);
     }
-    const bool reading = reading_.load() && !eof_;
+    const bool reading = MayRead() && !eof_;
     if (reading && ssl_ != nullptr && SSL_pending(ssl_) > 0) {
       if (!ReadAvailable()) return;
       continue;
     }
+    // TLS (a renegotiation): a write that waits for the peer's records waits for POLLIN, not POLLOUT
+    // (the socket is writable: POLLOUT would return at once, for ever); a read that waits to write its
+    // records waits for POLLOUT, and is then retried.
     short events = 0;
-    if (reading || want_write_) events |= POLLIN;
-    if (out_sent_ < out_.size() || want_write_) events |= POLLOUT;
+    if (reading || write_wants_read_) events |= POLLIN;
+    if ((out_sent_ < out_.size() && !write_wants_read_) || (read_wants_write_ && reading)) events |= POLLOUT;
     // A socket with nothing asked of it stays out of the poll (a hang-up would wake it for ever).
     pollfd fds[2] = {{events != 0 ? fd_ : -1, events, 0}, {wake_fd_, POLLIN, 0}};
     const int64_t wait = WaitMs(now);
@@ -450,15 +471,16 @@ void NetLink::Loop() {
         // Woken by another event.
       }
     }
-    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) && reading) {
-      want_write_ = false;
+    const short revents = fds[0].revents;
+    if (revents & (POLLIN | POLLHUP | POLLERR)) write_wants_read_ = false;  // the write is retried first thing
+    if (reading && ((revents & (POLLIN | POLLHUP | POLLERR)) || (read_wants_write_ && (revents & POLLOUT)))) {
       if (!ReadAvailable()) return;
     }
   }
 }
 
 int64_t NetLink::WaitMs(int64_t now_us) const {
-  if (!tap_) return -1;
+  if (!tap_ || js_frames_.closing()) return -1;
   if (holding_) return kHoldRetryMs;
   if (uncovered_since_us_ < 0) return -1;
   const int64_t due = last_probe_us_ + static_cast<int64_t>(uplink_.probe_interval_ms) * 1000 - now_us;
@@ -543,8 +565,8 @@ double NetLink::LagMs(int64_t now_us) const {
 void NetLink::PumpUplink(int64_t now_us) {
   holding_ = false;
   if (!tap_) return;
-  // Audio goes only between two of ws's frames, and only after the upgrade.
-  if (js_taken_ < frames_from_ || !js_frames_.between_frames()) return;
+  // Audio goes only between two of ws's frames, only after the upgrade, and never after ws's close frame.
+  if (js_taken_ < frames_from_ || !js_frames_.between_frames() || js_frames_.closing()) return;
   if (uncovered_since_us_ >= 0 && now_us - last_probe_us_ >= static_cast<int64_t>(uplink_.probe_interval_ms) * 1000) {
     ++probe_seq_;
     probes_.emplace_back(probe_seq_, uncovered_since_us_);
@@ -555,11 +577,14 @@ void NetLink::PumpUplink(int64_t now_us) {
   uint64_t sent = 0;
   uint64_t stale = 0;
   {
-    std::lock_guard<std::mutex> lock(tap_->mutex);
-    if (tap_->ring == nullptr || tap_->wake_fd != wake_fd_) {
+    // Keeps the tap (and the mutex held) alive until the lock is released: tap_ may be its last owner.
+    const std::shared_ptr<TxTap> tap = tap_;
+    std::lock_guard<std::mutex> lock(tap->mutex);
+    if (tap->ring == nullptr || tap->wake_fd != wake_fd_) {
       tap_.reset();
       std::lock_guard<std::mutex> stats_lock(mutex_);
-      if (!pending_tap_) stats_.attached = false;
+      // The port is gone or another link took the ring: this link sends nothing until attached anew.
+      if (!pending_tap_ || pending_tap_ == tap) stats_.attached = false;
       return;
     }
     // Each batch is dated by its last sample against the latest kTxReady (tick time, write position);
@@ -604,12 +629,13 @@ bool NetLink::Flush() {
       const int n = SSL_write(ssl_, out_.data() + out_sent_, static_cast<int>(left > (1u << 30) ? (1u << 30) : left));
       if (n > 0) {
         out_sent_ += static_cast<size_t>(n);
+        write_wants_read_ = false;
         continue;
       }
       const int err = SSL_get_error(ssl_, n);
       if (err == SSL_ERROR_WANT_WRITE) break;
       if (err == SSL_ERROR_WANT_READ) {
-        want_write_ = true;
+        write_wants_read_ = true;
         break;
       }
       std::string code;
@@ -655,6 +681,13 @@ bool NetLink::Flush() {
   return true;
 }
 
+void NetLink::PassData(std::vector<uint8_t>* passed) {
+  if (passed->empty()) return;
+  undelivered_.fetch_add(passed->size());
+  on_event_(NetEvent{NetEvent::Type::kData, std::move(*passed), 0, "", ""});
+  passed->clear();
+}
+
 bool NetLink::ReadAvailable() {
   uint8_t buffer[kReadChunk];
   std::vector<uint8_t> passed;
@@ -666,17 +699,19 @@ bool NetLink::ReadAvailable() {
     while (!probes_.empty() && probes_.front().first <= seq) probes_.pop_front();
     answered = true;
   };
-  while (reading_.load()) {
+  size_t read = 0;
+  while (read < kReadPass && MayRead()) {
     ssize_t n;
     if (ssl_ != nullptr) {
       ERR_clear_error();
       errno = 0;
       const int r = SSL_read(ssl_, buffer, sizeof buffer);
+      read_wants_write_ = false;
       if (r <= 0) {
         const int err = SSL_get_error(ssl_, r);
         if (err == SSL_ERROR_WANT_READ) break;
         if (err == SSL_ERROR_WANT_WRITE) {
-          want_write_ = true;
+          read_wants_write_ = true;
           break;
         }
         if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && errno == 0 && ERR_peek_last_error() == 0)) {
@@ -702,19 +737,15 @@ bool NetLink::ReadAvailable() {
       }
     }
     if (n == 0) {
-      if (!passed.empty()) on_event_(NetEvent{NetEvent::Type::kData, std::move(passed), 0, "", ""});
+      PassData(&passed);
       eof_ = true;
       on_event_(NetEvent{NetEvent::Type::kEnd, {}, 0, "", ""});
       return true;
     }
+    read += static_cast<size_t>(n);
     filter_.Feed(buffer, static_cast<size_t>(n), &passed, on_probe);
-    // A peer that sends fast is handed over in bounded pieces (JS pauses reading on back-pressure).
-    if (passed.size() >= kMaxDataEvent) {
-      on_event_(NetEvent{NetEvent::Type::kData, std::move(passed), 0, "", ""});
-      passed = std::vector<uint8_t>();
-    }
   }
-  if (!passed.empty()) on_event_(NetEvent{NetEvent::Type::kData, std::move(passed), 0, "", ""});
+  PassData(&passed);
   if (answered) {
     std::lock_guard<std::mutex> lock(mutex_);
     stats_.lag_ms = LagMs(MonotonicUs());

@@ -37,7 +37,7 @@ struct NetLinkOptions {
   std::string servername;            // sent as SNI (empty: none, as for an IP address)
   std::string host;                  // the name or IP address the certificate must carry
   std::vector<std::string> ca_pems;  // trusted roots (each one or more PEM certificates)
-  bool system_store = false;         // also OpenSSL's default paths (Node's --use-openssl-ca)
+  bool default_paths = false;        // also OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR, OPENSSLDIR)
   std::string cert_pem;              // client certificate chain (optional)
   std::string key_pem;               // its key
   bool verify = true;
@@ -91,6 +91,8 @@ class NetLink {
   void MarkFrames();
   // Stops or resumes reading (JS back-pressure).
   void SetReading(bool reading);
+  // JS took `bytes` of a kData event: the thread reads ahead of JS by at most kMaxUndelivered bytes.
+  void Delivered(size_t bytes);
   // Writes what is queued, then closes the sending side (TLS close_notify, then FIN).
   void End();
   // Closes at once and joins the thread; no event comes after it returns.
@@ -117,6 +119,10 @@ class NetLink {
   bool Flush();
   // Reads what is there; false at the end of the stream or on a fatal error.
   bool ReadAvailable();
+  // JS wants bytes and has not fallen behind the thread by kMaxUndelivered.
+  bool MayRead() const;
+  // Hands what passed the filter to JS as one kData event.
+  void PassData(std::vector<uint8_t>* passed);
   void Fail(const std::string& code, const std::string& message);
   void TlsError(int ret, const char* what, std::string* code, std::string* message);
   double LagMs(int64_t now_us) const;
@@ -129,7 +135,8 @@ class NetLink {
   int wake_fd_ = -1;
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
-  bool want_write_ = false;  // TLS: the last read needs the socket writable
+  bool write_wants_read_ = false;  // TLS: the last write waits for the peer's records (renegotiation)
+  bool read_wants_write_ = false;  // TLS: the last read waits to write records of its own
   std::thread thread_;
 
   // Shared with JS (mutex_).
@@ -144,6 +151,7 @@ class NetLink {
   UplinkStats stats_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> reading_{true};
+  std::atomic<size_t> undelivered_{0};  // bytes of kData events JS has not taken yet
 
   // Link thread only.
   std::vector<uint8_t> out_;

@@ -14,6 +14,7 @@ namespace speakerd {
 
 constexpr uint8_t kWsText = 0x1;
 constexpr uint8_t kWsBinary = 0x2;
+constexpr uint8_t kWsClose = 0x8;
 constexpr uint8_t kWsPing = 0x9;
 constexpr uint8_t kWsPong = 0xA;
 
@@ -82,6 +83,7 @@ class FrameBoundaries {
       header_[header_size_++] = data[used++];
       if (header_size_ < 2 || header_size_ < HeaderLength(header_[1])) continue;
       payload_left_ = PayloadLength(header_);
+      if ((header_[0] & 0x0f) == kWsClose) closing_ = true;
       header_size_ = 0;
       if (payload_left_ == 0) return used;
     }
@@ -89,11 +91,14 @@ class FrameBoundaries {
   }
 
   bool between_frames() const { return header_size_ == 0 && payload_left_ == 0; }
+  // The stream carried a close frame: nothing may follow it (RFC 6455 5.5.1).
+  bool closing() const { return closing_; }
 
  private:
   uint8_t header_[14] = {};
   size_t header_size_ = 0;
   uint64_t payload_left_ = 0;
+  bool closing_ = false;
 };
 
 // Filters the server's byte stream: the HTTP response head passes, and after a 101 response every
@@ -113,7 +118,7 @@ class ServerStreamFilter {
         out->push_back(b);
         if (status_.size() < 12) status_.push_back(static_cast<char>(b));
         head_match_ = (b == kHeadEnd[head_match_]) ? head_match_ + 1 : (b == '\r' ? 1 : 0);
-        if (head_match_ == 4) state_ = status_.rfind("HTTP/1.1 101", 0) == 0 ? State::kFrames : State::kRaw;
+        if (head_match_ == 4) HeadEnd();
         continue;
       }
       if (state_ == State::kRaw) {
@@ -151,6 +156,20 @@ class ServerStreamFilter {
  private:
   enum class State { kHead, kFrames, kRaw };
   static constexpr char kHeadEnd[] = "\r\n\r\n";
+
+  // A response head ended: frames follow a 101; an interim response (100, 103, ...) is followed by
+  // another head, as Node's HTTP client reads it; anything else is passed on as it is.
+  void HeadEnd() {
+    const bool informational = status_.size() == 12 && status_.rfind("HTTP/1.1 1", 0) == 0;
+    if (informational && status_.compare(10, 2, "01") == 0) {
+      state_ = State::kFrames;
+    } else if (informational) {
+      status_.clear();
+      head_match_ = 0;
+    } else {
+      state_ = State::kRaw;
+    }
+  }
 
   template <typename OnProbe>
   void Release(std::vector<uint8_t>* out, OnProbe&& on_probe) {

@@ -5,7 +5,7 @@ import type { ConnectionPlan, Frame } from './backend.js';
 import type { NativeBinding, NativeUplinkOptions, NativeUplinkStats } from '../media/binding.js';
 import { classifyConnectError, targetOf, type ConnectFailure } from './connect-failure.js';
 import { NativeSocket } from './native-socket.js';
-import { trustsSystemStore, type TlsMaterial } from './tls-files.js';
+import type { TlsMaterial } from './tls-files.js';
 import type { AiLogger, TlsSettings } from './types.js';
 import { UplinkProbe } from './uplink-probe.js';
 
@@ -225,7 +225,6 @@ export class AiConnection extends EventEmitter {
             tls: {
               ...(material?.ca ? { ca: material.ca } : {}),
               ...(material?.extraCa ? { extraCa: material.extraCa } : {}),
-              systemStore: trustsSystemStore(),
               ...(material?.cert ? { cert: material.cert } : {}),
               ...(material?.key ? { key: material.key } : {}),
               verify: tls?.verify !== false,

@@ -1,17 +1,15 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
-import { rootCertificates } from 'node:tls';
+import { nodeDefaultRoots, type DefaultRoots } from './default-roots.js';
 import type { NativeBinding, NativeNetEvent, NativeNetLink, NativeUplinkOptions, NativeUplinkStats } from '../media/binding.js';
 
-/** TLS of a NativeSocket (wss://); the roots default to Node's own (tls.rootCertificates), as `ws` uses. */
+/** TLS of a NativeSocket (wss://); the roots default to those Node's TLS trusts (default-roots.ts), as `ws` uses. */
 export interface NativeTlsOptions {
   /** Trusted roots replacing Node's (PEM), as `ca` does for tls.connect. */
   ca?: Buffer | string;
-  /** Trusted besides Node's roots when `ca` is not given (what $NODE_EXTRA_CA_CERTS adds to Node's). */
+  /** Trusted besides Node's default roots when `ca` is not given (what $NODE_EXTRA_CA_CERTS adds to Node's). */
   extraCa?: Buffer | string;
-  /** Also trust OpenSSL's default store, as Node does with --use-openssl-ca or --use-system-ca. */
-  systemStore?: boolean;
   cert?: Buffer | string;
   key?: Buffer | string;
   verify: boolean;
@@ -31,6 +29,10 @@ export interface NativeSocketOptions {
 type WriteCallback = (error?: Error | null) => void;
 
 const text = (value: Buffer | string | undefined): string | undefined => (value === undefined ? undefined : value.toString());
+
+/** Node's default roots with the extra certificates added. */
+const withExtra = (roots: DefaultRoots, extra: Buffer | string | undefined): DefaultRoots =>
+  extra === undefined ? roots : { ...roots, ca: [...roots.ca, extra.toString()] };
 
 /**
  * A Duplex stream over the addon's NetLink: the AI service's TCP (and TLS) connection on a native
@@ -166,8 +168,7 @@ export class NativeSocket extends Duplex {
                 tls: {
                   servername: this.options.servername ?? (isIP(host) ? '' : host),
                   host,
-                  ca: tls.ca !== undefined ? [tls.ca.toString()] : [...rootCertificates, ...(tls.extraCa !== undefined ? [tls.extraCa.toString()] : [])],
-                  systemStore: tls.ca === undefined && tls.systemStore === true,
+                  ...(tls.ca !== undefined ? { ca: [tls.ca.toString()] } : withExtra(nodeDefaultRoots(), tls.extraCa)),
                   ...(tls.cert !== undefined ? { cert: text(tls.cert) as string } : {}),
                   ...(tls.key !== undefined ? { key: text(tls.key) as string } : {}),
                   verify: tls.verify,

@@ -34,11 +34,3 @@ export interface ExtraCaFile {
   file: string;
   onError: (error: Error) => void;
 }
-
-/**
- * Whether Node was told to trust the system's certificate store (--use-openssl-ca, --use-system-ca),
- * which the addon's sockets then load too (OpenSSL's default paths).
- */
-export function trustsSystemStore(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): boolean {
-  return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => a === '--use-openssl-ca' || a === '--use-system-ca');
-}

@@ -333,12 +333,12 @@ export interface NativeNetLinkOptions {
   tls?: {
     /** Sent as SNI ('' or absent: none, as for an IP address). */
     servername?: string;
-    /** The name or address the certificate must carry. */
+    /** The name or address the certificate must carry (required while `verify` is true). */
     host?: string;
     /** Trusted roots, PEM texts (one or more certificates each). */
     ca?: string[];
-    /** Also trust OpenSSL's default store (SSL_CTX_set_default_verify_paths). */
-    systemStore?: boolean;
+    /** Also trust OpenSSL's default store (SSL_CERT_FILE, SSL_CERT_DIR, its OPENSSLDIR), as Node does with --use-openssl-ca. */
+    systemRoots?: boolean;
     /** Client certificate chain and key, PEM (together or not at all). */
     cert?: string;
     key?: string;

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { trustsSystemStore } from '../../src/ai/tls-files.js';
 import { makeSelfSignedCert, tone } from '../fakes/openai-realtime-server.js';
 import { startHarness, type AiHarness } from '../helpers/ai-harness.js';
 import { waitFor } from '../helpers/signal.js';
@@ -268,12 +267,5 @@ describe("AI port: the addon's socket trusts what Node's trusts", () => {
     const error = await h.event('error', (e) => e.code === 'ERR_AI_TLS');
     expect(error.message).toMatch(/self-signed certificate/);
     expect(h.warnings.some((w) => w.includes('ignoring NODE_EXTRA_CA_CERTS') && w.includes('missing.pem'))).toBe(true);
-  });
-
-  it('loads the system store too when Node was told to (--use-openssl-ca, --use-system-ca)', () => {
-    expect(trustsSystemStore([], '')).toBe(false);
-    expect(trustsSystemStore(['--use-openssl-ca'], '')).toBe(true);
-    expect(trustsSystemStore([], '--max-old-space-size=64 --use-system-ca')).toBe(true);
-    expect(trustsSystemStore(['--use-bundled-ca'], '--use-openssl-ca-x')).toBe(false);
   });
 });
