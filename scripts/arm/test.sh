@@ -15,7 +15,9 @@
 #     (with aec.engine 'auto', which is webrtc here: the ARM builds have it, as x86 does)
 # armhf: the build, then a smoke load under qemu-arm (the build has both echo engines; engine ticks
 # with each, 'auto' runs webrtc; each offline canceller removes a synthetic echo and keeps the near end;
-# resampler, sd_notify) with an ARMv7 Node 20: whole test files take too long there. The same smoke runs
+# resampler, sd_notify; the AI socket on the addon's thread: wss:// to a ws server in the same process
+# through the OpenSSL the official Node exports, and the native uplink's microphone messages) with an
+# ARMv7 Node 20: whole test files take too long there. The same smoke runs
 # on arm64 last. (test/integration/echo-engines.test.ts on webrtc, one seed, would add about 36 s under
 # qemu-aarch64: the smoke's canceller check stands in for it.)
 # Prints each step's time; the last line is vitest's "Tests N passed" summary (for .ci/run's counts).
