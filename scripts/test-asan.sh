@@ -2,10 +2,12 @@
 # Runs the tests that exercise native code against an AddressSanitizer build of the addon, built in a
 # scratch directory so the normal build stays as it is. Leak detection is off: V8 keeps memory on
 # purpose until exit and LeakSanitizer reports it. The tests are those that drive the addon directly:
-# the contract suite, the engine, DSP, device and ring tests (integration and unit). Left out are the
-# tests of whole daemons and of the WebSocket layer (daemon-*, aidemo, ai-failures, ai-openai, ai-trust,
-# ai-package-exports, room-loop): they reach the addon through the same calls, and under ASan they
-# doubled the stage's time.
+# the contract suite, the engine, DSP, device and ring tests (integration and unit), and the native
+# network link's (net-link: TCP, TLS through Node's OpenSSL, the uplink; ai-wakeups: the uplink under
+# AiPort; both come with test/integration: a leak check of them, detect_leaks=1, showed only V8's
+# and vitest's own allocations). Left out are the tests of whole daemons and of the WebSocket layer
+# (daemon-*, aidemo, ai-failures, ai-openai, ai-trust, ai-package-exports, room-loop): they reach the
+# addon through the same calls, and under ASan they doubled the stage's time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 scratch=$(mktemp -d)

@@ -2,16 +2,24 @@
 // the loader picks the build for this CPU; for each echo engine the build has, the engine ticks on the
 // null device with it and both resamplers, and the offline echo canceller removes a synthetic echo
 // and keeps the near end; aec.engine 'auto' runs webrtc when the build has it; the resampler runs; an
-// sd_notify datagram reaches a receiver with this process's pid. Prints one line; exits 1 on any failure.
+// sd_notify datagram reaches a receiver with this process's pid; the AI socket on the addon's thread
+// (NetLink, TLS through the OpenSSL this Node exports) carries `ws` to a wss:// server in this process,
+// refuses that server's certificate without its CA, and its native uplink sends a manual-clock ring's
+// microphone batches as whole messages, byte for byte what the same tone gives a ring read by JS.
+// Prints one line; exits 1 on any failure.
 //
 //   node scripts/arm/smoke.mjs [--engines=speex,webrtc]     (after `npm run build:ts`; from the repository)
 //
 // --engines: the echo engines the build must have, exactly (the ARM builds: speex,webrtc).
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttps } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findNativeAddon, loadNativeBinding } from '../../dist/src/media/native-binding.js';
 import { AudioEngine } from '../../dist/src/media/index.js';
+import { NativeSocket } from '../../dist/src/ai/native-socket.js';
+import { makeSelfSignedCert } from '../../dist/test/fakes/openai/cert.js';
+import WebSocket, { WebSocketServer } from 'ws';
 
 const root = new URL('../..', import.meta.url).pathname;
 const expectedEngines = process.argv.find((a) => a.startsWith('--engines='))?.slice('--engines='.length);
@@ -92,7 +100,131 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
+// --- NetLink: wss:// through the addon's own thread, and the native uplink ------------------------------
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** `promise`, or an error naming `what` after `ms` (a smoke that hangs would stall CI's ARM stage). */
+function within(ms, what, promise) {
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`net link: no ${what} within ${ms} ms`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/** A ws client on 127.0.0.1:`port` over a NativeSocket (TLS verified against `ca`, or Node's roots). */
+function nativeClient(port, ca) {
+  let socket;
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/realtime`, {
+    perMessageDeflate: false,
+    createConnection: (opts) =>
+      (socket = new NativeSocket(binding, {
+        host: opts.host,
+        port: Number(opts.port),
+        connectTimeoutMs: 10000,
+        ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+        tls: { ...(ca !== undefined ? { ca } : {}), verify: true, minVersion: 'TLSv1.2' },
+      })),
+  });
+  ws.on('open', () => socket.markFrames());
+  return { ws, socket: () => socket };
+}
+
+const outcome = (ws) =>
+  new Promise((resolve) => {
+    ws.once('open', () => resolve({ open: true }));
+    ws.once('error', (error) => resolve({ open: false, error }));
+  });
+
+const UPLINK = {
+  prefix: '{"type":"input_audio_buffer.append","audio":"',
+  suffix: '"}',
+  batch: 960,
+  maxAgeMs: 5000,
+  highWaterBytes: 262144,
+  probeIntervalMs: 100,
+};
+const BATCH_BYTES = 960 * 2;
+const ROUNDS = 5;
+
+async function netLink() {
+  if (!binding.NetLink) throw new Error('net link: this addon has no NetLink');
+  const { key, cert } = makeSelfSignedCert();
+  const https = createHttps({ key, cert });
+  const wss = new WebSocketServer({ server: https });
+  const received = [];
+  const sockets = [];
+  wss.on('connection', (socket) => {
+    sockets.push(socket);
+    socket.on('message', (data, isBinary) => {
+      received.push(data.toString());
+      if (!isBinary && data.toString() === 'echo over tls') socket.send('echo over tls');
+    });
+  });
+  await new Promise((r) => https.listen(0, '127.0.0.1', r));
+  const port = https.address().port;
+  const engine = new binding.Engine({ manualClock: true, bridgeRate: 24000, aec: false }, () => {});
+  let client;
+  try {
+    // Verification is real: without the CA (Node's roots) the self-signed server is refused.
+    const untrusted = nativeClient(port);
+    const refused = await within(20000, 'refusal of an untrusted certificate', outcome(untrusted.ws));
+    untrusted.ws.terminate();
+    if (refused.open || refused.error?.code !== 'DEPTH_ZERO_SELF_SIGNED_CERT')
+      throw new Error(`net link: without the CA the connection ${refused.open ? 'opened' : `failed with ${refused.error?.code}: ${refused.error?.message}`}`);
+
+    client = nativeClient(port, cert);
+    const opened = await within(20000, 'TLS WebSocket open', outcome(client.ws));
+    if (!opened.open) throw new Error(`net link: wss:// failed: ${opened.error?.code} ${opened.error?.message}`);
+    const echoed = new Promise((r) => client.ws.once('message', (d) => r(d.toString())));
+    client.ws.send('echo over tls');
+    const echo = await within(10000, 'echo', echoed);
+    if (echo !== 'echo over tls') throw new Error(`net link: echoed '${echo}'`);
+
+    // A 440 Hz tone into two rings at 24 kHz: one read by JS (readTxBase64), one by the native uplink.
+    engine.start();
+    const tone = engine.createTone(24000, new Float64Array([440, 0, 0.3, 600000]), false);
+    const js = engine.createRing(24000, 24000 * 5, 24000, 960, 0);
+    const native = engine.createRing(24000, 24000 * 5, 24000, 960, 0);
+    engine.connect(tone, js, 1);
+    engine.connect(tone, native, 1);
+    if (!client.socket().attachUplink(engine, native, UPLINK)) throw new Error('net link: attachUplink refused an open link');
+    const expected = [];
+    const out = new Uint8Array(4096);
+    for (let round = 0; round < ROUNDS; round++) {
+      engine.step(8);
+      for (let n; (n = engine.readTxBase64(js, out, 0, 960)) > 0;) expected.push(Buffer.from(out.subarray(0, n)).toString('latin1'));
+      await sleep(20);
+    }
+    const audio = () => received.filter((m) => m.startsWith('{'));
+    const deadline = Date.now() + 20000;
+    while (audio().length < expected.length && Date.now() < deadline) await sleep(20);
+    await sleep(100);
+    const got = audio();
+    if (expected.length !== 2 * ROUNDS || got.length !== expected.length)
+      throw new Error(`net link: the server received ${got.length} audio messages, JS read ${expected.length} batches, expected ${2 * ROUNDS}`);
+    got.forEach((message, i) => {
+      const parsed = JSON.parse(message);
+      const bytes = Buffer.from(parsed.audio ?? '', 'base64');
+      const silent = bytes.length === BATCH_BYTES && new Int16Array(bytes.buffer, bytes.byteOffset, 960).every((v) => v === 0);
+      if (parsed.type !== 'input_audio_buffer.append' || bytes.length !== BATCH_BYTES || silent || parsed.audio !== expected[i])
+        throw new Error(
+          `net link: audio message ${i}: type ${parsed.type}, ${bytes.length} bytes${silent ? ' of silence' : ''}, ${parsed.audio === expected[i] ? 'same as' : 'differs from'} the JS ring's batch`,
+        );
+    });
+    const stats = client.socket().uplinkStats();
+    if (stats?.sentMessages !== expected.length || stats.staleMessages !== 0 || !stats.attached)
+      throw new Error(`net link: uplink stats ${JSON.stringify({ ...stats, micToWireMs: stats?.micToWireMs.length })}`);
+    client.socket().detachUplink();
+    return `native TLS socket + uplink (${got.length} x ${BATCH_BYTES} B)`;
+  } finally {
+    engine.close();
+    client?.ws.terminate();
+    for (const s of sockets) s.terminate();
+    await new Promise((r) => wss.close(() => r()));
+    await new Promise((r) => https.close(() => r()));
+  }
+}
+const net = await netLink();
+
 console.log(
   `smoke ok on ${process.arch} (node ${process.version}): ${path.slice(root.length)}, echo engines ${echoEngines.join(',')} ('auto' runs ${auto}); ` +
-    `100 ticks at 48 kHz per engine (${ticks.join(', ')} per 10 ms tick); offline canceller: ${cancellers.join('; ')}; resampler, sd_notify`,
+    `100 ticks at 48 kHz per engine (${ticks.join(', ')} per 10 ms tick); offline canceller: ${cancellers.join('; ')}; resampler, sd_notify; ${net}`,
 );

@@ -11,11 +11,16 @@
 #   - the native contract suite (bridge, ports, mixing, resampling ports, errors; fake vs native)
 #   - ALSA file-plugin tests (capture, playback, mixing, 48k/16k/24k resampling, open errors)
 #   - the echo canceller on one synthetic room (one seed of three: ~20x slower under emulation)
+#   - the AI socket on the addon's thread (NetLink: TCP, TLS through the arm64 Node's OpenSSL with
+#     verification, names, minVersion and a client certificate, the native uplink) and the uplink under
+#     AiPort (net-link, ai-wakeups: about 5 s each under qemu-aarch64)
 #   - a whole-daemon start on the null device: READY=1 over sd_notify, `speakerctl status`, SIGTERM
 #     (with aec.engine 'auto', which is webrtc here: the ARM builds have it, as x86 does)
 # armhf: the build, then a smoke load under qemu-arm (the build has both echo engines; engine ticks
 # with each, 'auto' runs webrtc; each offline canceller removes a synthetic echo and keeps the near end;
-# resampler, sd_notify) with an ARMv7 Node 20: whole test files take too long there. The same smoke runs
+# resampler, sd_notify; the AI socket on the addon's thread: wss:// to a ws server in the same process
+# through the OpenSSL the official Node exports, and the native uplink's microphone messages) with an
+# ARMv7 Node 20: whole test files take too long there. The same smoke runs
 # on arm64 last. (test/integration/echo-engines.test.ts on webrtc, one seed, would add about 36 s under
 # qemu-aarch64: the smoke's canceller check stands in for it.)
 # Prints each step's time; the last line is vitest's "Tests N passed" summary (for .ci/run's counts).
@@ -83,7 +88,8 @@ arm64_tests() {
   # One vitest run (the startup under emulation costs seconds); per-file times are in its report.
   (cd "$stage" && "$ARM64_NODE" node_modules/vitest/vitest.mjs run \
     test/contract/binding.contract.test.ts test/integration/alsa-file.test.ts \
-    test/integration/echo-canceller.test.ts test/build/daemon-smoke.test.ts test/build/loader.test.ts \
+    test/integration/echo-canceller.test.ts test/integration/net-link.test.ts test/integration/ai-wakeups.test.ts \
+    test/build/daemon-smoke.test.ts test/build/loader.test.ts \
     -t '^(?!echo canceller on a synthetic room, seed [23]).*$' --testTimeout 120000 --hookTimeout 120000) 2>&1 | tee "$stage/vitest.log"
   return "${PIPESTATUS[0]}"
 }

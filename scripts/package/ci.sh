@@ -46,7 +46,8 @@ lint() {
   return "$status"
 }
 # The addon in each package links the three audio libraries (webrtc-audio-processing too: the ARM
-# cross builds have the WebRTC echo engine, as x86 does) and Depends names their packages.
+# cross builds have the WebRTC echo engine, as x86 does) and Depends names their packages; it links no
+# OpenSSL (its TLS takes Node's).
 audio_libraries() {
   local arch deb addon needed depends so pkg status=0
   addon=$(mktemp)
@@ -62,6 +63,9 @@ audio_libraries() {
       case " $needed " in *" $so "*) ;; *) echo "  $arch: the addon does not link $so" >&2; status=1 ;; esac
       case ", $depends," in *", $pkg ("*|*", $pkg,"*) ;; *) echo "  $arch: Depends does not name $pkg" >&2; status=1 ;; esac
     done
+    # The AI socket's TLS (native/net) uses the OpenSSL that Node exports: no libssl of its own.
+    case " $needed " in *" libssl"*|*" libcrypto"*) echo "  $arch: the addon links OpenSSL ($needed)" >&2; status=1 ;; esac
+    case ", $depends," in *", libssl"*) echo "  $arch: Depends names libssl" >&2; status=1 ;; esac
   done
   rm -f "$addon"
   return "$status"
@@ -73,7 +77,7 @@ for arch in amd64 arm64 armhf; do
   step "package:deb $arch" bash scripts/deb/build.sh "$arch" "$out"
 done
 step 'lintian, no errors (3 packages)' lint
-step 'addon links webrtc too; Depends name them' audio_libraries
+step 'addon links webrtc too, no libssl; Depends' audio_libraries
 step 'install, run, purge in a fresh bookworm root' bash scripts/deb/install-test.sh "$out/speakerd_$(node -p 'require("./package.json").version')_amd64.deb"
 
 echo "::: package: times"

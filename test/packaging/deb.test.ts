@@ -119,6 +119,27 @@ describe('speakerd .deb', () => {
     for (const d of depends.slice(1)) expect(d).toMatch(/^[a-z0-9+.-]+( \(>= [0-9][^)]*\))?$/);
   });
 
+  it("links no OpenSSL of its own: the AI socket's TLS takes the symbols Node exports, so Depends names no libssl", () => {
+    const addon = join(ROOT, 'build/Release/speakerd.node');
+    const needed = run('objdump', ['-p', addon]).stdout;
+    expect(needed).not.toMatch(/NEEDED\s+lib(ssl|crypto)\./);
+    expect(field('Depends')).not.toMatch(/libssl/);
+    // Every OpenSSL function the addon calls is exported by this Node, or by the libssl/libcrypto it links
+    // (a distribution's nodejs built with shared OpenSSL): lazy binding would only fail on the first call.
+    const symbols = (file: string, flag: string): string[] =>
+      run('nm', ['-D', flag, file])
+        .stdout.split('\n')
+        .map((l) => l.trim().split(/\s+/).pop() ?? '');
+    const openssl = symbols(addon, '--undefined-only').filter((n) => /^(SSL|X509|PEM|BIO|ERR|EVP)_/.test(n));
+    expect(openssl).toEqual(expect.arrayContaining(['SSL_connect', 'SSL_set1_host', 'X509_STORE_add_cert']));
+    const sharedOpenssl = run('ldd', [process.execPath])
+      .stdout.split('\n')
+      .map((l) => /^\s*lib(?:ssl|crypto)\.so\S* => (\S+)/.exec(l)?.[1])
+      .filter((path): path is string => path !== undefined);
+    const exported = new Set([process.execPath, ...sharedOpenssl].flatMap((file) => symbols(file, '--defined-only')));
+    expect(openssl.filter((n) => !exported.has(n))).toEqual([]);
+  });
+
   it('has maintainer scripts that create the user, enable the service, purge cleanly, and pass shellcheck -s sh', () => {
     const scripts = run('sh', ['-c', `dpkg-deb --ctrl-tarfile "${deb}" | tar -t`]).stdout;
     for (const name of ['postinst', 'prerm', 'postrm']) expect(scripts).toContain(`./${name}`);
