@@ -1,4 +1,3 @@
-import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { Duplex } from 'node:stream';
 import { nodeDefaultRoots, type DefaultRoots } from './default-roots.js';
@@ -59,11 +58,17 @@ export class NativeSocket extends Duplex {
       queueMicrotask(() => this.open(host));
       return;
     }
-    lookup(host, (error, address) => {
-      if (this.destroyed) return;
-      if (error) this.destroy(error);
-      else this.open(address);
-    });
+    // node:dns is loaded only when a name is to be resolved, as net.connect does: loading it starts
+    // c-ares (about 0.5 MB resident), which a daemon talking to an IP address or local:// never needs.
+    import('node:dns').then(
+      ({ lookup }) =>
+        lookup(host, (error, address) => {
+          if (this.destroyed) return;
+          if (error) this.destroy(error);
+          else this.open(address);
+        }),
+      (error: Error) => this.destroy(error),
+    );
   }
 
   /** The stream is WebSocket frames from here on (call when the upgrade is done). */

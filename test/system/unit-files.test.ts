@@ -161,7 +161,7 @@ describe('speakerd.service names what the issue requires', () => {
     ['LimitCORE', '0'],
     ['MemoryHigh', '160M'],
     ['MemoryMax', '200M'],
-    ['ExecStart', '/usr/bin/node --max-semi-space-size=1 --max-old-space-size=64 --no-opt /usr/lib/speakerd/dist/src/cli/speakerd.js'],
+    ['ExecStart', '/usr/bin/node --max-semi-space-size=1 --max-old-space-size=64 --no-opt --optimize-for-size /usr/lib/speakerd/dist/src/cli/speakerd.js'],
     ['User', 'speakerd'],
     ['Group', 'speakerd'],
     ['RuntimeDirectory', 'speakerd'],

@@ -24,8 +24,8 @@ function nodeFlags(): string[] {
 }
 
 describe('the unit sizes Node for a small board', () => {
-  it('runs V8 without its optimising compiler, with 1 MiB semi-spaces and 64 MiB of old generation; two malloc arenas, two libuv threads', () => {
-    expect(nodeFlags()).toEqual(['--max-semi-space-size=1', '--max-old-space-size=64', '--no-opt']);
+  it('runs V8 without its optimising compiler, with 1 MiB semi-spaces, 64 MiB of old generation and optimised for size; two malloc arenas, two libuv threads', () => {
+    expect(nodeFlags()).toEqual(['--max-semi-space-size=1', '--max-old-space-size=64', '--no-opt', '--optimize-for-size']);
     const env = environment();
     expect(env.MALLOC_ARENA_MAX).toBe('2');
     expect(env.UV_THREADPOOL_SIZE).toBe('2');
@@ -54,6 +54,9 @@ describe('the unit sizes Node for a small board', () => {
     expect(unit.optimized & 16).toBe(0);
     const plain = probe([]);
     expect(plain.optimized & 16).toBe(16);
+    // --optimize-for-size keeps WebAssembly (fetch() runs undici's llhttp in it), which --lite-mode drops.
+    const wasm = spawnSync(process.execPath, [...nodeFlags(), '-p', 'typeof WebAssembly.Module'], { encoding: 'utf8' });
+    expect(wasm.stdout.trim()).toBe('function');
     expect(plain.limit).toBeGreaterThan(unit.limit * 4);
   });
 });
