@@ -693,9 +693,10 @@ bool NetLink::ReadAvailable() {
   std::vector<uint8_t> passed;
   bool answered = false;
   auto on_probe = [this, &answered](const std::string& payload) {
-    char* end = nullptr;
-    const unsigned long long seq = std::strtoull(payload.c_str(), &end, 10);
-    if (end == payload.c_str() || *end != '\0') return;
+    const unsigned long long seq = std::strtoull(payload.c_str(), nullptr, 10);
+    // A pong for a probe not yet sent proves nothing (a forged one would release audio held for a
+    // peer that does not read).
+    if (seq > probe_seq_) return;
     while (!probes_.empty() && probes_.front().first <= seq) probes_.pop_front();
     answered = true;
   };

@@ -175,7 +175,11 @@ class ServerStreamFilter {
   void Release(std::vector<uint8_t>* out, OnProbe&& on_probe) {
     holding_ = false;
     const size_t header = HeaderLength(held_[1]);
-    if (held_.size() > header && held_[header] == static_cast<uint8_t>(tag_)) {
+    // A probe's pong is the tag and 1-19 digits; any other pong passes to ws.
+    const size_t digits = held_.size() - header - 1;
+    bool probe = held_.size() > header + 1 && held_[header] == static_cast<uint8_t>(tag_) && digits <= 19;
+    for (size_t i = header + 1; probe && i < held_.size(); ++i) probe = held_[i] >= '0' && held_[i] <= '9';
+    if (probe) {
       on_probe(std::string(held_.begin() + static_cast<std::ptrdiff_t>(header) + 1, held_.end()));
     } else {
       out->insert(out->end(), held_.begin(), held_.end());

@@ -192,8 +192,8 @@ describe('NetLink under ws', () => {
   });
 });
 
-/** A raw TCP server that completes the upgrade, then writes `after` one byte at a time. */
-async function rawServer(after: Buffer): Promise<{ url: string; server: TcpServer }> {
+/** A raw TCP server that completes the upgrade, then (`delayMs` later) writes `after` one byte at a time. */
+async function rawServer(after: Buffer, delayMs = 0): Promise<{ url: string; server: TcpServer }> {
   const server = createTcp((socket: Socket) => {
     let head = '';
     socket.on('data', (chunk) => {
@@ -202,12 +202,11 @@ async function rawServer(after: Buffer): Promise<{ url: string; server: TcpServe
       if (!head.includes('\r\n\r\n')) return;
       const key = /sec-websocket-key: (.*)\r\n/i.exec(head)?.[1] ?? '';
       const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-      const bytes = Buffer.concat([
-        Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`),
-        after,
-      ]);
+      const response = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      const bytes = Buffer.concat([response, after]);
       void (async () => {
-        for (const byte of bytes) {
+        for (const [i, byte] of bytes.entries()) {
+          if (i === response.length) await sleep(delayMs);
           if (socket.destroyed) return;
           socket.write(Buffer.from([byte]));
           await sleep(1);
@@ -236,6 +235,9 @@ describe("NetLink's filter of the server's stream", () => {
       frame(0xa, Buffer.from('k')),
       frame(2, binary),
       frame(0xa, Buffer.from('u7')),
+      // Not a probe's pong (the tag and digits only): passed on.
+      frame(0xa, Buffer.from('nabc')),
+      frame(0xa, Buffer.from('n-1')),
       frame(1, Buffer.from('bye')),
     ]);
     const { url } = await rawServer(stream);
@@ -249,7 +251,7 @@ describe("NetLink's filter of the server's stream", () => {
     expect(messages[0]).toBe('hello');
     expect(Buffer.compare(messages[1] as Buffer, binary)).toBe(0);
     expect(messages[2]).toBe('bye');
-    expect(pongs).toEqual(['k', 'u7']);
+    expect(pongs).toEqual(['k', 'u7', 'nabc', 'n-1']);
   });
 });
 
@@ -359,6 +361,23 @@ describe('the native uplink', () => {
     await sleep(100);
     expect(served.received.length).toBe(3);
     expect(() => socket().attachUplink(second.engine, second.native, UPLINK)).toThrow(/closed/);
+  });
+
+  it('takes no pong for a probe it has not sent as proof that the peer reads', async () => {
+    // The server reads nothing it is sent (no probe is answered) and, 300 ms in, forges the pong of a
+    // probe far ahead: the lag keeps counting from the first unanswered probe.
+    const { url } = await rawServer(frame(0xa, Buffer.from('n999999')), 300);
+    const { ws, socket } = connect(url);
+    await opened(ws);
+    const { engine, native } = twoRings();
+    socket().attachUplink(engine, native, { ...UPLINK, maxAgeMs: 200, probeIntervalMs: 50 });
+    const started = Date.now();
+    while (Date.now() - started < 700) {
+      engine.step(4);
+      await sleep(40);
+    }
+    expect(socket().uplinkStats()?.lagMs).toBeGreaterThan(550);
+    expect(socket().uplinkStats()?.staleMessages).toBeGreaterThan(0);
   });
 
   it('drops audio older than maxAgeMs and holds the rest while the peer does not read, then resumes', async () => {
