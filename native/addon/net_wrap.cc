@@ -1,5 +1,11 @@
 #include "net_wrap.h"
 
+#include <exception>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "args.h"
 #include "engine_wrap.h"
 

@@ -13,8 +13,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
+#include <utility>
 
 #include "../common/base64.h"
 
