@@ -47,6 +47,8 @@ export class NativeSocket extends Duplex {
   private early: { data: Buffer; callback: WriteCallback } | null = null;
   private framed = false;
   private ended = false;
+  /** What the uplink had done when the link was destroyed (its totals outlive it). */
+  private finalStats: NativeUplinkStats | null = null;
 
   constructor(
     private readonly binding: NativeBinding,
@@ -89,9 +91,9 @@ export class NativeSocket extends Duplex {
     this.link?.detachUplink();
   }
 
-  /** What the native uplink did on this link (null before it connected). */
+  /** What the native uplink did on this link (null before it connected; kept after it is destroyed). */
   uplinkStats(): NativeUplinkStats | null {
-    return this.link ? this.link.uplinkStats() : null;
+    return this.link ? this.link.uplinkStats() : this.finalStats;
   }
 
   setNoDelay(): this {
@@ -133,6 +135,7 @@ export class NativeSocket extends Duplex {
   }
 
   override _destroy(error: Error | null, callback: WriteCallback): void {
+    if (this.link) this.finalStats = { ...this.link.uplinkStats(), attached: false };
     this.link?.destroy();
     this.link = null;
     const pending = this.callbacks.splice(0);

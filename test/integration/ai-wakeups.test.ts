@@ -59,6 +59,25 @@ describe('steady microphone streaming, the addon carrying the socket', () => {
   });
 });
 
+describe('the native uplink across connections', () => {
+  it("keeps what a terminated connection's uplink sent in the port's counters", async () => {
+    h = await startHarness({ param: { reconnect: { minMs: 50, maxMs: 100, jitter: 0 } } });
+    await h.event('connected');
+    await sleep(600);
+    const before = h.ai.stats();
+    expect(before.sentMs).toBeGreaterThan(400);
+    // The service stops answering: the liveness ping times out and the port terminates the link (its
+    // socket is destroyed before the port hears of the close), then reconnects.
+    h.server.stall(true);
+    await h.event('disconnected');
+    h.server.stall(false);
+    await h.event('connected', undefined, h.events.findIndex((e) => e.type === 'disconnected') + 1);
+    const after = h.ai.stats();
+    expect(after.sentMs).toBeGreaterThanOrEqual(before.sentMs);
+    expect(after.micToWireMs.count).toBeGreaterThanOrEqual(before.micToWireMs.count);
+  });
+});
+
 describe('steady microphone streaming through Node sockets', () => {
   it('arms no timer, writes one text frame per batch from a reused buffer, and probes the uplink at most every 125 ms', async () => {
     h = await startHarness({ param: { nativeSocket: false } });
