@@ -15,6 +15,7 @@ import WebSocket from 'ws';
 import { NativeSocket } from '../../src/ai/native-socket.js';
 import type { NativeBinding, NativeEngine, NativeNetEvent, NativeNetLinkOptions } from '../../src/media/binding.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
+import { makeNamedCert } from '../fakes/openai/cert.js';
 import { waitFor } from '../helpers/signal.js';
 
 const binding: NativeBinding = loadNativeBinding();
@@ -205,23 +206,6 @@ describe("NetLink's reading ahead of JS", () => {
   });
 });
 
-/** A self-signed certificate for `cn` (no subjectAltName), made with the system's openssl. */
-function certFor(cn: string): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'net-link-edges-'));
-  try {
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-days', '1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')],
-      {
-        stdio: 'pipe',
-      },
-    );
-    return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** A TLS server on 127.0.0.1 that completes the handshake and then says nothing; returns its port. */
 async function tlsServer(identity: { key: string; cert: string }): Promise<number> {
   const sockets: Socket[] = [];
@@ -254,7 +238,7 @@ function rawLink(options: NativeNetLinkOptions): { events: { type: NativeNetEven
 
 describe("NetLink's TLS", () => {
   it('refuses to verify a certificate without a name or address to check it against', async () => {
-    const identity = certFor('elsewhere.example');
+    const identity = makeNamedCert('elsewhere.example');
     const port = await tlsServer(identity);
     // Trusted, but for another name: with no host given, a link that connected would have verified nothing of the name.
     expect(() => rawLink({ address: '127.0.0.1', port, tls: { ca: [identity.cert], verify: true } })).toThrow(/options\.tls\.host/);
@@ -264,7 +248,7 @@ describe("NetLink's TLS", () => {
   });
 
   it('with verification off, reports a broken record as the TLS error it is, not as the unverified certificate', async () => {
-    const identity = certFor('elsewhere.example');
+    const identity = makeNamedCert('elsewhere.example');
     const tlsPort = await tlsServer(identity);
     // A proxy that can slip a forged application-data record into what the server sends.
     const clients: Socket[] = [];
@@ -358,7 +342,7 @@ function linkThreadTicks(): number {
 
 describe("NetLink's TLS renegotiation", () => {
   it('waits without spinning while a write waits for the server’s handshake records, and sends it once they come', async () => {
-    const identity = certFor('renegotiating.example');
+    const identity = makeNamedCert('renegotiating.example');
     const received: Buffer[] = [];
     const sockets: TLSSocket[] = [];
     const server = createTls({ ...identity, maxVersion: 'TLSv1.2' }, (socket) => {
@@ -397,7 +381,7 @@ describe("NetLink's TLS renegotiation", () => {
 
 describe("NetLink's client certificate", () => {
   it('refuses a key protected by a passphrase with a clear error that carries neither key nor passphrase, without asking for it', async () => {
-    const identity = certFor('client.example');
+    const identity = makeNamedCert('client.example');
     const dir = mkdtempSync(join(tmpdir(), 'net-link-edges-'));
     let encrypted: string;
     try {
@@ -408,7 +392,7 @@ describe("NetLink's client certificate", () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(encrypted).toContain('ENCRYPTED PRIVATE KEY');
-    const port = await tlsServer(certFor('server.example'));
+    const port = await tlsServer(makeNamedCert('server.example'));
     const link = rawLink({ address: '127.0.0.1', port, tls: { verify: false, cert: identity.cert, key: encrypted } });
     await expect(link.next('connect')).rejects.toThrow(/ERR_SSL_CLIENT_CERTIFICATE/);
     const error = link.events.find((e) => e.type === 'error')?.payload as { code: string; message: string };
@@ -420,7 +404,7 @@ describe("NetLink's client certificate", () => {
 
 describe("NetLink's end of a TLS stream", () => {
   it('takes a server that closes TCP without close_notify for the end of the stream, as Node does, not for a TLS error', async () => {
-    const identity = certFor('abrupt.example');
+    const identity = makeNamedCert('abrupt.example');
     const raws: Socket[] = [];
     const server = createTcp((raw) => {
       raws.push(raw);
@@ -445,7 +429,7 @@ describe("NetLink's end of a TLS stream", () => {
 
 describe("NetLink's default trust", () => {
   it("trusts OpenSSL's default store (here SSL_CERT_FILE) with systemRoots, as Node does with --use-openssl-ca, and not without", async () => {
-    const identity = certFor('trusted.example');
+    const identity = makeNamedCert('trusted.example');
     const port = await tlsServer(identity);
     const dir = mkdtempSync(join(tmpdir(), 'net-link-edges-'));
     const saved = process.env.SSL_CERT_FILE;

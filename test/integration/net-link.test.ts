@@ -7,16 +7,13 @@
 import { createHash } from 'node:crypto';
 import { createServer as createHttps, type Server as HttpsServer } from 'node:https';
 import { createServer as createTcp, type AddressInfo, type Server as TcpServer, type Socket } from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { NativeSocket, type NativeTlsOptions } from '../../src/ai/native-socket.js';
 import type { NativeBinding, NativeEngine, NativeEvent } from '../../src/media/binding.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { makeSelfSignedCert } from '../fakes/openai-realtime-server.js';
+import { makeNamedCert } from '../fakes/openai/cert.js';
 import { waitFor } from '../helpers/signal.js';
 
 const binding: NativeBinding = loadNativeBinding();
@@ -107,23 +104,6 @@ function failed(ws: WebSocket): Promise<Error & { code?: string }> {
   });
 }
 
-/** A certificate for `cn` (self-signed), made with the system's openssl. */
-function certFor(cn: string): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'net-link-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-days', '1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')],
-      {
-        stdio: 'pipe',
-      },
-    );
-    return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 describe('NetLink under ws', () => {
   it('carries messages both ways in order over TCP, a 1 MiB one too, and runs each write callback once its bytes left', async () => {
     const served = await serve();
@@ -154,7 +134,7 @@ describe('NetLink under ws', () => {
     const untrusted = await failed(connect(served.url).ws);
     expect(untrusted.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
     // A trusted certificate for another name (CN=localhost, no IP) on the server at 127.0.0.1.
-    const other = certFor('localhost');
+    const other = makeNamedCert('localhost');
     const elsewhere = await serve({ tls: other });
     const otherName = await failed(connect(elsewhere.url, { ca: other.cert }).ws);
     expect(otherName.code).toBe('ERR_TLS_CERT_ALTNAME_INVALID');
@@ -170,7 +150,7 @@ describe('NetLink under ws', () => {
     const tooOld = await failed(connect(old.url, { ca: tls.cert, minVersion: 'TLSv1.3' }).ws);
     expect(tooOld.code).toMatch(/^ERR_SSL_/);
 
-    const client = certFor('speakerd-client');
+    const client = makeNamedCert('speakerd-client');
     const strict = await serve({ tls: { ...tls, requestCert: true, ca: client.cert } });
     await opened(connect(strict.url, { ca: tls.cert, cert: client.cert, key: client.key }).ws);
     const anonymous = connect(strict.url, { ca: tls.cert }).ws;

@@ -44,3 +44,21 @@ export function makeSelfSignedCert(): { key: string; cert: string } {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A PEM key and self-signed certificate for CN `cn` with no subjectAltName (a client certificate, or a
+ * server certificate for a name other than the one dialled), valid one day; made like the one above.
+ */
+export function makeNamedCert(cn: string): { key: string; cert: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'fake-named-cert-'));
+  try {
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-days', '1', '-keyout', join(dir, 'k'), '-out', join(dir, 'c')],
+      { stdio: 'pipe' },
+    );
+    return { key: readFileSync(join(dir, 'k'), 'utf8'), cert: readFileSync(join(dir, 'c'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
