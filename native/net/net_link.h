@@ -164,7 +164,6 @@ class NetLink {
   ServerStreamFilter filter_{'n'};
   std::shared_ptr<TxTap> tap_;
   UplinkOptions uplink_;
-  std::vector<uint8_t> frame_;                           // one audio message, reused
   std::deque<std::pair<uint64_t, int64_t>> audio_ends_;  // (out_total_ at its end, capture time µs)
   uint64_t probe_seq_ = 0;
   std::deque<std::pair<uint64_t, int64_t>> probes_;  // (seq, oldest write it covers, µs)

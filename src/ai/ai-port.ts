@@ -406,7 +406,7 @@ export class AudioMediaAiPort extends AudioMedia {
       staleSendMs: inMs((this.queue?.staleSamples ?? 0) + (native?.staleSamples ?? 0), inRate),
       droppedPlayoutMs: inMs(this.playout?.overflowSamples ?? 0, outRate),
       lateAudioMs: inMs(this.playout?.lateSamples ?? 0, outRate),
-      micToWireMs: this.micToWire.summary(this.nativeUplink?.latencies()),
+      micToWireMs: this.micToWire.summary(native?.latencies),
       bargeInMs: this.bargeIn.summary(),
       malformedMessages: this.counters.malformed,
       unknownMessages: this.counters.unknown,

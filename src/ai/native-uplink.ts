@@ -1,4 +1,3 @@
-import type { NativeUplinkStats } from '../media/binding.js';
 import type { AudioEngine } from '../media/engine.js';
 import type { AudioMediaRing } from '../media/ring.js';
 import type { AudioTemplate } from './backend.js';
@@ -10,6 +9,8 @@ import type { PortLimits } from './param.js';
 export interface NativeUplinkTotals {
   sentSamples: number;
   staleSamples: number;
+  /** Capture-to-kernel latencies of the attached connection (ms), oldest first (earlier ones are in the port's window). */
+  latencies: ArrayLike<number>;
 }
 
 /**
@@ -22,7 +23,7 @@ export interface NativeUplinkTotals {
  */
 export class NativeUplink {
   private connection: AiConnection | null = null;
-  private readonly folded: NativeUplinkTotals = { sentSamples: 0, staleSamples: 0 };
+  private readonly folded = { sentSamples: 0, staleSamples: 0 };
 
   constructor(
     private readonly engine: AudioEngine,
@@ -69,21 +70,13 @@ export class NativeUplink {
     for (const ms of stats.micToWireMs) this.micToWire.add(ms);
   }
 
-  /** Totals so far, the attached connection's included. */
+  /** Totals so far, the attached connection's included (its figures read once). */
   totals(): NativeUplinkTotals {
-    const current = this.current();
+    const current = this.connection?.uplinkStats() ?? null;
     return {
       sentSamples: this.folded.sentSamples + (current?.sentSamples ?? 0),
       staleSamples: this.folded.staleSamples + (current?.staleSamples ?? 0),
+      latencies: current?.micToWireMs ?? [],
     };
-  }
-
-  /** Capture-to-kernel latencies of the attached connection (ms), oldest first. */
-  latencies(): ArrayLike<number> {
-    return this.current()?.micToWireMs ?? [];
-  }
-
-  private current(): NativeUplinkStats | null {
-    return this.connection?.uplinkStats() ?? null;
   }
 }
