@@ -11,6 +11,8 @@
  * Run alone: `npm run build:ts && node dist/bench/footprint.js [seconds] [batchMs,...] [duplex]`
  * ('duplex': the full-duplex daemon only). The daemon runs with the systemd unit's node flags and
  * environment; FOOTPRINT_NODE_ARGS (even empty) replaces them, FOOTPRINT_EXTRA_ARGS adds flags to them.
+ * FOOTPRINT_PROFILE=<seconds>: after its measured window, the full-duplex daemon's audio thread is
+ * sampled with perf that long and its time split by part (bench/audio-profile.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ControlClient } from '../src/control/client.js';
 import { JackDevice } from '../test/helpers/jack-device.js';
+import { printProfile, profileThread, type ThreadProfile } from './audio-profile.js';
 import type { HeapProbeLine } from './heap-probe.js';
 import { cpuByGroup, MemorySampler, RIG_THREADS, threadTimes, wakeups, type MemorySplit } from './proc-stats.js';
 
@@ -36,6 +39,12 @@ export function unitSettings(): { nodeArgs: string[]; env: Record<string, string
 }
 const PROBE = join(here, 'heap-probe.js');
 
+/** Seconds to sample the full-duplex daemon's audio thread with perf (FOOTPRINT_PROFILE), or none. */
+function profileSeconds(): number | undefined {
+  const seconds = Number(process.env.FOOTPRINT_PROFILE ?? 0);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds : undefined;
+}
+
 /** What one measured process cost over the window. */
 export interface Footprint {
   /** % of one core per audio second, by thread group, and 'whole process'. */
@@ -47,6 +56,8 @@ export interface Footprint {
   gcMsPerS: number;
   peak: MemorySplit | null;
   steady: MemorySplit | null;
+  /** The audio thread by part, sampled by perf after the measured window (FOOTPRINT_PROFILE). */
+  audioProfile?: ThreadProfile;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -115,7 +126,14 @@ async function measure(child: ChildProcess, probeFile: string, seconds: number, 
 async function run(
   script: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; ready: (child: ChildProcess) => Promise<void>; seconds: number; warmupS: number; nodeArgs?: string[] },
+  options: {
+    env?: NodeJS.ProcessEnv;
+    ready: (child: ChildProcess) => Promise<void>;
+    seconds: number;
+    warmupS: number;
+    nodeArgs?: string[];
+    profileS?: number;
+  },
 ): Promise<Footprint> {
   const dir = mkdtempSync(join(tmpdir(), 'speakerd-footprint-'));
   const probeFile = join(dir, 'heap.jsonl');
@@ -127,7 +145,9 @@ async function run(
   try {
     await options.ready(child);
     await sleep(options.warmupS * 1000);
-    return await measure(child, probeFile, options.seconds, sampler);
+    const footprint = await measure(child, probeFile, options.seconds, sampler);
+    if (options.profileS) footprint.audioProfile = await profileThread(child.pid as number, 'speakerd-audio', options.profileS);
+    return footprint;
   } finally {
     sampler.stop();
     child.kill('SIGTERM');
@@ -153,7 +173,14 @@ async function daemonReady(socket: string, connected: boolean): Promise<void> {
 }
 
 /** The daemon with `config` in its own /etc. */
-function daemon(config: unknown, seconds: number, connected: boolean, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<Footprint> {
+function daemon(
+  config: unknown,
+  seconds: number,
+  connected: boolean,
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+  profileS?: number,
+): Promise<Footprint> {
   const dir = mkdtempSync(join(tmpdir(), 'speakerd-footprint-etc-'));
   writeFileSync(join(dir, 'speakerd.json'), JSON.stringify(config));
   const socket = join(dir, 'control.sock');
@@ -163,6 +190,7 @@ function daemon(config: unknown, seconds: number, connected: boolean, env: NodeJ
     seconds,
     warmupS: 3,
     nodeArgs,
+    profileS,
   }).finally(() => rmSync(dir, { recursive: true, force: true }));
 }
 
@@ -198,6 +226,7 @@ export async function footprints(seconds: number, batchMs: number, settings = un
         true,
         { ...env, JACK_DEFAULT_SERVER: jack.name },
         nodeArgs,
+        profileSeconds(),
       );
       // The same through Node's sockets, every batch through JS: what the native socket saves.
       out[`daemon, full duplex, Node sockets (ai.nativeSocket false), ${batchMs} ms batches`] = await daemon(
@@ -252,6 +281,7 @@ export function printFootprints(results: Record<string, Footprint>): void {
         : '-';
     console.log(`    RSS peak (sampled every 100 ms)                        ${m(r.peak)}`);
     console.log(`    RSS steady (mean over the window)                      ${m(r.steady)}`);
+    if (r.audioProfile) printProfile('audio thread by part, in the running daemon (perf, after the window above)', r.audioProfile);
   }
   const floor = names.find((n) => n.startsWith('floor: bare Node + ws'));
   const duplex = names.find((n) => n.includes('full duplex on JACK'));

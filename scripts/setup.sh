@@ -12,9 +12,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 # systemd, systemd-container and mmdebstrap let them check the unit and boot it under a real systemd;
 # shellcheck and dpkg-dev (dpkg-shlibdeps) serve the packaging scripts and their tests (test/build,
 # test/packaging: scripts, maintainer scripts, the Yocto recipe's shell tasks); clang-format checks the
-# C++ in `npm run lint` (scripts/lint.sh). The ARM toolchains, qemu and lintian belong to CI's
+# C++ in `npm run lint` (scripts/lint.sh); linux-perf samples the daemon's audio thread for the bench
+# (FOOTPRINT_PROFILE, bench/audio-profile.ts). The ARM toolchains, qemu and lintian belong to CI's
 # ARM/packaging stage (scripts/arm/test.sh, scripts/package/ci.sh).
-packages=(libasound2-dev libspeexdsp-dev libwebrtc-audio-processing-dev alsa-utils g++ make python3 pkg-config jackd2 libasound2-plugins libjack-jackd2-dev systemd systemd-container mmdebstrap shellcheck dpkg-dev clang-format)
+packages=(libasound2-dev libspeexdsp-dev libwebrtc-audio-processing-dev alsa-utils g++ make python3 pkg-config jackd2 libasound2-plugins libjack-jackd2-dev systemd systemd-container mmdebstrap shellcheck dpkg-dev clang-format linux-perf)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
