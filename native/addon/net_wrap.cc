@@ -173,7 +173,7 @@ Napi::Value NetLinkWrap::Destroy(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// attachUplink(engine, port, { prefix, suffix, batch, maxAgeMs, highWaterBytes, probeIntervalMs })
+// attachUplink(engine, port, { prefix, suffix, batch, maxAgeMs, highWaterBytes, probeIntervalMs, probeGraceMs })
 Napi::Value NetLinkWrap::AttachUplink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   NetLink& link = Link(env);
@@ -187,6 +187,7 @@ Napi::Value NetLinkWrap::AttachUplink(const Napi::CallbackInfo& info) {
   options.max_age_ms = OptionInt(o, "maxAgeMs", 500, 1, 3600000);
   options.high_water = static_cast<size_t>(OptionInt(o, "highWaterBytes", 262144, 1024, 1 << 30));
   options.probe_interval_ms = OptionInt(o, "probeIntervalMs", 125, 1, 60000);
+  options.probe_grace_ms = OptionInt(o, "probeGraceMs", 0, 0, 60000);
   link.AttachUplink(std::move(tap), std::move(options));
   return env.Undefined();
 }
@@ -204,6 +205,9 @@ Napi::Value NetLinkWrap::UplinkStats(const Napi::CallbackInfo& info) {
   out.Set("sentMessages", static_cast<double>(s.sent_messages));
   out.Set("staleSamples", static_cast<double>(s.stale_samples));
   out.Set("staleMessages", static_cast<double>(s.stale_messages));
+  out.Set("probes", static_cast<double>(s.probes));
+  out.Set("probesAlone", static_cast<double>(s.probes_alone));
+  out.Set("sends", static_cast<double>(s.sends));
   out.Set("lagMs", s.lag_ms);
   out.Set("attached", s.attached);
   Napi::Float32Array latencies = Napi::Float32Array::New(env, s.mic_to_wire_ms.size());

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdlib>
@@ -219,7 +220,9 @@ void NetLink::DetachUplink() {
 
 UplinkStats NetLink::Stats() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stats_;
+  UplinkStats out = stats_;
+  out.sends = sends_.load(std::memory_order_relaxed);
+  return out;
 }
 
 void NetLink::Run() {
@@ -486,9 +489,18 @@ void NetLink::Loop() {
 int64_t NetLink::WaitMs(int64_t now_us) const {
   if (!tap_ || js_frames_.closing()) return -1;
   if (holding_) return kHoldRetryMs;
-  if (uncovered_since_us_ < 0) return -1;
-  const int64_t due = last_probe_us_ + static_cast<int64_t>(uplink_.probe_interval_ms) * 1000 - now_us;
+  const int64_t deadline_us = ProbeDeadlineUs();
+  if (deadline_us < 0) return -1;
+  const int64_t due = deadline_us - now_us;
   return due <= 0 ? 1 : (due + 999) / 1000;
+}
+
+int64_t NetLink::ProbeDeadlineUs() const {
+  return uncovered_since_us_ < 0 ? -1 : uncovered_since_us_ + static_cast<int64_t>(uplink_.probe_interval_ms) * 1000;
+}
+
+int64_t NetLink::GraceUs() const {
+  return static_cast<int64_t>(std::min(uplink_.probe_grace_ms, uplink_.probe_interval_ms)) * 1000;
 }
 
 void NetLink::TakeWrites() {
@@ -571,15 +583,10 @@ void NetLink::PumpUplink(int64_t now_us) {
   if (!tap_) return;
   // Audio goes only between two of ws's frames, only after the upgrade, and never after ws's close frame.
   if (js_taken_ < frames_from_ || !js_frames_.between_frames() || js_frames_.closing()) return;
-  if (uncovered_since_us_ >= 0 && now_us - last_probe_us_ >= static_cast<int64_t>(uplink_.probe_interval_ms) * 1000) {
-    ++probe_seq_;
-    probes_.emplace_back(probe_seq_, uncovered_since_us_);
-    uncovered_since_us_ = -1;
-    last_probe_us_ = now_us;
-    AppendControl(kWsPing, "n" + std::to_string(probe_seq_));
-  }
   uint64_t sent = 0;
   uint64_t stale = 0;
+  bool probed_alone = false;
+  bool probed = false;
   {
     // Keeps the tap (and the mutex held) alive until the lock is released: tap_ may be its last owner.
     const std::shared_ptr<TxTap> tap = tap_;
@@ -600,6 +607,18 @@ void NetLink::PumpUplink(int64_t now_us) {
     const int64_t batch = static_cast<int64_t>(uplink_.batch);
     const double us_per_sample = 1e6 / tap_->rate;
     const int64_t max_age_us = static_cast<int64_t>(uplink_.max_age_ms) * 1000;
+    // A probe covers the audio sent before it, and no audio waits longer than the interval for one. In
+    // the grace before that deadline a probe rides on a batch ready to go; at the deadline it goes alone.
+    const bool batch_ready = tap_->ring->tx_buffered() >= uplink_.batch;
+    const int64_t deadline_us = ProbeDeadlineUs();
+    if (deadline_us >= 0 && (now_us >= deadline_us || (batch_ready && now_us >= deadline_us - GraceUs()))) {
+      ++probe_seq_;
+      probes_.emplace_back(probe_seq_, uncovered_since_us_);
+      uncovered_since_us_ = -1;
+      AppendControl(kWsPing, "n" + std::to_string(probe_seq_));
+      probed = true;
+      probed_alone = !batch_ready;
+    }
     while (tap_->ring->tx_buffered() >= uplink_.batch) {
       const int64_t end = static_cast<int64_t>(tap_->ring->tx_read_position()) + batch;
       const int64_t captured = time_us + static_cast<int64_t>(static_cast<double>(end - written_then) * us_per_sample);
@@ -621,6 +640,8 @@ void NetLink::PumpUplink(int64_t now_us) {
   stats_.sent_samples += sent * uplink_.batch;
   stats_.stale_messages += stale;
   stats_.stale_samples += stale * uplink_.batch;
+  stats_.probes += probed ? 1 : 0;
+  stats_.probes_alone += probed && (probed_alone || sent == 0) ? 1 : 0;
   stats_.lag_ms = LagMs(now_us);
 }
 
@@ -633,6 +654,7 @@ bool NetLink::Flush() {
       const int n = SSL_write(ssl_, out_.data() + out_sent_, static_cast<int>(left > (1u << 30) ? (1u << 30) : left));
       if (n > 0) {
         out_sent_ += static_cast<size_t>(n);
+        sends_.fetch_add(1, std::memory_order_relaxed);
         write_wants_read_ = false;
         continue;
       }
@@ -651,6 +673,7 @@ bool NetLink::Flush() {
     const ssize_t n = send(fd_, out_.data() + out_sent_, left, MSG_NOSIGNAL);
     if (n > 0) {
       out_sent_ += static_cast<size_t>(n);
+      sends_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;

@@ -51,6 +51,10 @@ struct UplinkOptions {
   int max_age_ms = 500;   // older audio is dropped; audio waits while the peer lags this much
   size_t high_water = 0;  // bytes unwritten to the kernel above which no audio is framed
   int probe_interval_ms = 125;
+  // No audio waits longer than probe_interval_ms for a probe. In this much time before that deadline
+  // a probe goes out with a batch that is ready, in the batch's write (one wakeup and one send fewer
+  // than a probe alone); at the deadline it goes alone. 0: always at the deadline.
+  int probe_grace_ms = 0;
 };
 
 // What the uplink did, cumulative for the link.
@@ -59,6 +63,9 @@ struct UplinkStats {
   uint64_t sent_messages = 0;
   uint64_t stale_samples = 0;
   uint64_t stale_messages = 0;
+  uint64_t probes = 0;        // probe pings sent
+  uint64_t probes_alone = 0;  // ... of them with no audio in the same write
+  uint64_t sends = 0;         // writes to the socket (send or SSL_write) that took bytes
   double lag_ms = 0;
   bool attached = false;
   std::vector<float> mic_to_wire_ms;  // the latest (up to 512), oldest first
@@ -126,6 +133,10 @@ class NetLink {
   void Fail(const std::string& code, const std::string& message);
   void TlsError(int ret, const char* what, std::string* code, std::string* message);
   double LagMs(int64_t now_us) const;
+  // When the oldest audio not yet covered by a probe has waited the interval (monotonic us), or -1 while
+  // all sent audio is covered.
+  int64_t ProbeDeadlineUs() const;
+  int64_t GraceUs() const;
   int64_t WaitMs(int64_t now_us) const;
   void Wake();
 
@@ -152,6 +163,7 @@ class NetLink {
   std::atomic<bool> stop_{false};
   std::atomic<bool> reading_{true};
   std::atomic<size_t> undelivered_{0};  // bytes of kData events JS has not taken yet
+  std::atomic<uint64_t> sends_{0};      // UplinkStats::sends
 
   // Link thread only.
   std::vector<uint8_t> out_;
@@ -168,7 +180,6 @@ class NetLink {
   uint64_t probe_seq_ = 0;
   std::deque<std::pair<uint64_t, int64_t>> probes_;  // (seq, oldest write it covers, µs)
   int64_t uncovered_since_us_ = -1;
-  int64_t last_probe_us_ = 0;
   uint8_t random_[256] = {};
   size_t random_used_ = sizeof random_;
   bool sent_fin_ = false;

@@ -5,6 +5,9 @@ import type { AiConnection } from './connection.js';
 import type { LatencyWindow } from './latency.js';
 import type { PortLimits } from './param.js';
 
+/** How much later than its period a batch may reach the link and still carry a due probe (ms). */
+const PROBE_SLACK_MS = 20;
+
 /** What the native uplink sent and dropped, over every connection of the port. */
 export interface NativeUplinkTotals {
   sentSamples: number;
@@ -44,6 +47,11 @@ export class NativeUplink {
     this.detach();
     if (!wanted || connection === null || this.ring.isDestroyed || this.engine.isClosed) return;
     const maxAgeMs = this.limits.maxMicAgeMs;
+    const probeIntervalMs = Math.min(250, Math.max(10, maxAgeMs / 4));
+    // Audio waits at most the interval for its probe, as on the JS path; in the last batch period (plus
+    // scheduling slack) before that, the probe rides on a batch instead of waking the thread on its own.
+    const batchMs = (this.ring.batchSamples * 1000) / this.ring.txRate;
+    const probeGraceMs = Math.round(Math.min(batchMs + PROBE_SLACK_MS, probeIntervalMs));
     const attached = this.engine.call((native) =>
       connection.attachUplink(native, this.ring.portId, {
         prefix: this.template.prefix,
@@ -51,7 +59,8 @@ export class NativeUplink {
         batch: this.ring.batchSamples,
         maxAgeMs,
         highWaterBytes: this.limits.sendHighWaterBytes,
-        probeIntervalMs: Math.min(250, Math.max(10, maxAgeMs / 4)),
+        probeIntervalMs,
+        probeGraceMs,
       }),
     );
     if (attached) this.connection = connection;

@@ -357,8 +357,13 @@ export interface NativeUplinkOptions {
   maxAgeMs: number;
   /** Bytes not yet written to the kernel above which no more audio is framed. */
   highWaterBytes: number;
-  /** How often the uplink is probed with a ping while audio flows (ms). */
+  /** The longest that audio sent waits for a ping that probes whether the peer read it (ms). */
   probeIntervalMs: number;
+  /**
+   * Within this much of that deadline a probe goes out with a batch that is ready, in the batch's
+   * write (one wakeup and one write fewer than a probe alone), ms; default 0: always at the deadline.
+   */
+  probeGraceMs?: number;
 }
 
 /** What the native uplink did, cumulative for its link. */
@@ -367,6 +372,11 @@ export interface NativeUplinkStats {
   sentMessages: number;
   staleSamples: number;
   staleMessages: number;
+  /** Probe pings sent, and how many of them went out without audio in the same write. */
+  probes: number;
+  probesAlone: number;
+  /** Writes to the socket (send or SSL_write) that took bytes, the link's own and ws's. */
+  sends: number;
   /** Age of the oldest audio the peer has not been proven to have read (ms). */
   lagMs: number;
   attached: boolean;

@@ -10,7 +10,7 @@ import { createServer as createTcp, type AddressInfo, type Server as TcpServer, 
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { NativeSocket, type NativeTlsOptions } from '../../src/ai/native-socket.js';
-import type { NativeBinding, NativeEngine, NativeEvent } from '../../src/media/binding.js';
+import type { NativeBinding, NativeEngine, NativeEvent, NativeUplinkStats } from '../../src/media/binding.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { makeSelfSignedCert } from '../fakes/openai-realtime-server.js';
 import { makeNamedCert } from '../fakes/openai/cert.js';
@@ -359,6 +359,37 @@ describe('the native uplink', () => {
     }
     expect(socket().uplinkStats()?.lagMs).toBeGreaterThan(550);
     expect(socket().uplinkStats()?.staleMessages).toBeGreaterThan(0);
+  });
+
+  it("sends a due probe in the next batch's write within its grace, and on its own without one", async () => {
+    const stream = async (probeIntervalMs: number, probeGraceMs: number): Promise<NativeUplinkStats> => {
+      const served = await serve({ echo: false });
+      const { ws, socket } = connect(served.url);
+      await opened(ws);
+      const { engine, native } = twoRings();
+      socket().attachUplink(engine, native, { ...UPLINK, probeIntervalMs, probeGraceMs });
+      for (let i = 0; i < 25; i++) {
+        engine.step(4);
+        await sleep(40);
+      }
+      await waitFor(() => served.received.length === 25, 3000, 'every batch');
+      // Read as the stream ends: once the grace is over, the last batches' probe goes alone (no batch follows).
+      const streamed = socket().uplinkStats() as NativeUplinkStats;
+      await waitFor(() => served.pings.length >= streamed.probes, 3000, 'every probe');
+      expect(served.pings.slice(0, streamed.probes).every((p) => /^n\d+$/.test(p))).toBe(true);
+      return streamed;
+    };
+    // A grace as long as the interval, far longer than the batch period: every probe goes with a batch.
+    const riding = await stream(300, 300);
+    expect(riding.sentMessages).toBe(25);
+    expect(riding.probes).toBeGreaterThanOrEqual(5);
+    expect(riding.probesAlone).toBe(0);
+    // The upgrade request, then at most one write per batch (two batches ready together share one).
+    expect(riding.sends).toBeLessThanOrEqual(1 + riding.sentMessages);
+    // No grace: a probe falls due 50 ms after the audio it covers, between two 40 ms batches, and goes alone.
+    const alone = await stream(50, 0);
+    expect(alone.sentMessages).toBe(25);
+    expect(alone.probesAlone).toBeGreaterThan(0);
   });
 
   it('drops audio older than maxAgeMs and holds the rest while the peer does not read, then resumes', async () => {
