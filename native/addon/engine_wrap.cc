@@ -416,9 +416,9 @@ Napi::Value EngineWrap::RemovePort(const Napi::CallbackInfo& info) {
   // port and the control thread free it at any moment, while a consumer still inside the ring (under
   // the tap's mutex) would read freed memory.
   ReleaseTap(entry);
+  // The audio thread applies the removal on its next tick and then wakes the control thread to free it.
   Enqueue(info.Env(), BridgeOp{BridgeOp::Type::kRemove, slot, 0, 0.0f, nullptr});
   entry = Entry{};
-  engine_->Wake();
   return info.Env().Undefined();
 }
 

@@ -55,9 +55,10 @@ void ConferenceBridge::Remove(int slot) {
     if (slots_[i].port != nullptr) Disconnect(i, slot);
   }
   while (s.listener_count > 0) Disconnect(slot, s.listeners[0]);
-  // The garbage ring holds twice the slot count and the control thread empties it every 100 ms at
-  // most; were it ever full the port would be leaked rather than freed on the audio thread.
+  // The garbage ring holds twice the slot count and the control thread, woken after the tick, empties
+  // it; were it ever full the port would be leaked rather than freed on the audio thread.
   garbage_.Push(s.port);
+  ++removed_;
   s.port = nullptr;
 }
 

@@ -52,6 +52,9 @@ class ConferenceBridge {
   void Tick();
   // Applies queued operations; Tick() calls it first. Also used when the engine shuts down.
   void ApplyOps();
+  // Ports removed so far (each waits in the garbage ring): a change tells the engine to wake its
+  // control thread, which frees them.
+  uint64_t removed() const { return removed_; }
 
  private:
   struct Slot {
@@ -77,6 +80,7 @@ class ConferenceBridge {
   const int frame_;
   SpscRing<BridgeOp> ops_;
   SpscRing<Port*> garbage_;
+  uint64_t removed_ = 0;
   SlotLevels levels_[kMaxSlots];
   Slot slots_[kMaxSlots];
   int16_t port_buffer_[kMaxFrame];

@@ -22,6 +22,9 @@ int64_t MonotonicNs() {
 constexpr int kHistorySeconds = 2;
 // Ticks after a device opens before its queues are measured (they settle after the first writes).
 constexpr int kMeasureAfterTicks = 20;
+// The control thread's wait: between reopen attempts of a lost device, and otherwise (a backstop).
+constexpr long kRetryPollMs = 100;
+constexpr long kIdleWaitMs = 1000;
 
 }  // namespace
 
@@ -250,6 +253,11 @@ void Engine::Tick() {
   ProcessCapture();
   device_port_->ClearSpeaker();
   bridge_.Tick();
+  if (bridge_.removed() != removed_seen_) {
+    // A port left the bridge: the control thread frees it (off the audio clock).
+    removed_seen_ = bridge_.removed();
+    sem_post(&wake_);
+  }
   ProcessPlayback();
   if (active_ != nullptr && measure_countdown_ > 0 && --measure_countdown_ == 0) {
     const long frames = active_->MeasuredDelay();
@@ -364,9 +372,11 @@ void Engine::ControlLoop() {
   while (running_.load(std::memory_order_relaxed)) {
     timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
-    // Events and failures wake this thread at once; the timeout only paces device retries.
-    deadline.tv_nsec += 100 * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
+    // Events, removed ports and device failures wake this thread at once; the timeout paces device
+    // retries, and otherwise is only a backstop (the thread does not wake on a timer while all is well).
+    const bool retrying = options_.use_alsa && !device_in_use;
+    deadline.tv_nsec += (retrying ? kRetryPollMs : kIdleWaitMs) * 1000000L;
+    while (deadline.tv_nsec >= 1000000000L) {
       deadline.tv_sec += 1;
       deadline.tv_nsec -= 1000000000L;
     }

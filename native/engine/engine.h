@@ -175,8 +175,9 @@ class Engine : private EventSink {
   std::unique_ptr<int16_t[]> history_;  // what was written to playback, at the bridge rate
   size_t history_size_ = 0;
   uint64_t history_written_ = 0;
-  int device_frame_ = 0;     // samples per period of the device in use (audio thread)
-  bool resampling_ = false;  // the device runs at another rate than the bridge (audio thread)
+  uint64_t removed_seen_ = 0;  // the bridge's removed() when the control thread was last woken for it
+  int device_frame_ = 0;       // samples per period of the device in use (audio thread)
+  bool resampling_ = false;    // the device runs at another rate than the bridge (audio thread)
 
   std::mutex taps_mutex_;  // JS and control threads
   std::shared_ptr<TxTap> taps_[kMaxSlots];
