@@ -6,7 +6,7 @@ import { JackDevice } from '../../test/helpers/jack-device.js';
 import { roomAlsaConfig, roomClientBinary } from './client.js';
 import { measureRun, type RoomFigures } from './metrics.js';
 import { CONFIGURATIONS, ROOMS, resolveConfiguration, type Configuration, type Room } from './rooms.js';
-import { runRoom } from './session.js';
+import { runRoom, type RunRecord } from './session.js';
 
 /** JACK server of the bench (one name: JACK keeps at most 8 servers registered in /dev/shm). */
 const JACK_SERVER = 'speakerd-bench-room';
@@ -58,13 +58,15 @@ const FIGURE_NAMES = [
 
 /**
  * Runs `configurations` through `rooms` on one JACK server, reporting each result as it comes; `seed`
- * picks the synthetic speech of the assistant and the user and the room's noise.
+ * picks the synthetic speech of the assistant and the user and the room's noise; `onRun` gets each
+ * run's recordings too.
  */
 export async function runRoomBench(
   rooms: readonly Room[],
   configurations: readonly Configuration[],
   onResult: (r: RoomResult) => void = () => undefined,
   seed = 1,
+  onRun: (r: RoomResult, run: RunRecord) => void = () => undefined,
 ): Promise<RoomResult[]> {
   roomClientBinary();
   const jack = new JackDevice(JACK_SERVER, roomAlsaConfig(), true);
@@ -78,7 +80,9 @@ export async function runRoomBench(
         if ('missing' in resolved) result = { room, configuration, skipped: `${resolved.missing} is not a key of this build` };
         else {
           try {
-            result = { room, configuration, figures: measureRun(await runRoom(room, resolved.set, JACK_SERVER, jack.config, seed)) };
+            const run = await runRoom(room, resolved.set, JACK_SERVER, jack.config, seed);
+            result = { room, configuration, figures: measureRun(run) };
+            onRun(result, run);
           } catch (error) {
             result = { room, configuration, skipped: (error as Error).message };
           }

@@ -1,12 +1,16 @@
 /**
  * The closed-loop room bench on its own, for tuning:
- *   node dist/bench/room/run.js [--room living-room|enclosure]... [--set KEY=VALUE]... [--room-set FIELD=NUMBER]... [--seed N]
+ *   node dist/bench/room/run.js [--room living-room|enclosure]... [--set KEY=VALUE]... [--room-set FIELD=NUMBER]... [--seed N] [--dump DIR]
  * Without --set it runs every configuration of rooms.ts; with --set, that one configuration.
  * --room-set changes a field of the rooms (e.g. noiseDbfs=-90, bulkMs=60, volume=80; see Room).
  * --seed picks other synthetic speech and noise (default 1, what `npm run bench` runs).
+ * --dump writes each run's recordings to DIR/<room>-<configuration>-seed<N> (bench/room/dump.ts), for
+ * analysis outside the bench (bench/room/detector-timing.ts).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatMarkdown, formatRoom, runRoomBench } from './bench.js';
+import { writeRunDump } from './dump.js';
 import { CONFIGURATIONS, ROOMS, type Room } from './rooms.js';
 
 const { values } = parseArgs({
@@ -15,6 +19,7 @@ const { values } = parseArgs({
     set: { type: 'string', multiple: true, default: [] },
     'room-set': { type: 'string', multiple: true, default: [] },
     seed: { type: 'string', default: '1' },
+    dump: { type: 'string' },
   },
 });
 
@@ -50,6 +55,12 @@ const results = await runRoomBench(
   configurations,
   (r) => console.error(`${r.room.name} / ${r.configuration.label}: ${r.skipped ? `not run (${r.skipped})` : 'done'}`),
   seed,
+  (r, run) => {
+    if (values.dump === undefined) return;
+    const dir = join(values.dump, `${r.room.name}-${r.configuration.label.replace(/[^\w.=-]+/g, '_')}-seed${seed}`);
+    writeRunDump(dir, run);
+    console.error(`  recordings in ${dir}`);
+  },
 );
 for (const room of rooms) console.log(formatRoom(room, results));
 console.log(`\n${formatMarkdown(results)}`);
