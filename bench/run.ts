@@ -12,6 +12,7 @@ import { benchEchoPost } from './echo-post.js';
 import { benchLeds } from './leds.js';
 import { benchMedia } from './media.js';
 import { benchMemory } from './memory.js';
+import { benchResamplerQuality } from './resampler-quality.js';
 import { loadNativeBinding } from '../src/media/native-binding.js';
 import { benchRoom } from './room/bench.js';
 
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   print('media plane (engine on the null device, manual clock, 60 s of audio)', await benchMedia());
   print('echo canceller (synthetic room, speech-like far and near ends)', await benchEcho());
   print('audio thread by part (manual clock, 60 s of audio per line)', await benchAudioThread());
+  print('resampler qualities at the device edge (tones at -6 dBFS; 16-bit output floor about -95 dB)', benchResamplerQuality(loadNativeBinding()));
   print('after the canceller: double-talk detector, suppression, AGC (issue-10 rooms, seed 1)', await benchEchoPost(loadNativeBinding()));
   console.log('\nclosed-loop room: the daemon on a paced JACK device, echo through a simulated room (bench/room)');
   await benchRoom();
