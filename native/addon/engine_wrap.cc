@@ -122,7 +122,7 @@ EngineOptions ParseOptions(const Napi::Object& o) {
     throw Napi::RangeError::New(o.Env(), "options.prefillPeriods must be less than options.bufferPeriods");
   }
   opt.capture_quality = OptionInt(o, "captureQuality", 5, 0, 10);
-  opt.playback_quality = OptionInt(o, "playbackQuality", 8, 0, 10);
+  opt.playback_quality = OptionInt(o, "playbackQuality", 5, 0, 10);
   opt.aec = OptionBool(o, "aec", true);
   opt.aec_engine = OptionEchoEngine(o, "aecEngine");
   opt.aec_suppression = OptionSuppression(o, "aecSuppression");

@@ -33,7 +33,7 @@ struct EngineOptions {
   int bridge_rate = 16000;
   AlsaSettings alsa;  // alsa.rate is the device rate (also used by the null device)
   int capture_quality = 5;
-  int playback_quality = 8;
+  int playback_quality = 5;
   bool aec = true;
   EchoEngineKind aec_engine = EchoEngineKind::kSpeex;
   EchoSuppression aec_suppression = EchoSuppression::kLow;  // webrtc engine only

@@ -36,7 +36,7 @@ export interface NativeEngineOptions {
   prefillPeriods?: number;
   /** speexdsp resampler quality for capture, default 5. */
   captureQuality?: number;
-  /** speexdsp resampler quality for playback, default 8. */
+  /** speexdsp resampler quality for playback, default 5. */
   playbackQuality?: number;
   /** Echo canceller on, default true. */
   aec?: boolean;

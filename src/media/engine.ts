@@ -78,7 +78,7 @@ export interface AudioEngineOptions {
   /** Rate the bridge mixes at, default 16000. */
   bridgeRate?: number;
   aec?: AecOptions;
-  /** speexdsp qualities, defaults capture 5, playback 8. */
+  /** speexdsp qualities, defaults capture 5, playback 5 (bench/resampler-quality.ts). */
   resampleQuality?: { capture?: number; playback?: number };
   /** SCHED_FIFO for the audio thread when permitted, default true. */
   realtime?: boolean;
@@ -138,7 +138,7 @@ function toNativeOptions(opts: AudioEngineOptions, binding: NativeBinding): Nati
       maxOutputDbfs: checkInt(aec.maxOutputDbfs ?? 0, 'aec.maxOutputDbfs', -60, 0),
     },
     captureQuality: checkInt(opts.resampleQuality?.capture ?? 5, 'resampleQuality.capture', 0, 10),
-    playbackQuality: checkInt(opts.resampleQuality?.playback ?? 8, 'resampleQuality.playback', 0, 10),
+    playbackQuality: checkInt(opts.resampleQuality?.playback ?? 5, 'resampleQuality.playback', 0, 10),
     realtime: opts.realtime ?? true,
     retryMinMs: checkInt(opts.retry?.minMs ?? 500, 'retry.minMs', 10, 60000),
     retryMaxMs: checkInt(opts.retry?.maxMs ?? 10000, 'retry.maxMs', 10, 600000),

@@ -48,7 +48,7 @@ export function parseEngineOptions(options: unknown, echoEngines: readonly Nativ
     bufferPeriods,
     prefillPeriods,
     captureQuality: optionInt(o, 'captureQuality', 5, 0, 10),
-    playbackQuality: optionInt(o, 'playbackQuality', 8, 0, 10),
+    playbackQuality: optionInt(o, 'playbackQuality', 5, 0, 10),
     aec: optionBool(o, 'aec', true),
     aecEngine: optionEchoEngine(o, 'aecEngine', echoEngines),
     aecSuppression: optionSuppression(o, 'aecSuppression'),
