@@ -16,7 +16,7 @@ const SECONDS = 1;
 /** Output samples skipped at each end (filter start-up and tail). */
 const EDGE_SECONDS = 0.05;
 
-/** Gain (dB) of the tone at `freq` in `x` (sampled at `rate`) and the power left beside it, dB under the tone. */
+/** The tone at `freq` in `x` (sampled at `rate`): its gain (dB), its power, and the mean power of what is left beside it. */
 function fitTone(x: Int16Array, rate: number, freq: number): { gainDb: number; residualPower: number; tonePower: number } {
   const from = Math.round(EDGE_SECONDS * rate);
   const to = x.length - from;
@@ -76,12 +76,12 @@ const OUT_OF_BAND = [8500, 9000, 10000, 12000, 16000, 20000, 23000];
 
 /** Measures `quality` between `bridgeRate` and `deviceRate`. */
 export function resamplerQuality(binding: NativeBinding, quality: number, bridgeRate = 16000, deviceRate = 48000): ResamplerQuality {
-  let playbackImagesDb = 0;
+  let playbackImagesDb = -Infinity;
   let playbackDroop7kDb = 0;
   let captureDroop7kDb = 0;
   for (const freq of IN_BAND) {
     const up = fitTone(binding.resample(tone(bridgeRate, freq), bridgeRate, deviceRate, quality), deviceRate, freq);
-    playbackImagesDb = Math.max(playbackImagesDb === 0 ? -Infinity : playbackImagesDb, db(up.residualPower / up.tonePower));
+    playbackImagesDb = Math.max(playbackImagesDb, db(up.residualPower / up.tonePower));
     const down = fitTone(binding.resample(tone(deviceRate, freq), deviceRate, bridgeRate, quality), bridgeRate, freq);
     if (freq === 7000) {
       playbackDroop7kDb = up.gainDb;
