@@ -6,10 +6,11 @@
  * the right to sample the process (root, or perf_event_paranoid <= 1); skipped otherwise.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { threadTimes } from './proc-stats.js';
 
 const run = promisify(execFile);
 
@@ -74,19 +75,14 @@ export function sharesByPart(stacks: readonly string[][]): Record<string, number
 
 /** The thread of `pid` named `name`, or undefined. */
 function threadNamed(pid: number, name: string): number | undefined {
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === name) return Number(tid);
-    } catch {
-      // the thread ended
-    }
-  }
-  return undefined;
+  return [...threadTimes(pid)].find(([, t]) => t.name === name)?.[0];
 }
 
 /** CPU time of one thread so far, in ns (schedstat). */
 function threadNs(pid: number, tid: number): number {
-  return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  const thread = threadTimes(pid).get(tid);
+  if (thread === undefined) throw new Error(`thread ${tid} ended`);
+  return thread.ns;
 }
 
 /** The result of a profile: the thread's CPU while sampled and its parts, or why it did not run. */

@@ -4,8 +4,8 @@
  * wakes it at once to free the port. Counted as the thread's voluntary context switches, on a
  * real-time null device.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { threadTimes, wakeups } from '../../bench/proc-stats.js';
 import type { NativeEngine } from '../../src/media/binding.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { waitFor } from '../helpers/signal.js';
@@ -21,22 +21,11 @@ afterEach(() => {
 
 /** Thread ids of this process named `name`. */
 function threadsNamed(name: string): number[] {
-  return readdirSync('/proc/self/task')
-    .filter((tid) => {
-      try {
-        return readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === name;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
+  return [...threadTimes(process.pid)].filter(([, t]) => t.name === name).map(([tid]) => tid);
 }
 
 /** Voluntary context switches of thread `tid` of this process so far. */
-function wakeups(tid: number): number {
-  const status = readFileSync(`/proc/self/task/${tid}/status`, 'utf8');
-  return Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1]);
-}
+const wakeupsOf = (tid: number): number => wakeups(process.pid, tid);
 
 describe("the engine's control thread", () => {
   it('sleeps while the audio flows with nothing to route, and wakes at once to free a removed port', async () => {
@@ -48,10 +37,10 @@ describe("the engine's control thread", () => {
     await waitFor(() => threadsNamed('speakerd-ctl').some((t) => !before.has(t)), 2000, 'the control thread');
     const ctl = threadsNamed('speakerd-ctl').find((t) => !before.has(t)) as number;
     await sleep(300);
-    const idle = wakeups(ctl);
+    const idle = wakeupsOf(ctl);
     await sleep(2500);
     // At most the backstop's wakeups (one a second), not ten a second.
-    expect(wakeups(ctl) - idle).toBeLessThanOrEqual(4);
+    expect(wakeupsOf(ctl) - idle).toBeLessThanOrEqual(4);
     engine.removePort(player);
     // Each removal, whatever the backstop's phase, wakes it within a few ticks (the backstop alone
     // would take up to a second: four times in a row within 200 ms by chance is under 0.2 %).
@@ -59,9 +48,9 @@ describe("the engine's control thread", () => {
       const port = engine.createPlayer(new Int16Array(16000), 16000, true);
       engine.connect(port, 0, 1);
       await sleep(100 + 77 * i);
-      const removed = wakeups(ctl);
+      const removed = wakeupsOf(ctl);
       engine.removePort(port);
-      await waitFor(() => wakeups(ctl) > removed, 200, `the control thread woken by removal ${i + 1}`);
+      await waitFor(() => wakeupsOf(ctl) > removed, 200, `the control thread woken by removal ${i + 1}`);
     }
   });
 });
