@@ -37,7 +37,7 @@
       "libraries": ["<!@(pkg-config --libs alsa speexdsp)"],
       "conditions": [
         ["speakerd_webrtc=='0.3'", {
-          "sources": ["native/dsp/webrtc_echo.cc"],
+          "sources": ["native/dsp/webrtc_echo.cc", "native/dsp/aec2_nlp_ease.cc"],
           "defines": ["SPEAKERD_WEBRTC_APM"],
           "cflags_cc": ["<!@(pkg-config --cflags webrtc-audio-processing | sed s/-I/-isystem/g)"],
           "libraries": ["<!@(pkg-config --libs webrtc-audio-processing)"]

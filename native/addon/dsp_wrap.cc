@@ -57,6 +57,7 @@ EchoCancellerWrap::EchoCancellerWrap(const Napi::CallbackInfo& info) : Napi::Obj
   s.echo_suppress_active_db = OptionInt(o, "echoSuppressActiveDb", -15, -90, 0);
   s.suppression = OptionSuppression(o, "suppression");
   s.reference_lead_ms = OptionInt(o, "referenceLeadMs", 20, 0, 200);
+  s.near_talk_max_cut_db = OptionInt(o, "nearTalkMaxCutDb", kNearTalkNotEased, kNearTalkNotEased, 0);
   const EchoEngineKind kind = OptionEchoEngine(o, "engine");
   frame_ = s.frame;
   try {
@@ -70,9 +71,31 @@ Napi::Value EchoCancellerWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
   Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
   RequireFramedPair(info, mic, ref, frame_);
+  const size_t frames = mic.ElementLength() / static_cast<size_t>(frame_);
+  // Optional: whether the user talks, per frame (the engine's double-talk decision), and where to put
+  // the engine's eased power ratio per frame.
+  Napi::Uint8Array near_talk;
+  Napi::Float32Array eased;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+        info[2].As<Napi::Uint8Array>().ElementLength() != frames) {
+      throw Napi::TypeError::New(info.Env(), "nearTalk must be a Uint8Array with one value per frame");
+    }
+    near_talk = info[2].As<Napi::Uint8Array>();
+  }
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+        info[3].As<Napi::Float32Array>().ElementLength() != frames) {
+      throw Napi::TypeError::New(info.Env(), "easedPowerRatio must be a Float32Array with one value per frame");
+    }
+    eased = info[3].As<Napi::Float32Array>();
+  }
   Napi::Int16Array out = Napi::Int16Array::New(info.Env(), mic.ElementLength());
-  for (size_t i = 0; i < mic.ElementLength(); i += static_cast<size_t>(frame_)) {
+  for (size_t f = 0; f < frames; ++f) {
+    const size_t i = f * static_cast<size_t>(frame_);
+    if (!near_talk.IsEmpty()) echo_->SetNearTalk(near_talk[f] != 0);
     echo_->Process(mic.Data() + i, ref.Data() + i, out.Data() + i);
+    if (!eased.IsEmpty()) eased[f] = static_cast<float>(echo_->eased_power_ratio());
   }
   return out;
 }
@@ -172,7 +195,7 @@ EchoPostFilterWrap::EchoPostFilterWrap(const Napi::CallbackInfo& info) : Napi::O
   filter_ = std::make_unique<EchoPostFilter>(ParseEchoPostSettings(o, timing.rate, frame_));
 }
 
-// process(mic, reference, cancelled): {out, states (TalkState per frame), nearRuns, agcGainDb,
+// process(mic, reference, cancelled[, easedPowerRatio]): {out, states (TalkState per frame), nearRuns, agcGainDb,
 // agcAppliedDb, suppressionDb}.
 Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
@@ -185,6 +208,15 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(info.Env(), "length must be a multiple of the frame (" + std::to_string(frame_) + ")");
   }
   const size_t frames = in.ElementLength() / static_cast<size_t>(frame_);
+  // Optional: the canceller's eased power ratio per frame (EchoCanceller.process fills it).
+  Napi::Float32Array eased;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
+        info[3].As<Napi::Float32Array>().ElementLength() != frames) {
+      throw Napi::TypeError::New(info.Env(), "easedPowerRatio must be a Float32Array with one value per frame");
+    }
+    eased = info[3].As<Napi::Float32Array>();
+  }
   Napi::Int16Array out = Napi::Int16Array::New(info.Env(), in.ElementLength());
   std::copy(in.Data(), in.Data() + in.ElementLength(), out.Data());
   Napi::Uint8Array states = Napi::Uint8Array::New(info.Env(), frames);
@@ -194,7 +226,7 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Float32Array suppression = Napi::Float32Array::New(info.Env(), frames);
   for (size_t f = 0; f < frames; ++f) {
     const size_t at = f * static_cast<size_t>(frame_);
-    filter_->Process(mic.Data() + at, ref.Data() + at, out.Data() + at);
+    filter_->Process(mic.Data() + at, ref.Data() + at, out.Data() + at, eased.IsEmpty() ? 1.0 : eased[f]);
     states[f] = static_cast<uint8_t>(filter_->state());
     near_runs[f] = static_cast<uint16_t>(std::min(filter_->near_run(), 65535));
     agc[f] = filter_->agc_gain_db();

@@ -126,6 +126,7 @@ EngineOptions ParseOptions(const Napi::Object& o) {
   opt.aec = OptionBool(o, "aec", true);
   opt.aec_engine = OptionEchoEngine(o, "aecEngine");
   opt.aec_suppression = OptionSuppression(o, "aecSuppression");
+  opt.aec_near_talk_max_cut_db = OptionInt(o, "aecNearTalkMaxCutDb", kNearTalkNotEased, kNearTalkNotEased, 0);
   opt.aec_tail_ms = OptionInt(o, "aecTailMs", 250, 10, 1000);
   opt.aec_delay_ms = OptionInt(o, "aecDelayMs", -1, -1, 1000);
   opt.aec_margin_ms = OptionInt(o, "aecMarginMs", 20, 0, 200);

@@ -38,7 +38,7 @@ void Agc::Reset() {
   applied_db_.store(current_db_, std::memory_order_relaxed);
 }
 
-void Agc::Process(int16_t* frame, bool user_speech, bool user_present, double noise_power) {
+void Agc::Process(int16_t* frame, bool user_speech, bool user_present, double noise_power, double level_scale) {
   const int n = settings_.frame;
   double power = 0.0;
   int peak = 0;
@@ -46,7 +46,7 @@ void Agc::Process(int16_t* frame, bool user_speech, bool user_present, double no
     power += static_cast<double>(frame[i]) * frame[i];
     peak = std::max(peak, std::abs(static_cast<int>(frame[i])));
   }
-  power /= n;
+  power = power / n * level_scale;
   if (user_speech && power > noise_power * speech_ratio_) {
     level_power_ = level_power_ == 0.0 ? power : level_power_ + level_alpha_ * (power - level_power_);
     const float level_db = static_cast<float>(10.0 * std::log10(level_power_ / kFullScalePower));

@@ -35,8 +35,9 @@ class Agc {
   explicit Agc(const AgcSettings& settings);
   // One frame in place. `user_speech`: the frame may be learnt from; `user_present`: the user is
   // talking (or was, within the caller's hangover), so the learnt gain applies; `noise_power` is the
-  // input's noise floor (mean square, PCM16 scale).
-  void Process(int16_t* frame, bool user_speech, bool user_present, double noise_power);
+  // input's noise floor (mean square, PCM16 scale); the frame's power is learnt times `level_scale`
+  // (the canceller's eased power ratio: the level the user would have had with its suppressor as is).
+  void Process(int16_t* frame, bool user_speech, bool user_present, double noise_power, double level_scale = 1.0);
   void Reset();
   // The learnt gain (what the user's speech gets).
   float gain_db() const { return gain_db_.load(std::memory_order_relaxed); }

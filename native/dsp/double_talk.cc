@@ -76,7 +76,8 @@ void DoubleTalkDetector::Learnt::Learn(double x) {
 
 double DoubleTalkDetector::Learnt::Threshold(double margin) const { return frames == 0 ? 1e9 : mean + margin; }
 
-TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* reference, const int16_t* out) {
+TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* reference, const int16_t* out,
+                                      double out_power_scale) {
   const int n = settings_.frame;
   // The powers of the frame the output belongs to (the canceller delays its output).
   ref_power_[ring_pos_] = Power(reference, n);
@@ -88,7 +89,7 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
   ref_env_ = std::max(ref_power, ref_env_ * env_decay_);
   const bool far_active = ref_env_ > far_active_power_;
 
-  const double out_power = Power(out, n) + 1.0;
+  const double out_power = Power(out, n) * out_power_scale + 1.0;
   TrackFloor(out_power, &noise_);
   TrackFloor(mic_power, &mic_noise_);
 

@@ -40,8 +40,10 @@ class DoubleTalkDetector {
  public:
   explicit DoubleTalkDetector(const DoubleTalkSettings& settings);
 
-  // One frame: the canceller's input `mic`, its aligned `reference` and its output `out`.
-  TalkState Process(const int16_t* mic, const int16_t* reference, const int16_t* out);
+  // One frame: the canceller's input `mic`, its aligned `reference` and its output `out`, whose power
+  // is taken times `out_power_scale` (the canceller's suppressor was eased for the user: what it
+  // would have passed).
+  TalkState Process(const int16_t* mic, const int16_t* reference, const int16_t* out, double out_power_scale = 1.0);
   // Forgets what was learnt (after the canceller was reset).
   void Reset();
   TalkState state() const { return state_; }

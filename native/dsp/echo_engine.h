@@ -16,6 +16,9 @@ enum class EchoEngineKind : int { kSpeex = 0, kWebrtc = 1 };
 // How hard WebRTC's non-linear processor suppresses residual echo (a higher level costs double talk).
 enum class EchoSuppression : int { kLow = 0, kModerate = 1, kHigh = 2 };
 
+// EchoSettings::near_talk_max_cut_db that leaves the suppressor as the library has it.
+constexpr int kNearTalkNotEased = -60;
+
 struct EchoSettings {
   int rate = 16000;
   int frame = 160;                    // samples per call (10 ms)
@@ -25,6 +28,9 @@ struct EchoSettings {
   int echo_suppress_active_db = -15;  // speex: residual echo attenuation during double talk
   EchoSuppression suppression = EchoSuppression::kLow;  // webrtc
   int reference_lead_ms = 20;  // webrtc: how far the engine's reference leads the echo (stream delay)
+  // webrtc AEC2: the most its suppressor cuts per frequency bin while the user talks; at or below
+  // kNearTalkNotEased, not eased (aec2_nlp_ease.h).
+  int near_talk_max_cut_db = -60;
 };
 
 // Running estimate of how much echo is removed, updated on the audio thread, read from any thread.
@@ -61,6 +67,12 @@ class EchoEngine {
   virtual void Process(const int16_t* mic, const int16_t* reference, int16_t* out) = 0;
   // Forgets the adapted filter (after the echo path changed, e.g. a device reopen). Real-time safe.
   virtual void Reset() = 0;
+  // Whether the user talks now (the double-talk detector's last decision): an engine whose own
+  // suppressor can be eased cuts less while it is true (webrtc AEC2). Real-time safe.
+  virtual void SetNearTalk(bool near) { (void)near; }
+  // The power the engine's own suppressor would have passed in the last Process() over what it
+  // passed: 1 unless it was eased. The double-talk detector judges the frame as if it had not been.
+  virtual double eased_power_ratio() const { return 1.0; }
   virtual const EchoStats& stats() const = 0;
   virtual int frame() const = 0;
   virtual const char* name() const = 0;

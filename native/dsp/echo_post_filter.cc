@@ -17,8 +17,8 @@ EchoPostFilter::EchoPostFilter(const EchoPostSettings& settings)
       agc_enabled_(settings.agc_enabled),
       agc_(settings.agc) {}
 
-void EchoPostFilter::Process(const int16_t* mic, const int16_t* reference, int16_t* frame) {
-  const TalkState state = detector_.Process(mic, reference, frame);
+void EchoPostFilter::Process(const int16_t* mic, const int16_t* reference, int16_t* frame, double eased_power_ratio) {
+  const TalkState state = detector_.Process(mic, reference, frame, eased_power_ratio);
   suppressor_.Process(frame, state);
   suppression_db_.store(suppressor_.gain_db(), std::memory_order_relaxed);
   // The AGC learns from the user alone 50 ms into a run of frames the detector gives to the user, and
@@ -29,7 +29,7 @@ void EchoPostFilter::Process(const int16_t* mic, const int16_t* reference, int16
   const int run = detector_.near_run();
   const bool user_speech = (state == TalkState::kNearOnly && run >= kAgcLearnAfterFrames) ||
                            (state == TalkState::kDoubleTalk && run >= kAgcLearnOverFarAfterFrames);
-  if (agc_enabled_) agc_.Process(frame, user_speech, NearPresent(state), detector_.noise_power());
+  if (agc_enabled_) agc_.Process(frame, user_speech, NearPresent(state), detector_.noise_power(), eased_power_ratio);
 }
 
 void EchoPostFilter::Reset() {

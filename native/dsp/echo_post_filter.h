@@ -21,8 +21,10 @@ struct EchoPostSettings {
 class EchoPostFilter {
  public:
   explicit EchoPostFilter(const EchoPostSettings& settings);
-  // `frame` is the canceller's output (in place); `mic` and `reference` what it was given with it.
-  void Process(const int16_t* mic, const int16_t* reference, int16_t* frame);
+  // `frame` is the canceller's output (in place); `mic` and `reference` what it was given with it;
+  // `eased_power_ratio` the engine's (EchoEngine::eased_power_ratio): the detector judges the frame's
+  // power times it, as if the engine's suppressor had not been eased for the user.
+  void Process(const int16_t* mic, const int16_t* reference, int16_t* frame, double eased_power_ratio = 1.0);
   // After the canceller was reset: forget the echo path, keep the user's level.
   void Reset();
   TalkState state() const { return detector_.state(); }

@@ -9,6 +9,10 @@
 #else
 #include <webrtc/modules/audio_processing/include/audio_processing.h>
 #include <webrtc/modules/interface/module_common_types.h>
+
+#include <cmath>
+
+#include "aec2_nlp_ease.h"
 #endif
 
 namespace speakerd {
@@ -89,6 +93,9 @@ struct WebrtcEchoEngine::Apm {
   std::unique_ptr<webrtc::AudioProcessing> apm;
   webrtc::AudioFrame far;
   webrtc::AudioFrame near;
+  Aec2NlpEase* ease = nullptr;  // null when easing is off or no slot was free
+  float ease_floor = 0.0f;      // the suppressor's least gain per bin while the user talks
+  ~Apm() { Aec2NlpEase::Detach(ease); }
 };
 
 namespace {
@@ -138,6 +145,15 @@ WebrtcEchoEngine::WebrtcEchoEngine(const EchoSettings& settings)
   Check(apm.ProcessReverseStream(&apm_->far), "first reverse frame");
   Check(apm.set_stream_delay_ms(settings.reference_lead_ms), "stream delay");
   Check(apm.ProcessStream(&apm_->near), "first frame");
+  if (settings.near_talk_max_cut_db > kNearTalkNotEased) {
+    apm_->ease = Aec2NlpEase::Attach(apm.echo_cancellation()->aec_core());
+    if (apm_->ease == nullptr) {
+      throw std::runtime_error(
+          "webrtc audio processing: cannot ease AEC2's suppressor for the user (this library does not export "
+          "WebRtcAec_OverdriveAndSuppress, or 64 instances already are eased); set aec.userMaxCutDb to -60");
+    }
+    apm_->ease_floor = static_cast<float>(std::pow(10.0, settings.near_talk_max_cut_db / 20.0));
+  }
 }
 
 WebrtcEchoEngine::~WebrtcEchoEngine() = default;
@@ -148,7 +164,9 @@ void WebrtcEchoEngine::Process(const int16_t* mic, const int16_t* reference, int
   apm_->apm->ProcessReverseStream(&apm_->far);
   std::memcpy(apm_->near.data_, mic, bytes);
   apm_->apm->set_stream_delay_ms(settings_.reference_lead_ms);
+  if (apm_->ease != nullptr) apm_->ease->SetFloor(near_talk_ ? apm_->ease_floor : 0.0f);
   apm_->apm->ProcessStream(&apm_->near);
+  eased_power_ratio_ = apm_->ease != nullptr ? apm_->ease->TakePassedRatio() : 1.0;
   std::memcpy(out, apm_->near.data_, bytes);
   tracker_.Update(mic, reference, out);
 }

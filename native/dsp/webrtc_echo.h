@@ -24,6 +24,9 @@ class WebrtcEchoEngine final : public EchoEngine {
   // 0.3: re-initialises the echo canceller's state in place (no allocation). 1.x: AEC3 re-adapts by
   // itself and has no in-place reset, so only the statistics restart.
   void Reset() override;
+  // AEC2: eases its suppressor while the user talks (settings.near_talk_max_cut_db, aec2_nlp_ease.h).
+  void SetNearTalk(bool near) override { near_talk_ = near; }
+  double eased_power_ratio() const override { return eased_power_ratio_; }
   const EchoStats& stats() const override { return tracker_.stats(); }
   int frame() const override { return settings_.frame; }
   const char* name() const override { return "webrtc"; }
@@ -33,6 +36,8 @@ class WebrtcEchoEngine final : public EchoEngine {
   EchoSettings settings_;
   std::unique_ptr<Apm> apm_;
   ErleTracker tracker_;
+  bool near_talk_ = false;
+  double eased_power_ratio_ = 1.0;
 };
 
 }  // namespace speakerd

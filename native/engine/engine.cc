@@ -82,6 +82,7 @@ Engine::Engine(const EngineOptions& options, NoticeCallback notify)
     echo.denoise = options.denoise;
     echo.suppression = options.aec_suppression;
     echo.reference_lead_ms = options.aec_margin_ms;
+    echo.near_talk_max_cut_db = options.aec_near_talk_max_cut_db;
     echo_ = CreateEchoEngine(options.aec_engine, echo);
     DelayEstimatorSettings estimator;
     estimator.rate = options.bridge_rate;
@@ -300,8 +301,11 @@ void Engine::ProcessCapture() {
     return;
   }
   const int16_t* reference = AlignedReference(raw);
+  // The engine's own suppressor is eased only while the detector's raw decision shows the user, for as
+  // many frames as make a decision: not through its hangover, where the echo would come through alone.
+  echo_->SetNearTalk(NearPresent(post_->state()) && post_->near_run() >= options_.post.detector.onset_frames);
   echo_->Process(raw, reference, mic_.get());
-  post_->Process(raw, reference, mic_.get());
+  post_->Process(raw, reference, mic_.get(), echo_->eased_power_ratio());
 }
 
 int Engine::EchoPathDelay(DelaySource* source) const {

@@ -37,6 +37,7 @@ struct EngineOptions {
   bool aec = true;
   EchoEngineKind aec_engine = EchoEngineKind::kSpeex;
   EchoSuppression aec_suppression = EchoSuppression::kLow;  // webrtc engine only
+  int aec_near_talk_max_cut_db = kNearTalkNotEased;         // webrtc AEC2 only (EchoSettings)
   int aec_tail_ms = 250;
   int aec_delay_ms = -1;       // playback-to-capture delay; -1: estimated (snd_pcm_delay until then)
   int aec_max_delay_ms = 500;  // longest echo path delay the estimator searches

@@ -31,6 +31,7 @@ export interface AecConfig {
   enabled: boolean;
   engine: 'auto' | 'speex' | 'webrtc';
   suppression: 'low' | 'moderate' | 'high';
+  userMaxCutDb: number;
   tailMs: number;
   delayMs: number;
   maxDelayMs: number;

@@ -54,8 +54,11 @@ export interface NativeEchoPostResult {
 
 /** The offline post filter. */
 export interface NativeEchoPostFilter {
-  /** `mic` and `reference` as given to the canceller, `cancelled` its output (same length, whole frames). */
-  process(mic: Int16Array, reference: Int16Array, cancelled: Int16Array): NativeEchoPostResult;
+  /**
+   * `mic` and `reference` as given to the canceller, `cancelled` its output (same length, whole frames);
+   * `easedPowerRatio` (one per frame) what the canceller reported with it (NativeEchoCanceller.process).
+   */
+  process(mic: Int16Array, reference: Int16Array, cancelled: Int16Array, easedPowerRatio?: Float32Array): NativeEchoPostResult;
 }
 
 /** Options of the playback shaper (also the engine's). Every field is optional. */

@@ -44,6 +44,11 @@ export interface NativeEngineOptions {
   aecEngine?: NativeEchoEngineName;
   /** WebRTC engine: how hard its residual echo suppressor works, default 'low'. */
   aecSuppression?: NativeEchoSuppression;
+  /**
+   * WebRTC AEC2: the most its suppressor cuts per frequency bin while the double-talk detector hears the
+   * user, dB -60..0; -60 (default) leaves it as the library has it.
+   */
+  aecNearTalkMaxCutDb?: number;
   /** Echo canceller filter length in ms, default 250. */
   aecTailMs?: number;
   /**
@@ -197,7 +202,12 @@ export interface NativeEngine {
 
 /** The offline echo canceller (one of the engine's echo engines, run on whole buffers). */
 export interface NativeEchoCanceller {
-  process(mic: Int16Array, reference: Int16Array): Int16Array;
+  /**
+   * Cancels the echo of `reference` in `mic` (whole frames). `nearTalk` (one value per frame, non-zero:
+   * the user talks) is what the engine's double-talk detector would tell the engine; `easedPowerRatio`
+   * (one per frame) receives the engine's eased power ratio: 1 unless its suppressor was eased.
+   */
+  process(mic: Int16Array, reference: Int16Array, nearTalk?: Uint8Array, easedPowerRatio?: Float32Array): Int16Array;
   /** Forgets the adapted filter, as the engine does when the device reopens. */
   reset(): void;
   stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName };
@@ -219,6 +229,11 @@ export interface NativeEchoOptions {
   suppression?: NativeEchoSuppression;
   /** webrtc: how far the reference leads the echo (its stream delay), default 20 ms. */
   referenceLeadMs?: number;
+  /**
+   * webrtc AEC2: the most its suppressor cuts per frequency bin while the user talks (told per frame
+   * through process()'s `nearTalk`), dB -60..0; -60, the default, leaves it as the library has it.
+   */
+  nearTalkMaxCutDb?: number;
 }
 
 /** The offline echo path delay estimator (the engine's own, run on whole buffers). */

@@ -52,6 +52,8 @@ export interface AecOptions {
   engine?: NativeEchoEngineName | 'auto';
   /** WebRTC engine's residual echo suppression, default 'low'. */
   suppression?: NativeEchoSuppression;
+  /** WebRTC AEC2: the most its suppressor cuts while the user talks, dB -60..0; default -60 = not eased. */
+  nearTalkMaxCutDb?: number;
   tailMs?: number;
   /** Playback-to-capture delay in ms, overriding the estimated one; -1 (default) estimates it. */
   delayMs?: number;
@@ -123,6 +125,7 @@ function toNativeOptions(opts: AudioEngineOptions, binding: NativeBinding): Nati
     aec: aec.enabled ?? true,
     aecEngine: resolveEchoEngine(checkOneOf(aec.engine ?? 'speex', 'aec.engine', ECHO_ENGINES), binding, bridgeRate),
     aecSuppression: checkOneOf(aec.suppression ?? 'low', 'aec.suppression', ECHO_SUPPRESSIONS),
+    aecNearTalkMaxCutDb: checkInt(aec.nearTalkMaxCutDb ?? -60, 'aec.nearTalkMaxCutDb', -60, 0),
     aecTailMs: checkInt(aec.tailMs ?? 250, 'aec.tailMs', 10, 1000),
     aecDelayMs: checkInt(aec.delayMs ?? -1, 'aec.delayMs', -1, 1000),
     aecMaxDelayMs: checkInt(aec.maxDelayMs ?? 500, 'aec.maxDelayMs', 10, 1000),

@@ -57,13 +57,24 @@ export class FakeEchoCanceller implements NativeEchoCanceller {
     optionInt(o, 'echoSuppressActiveDb', -15, -90, 0);
     optionSuppression(o, 'suppression');
     optionInt(o, 'referenceLeadMs', 20, 0, 200);
+    optionInt(o, 'nearTalkMaxCutDb', -60, -60, 0);
     this.engine = optionEchoEngine(o, 'engine', echoEngines);
     checkEchoEngineTiming(this.engine, rate, this.frame);
   }
 
-  process(mic: Int16Array, reference: Int16Array): Int16Array {
+  process(mic: Int16Array, reference: Int16Array, nearTalk?: Uint8Array, easedPowerRatio?: Float32Array): Int16Array {
     const m = checkFrames(mic, reference, this.frame);
-    this.frames += m.length / this.frame;
+    const frames = m.length / this.frame;
+    if (nearTalk !== undefined && (!(nearTalk instanceof Uint8Array) || nearTalk.length !== frames)) {
+      throw new TypeError('nearTalk must be a Uint8Array with one value per frame');
+    }
+    if (easedPowerRatio !== undefined) {
+      if (!(easedPowerRatio instanceof Float32Array) || easedPowerRatio.length !== frames) {
+        throw new TypeError('easedPowerRatio must be a Float32Array with one value per frame');
+      }
+      easedPowerRatio.fill(1);
+    }
+    this.frames += frames;
     return m.slice();
   }
 

@@ -31,6 +31,7 @@ export function engineOptions(config: SpeakerdConfig, board: AudioProfile | null
       enabled: config.aec.enabled,
       engine: config.aec.engine,
       suppression: config.aec.suppression,
+      nearTalkMaxCutDb: config.aec.userMaxCutDb,
       tailMs: config.aec.tailMs,
       delayMs: config.aec.delayMs,
       maxDelayMs: config.aec.maxDelayMs,

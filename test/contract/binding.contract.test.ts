@@ -745,6 +745,8 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(make({ aecEngine: 'pulse' })).toThrow(new RangeError("options.aecEngine must be 'speex' or 'webrtc'"));
       expect(make({ aecEngine: 1 })).toThrow(new TypeError('options.aecEngine must be a string'));
       expect(make({ aecSuppression: 'max' })).toThrow(new RangeError("options.aecSuppression must be 'low', 'moderate' or 'high'"));
+      expect(make({ aecNearTalkMaxCutDb: -61 })).toThrow(new RangeError('options.aecNearTalkMaxCutDb must be an integer from -60 to 0'));
+      expect(make({ aecNearTalkMaxCutDb: 1 })).toThrow(new RangeError('options.aecNearTalkMaxCutDb must be an integer from -60 to 0'));
       expect(make({ aecMaxDelayMs: 5 })).toThrow(new RangeError('options.aecMaxDelayMs must be an integer from 10 to 1000'));
       expect(make({ post: { suppressDb: 5 } })).toThrow(new RangeError('options.suppressDb must be an integer from -80 to 0'));
       expect(make({ shaper: { maxOutputDbfs: -61 } })).toThrow(new RangeError('options.maxOutputDbfs must be an integer from -60 to 0'));

@@ -52,6 +52,7 @@ export function parseEngineOptions(options: unknown, echoEngines: readonly Nativ
     aec: optionBool(o, 'aec', true),
     aecEngine: optionEchoEngine(o, 'aecEngine', echoEngines),
     aecSuppression: optionSuppression(o, 'aecSuppression'),
+    aecNearTalkMaxCutDb: optionInt(o, 'aecNearTalkMaxCutDb', -60, -60, 0),
     aecTailMs: optionInt(o, 'aecTailMs', 250, 10, 1000),
     aecDelayMs: optionInt(o, 'aecDelayMs', -1, -1, 1000),
     aecMarginMs: optionInt(o, 'aecMarginMs', 20, 0, 200),

@@ -248,10 +248,12 @@ describe('the echo engine', () => {
   });
 
   it('checks the values of aec.engine, aec.suppression and aec.maxDelayMs', async () => {
-    const { problems } = await etc.problems({ overrides: { 'aec.engine': 'pulse', 'aec.suppression': 'max', 'aec.maxDelayMs': 5, 'aec.delayMs': -2 } });
-    expect(problems.map((p) => p.path).sort()).toEqual(['aec.delayMs', 'aec.engine', 'aec.maxDelayMs', 'aec.suppression']);
+    const { problems } = await etc.problems({
+      overrides: { 'aec.engine': 'pulse', 'aec.suppression': 'max', 'aec.maxDelayMs': 5, 'aec.delayMs': -2, 'aec.userMaxCutDb': -61 },
+    });
+    expect(problems.map((p) => p.path).sort()).toEqual(['aec.delayMs', 'aec.engine', 'aec.maxDelayMs', 'aec.suppression', 'aec.userMaxCutDb']);
     expect(problems.find((p) => p.path === 'aec.engine')?.message).toContain("'speex'");
     const defaults = (await etc.load()).config.aec;
-    expect(defaults).toMatchObject({ engine: 'auto', suppression: 'low', delayMs: -1, maxDelayMs: 500, marginMs: 20 });
+    expect(defaults).toMatchObject({ engine: 'auto', suppression: 'low', userMaxCutDb: -60, delayMs: -1, maxDelayMs: 500, marginMs: 20 });
   });
 });
