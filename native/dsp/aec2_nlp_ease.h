@@ -13,7 +13,9 @@
 //
 // Thread safety: Attach/Detach and Install run where engines are created; SetFloor, Take and the
 // wrapper run on the thread that runs the instance's ProcessStream (the audio thread). Lock-free and
-// allocation-free after Attach.
+// allocation-free after Attach. Install writes the library's pointer, which the library itself
+// rewrites each time it creates an instance: an instance running meanwhile goes through one step or
+// the other for a block, eased or not.
 #pragma once
 
 #include <atomic>
