@@ -29,7 +29,7 @@ describe('audio-thread allocations', () => {
       if (webrtc) {
         flags.push('-DSPEAKERD_WEBRTC_APM', ...(webrtc === 'webrtc-audio-processing-1' ? ['-DSPEAKERD_WEBRTC_APM_1'] : []));
         flags.push(...(pkgConfig(['--cflags', webrtc]) ?? '').split(/\s+/).filter(Boolean).map((f) => f.replace(/^-I/, '-isystem')));
-        sources.push('native/dsp/webrtc_echo.cc');
+        sources.push('native/dsp/webrtc_echo.cc', ...(webrtc === 'webrtc-audio-processing' ? ['native/dsp/aec2_nlp_ease.cc'] : []));
         libs.push(...(pkgConfig(['--libs', webrtc]) ?? '').split(/\s+/).filter(Boolean));
       }
       const build = spawnSync('g++', [...flags, ...sources, '-o', exe, ...libs], { cwd: ROOT, encoding: 'utf8' });
@@ -45,6 +45,8 @@ describe('audio-thread allocations', () => {
       if (webrtc) {
         expect(counts['webrtc-construction']).toBeGreaterThan(0);
         expect(counts['webrtc']).toBe(0);
+        expect(counts['webrtc-eased-construction']).toBeGreaterThan(0);
+        expect(counts['webrtc-eased']).toBe(0);
         expect(counts['webrtc-48k-construction']).toBeGreaterThan(0);
         expect(counts['webrtc-48k']).toBe(0);
       }

@@ -58,11 +58,14 @@ void MakeSignals(std::vector<int16_t>* far, std::vector<int16_t>* mic, int rate 
   for (int i = delay; i < n; ++i) (*mic)[i] = static_cast<int16_t>((*far)[i - delay] / 2 + ((i * 7) % 200) - 100);
 }
 
+// `cut_db` above kNearTalkNotEased: the engine eases its suppressor for the user (told so for the
+// middle half of the frames).
 long CountEngine(speakerd::EchoEngineKind kind, const std::vector<int16_t>& far, const std::vector<int16_t>& mic,
-                 int rate = kRate, const char* label = nullptr) {
+                 int rate = kRate, const char* label = nullptr, int cut_db = speakerd::kNearTalkNotEased) {
   speakerd::EchoSettings settings;
   settings.rate = rate;
   settings.frame = rate / 100;
+  settings.near_talk_max_cut_db = cut_db;
   const int frame = settings.frame;
   g_allocations = 0;
   g_counting = true;
@@ -74,6 +77,7 @@ long CountEngine(speakerd::EchoEngineKind kind, const std::vector<int16_t>& far,
   g_counting = true;
   for (int f = 0; f < kFrames; ++f) {
     if (f == kFrames / 2) engine->Reset();
+    engine->SetNearTalk(f >= kFrames / 4 && f < 3 * kFrames / 4);
     engine->Process(mic.data() + f * frame, far.data() + f * frame, out.data());
   }
   g_counting = false;
@@ -107,6 +111,8 @@ int main() {
   std::printf("speex %ld\n", CountEngine(speakerd::EchoEngineKind::kSpeex, far, mic));
   if (speakerd::EchoEngineBuilt(speakerd::EchoEngineKind::kWebrtc)) {
     std::printf("webrtc %ld\n", CountEngine(speakerd::EchoEngineKind::kWebrtc, far, mic));
+    std::printf("webrtc-eased %ld\n",
+                CountEngine(speakerd::EchoEngineKind::kWebrtc, far, mic, kRate, "webrtc-eased", -3));
     // 48 kHz: the full band split into bands inside the library (a path 16 kHz does not take).
     std::vector<int16_t> far48;
     std::vector<int16_t> mic48;
