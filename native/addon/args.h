@@ -45,6 +45,19 @@ inline Napi::Int16Array RequireInt16Array(const Napi::CallbackInfo& info, size_t
   return info[index].As<Napi::Int16Array>();
 }
 
+// An optional typed array argument with one value per frame: empty when absent or undefined, else it
+// must be a `T` (`type`) of exactly `frames` elements.
+template <typename T>
+T OptionalFrameArray(const Napi::CallbackInfo& info, size_t index, size_t frames, napi_typedarray_type type,
+                     const char* name, const char* type_name) {
+  if (info.Length() <= index || info[index].IsUndefined()) return T();
+  if (!info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != type ||
+      info[index].As<T>().ElementLength() != frames) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a " + type_name + " with one value per frame");
+  }
+  return info[index].As<T>();
+}
+
 // Reads an option from an object, checking its type and range.
 inline int OptionInt(const Napi::Object& obj, const char* key, int fallback, int min, int max) {
   Napi::Value v = obj.Get(key);

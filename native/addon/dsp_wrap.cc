@@ -74,22 +74,10 @@ Napi::Value EchoCancellerWrap::Process(const Napi::CallbackInfo& info) {
   const size_t frames = mic.ElementLength() / static_cast<size_t>(frame_);
   // Optional: whether the user talks, per frame (the engine's double-talk decision), and where to put
   // the engine's eased power ratio per frame.
-  Napi::Uint8Array near_talk;
-  Napi::Float32Array eased;
-  if (info.Length() > 2 && !info[2].IsUndefined()) {
-    if (!info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
-        info[2].As<Napi::Uint8Array>().ElementLength() != frames) {
-      throw Napi::TypeError::New(info.Env(), "nearTalk must be a Uint8Array with one value per frame");
-    }
-    near_talk = info[2].As<Napi::Uint8Array>();
-  }
-  if (info.Length() > 3 && !info[3].IsUndefined()) {
-    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
-        info[3].As<Napi::Float32Array>().ElementLength() != frames) {
-      throw Napi::TypeError::New(info.Env(), "easedPowerRatio must be a Float32Array with one value per frame");
-    }
-    eased = info[3].As<Napi::Float32Array>();
-  }
+  const Napi::Uint8Array near_talk =
+      OptionalFrameArray<Napi::Uint8Array>(info, 2, frames, napi_uint8_array, "nearTalk", "Uint8Array");
+  Napi::Float32Array eased =
+      OptionalFrameArray<Napi::Float32Array>(info, 3, frames, napi_float32_array, "easedPowerRatio", "Float32Array");
   Napi::Int16Array out = Napi::Int16Array::New(info.Env(), mic.ElementLength());
   for (size_t f = 0; f < frames; ++f) {
     const size_t i = f * static_cast<size_t>(frame_);
@@ -209,14 +197,8 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   }
   const size_t frames = in.ElementLength() / static_cast<size_t>(frame_);
   // Optional: the canceller's eased power ratio per frame (EchoCanceller.process fills it).
-  Napi::Float32Array eased;
-  if (info.Length() > 3 && !info[3].IsUndefined()) {
-    if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array ||
-        info[3].As<Napi::Float32Array>().ElementLength() != frames) {
-      throw Napi::TypeError::New(info.Env(), "easedPowerRatio must be a Float32Array with one value per frame");
-    }
-    eased = info[3].As<Napi::Float32Array>();
-  }
+  const Napi::Float32Array eased =
+      OptionalFrameArray<Napi::Float32Array>(info, 3, frames, napi_float32_array, "easedPowerRatio", "Float32Array");
   Napi::Int16Array out = Napi::Int16Array::New(info.Env(), in.ElementLength());
   std::copy(in.Data(), in.Data() + in.ElementLength(), out.Data());
   Napi::Uint8Array states = Napi::Uint8Array::New(info.Env(), frames);

@@ -1,5 +1,12 @@
 /** Signal measurements for tests: tone power, frequency, level. */
 
+/** `x` at 16 kHz with each sample repeated three times: 48 kHz, as a microphone file at the device rate. */
+export function upsample3(x: Int16Array): Int16Array {
+  const out = new Int16Array(x.length * 3);
+  x.forEach((v, i) => out.fill(v, i * 3, i * 3 + 3));
+  return out;
+}
+
 /** A sine as 16-bit PCM. */
 export function sine(rate: number, freq: number, amplitude: number, samples: number, phase = 0): Int16Array {
   const out = new Int16Array(samples);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AudioEngine, AudioMediaPlayer, AudioMediaRecorder, parseWav } from '../../src/media/index.js';
 import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { AlsaFileDevices } from '../helpers/alsa-files.js';
+import { upsample3 } from '../helpers/signal.js';
 import { createEchoScenario, ENCLOSURE_ROOM, erleDb, estimateLag, nearEndLossDb, shiftSignal, type EchoScenario } from '../../bench/echo-scenario.js';
 
 // Easing AEC2's suppressor while the user talks (native/dsp/aec2_nlp_ease.h), through the real
@@ -132,13 +133,6 @@ describe('the speex engine', () => {
 describe.runIf(aec2)('the engine eases AEC2 for the user its detector hears', () => {
   const devices = new AlsaFileDevices();
   afterAll(() => devices.remove());
-
-  /** `x` at 16 kHz repeated to 48 kHz (the microphone file runs at the device rate). */
-  const upsample3 = (x: Int16Array): Int16Array => {
-    const out = new Int16Array(x.length * 3);
-    x.forEach((v, i) => out.fill(v, i * 3, i * 3 + 3));
-    return out;
-  };
 
   /** What the engine sends with the microphone file `mic` while it plays `far`, cut at most `cutDb` for the user. */
   async function sent(far: Int16Array, mic: Int16Array, seconds: number, cutDb: number): Promise<Int16Array> {

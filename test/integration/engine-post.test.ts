@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AudioEngine, AudioMediaPlayer, type AecOptions } from '../../src/media/index.js';
 import { createEchoScenario } from '../../bench/echo-scenario.js';
 import { AlsaFileDevices } from '../helpers/alsa-files.js';
+import { upsample3 } from '../helpers/signal.js';
 
 // The post filter and the playback shaper inside the engine, through the real libasound (file plugin
 // devices): the output ceiling and ducking act on what is written to playback (the speaker file), the
@@ -9,13 +10,6 @@ import { AlsaFileDevices } from '../helpers/alsa-files.js';
 
 const DEVICE_RATE = 48000;
 const BRIDGE_RATE = 16000;
-
-/** `x` at 16 kHz repeated to 48 kHz (the microphone file runs at the device rate). */
-function upsample3(x: Int16Array): Int16Array {
-  const out = new Int16Array(x.length * 3);
-  x.forEach((v, i) => out.fill(v, i * 3, i * 3 + 3));
-  return out;
-}
 
 function rmsDb(x: Int16Array, fromS: number, toS: number, rate: number): number {
   let s = 0;
