@@ -59,7 +59,7 @@ const FIGURE_NAMES = [
 /**
  * Runs `configurations` through `rooms` on one JACK server, reporting each result as it comes; `seed`
  * picks the synthetic speech of the assistant and the user and the room's noise; `onRun` gets each
- * run's recordings too.
+ * run's recordings too (with the daemon's status every 50 ms when `timeline` is set).
  */
 export async function runRoomBench(
   rooms: readonly Room[],
@@ -67,6 +67,7 @@ export async function runRoomBench(
   onResult: (r: RoomResult) => void = () => undefined,
   seed = 1,
   onRun: (r: RoomResult, run: RunRecord) => void = () => undefined,
+  timeline = false,
 ): Promise<RoomResult[]> {
   roomClientBinary();
   const jack = new JackDevice(JACK_SERVER, roomAlsaConfig(), true);
@@ -80,7 +81,7 @@ export async function runRoomBench(
         if ('missing' in resolved) result = { room, configuration, skipped: `${resolved.missing} is not a key of this build` };
         else {
           try {
-            const run = await runRoom(room, resolved.set, JACK_SERVER, jack.config, seed);
+            const run = await runRoom(room, resolved.set, JACK_SERVER, jack.config, seed, timeline);
             result = { room, configuration, figures: measureRun(run) };
             onRun(result, run);
           } catch (error) {

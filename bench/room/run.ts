@@ -5,7 +5,8 @@
  * --room-set changes a field of the rooms (e.g. noiseDbfs=-90, bulkMs=60, volume=80; see Room).
  * --seed picks other synthetic speech and noise (default 1, what `npm run bench` runs).
  * --dump writes each run's recordings to DIR/<room>-<configuration>-seed<N> (bench/room/dump.ts), for
- * analysis outside the bench (bench/room/detector-timing.ts).
+ * analysis outside the bench (bench/room/detector-timing.ts), with the daemon's echo canceller as
+ * `status` showed it every 50 ms (meta.json's timeline).
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -61,6 +62,7 @@ const results = await runRoomBench(
     writeRunDump(dir, run);
     console.error(`  recordings in ${dir}`);
   },
+  values.dump !== undefined,
 );
 for (const room of rooms) console.log(formatRoom(room, results));
 console.log(`\n${formatMarkdown(results)}`);

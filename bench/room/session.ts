@@ -38,6 +38,24 @@ export interface RunRecord {
   cpuPercent: number;
   /** Device xruns and playback underruns the daemon counted during the timeline. */
   daemonXruns: number;
+  /** The daemon's echo canceller as `status` showed it every 50 ms while the reply played (runRoom's `timeline`). */
+  timeline?: StatusSample[];
+}
+
+/** One look at the daemon's echo canceller through `status`. */
+export interface StatusSample {
+  /** ms since the reply was sent (it reaches the room a prebuffer and a period or two later). */
+  ms: number;
+  /** The double-talk detector's decision. */
+  talk: string;
+  /** The echo path delay in use, ms, and where it comes from. */
+  delayMs: number;
+  delaySource: string;
+  /** Residual echo suppression now, the AGC's learnt and applied gains, dB; the reply ducked. */
+  suppressionDb: number;
+  agcGainDb: number;
+  agcAppliedDb: number;
+  duckActive: boolean;
 }
 
 /** Where the user's utterances lie, in ms from the reply's start. */
@@ -69,11 +87,51 @@ async function xrunsOf(socket: string): Promise<number> {
   }
 }
 
+interface StatusReply {
+  result: {
+    audio: {
+      aec: { delayMs: number; delaySource: string } | null;
+      aecPost: { talk: string; suppressionDb: number; agcGainDb: number; agcAppliedDb: number; duckActive: boolean } | null;
+    };
+  };
+}
+
+/** Asks the daemon at `socket` for `status` every 50 ms until `stop` resolves; what it saw, timed from `t0` (performance.now()). */
+export async function pollStatus(socket: string, t0: number, stop: Promise<void>): Promise<StatusSample[]> {
+  const client = await ControlClient.connect(socket);
+  const samples: StatusSample[] = [];
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  try {
+    while (!stopped) {
+      const { audio } = ((await client.request('status')) as unknown as StatusReply).result;
+      if (audio.aec && audio.aecPost) {
+        const { talk, suppressionDb, agcGainDb, agcAppliedDb, duckActive } = audio.aecPost;
+        const ms = Math.round(performance.now() - t0);
+        samples.push({ ms, talk, delayMs: audio.aec.delayMs, delaySource: audio.aec.delaySource, suppressionDb, agcGainDb, agcAppliedDb, duckActive });
+      }
+      await sleep(50);
+    }
+  } finally {
+    client.close();
+  }
+  return samples;
+}
+
 /**
  * Runs `room` with the daemon configured by `set` (`--set` pairs) on the JACK server `jackServer`
- * whose ALSA configuration `alsaConfig` defines the PCM 'room' (see roomAlsaConfig).
+ * whose ALSA configuration `alsaConfig` defines the PCM 'room' (see roomAlsaConfig). With `timeline`,
+ * the daemon's echo canceller is looked at through `status` every 50 ms while the reply plays (the
+ * requests cost the daemon a little CPU: for the dump, not for the figures).
  */
-export async function runRoom(room: Room, set: Readonly<Record<string, string>>, jackServer: string, alsaConfig: string, seed = 1): Promise<RunRecord> {
+export async function runRoom(
+  room: Room,
+  set: Readonly<Record<string, string>>,
+  jackServer: string,
+  alsaConfig: string,
+  seed = 1,
+  timeline = false,
+): Promise<RunRecord> {
   const dir = mkdtempSync(join(tmpdir(), 'speakerd-room-'));
   const userDbfs = userLevelDbfs(room);
   const timelineSamples = (TIMELINE_MS * SCENARIO_RATE) / 1000;
@@ -118,7 +176,10 @@ export async function runRoom(room: Room, set: Readonly<Record<string, string>>,
     const before = cpuTicks(daemon.pid!);
     const t0 = performance.now();
     void server.sendResponse({ audio: reply, chunkMs: 100, interval: 50, transcript: 'reply' });
-    await sleep(TIMELINE_MS + 400);
+    const played = sleep(TIMELINE_MS + 400);
+    const looked = timeline ? pollStatus(control, t0, played) : undefined;
+    await played;
+    const samples = await looked;
     const cpuPercent = ((cpuTicks(daemon.pid!) - before) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
     const daemonXruns = (await xrunsOf(control)) - xrunsBefore;
     if (server.connections !== 1) throw new Error(`the daemon connected ${server.connections} times (expected once): ${output}`);
@@ -126,7 +187,7 @@ export async function runRoom(room: Room, set: Readonly<Record<string, string>>,
     const { stats, recording } = await roomClient.stop();
     if (stats.onset < 0) throw new Error('the reply never reached the room');
     const utterances = utteranceRanges(stats.rate).map((r) => ({ start: r.start + stats.onset, end: r.end + stats.onset }));
-    return { room, stats, recording, uplink, utterances, userDbfs, cpuPercent, daemonXruns };
+    return { room, stats, recording, uplink, utterances, userDbfs, cpuPercent, daemonXruns, ...(samples ? { timeline: samples } : {}) };
   } finally {
     daemon.kill('SIGTERM');
     await exited;

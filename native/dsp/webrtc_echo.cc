@@ -95,6 +95,7 @@ struct WebrtcEchoEngine::Apm {
   webrtc::AudioFrame near;
   Aec2NlpEase* ease = nullptr;  // null when easing is off or no slot was free
   float ease_floor = 0.0f;      // the suppressor's least gain per bin while the user talks
+  double ease_pending = 1.0;    // the last call's ratio, for the next frame out (the output lags)
   ~Apm() { Aec2NlpEase::Detach(ease); }
 };
 
@@ -166,7 +167,10 @@ void WebrtcEchoEngine::Process(const int16_t* mic, const int16_t* reference, int
   apm_->apm->set_stream_delay_ms(settings_.reference_lead_ms);
   if (apm_->ease != nullptr) apm_->ease->SetFloor(near_talk_ ? apm_->ease_floor : 0.0f);
   apm_->apm->ProcessStream(&apm_->near);
-  eased_power_ratio_ = apm_->ease != nullptr ? apm_->ease->TakePassedRatio() : 1.0;
+  // AEC2's output lags its input by about 13 ms: the frame it returns now was suppressed mostly in the
+  // previous call, so that call's ratio is the one that belongs to it.
+  eased_power_ratio_ = apm_->ease_pending;
+  apm_->ease_pending = apm_->ease != nullptr ? apm_->ease->TakePassedRatio() : 1.0;
   std::memcpy(out, apm_->near.data_, bytes);
   tracker_.Update(mic, reference, out);
 }

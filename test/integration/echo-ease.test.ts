@@ -60,12 +60,14 @@ describe.runIf(aec2)('webrtc AEC2 eased for near talk', () => {
     const first = nearTalk.indexOf(1);
     expect(first).toBeGreaterThan(0);
     expect(eased.subarray(0, first * FRAME)).toEqual(plain.subarray(0, first * FRAME));
+    // A frame's ratio is that of the call before (AEC2's output lags its input by about 13 ms).
+    const easedFrame = (f: number): boolean => f > 0 && nearTalk[f - 1] === 1;
     for (let f = 0; f < ratios.length; f++) {
-      if (nearTalk[f] === 0) expect(ratios[f]).toBe(1);
+      if (!easedFrame(f)) expect(ratios[f]).toBe(1);
       else expect(ratios[f]).toBeLessThanOrEqual(1);
     }
     // Over the double talk the suppressor would have passed far less than the eased one did.
-    const cut = Array.from(ratios).filter((r, f) => nearTalk[f] === 1 && r < 0.5).length;
+    const cut = Array.from(ratios).filter((r, f) => easedFrame(f) && r < 0.5).length;
     expect(cut / nearTalk.filter((v) => v === 1).length).toBeGreaterThan(0.2);
   });
 
