@@ -107,8 +107,9 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
   const bool near_raw = above_noise && (residual.frames == 0 || r > residual.Threshold(margin)) &&
                         (!far_active || x > leak.Threshold(margin));
 
-  // Learnt while the echo stands clear of the microphone's noise.
-  if (far_active && mic_power > kLearnAboveNoise * mic_noise_) {
+  // Learnt while the echo stands clear of the microphone's noise, and not from frames the canceller
+  // eased for the user (their scaled power says what its suppressor made of the user, not of the echo).
+  if (far_active && mic_power > kLearnAboveNoise * mic_noise_ && out_power_scale >= 1.0) {
     if (leak.frames == 0 || x < leak.Threshold(margin) + kLearnCeiling) leak.Learn(x);
     if (residual.frames == 0 || r < residual.Threshold(margin) + kLearnCeiling) residual.Learn(r);
   }

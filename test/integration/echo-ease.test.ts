@@ -98,8 +98,7 @@ describe.runIf(aec2)('webrtc AEC2 eased for near talk', () => {
     const frames = scenario.mic.length / FRAME;
     const asIs = new PostFilter({}).process(scenario.mic, reference, plain, new Float32Array(frames).fill(1));
     // The same output said to be 40 dB over what the suppressor would have passed over the double talk:
-    // the detector hears the user there far less (measured: 59 frames of 400 against 206; it goes on
-    // learning the echo path from these frames, so it does not stay deaf for 4 s).
+    // the detector hears the user there far less (measured: 59 frames of 400 against 206).
     const said = Float32Array.from({ length: frames }, (_, f) => (nearTalk[f] === 1 ? 1e-4 : 1));
     const quieter = new PostFilter({}).process(scenario.mic, reference, plain, said);
     const over = (states: Uint8Array): Uint8Array => states.filter((_, f) => nearTalk[f] === 1);
@@ -107,6 +106,14 @@ describe.runIf(aec2)('webrtc AEC2 eased for near talk', () => {
     expect(near(over(quieter.states))).toBeLessThan(near(over(asIs.states)) / 2);
     expect(new PostFilter({}).process(scenario.mic, reference, plain).states).toEqual(asIs.states);
     expect(() => new PostFilter({}).process(scenario.mic, reference, plain, new Float32Array(3))).toThrow(/easedPowerRatio/);
+    // Eased frames teach it nothing about the echo: the far end alone said to be eased (40 dB) leaves
+    // its decisions over the double talk after it nearly as they were (measured: 213 frames given to the
+    // user against 206; 235 when it learnt from them; only its noise floor followed the scaled power).
+    const farOnly = Float32Array.from({ length: frames }, (_, f) =>
+      f * FRAME >= scenario.segments.farOnly.start && (f + 1) * FRAME <= scenario.segments.farOnly.end ? 1e-4 : 1,
+    );
+    const afterEased = new PostFilter({}).process(scenario.mic, reference, plain, farOnly);
+    expect(Math.abs(near(over(afterEased.states)) - near(over(asIs.states)))).toBeLessThan(15);
   });
 
   it('refuses a cut out of range and a nearTalk or ratio array of the wrong length', () => {
@@ -177,7 +184,7 @@ describe.runIf(aec2)('the engine eases AEC2 for the user its detector hears', ()
       nearEndLossDb(scenario.near, out, doubleTalk, lagOf(out)) - nearEndLossDb(scenario.near, out, nearOnly, lagOf(out));
     const before = lossOf(plain);
     const after = lossOf(eased);
-    // Measured: the user over the reply 9.0 dB under the user alone, 3.8 dB eased; 64.7 dB of echo removed either way.
+    // Measured: the user over the reply 9.0 dB under the user alone, 3.6 dB eased; 64.7 dB of echo removed either way.
     expect(before - after, `double-talk loss ${before.toFixed(1)} -> ${after.toFixed(1)} dB`).toBeGreaterThan(2.5);
     const erle = erleDb(scenario.mic, eased, farOnly, lagOf(eased));
     expect(Math.abs(erle - erleDb(scenario.mic, plain, farOnly, lagOf(plain)))).toBeLessThan(1);
