@@ -177,9 +177,8 @@ export async function runRoom(
     const t0 = performance.now();
     void server.sendResponse({ audio: reply, chunkMs: 100, interval: 50, transcript: 'reply' });
     const played = sleep(TIMELINE_MS + 400);
-    const looked = timeline ? pollStatus(control, t0, played) : undefined;
-    await played;
-    const samples = await looked;
+    // Awaited together: a failed status request fails the run when it happens, not as an unhandled rejection.
+    const [, samples] = await Promise.all([played, timeline ? pollStatus(control, t0, played) : undefined]);
     const cpuPercent = ((cpuTicks(daemon.pid!) - before) / CLOCK_TICKS / ((performance.now() - t0) / 1000)) * 100;
     const daemonXruns = (await xrunsOf(control)) - xrunsBefore;
     if (server.connections !== 1) throw new Error(`the daemon connected ${server.connections} times (expected once): ${output}`);

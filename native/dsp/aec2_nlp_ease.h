@@ -1,5 +1,5 @@
 // Eases AEC2's non-linear processor (webrtc-audio-processing 0.3) while the user talks over the far
-// end. On its own, AEC2's suppressor cuts a user talking over the reply by 7-20 dB (docs/audio.md):
+// end. On its own, AEC2's suppressor cuts a user talking over the reply by 7-30 dB (docs/audio.md):
 // it cannot tell the user from residual echo. speakerd's own double-talk detector can, so while it
 // hears the user the suppressor's gain in each frequency bin is kept at or above a floor; the linear
 // filter still removes the echo, and ducking lowers what is left.

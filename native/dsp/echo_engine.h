@@ -30,7 +30,7 @@ struct EchoSettings {
   int reference_lead_ms = 20;  // webrtc: how far the engine's reference leads the echo (stream delay)
   // webrtc AEC2: the most its suppressor cuts per frequency bin while the user talks; at or below
   // kNearTalkNotEased, not eased (aec2_nlp_ease.h).
-  int near_talk_max_cut_db = -60;
+  int near_talk_max_cut_db = kNearTalkNotEased;
 };
 
 // Running estimate of how much echo is removed, updated on the audio thread, read from any thread.
