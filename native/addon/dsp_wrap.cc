@@ -183,8 +183,8 @@ EchoPostFilterWrap::EchoPostFilterWrap(const Napi::CallbackInfo& info) : Napi::O
   filter_ = std::make_unique<EchoPostFilter>(ParseEchoPostSettings(o, timing.rate, frame_));
 }
 
-// process(mic, reference, cancelled[, easedPowerRatio]): {out, states (TalkState per frame), nearRuns, agcGainDb,
-// agcAppliedDb, suppressionDb}.
+// process(mic, reference, cancelled[, easedPowerRatio]): {out, states (TalkState per frame), nearRuns, easeRuns,
+// agcGainDb, agcAppliedDb, suppressionDb}.
 Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   Napi::Int16Array mic = RequireInt16Array(info, 0, "mic");
   Napi::Int16Array ref = RequireInt16Array(info, 1, "reference");
@@ -203,6 +203,7 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   std::copy(in.Data(), in.Data() + in.ElementLength(), out.Data());
   Napi::Uint8Array states = Napi::Uint8Array::New(info.Env(), frames);
   Napi::Uint16Array near_runs = Napi::Uint16Array::New(info.Env(), frames);
+  Napi::Uint16Array ease_runs = Napi::Uint16Array::New(info.Env(), frames);
   Napi::Float32Array agc = Napi::Float32Array::New(info.Env(), frames);
   Napi::Float32Array agc_applied = Napi::Float32Array::New(info.Env(), frames);
   Napi::Float32Array suppression = Napi::Float32Array::New(info.Env(), frames);
@@ -211,6 +212,7 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
     filter_->Process(mic.Data() + at, ref.Data() + at, out.Data() + at, eased.IsEmpty() ? 1.0 : eased[f]);
     states[f] = static_cast<uint8_t>(filter_->state());
     near_runs[f] = static_cast<uint16_t>(std::min(filter_->near_run(), 65535));
+    ease_runs[f] = static_cast<uint16_t>(std::min(filter_->ease_run(), 65535));
     agc[f] = filter_->agc_gain_db();
     agc_applied[f] = filter_->agc_applied_db();
     suppression[f] = filter_->suppression_db();
@@ -219,6 +221,7 @@ Napi::Value EchoPostFilterWrap::Process(const Napi::CallbackInfo& info) {
   result.Set("out", out);
   result.Set("states", states);
   result.Set("nearRuns", near_runs);
+  result.Set("easeRuns", ease_runs);
   result.Set("agcGainDb", agc);
   result.Set("agcAppliedDb", agc_applied);
   result.Set("suppressionDb", suppression);

@@ -25,6 +25,9 @@ constexpr double kTalkingWithinEnvelope = 0.25;
 constexpr double kMicAboveNoise = 2.5;
 // A frame teaches the detector when the microphone is 10 dB above its noise floor.
 constexpr double kLearnAboveNoise = 10.0;
+// As the far end starts again after silence, the canceller passes its first echo for several frames
+// (70-90 ms in the enclosure: its suppressor has not seen the far end yet).
+constexpr int kRestartFrames = 10;
 
 double Power(const int16_t* x, int n) {
   double sum = 0.0;
@@ -60,7 +63,7 @@ void DoubleTalkDetector::Reset() {
   std::fill(mic_power_, mic_power_ + kMaxLag + 1, 0.0);
   ref_env_ = noise_ = mic_noise_ = 0.0;
   for (int k = 0; k < 2; ++k) leak_[k] = residual_[k] = Learnt();
-  hold_ = near_run_ = 0;
+  hold_ = near_run_ = ease_run_ = far_run_ = 0;
   state_ = TalkState::kIdle;
   stats_.state.store(0, std::memory_order_relaxed);
 }
@@ -88,6 +91,9 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
   ring_pos_ = (ring_pos_ + 1) % (kMaxLag + 1);
   ref_env_ = std::max(ref_power, ref_env_ * env_decay_);
   const bool far_active = ref_env_ > far_active_power_;
+  far_run_ = far_active ? far_run_ + 1 : 0;
+  // No new decision for the user while the far end starts again (one already made holds through it).
+  const bool restarting = far_active && far_run_ <= kRestartFrames && hold_ == 0;
 
   const double out_power = Power(out, n) * out_power_scale + 1.0;
   TrackFloor(out_power, &noise_);
@@ -104,7 +110,7 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
   Learnt& leak = leak_[k];
   Learnt& residual = residual_[k];
   const double margin = near_ratio_min_;
-  const bool near_raw = above_noise && (residual.frames == 0 || r > residual.Threshold(margin)) &&
+  const bool near_raw = !restarting && above_noise && (residual.frames == 0 || r > residual.Threshold(margin)) &&
                         (!far_active || x > leak.Threshold(margin));
 
   // Learnt while the echo stands clear of the microphone's noise, and not from frames the canceller
@@ -115,6 +121,11 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
   }
 
   near_run_ = near_raw ? near_run_ + 1 : 0;
+  // The canceller is eased only for the user over the far end's voice. The frames the detector
+  // mistakes for the user come from the far end's pauses: in its reverberant tail the canceller's
+  // residual rises against its fading input (its filter is shorter than the room's response), and as it
+  // starts again after silence its echo can reach the microphone before the reference shows it.
+  ease_run_ = near_raw && far_active && k == 0 ? ease_run_ + 1 : 0;
   if (near_run_ >= settings_.onset_frames) {
     hold_ = hangover_frames_;
   } else if (hold_ > 0) {

@@ -49,6 +49,9 @@ class DoubleTalkDetector {
   TalkState state() const { return state_; }
   // Frames in a row the raw (pre-hangover) decision has shown the user.
   int near_run() const { return near_run_; }
+  // Frames in a row the raw decision has shown the user while the far end talked (not in a pause, nor
+  // in its reverberant tail): the frames on which the canceller may be eased for the user.
+  int ease_run() const { return ease_run_; }
   double noise_power() const { return noise_; }
   const DoubleTalkStats& stats() const { return stats_; }
 
@@ -81,6 +84,8 @@ class DoubleTalkDetector {
   Learnt residual_[2];  // canceller output over the reference envelope
   int hold_ = 0;
   int near_run_ = 0;
+  int ease_run_ = 0;
+  int far_run_ = 0;  // frames in a row the far end has played
   TalkState state_ = TalkState::kIdle;
   DoubleTalkStats stats_;
 };

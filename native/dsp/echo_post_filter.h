@@ -33,6 +33,7 @@ class EchoPostFilter {
     return detector_.state() == TalkState::kDoubleTalk && detector_.near_run() >= frames;
   }
   int near_run() const { return detector_.near_run(); }
+  int ease_run() const { return detector_.ease_run(); }
   const DoubleTalkStats& detector_stats() const { return detector_.stats(); }
   float agc_gain_db() const { return agc_enabled_ ? agc_.gain_db() : 0.0f; }
   // The AGC's gain on the last frame: the learnt one while the user talks, at most unity between words.

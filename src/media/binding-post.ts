@@ -45,6 +45,11 @@ export interface NativeEchoPostResult {
   states: Uint8Array;
   /** Frames in a row the detector's raw decision has shown the user. */
   nearRuns: Uint16Array;
+  /**
+   * Frames in a row the raw decision has shown the user while the far end's voice played (not in its
+   * pauses or reverberant tail): the engine eases its canceller for the user from `dtdOnsetFrames` of them.
+   */
+  easeRuns: Uint16Array;
   /** The AGC's learnt gain per frame, dB. */
   agcGainDb: Float32Array;
   /** The gain the AGC applied per frame (the learnt one while the user talks, at most 0 dB between words), dB. */
