@@ -228,6 +228,14 @@ export async function footprints(seconds: number, batchMs: number, settings = un
         nodeArgs,
         profileSeconds(),
       );
+      // The same with the speex engine, the issue's own figures' canceller: what the engine costs.
+      out[`daemon, full duplex on JACK, AEC on (speex), ${batchMs} ms batches`] = await daemon(
+        { ...config, aec: { enabled: true, engine: 'speex' } },
+        seconds,
+        true,
+        { ...env, JACK_DEFAULT_SERVER: jack.name },
+        nodeArgs,
+      );
       // The same through Node's sockets, every batch through JS: what the native socket saves.
       out[`daemon, full duplex, Node sockets (ai.nativeSocket false), ${batchMs} ms batches`] = await daemon(
         { ...config, ai: { ...config.ai, nativeSocket: false } },

@@ -79,7 +79,10 @@ export const CONFIGURATIONS: readonly Configuration[] = [
   { label: 'default (aec.engine auto) + post filter + ducking 12 dB', set: {} },
   { label: 'speex + post filter + ducking 12 dB', set: { 'aec.engine': 'speex' } },
   { label: 'speex, no post filter', set: { 'aec.engine': 'speex', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0' } },
-  { label: 'webrtc, no post filter', set: { 'aec.engine': 'webrtc', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0' } },
+  {
+    label: 'webrtc, no post filter',
+    set: { 'aec.engine': 'webrtc', 'aec.suppressDb': '0', 'aec.agc': 'false', 'aec.duckDb': '0', 'aec.userMaxCutDb': '-60' },
+  },
   { label: 'default + ceiling -11 dBFS', set: { 'audio.maxOutputDbfs': '-11' } },
 ];
 

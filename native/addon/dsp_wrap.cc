@@ -60,6 +60,7 @@ EchoCancellerWrap::EchoCancellerWrap(const Napi::CallbackInfo& info) : Napi::Obj
   s.near_talk_max_cut_db = OptionInt(o, "nearTalkMaxCutDb", kNearTalkNotEased, kNearTalkNotEased, 0);
   const EchoEngineKind kind = OptionEchoEngine(o, "engine");
   frame_ = s.frame;
+  near_talk_max_cut_db_ = s.near_talk_max_cut_db;
   try {
     echo_ = CreateEchoEngine(kind, s);
   } catch (const std::exception& e) {
@@ -99,6 +100,7 @@ Napi::Value EchoCancellerWrap::Stats(const Napi::CallbackInfo& info) {
   out.Set("converged", echo_->stats().converged.load());
   out.Set("frames", static_cast<double>(echo_->stats().frames.load()));
   out.Set("engine", echo_->name());
+  out.Set("userEase", UserEaseName(near_talk_max_cut_db_, *echo_));
   return out;
 }
 

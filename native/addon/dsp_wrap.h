@@ -24,6 +24,7 @@ class EchoCancellerWrap : public Napi::ObjectWrap<EchoCancellerWrap> {
   Napi::Value Reset(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   std::unique_ptr<EchoEngine> echo_;
+  int near_talk_max_cut_db_ = kNearTalkNotEased;  // as asked (stats' userEase)
   int frame_ = 0;
 };
 

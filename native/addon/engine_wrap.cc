@@ -591,6 +591,7 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
     aec.Set("erleDb", echo->erle_db.load());
     aec.Set("converged", echo->converged.load());
     aec.Set("engine", engine_->echo_engine_name());
+    aec.Set("userEase", engine_->echo_user_ease());
     const DelayEstimate* estimate = engine_->delay_estimate();
     const int estimated = estimate ? estimate->delay_samples.load() : -1;
     // The estimator's lag counts from the frame played one tick ago (see Engine::EchoPathDelay).

@@ -73,10 +73,20 @@ class EchoEngine {
   // The power the engine's own suppressor would have passed in the last Process() over what it
   // passed: 1 unless it was eased. The double-talk detector judges the frame as if it had not been.
   virtual double eased_power_ratio() const { return 1.0; }
+  // Whether SetNearTalk eases the engine's own suppressor: EchoSettings::near_talk_max_cut_db asked for
+  // it and the engine can (webrtc AEC2 with a library that exports its suppression step).
+  virtual bool eases_user() const { return false; }
   virtual const EchoStats& stats() const = 0;
   virtual int frame() const = 0;
   virtual const char* name() const = 0;
 };
+
+// Whether `engine` eases its own suppressor for the user, as status names it: "off" when
+// `near_talk_max_cut_db` does not ask for it, "on", or "unsupported" (asked, but the engine cannot).
+inline const char* UserEaseName(int near_talk_max_cut_db, const EchoEngine& engine) {
+  if (near_talk_max_cut_db <= kNearTalkNotEased) return "off";
+  return engine.eases_user() ? "on" : "unsupported";
+}
 
 // "speex" or "webrtc".
 const char* EchoEngineName(EchoEngineKind kind);

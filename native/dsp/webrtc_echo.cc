@@ -75,6 +75,9 @@ WebrtcEchoEngine::WebrtcEchoEngine(const EchoSettings& settings)
 
 WebrtcEchoEngine::~WebrtcEchoEngine() = default;
 
+// AEC3 tunes its own suppressor: nothing here eases it.
+bool WebrtcEchoEngine::eases_user() const { return false; }
+
 void WebrtcEchoEngine::Process(const int16_t* mic, const int16_t* reference, int16_t* out) {
   const webrtc::StreamConfig& s = apm_->stream;
   apm_->apm->ProcessReverseStream(reference, s, s, apm_->reverse_out.get());
@@ -146,16 +149,15 @@ WebrtcEchoEngine::WebrtcEchoEngine(const EchoSettings& settings)
   Check(apm.ProcessReverseStream(&apm_->far), "first reverse frame");
   Check(apm.set_stream_delay_ms(settings.reference_lead_ms), "stream delay");
   Check(apm.ProcessStream(&apm_->near), "first frame");
+  // Without the library's export (or a free slot) the engine runs as the library has it: eases_user()
+  // says so, and status shows it (aec.userEase 'unsupported').
   if (settings.near_talk_max_cut_db > kNearTalkNotEased) {
     apm_->ease = Aec2NlpEase::Attach(apm.echo_cancellation()->aec_core());
-    if (apm_->ease == nullptr) {
-      throw std::runtime_error(
-          "webrtc audio processing: cannot ease AEC2's suppressor for the user (this library does not export "
-          "WebRtcAec_OverdriveAndSuppress, or 64 instances already are eased); set aec.userMaxCutDb to -60");
-    }
     apm_->ease_floor = static_cast<float>(std::pow(10.0, settings.near_talk_max_cut_db / 20.0));
   }
 }
+
+bool WebrtcEchoEngine::eases_user() const { return apm_->ease != nullptr; }
 
 WebrtcEchoEngine::~WebrtcEchoEngine() = default;
 

@@ -27,6 +27,7 @@ class WebrtcEchoEngine final : public EchoEngine {
   // AEC2: eases its suppressor while the user talks (settings.near_talk_max_cut_db, aec2_nlp_ease.h).
   void SetNearTalk(bool near) override { near_talk_ = near; }
   double eased_power_ratio() const override { return eased_power_ratio_; }
+  bool eases_user() const override;
   const EchoStats& stats() const override { return tracker_.stats(); }
   int frame() const override { return settings_.frame; }
   const char* name() const override { return "webrtc"; }

@@ -111,6 +111,8 @@ class Engine : private EventSink {
   std::shared_ptr<const EngineClock> clock() const { return clock_; }
   const EchoStats* echo_stats() const { return echo_ ? &echo_->stats() : nullptr; }
   const char* echo_engine_name() const { return echo_ ? echo_->name() : ""; }
+  // The echo engine's easing for the user as status names it (UserEaseName); "off" without one.
+  const char* echo_user_ease() const { return echo_ ? UserEaseName(options_.aec_near_talk_max_cut_db, *echo_) : "off"; }
   const DelayEstimate* delay_estimate() const { return delay_estimator_ ? &delay_estimator_->estimate() : nullptr; }
   const EchoPostFilter* post_filter() const { return post_.get(); }
   const PlaybackShaper& playback_shaper() const { return shaper_; }

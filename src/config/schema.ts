@@ -130,9 +130,9 @@ export const SCHEMA: convict.Schema<SpeakerdConfig> = {
       access: 'admin',
     },
     userMaxCutDb: {
-      doc: 'WebRTC engine on webrtc-audio-processing 0.3 (AEC2): the most its own echo suppressor may cut, in each frequency band, while the double-talk detector hears the user (dB, -60..0); -60 = as the library does it. AEC2 alone cuts a user talking over the assistant by 7-30 dB; eased, the linear canceller and ducking keep the echo down instead (docs/audio.md). Not used by speex or AEC3 (1.x).',
+      doc: "WebRTC engine on webrtc-audio-processing 0.3 (AEC2): the most its own echo suppressor may cut, in each frequency band, while the double-talk detector hears the user over the assistant's voice (dB, -60..0); -60 = as the library does it. AEC2 alone cuts a user talking over the assistant by 7-30 dB; eased, the linear canceller and ducking keep the echo down instead (docs/audio.md). Not used by speex or AEC3 (1.x); status shows audio.aec.userEase ('on', 'off', or 'unsupported' where the engine cannot).",
       format: int(-60, 0),
-      default: -60,
+      default: -1,
       effect: 'reopen',
       access: 'admin',
     },

@@ -30,6 +30,8 @@ export interface ServiceStatus {
       erleDb: number;
       converged: boolean;
       engine?: string;
+      /** Whether the engine eases its own suppressor for the user (aec.userMaxCutDb): 'off', 'on' or 'unsupported'. */
+      userEase?: string;
       delayMs?: number;
       delaySource?: string;
       delayEstimateMs?: number;

@@ -46,7 +46,8 @@ export interface NativeEngineOptions {
   aecSuppression?: NativeEchoSuppression;
   /**
    * WebRTC AEC2: the most its suppressor cuts per frequency bin while the double-talk detector hears the
-   * user, dB -60..0; -60 (default) leaves it as the library has it.
+   * user, dB -60..0; -60 (default) leaves it as the library has it. Where the engine cannot, it runs
+   * without (stats' aec.userEase 'unsupported').
    */
   aecNearTalkMaxCutDb?: number;
   /** Echo canceller filter length in ms, default 250. */
@@ -82,6 +83,13 @@ export type NativeEchoEngineName = 'speex' | 'webrtc';
 /** Residual echo suppression levels of the WebRTC engine. */
 export type NativeEchoSuppression = 'low' | 'moderate' | 'high';
 
+/**
+ * Whether the echo engine eases its own suppressor for the user (aecNearTalkMaxCutDb): 'off' when not
+ * asked, 'on', or 'unsupported' (asked, but the engine cannot: speex, AEC3, or an AEC2 library that does
+ * not export its suppression step; the engine then runs as the library has it).
+ */
+export type NativeUserEase = 'off' | 'on' | 'unsupported';
+
 /** Where the echo path delay the reference is aligned with comes from. */
 export type NativeDelaySource = 'none' | 'config' | 'device' | 'estimate';
 
@@ -91,6 +99,7 @@ export interface NativeAecStats {
   converged: boolean;
   /** The echo engine running. */
   engine: NativeEchoEngineName;
+  userEase: NativeUserEase;
   /** The estimator's echo path delay in ms (-1 while it has none), whether or not it is applied. */
   delayEstimateMs: number;
   /** Confidence of that estimate, 0 to 1. */
@@ -210,7 +219,7 @@ export interface NativeEchoCanceller {
   process(mic: Int16Array, reference: Int16Array, nearTalk?: Uint8Array, easedPowerRatio?: Float32Array): Int16Array;
   /** Forgets the adapted filter, as the engine does when the device reopens. */
   reset(): void;
-  stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName };
+  stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName; userEase: NativeUserEase };
 }
 
 /** Options of an offline echo canceller. */

@@ -19,6 +19,7 @@ import type {
   NativeEchoOptions,
   NativeEngineOptions,
   NativeEvent,
+  NativeUserEase,
   NativeWatchdogOptions,
 } from './binding.js';
 import { optionBool, optionInt, requireInt, requireInt16Array, requireObject } from './fake/args.js';
@@ -45,6 +46,7 @@ function checkFrames(mic: unknown, reference: unknown, frame: number): Int16Arra
 export class FakeEchoCanceller implements NativeEchoCanceller {
   private readonly frame: number;
   private readonly engine: NativeEchoEngineName;
+  private readonly userEase: NativeUserEase;
   private frames = 0;
 
   constructor(options: NativeEchoOptions, echoEngines: readonly NativeEchoEngineName[] = ALL_ECHO_ENGINES) {
@@ -57,7 +59,8 @@ export class FakeEchoCanceller implements NativeEchoCanceller {
     optionInt(o, 'echoSuppressActiveDb', -15, -90, 0);
     optionSuppression(o, 'suppression');
     optionInt(o, 'referenceLeadMs', 20, 0, 200);
-    optionInt(o, 'nearTalkMaxCutDb', -60, -60, 0);
+    // It removes nothing, so it eases nothing either.
+    this.userEase = optionInt(o, 'nearTalkMaxCutDb', -60, -60, 0) > -60 ? 'unsupported' : 'off';
     this.engine = optionEchoEngine(o, 'engine', echoEngines);
     checkEchoEngineTiming(this.engine, rate, this.frame);
   }
@@ -82,8 +85,8 @@ export class FakeEchoCanceller implements NativeEchoCanceller {
     // Nothing adapted: the fake passes the microphone through.
   }
 
-  stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName } {
-    return { erleDb: 0, converged: false, frames: this.frames, engine: this.engine };
+  stats(): { erleDb: number; converged: boolean; frames: number; engine: NativeEchoEngineName; userEase: NativeUserEase } {
+    return { erleDb: 0, converged: false, frames: this.frames, engine: this.engine, userEase: this.userEase };
   }
 }
 

@@ -174,7 +174,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(stats.realtime).toBe(false);
       expect(stats.aecDelayMs).toBe(-1);
       expect(stats.aecDelaySource).toBe('none');
-      expect(stats.aec).toEqual({ erleDb: 0, converged: false, engine: 'speex', delayEstimateMs: -1, delayConfidence: 0 });
+      expect(stats.aec).toEqual({ erleDb: 0, converged: false, engine: 'speex', userEase: 'off', delayEstimateMs: -1, delayConfidence: 0 });
       expect(stats.aecPost).toEqual({ talk: 'idle', suppressionDb: 0, agcGainDb: 0, agcAppliedDb: 0, duckActive: false, limiterDb: 0 });
       expect(stats.tickAvgUs).toBeGreaterThanOrEqual(0);
       expect(stats.tickMaxUs).toBeGreaterThanOrEqual(stats.tickAvgUs);
@@ -839,7 +839,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(() => echo.process(new Int16Array(320), new Int16Array(160))).toThrow(new RangeError('mic and reference must have the same length'));
       expect(() => echo.process(new Int16Array(100), new Int16Array(100))).toThrow(new RangeError('mic length must be a multiple of the frame (160)'));
       expect(echo.process(new Int16Array(320), new Int16Array(320)).length).toBe(320);
-      expect(echo.stats()).toEqual({ erleDb: 0, converged: false, frames: 2, engine: 'speex' });
+      expect(echo.stats()).toEqual({ erleDb: 0, converged: false, frames: 2, engine: 'speex', userEase: 'off' });
       expect(() => new binding.EchoCanceller({ engine: 'pulse' as 'speex' })).toThrow(new RangeError("options.engine must be 'speex' or 'webrtc'"));
       expect(() => new binding.EchoCanceller({ suppression: 'max' as 'low' })).toThrow(
         new RangeError("options.suppression must be 'low', 'moderate' or 'high'"),

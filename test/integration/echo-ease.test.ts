@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AudioEngine, AudioMediaPlayer, AudioMediaRecorder, parseWav } from '../../src/media/index.js';
-import { loadNativeBinding } from '../../src/media/native-binding.js';
+import { findNativeAddon, loadNativeBinding } from '../../src/media/native-binding.js';
 import { AlsaFileDevices } from '../helpers/alsa-files.js';
 import { upsample3 } from '../helpers/signal.js';
 import { createEchoScenario, ENCLOSURE_ROOM, erleDb, estimateLag, nearEndLossDb, shiftSignal, type EchoScenario } from '../../bench/echo-scenario.js';
@@ -116,6 +117,33 @@ describe.runIf(aec2)('webrtc AEC2 eased for near talk', () => {
     expect(Math.abs(near(over(afterEased.states)) - near(over(asIs.states)))).toBeLessThan(15);
   });
 
+  it('says in stats whether it eases the user', () => {
+    expect(new binding.EchoCanceller({ engine: 'webrtc', nearTalkMaxCutDb: -3 }).stats().userEase).toBe('on');
+    expect(new binding.EchoCanceller({ engine: 'webrtc', nearTalkMaxCutDb: -60 }).stats().userEase).toBe('off');
+    expect(new binding.EchoCanceller({ engine: 'webrtc' }).stats().userEase).toBe('off');
+  });
+
+  it('runs as the library has it, and says so, when no instance slot is free', () => {
+    // In a process of its own: the 64 slots belong to the addon, shared by all that the process runs.
+    const script = `
+      const b = require(${JSON.stringify(findNativeAddon(join(import.meta.dirname, '..', '..')))});
+      const held = Array.from({ length: 64 }, () => new b.EchoCanceller({ engine: 'webrtc', nearTalkMaxCutDb: -3 }));
+      const spare = new b.EchoCanceller({ engine: 'webrtc', nearTalkMaxCutDb: -3 });
+      const plain = new b.EchoCanceller({ engine: 'webrtc' });
+      const ref = Int16Array.from({ length: 32000 }, (_, i) => Math.round(9000 * Math.sin(i / 7) * Math.sin(i / 2900)));
+      const mic = Int16Array.from({ length: 32000 }, (_, i) => Math.round(0.7 * (ref[i - 480] || 0) + 2000 * Math.sin(i / 3)));
+      const a = spare.process(mic, ref, new Uint8Array(200).fill(1));
+      const p = plain.process(mic, ref);
+      console.log(JSON.stringify({
+        on: held.filter((c) => c.stats().userEase === 'on').length,
+        spare: spare.stats().userEase,
+        same: a.every((v, i) => v === p[i]),
+      }));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as unknown;
+    expect(out).toEqual({ on: 64, spare: 'unsupported', same: true });
+  });
+
   it('refuses a cut out of range and a nearTalk or ratio array of the wrong length', () => {
     expect(() => new binding.EchoCanceller({ engine: 'webrtc', nearTalkMaxCutDb: 3 })).toThrow(RangeError);
     expect(() => new binding.EchoCanceller({ engine: 'webrtc', nearTalkMaxCutDb: -61 })).toThrow(RangeError);
@@ -136,6 +164,8 @@ describe('the speex engine', () => {
     const told = new binding.EchoCanceller({ engine: 'speex', nearTalkMaxCutDb: -3 }).process(scenario.mic, reference, nearTalk, ratios);
     expect(told).toEqual(plain);
     expect(ratios.every((r) => r === 1)).toBe(true);
+    expect(new binding.EchoCanceller({ engine: 'speex', nearTalkMaxCutDb: -3 }).stats().userEase).toBe('unsupported');
+    expect(new binding.EchoCanceller({ engine: 'speex' }).stats().userEase).toBe('off');
   });
 });
 
@@ -153,6 +183,7 @@ describe.runIf(aec2)('the engine eases AEC2 for the user its detector hears', ()
       requireDevice: true,
       aec: { engine: 'webrtc', delayMs: 50, marginMs: 20, agc: false, nearTalkMaxCutDb: cutDb },
     });
+    expect(engine.stats().aec?.userEase).toBe(cutDb > -60 ? 'on' : 'off');
     const file = join(devices.dir, `sent${cutDb}.wav`);
     const player = AudioMediaPlayer.fromPcm(engine, far, RATE);
     const recorder = await AudioMediaRecorder.create(engine, file, { ringSeconds: seconds + 1 });

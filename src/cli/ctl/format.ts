@@ -44,7 +44,8 @@ function oneDecimal(value: unknown): string {
  */
 export function formatAec(aec: Obj): string {
   const engine = typeof aec.engine === 'string' ? `${aec.engine}, ` : '';
-  const head = `${engine}ERLE ${oneDecimal(aec.erleDb)} dB, ${aec.converged ? 'converged' : 'converging'}`;
+  const ease = aec.userEase === 'on' ? ', eased for the user' : aec.userEase === 'unsupported' ? ', cannot ease for the user' : '';
+  const head = `${engine}ERLE ${oneDecimal(aec.erleDb)} dB, ${aec.converged ? 'converged' : 'converging'}${ease}`;
   if (typeof aec.delayMs !== 'number') return head;
   const delay = aec.delayMs < 0 ? 'delay unknown' : `delay ${oneDecimal(aec.delayMs)} ms (${str(aec.delaySource)})`;
   const estimate =

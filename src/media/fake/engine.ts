@@ -216,7 +216,17 @@ export class FakeEngine implements NativeEngine {
       realtime: false,
       aecDelayMs: delay < 0 ? -1 : (delay * 1000) / o.bridgeRate,
       aecDelaySource: delay < 0 ? 'none' : 'config',
-      aec: o.aec ? { erleDb: 0, converged: false, engine: o.aecEngine, delayEstimateMs: -1, delayConfidence: 0 } : null,
+      aec: o.aec
+        ? {
+            erleDb: 0,
+            converged: false,
+            engine: o.aecEngine,
+            // The fake removes no echo, so it eases nothing either.
+            userEase: o.aecNearTalkMaxCutDb > -60 ? 'unsupported' : 'off',
+            delayEstimateMs: -1,
+            delayConfidence: 0,
+          }
+        : null,
       aecPost: { talk: 'idle', suppressionDb: 0, agcGainDb: 0, agcAppliedDb: 0, duckActive: false, limiterDb: 0 },
     };
   }

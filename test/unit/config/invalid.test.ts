@@ -254,6 +254,6 @@ describe('the echo engine', () => {
     expect(problems.map((p) => p.path).sort()).toEqual(['aec.delayMs', 'aec.engine', 'aec.maxDelayMs', 'aec.suppression', 'aec.userMaxCutDb']);
     expect(problems.find((p) => p.path === 'aec.engine')?.message).toContain("'speex'");
     const defaults = (await etc.load()).config.aec;
-    expect(defaults).toMatchObject({ engine: 'auto', suppression: 'low', userMaxCutDb: -60, delayMs: -1, maxDelayMs: 500, marginMs: 20 });
+    expect(defaults).toMatchObject({ engine: 'auto', suppression: 'low', userMaxCutDb: -1, delayMs: -1, maxDelayMs: 500, marginMs: 20 });
   });
 });

@@ -124,6 +124,9 @@ describe('the echo canceller in status and watch', () => {
     expect(formatStatus({ audio: { aec: fixed } })).toContain('delay 50.0 ms (config), no estimate yet');
     expect(formatStatus({ audio: { aec: { ...aec, delayMs: -1, delaySource: 'none' } } })).toContain('; delay unknown, estimate');
     expect(formatStatus({ audio: { aec: null } })).toMatch(/^echo canceller: off$/m);
+    expect(formatStatus({ audio: { aec: { ...aec, userEase: 'on' } } })).toContain('webrtc, ERLE 31.3 dB, converged, eased for the user; delay');
+    expect(formatStatus({ audio: { aec: { ...aec, userEase: 'unsupported' } } })).toContain('converged, cannot ease for the user; delay');
+    expect(formatStatus({ audio: { aec: { ...aec, userEase: 'off' } } })).toContain('webrtc, ERLE 31.3 dB, converged; delay');
     // A daemon from before the engines and the estimator: the old line.
     expect(formatStatus({ audio: { aec: { erleDb: 40, converged: false } } })).toMatch(/^echo canceller: ERLE 40\.0 dB, converging$/m);
   });

@@ -9,7 +9,7 @@ import { boardAudio, engineOptions } from '../../../src/service/media-options.js
 describe('engine options from the configuration', () => {
   it('passes the post filter and playback keys to the engine, with their defaults', () => {
     const config = defaultConfig();
-    expect(engineOptions(config).aec).toMatchObject({ suppressDb: -30, agc: true, agcTargetDbfs: -26, duckDb: 12, maxOutputDbfs: 0, nearTalkMaxCutDb: -60 });
+    expect(engineOptions(config).aec).toMatchObject({ suppressDb: -30, agc: true, agcTargetDbfs: -26, duckDb: 12, maxOutputDbfs: 0, nearTalkMaxCutDb: -1 });
     config.aec.suppressDb = -20;
     config.aec.userMaxCutDb = -3;
     config.aec.agc = false;
