@@ -121,10 +121,9 @@ TalkState DoubleTalkDetector::Process(const int16_t* mic, const int16_t* referen
   }
 
   near_run_ = near_raw ? near_run_ + 1 : 0;
-  // The canceller is eased only for the user over the far end's voice. The frames the detector
-  // mistakes for the user come from the far end's pauses: in its reverberant tail the canceller's
-  // residual rises against its fading input (its filter is shorter than the room's response), and as it
-  // starts again after silence its echo can reach the microphone before the reference shows it.
+  // The canceller is eased only for the user over the far end's voice: in its dips and reverberant tail
+  // the canceller's residual rises against its fading input (its filter is shorter than the room's
+  // response), and frames there that the detector takes for the user would let the echo through.
   ease_run_ = near_raw && far_active && k == 0 ? ease_run_ + 1 : 0;
   if (near_run_ >= settings_.onset_frames) {
     hold_ = hangover_frames_;

@@ -303,7 +303,7 @@ void Engine::ProcessCapture() {
   const int16_t* reference = AlignedReference(raw);
   // The engine's own suppressor is eased only while the detector's raw decision shows the user, for as
   // many frames as make a decision: not through its hangover, where the echo would come through alone,
-  // and not in the far end's reverberant tail, where its false decisions come from (DoubleTalkDetector::ease_run).
+  // and only over the far end's voice, not in its dips or tail (DoubleTalkDetector::ease_run).
   echo_->SetNearTalk(NearPresent(post_->state()) && post_->ease_run() >= options_.post.detector.onset_frames);
   echo_->Process(raw, reference, mic_.get());
   post_->Process(raw, reference, mic_.get(), echo_->eased_power_ratio());
