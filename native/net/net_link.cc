@@ -174,6 +174,8 @@ void NetLink::Destroy() {
   Wake();
   if (thread_.joinable()) thread_.join();
   DetachUplink();
+  if (ring_fd_ >= 0) close(ring_fd_);
+  ring_fd_ = -1;
   if (ssl_ != nullptr) SSL_free(ssl_);
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
   ssl_ = nullptr;
@@ -186,12 +188,21 @@ void NetLink::Destroy() {
 
 void NetLink::AttachUplink(std::shared_ptr<TxTap> tap, UplinkOptions options) {
   DetachUplink();
+  int ring_fd = -1;
   {
     std::lock_guard<std::mutex> lock(tap->mutex);
     tap->wake_fd = wake_fd_;
+    // The audio thread wakes this thread itself through the port's eventfd (a dup: the port closes its
+    // own when it goes); without one, kTxReady comes through the engine's control thread.
+    if (tap->ring != nullptr && tap->ring->tx_wake_fd() >= 0) {
+      ring_fd = fcntl(tap->ring->tx_wake_fd(), F_DUPFD_CLOEXEC, 0);
+      if (ring_fd >= 0) tap->ring->SetTxDirect(true);
+    }
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (pending_ring_fd_ >= 0) close(pending_ring_fd_);
+    pending_ring_fd_ = ring_fd;
     pending_tap_ = std::move(tap);
     pending_uplink_ = std::move(options);
     uplink_changed_ = true;
@@ -206,6 +217,8 @@ void NetLink::DetachUplink() {
     std::lock_guard<std::mutex> lock(mutex_);
     tap = pending_tap_;
     pending_tap_.reset();
+    if (pending_ring_fd_ >= 0) close(pending_ring_fd_);
+    pending_ring_fd_ = -1;
     uplink_changed_ = true;
     stats_.attached = false;
   }
@@ -214,7 +227,10 @@ void NetLink::DetachUplink() {
   std::lock_guard<std::mutex> lock(tap->mutex);
   if (tap->wake_fd == wake_fd_) {
     tap->wake_fd = -1;
-    if (tap->ring != nullptr) tap->ring->RearmTx();
+    if (tap->ring != nullptr) {
+      tap->ring->SetTxDirect(false);
+      tap->ring->RearmTx();
+    }
   }
 }
 
@@ -438,6 +454,9 @@ void NetLink::Loop() {
         uplink_changed_ = false;
         tap_ = pending_tap_;
         uplink_ = pending_uplink_;
+        if (ring_fd_ >= 0) close(ring_fd_);
+        ring_fd_ = pending_ring_fd_;
+        pending_ring_fd_ = -1;
       }
     }
     const int64_t now = MonotonicUs();
@@ -466,15 +485,16 @@ void NetLink::Loop() {
     if (reading || write_wants_read_) events |= POLLIN;
     if ((out_sent_ < out_.size() && !write_wants_read_) || (read_wants_write_ && reading)) events |= POLLOUT;
     // A socket with nothing asked of it stays out of the poll (a hang-up would wake it for ever).
-    pollfd fds[2] = {{events != 0 ? fd_ : -1, events, 0}, {wake_fd_, POLLIN, 0}};
+    // The port's eventfd only while its tap is held (PumpUplink lets go of a port that is gone).
+    pollfd fds[3] = {{events != 0 ? fd_ : -1, events, 0}, {wake_fd_, POLLIN, 0}, {tap_ ? ring_fd_ : -1, POLLIN, 0}};
     const int64_t wait = WaitMs(now);
-    if (poll(fds, 2, static_cast<int>(wait)) < 0 && errno != EINTR) {
+    if (poll(fds, 3, static_cast<int>(wait)) < 0 && errno != EINTR) {
       Fail(ErrnoName(errno), "poll failed");
       return;
     }
-    if (fds[1].revents & POLLIN) {
+    for (int i = 1; i < 3; ++i) {
       uint64_t n;
-      if (read(wake_fd_, &n, sizeof n) < 0) {
+      if ((fds[i].revents & POLLIN) && read(fds[i].fd, &n, sizeof n) < 0) {
         // Woken by another event.
       }
     }
@@ -598,12 +618,15 @@ void NetLink::PumpUplink(int64_t now_us) {
       if (!pending_tap_ || pending_tap_ == tap) stats_.attached = false;
       return;
     }
-    // Each batch is dated by its last sample against the latest kTxReady (tick time, write position);
-    // before the first one reaches this link, against now and the ring's write position.
-    const bool dated = tap_->event_seq != 0;
-    const int64_t time_us = dated ? tap_->event_time_us : now_us;
-    const int64_t written_then =
-        dated ? tap_->event_write_position : static_cast<int64_t>(tap_->ring->tx_write_position());
+    // Each batch is dated by its last sample against the latest wakeup (tick time, write position): the
+    // audio thread's own where it wakes this thread directly, else kTxReady's; before the first one,
+    // against now and the ring's write position.
+    int64_t time_us = now_us;
+    int64_t written_then = static_cast<int64_t>(tap_->ring->tx_write_position());
+    if (!tap_->ring->TxWakeDate(&time_us, &written_then) && tap_->event_seq != 0) {
+      time_us = tap_->event_time_us;
+      written_then = tap_->event_write_position;
+    }
     const int64_t batch = static_cast<int64_t>(uplink_.batch);
     const double us_per_sample = 1e6 / tap_->rate;
     const int64_t max_age_us = static_cast<int64_t>(uplink_.max_age_ms) * 1000;

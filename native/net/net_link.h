@@ -157,6 +157,7 @@ class NetLink {
   uint64_t frames_from_ = ~0ull;  // JS byte position where WebSocket frames begin
   bool end_requested_ = false;
   std::shared_ptr<TxTap> pending_tap_;
+  int pending_ring_fd_ = -1;  // a dup of the pending tap's port eventfd, or -1
   UplinkOptions pending_uplink_;
   bool uplink_changed_ = false;
   UplinkStats stats_;
@@ -175,6 +176,7 @@ class NetLink {
   FrameBoundaries js_frames_;
   ServerStreamFilter filter_{'n'};
   std::shared_ptr<TxTap> tap_;
+  int ring_fd_ = -1;  // the thread's dup of tap_'s port eventfd (the audio thread wakes it), or -1
   UplinkOptions uplink_;
   std::deque<std::pair<uint64_t, int64_t>> audio_ends_;  // (out_total_ at its end, capture time µs)
   uint64_t probe_seq_ = 0;

@@ -1,7 +1,9 @@
 // A ring port's microphone side handed to a native consumer (the native uplink) instead of JS.
 //
-// The engine's control thread routes the port's kTxReady events here while a consumer is attached
-// (it writes the consumer's eventfd instead of posting to JS). The consumer reads the ring only under
+// A consumer polls a dup of the port's own eventfd, which the audio thread writes for each batch once
+// the consumer has made the port direct (RingPort::SetTxDirect). Where the port has no eventfd, the
+// engine's control thread routes the port's kTxReady events here instead (it writes the consumer's
+// eventfd rather than posting to JS). The consumer reads the ring only under
 // `mutex`; the engine clears `ring` under the same mutex before the port is removed or the engine
 // closes, so a consumer never touches a port that is gone. No part of this runs on the audio thread.
 #pragma once

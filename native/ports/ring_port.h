@@ -8,7 +8,15 @@
 //   drain  - everything written before the mark plays without waiting for the prebuffer, and the
 //            frame that reaches it is padded with silence, so no tail of one reply joins the next.
 // Marks are applied while the port has a listener (GetFrame() runs only then).
+//
+// A native consumer of the TX ring (the native uplink) is woken by the audio thread itself, through
+// an eventfd the port owns (it lives as long as the port, so the audio thread never writes a closed
+// fd): no kTxReady event, and no wakeup of the engine's control thread, per batch.
 #pragma once
+
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../common/spsc_ring.h"
 #include "port.h"
@@ -26,7 +34,17 @@ class RingPort final : public Port {
  public:
   // `rate`: the incoming audio played into the bridge; `tx_rate`: what the bridge sends to JS.
   RingPort(int rate, int tx_rate, const RingSettings& s)
-      : Port(rate, tx_rate), tx_(s.tx_capacity), rx_(s.rx_capacity), batch_(s.batch), prebuffer_(s.prebuffer) {}
+      : Port(rate, tx_rate),
+        tx_(s.tx_capacity),
+        rx_(s.rx_capacity),
+        batch_(s.batch),
+        prebuffer_(s.prebuffer),
+        tx_wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~RingPort() override {
+    if (tx_wake_fd_ >= 0) close(tx_wake_fd_);
+  }
+  RingPort(const RingPort&) = delete;
+  RingPort& operator=(const RingPort&) = delete;
 
   // ---- audio thread ----
   void PutFrame(const int16_t* in) override {
@@ -36,8 +54,12 @@ class RingPort final : public Port {
     }
     counters().tx_frames.fetch_add(1, std::memory_order_relaxed);
     if (tx_.size() >= batch_ && !tx_notified_.exchange(true, std::memory_order_acq_rel)) {
-      // a: samples waiting; b: the write position then (a native consumer dates any batch with it).
-      Post(EventType::kTxReady, static_cast<int64_t>(tx_.size()), static_cast<int64_t>(tx_.write_position()));
+      if (tx_direct_.load(std::memory_order_acquire)) {
+        WakeConsumer();
+      } else {
+        // a: samples waiting; b: the write position then.
+        Post(EventType::kTxReady, static_cast<int64_t>(tx_.size()), static_cast<int64_t>(tx_.write_position()));
+      }
     }
   }
 
@@ -92,6 +114,35 @@ class RingPort final : public Port {
   // A consumer that stops reading (the native uplink handing the ring back to JS) re-arms kTxReady, so
   // that the next consumer hears of audio already waiting.
   void RearmTx() { tx_notified_.store(false, std::memory_order_release); }
+
+  // ---- a native consumer (under its TxTap's mutex, while the port exists) ----
+  // The fd the audio thread writes when a batch is waiting and the consumer is direct (-1: the
+  // eventfd could not be made; the consumer is then woken through kTxReady). Dup it to poll it.
+  int tx_wake_fd() const { return tx_wake_fd_; }
+  // Whether the audio thread wakes the consumer itself (true) or posts kTxReady (false).
+  bool SetTxDirect(bool direct) {
+    direct = direct && tx_wake_fd_ >= 0;
+    tx_direct_.store(direct, std::memory_order_release);
+    return direct;
+  }
+  // The last direct wakeup: the tick's time (CLOCK_MONOTONIC, us) and the ring's write position then,
+  // which date every sample; false before the first one (or while the audio thread, preempted, is
+  // half-way through writing it).
+  bool TxWakeDate(int64_t* time_us, int64_t* write_position) const {
+    for (int tries = 0; tries < 1000; ++tries) {
+      const uint64_t before = wake_seq_.load(std::memory_order_acquire);
+      if (before == 0) return false;
+      if (before & 1) continue;
+      const int64_t time = wake_time_us_.load(std::memory_order_relaxed);
+      const int64_t position = wake_position_.load(std::memory_order_relaxed);
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (wake_seq_.load(std::memory_order_relaxed) != before) continue;
+      *time_us = time;
+      *write_position = position;
+      return true;
+    }
+    return false;
+  }
   size_t WriteRx(const int16_t* src, size_t n) { return rx_.Write(src, n); }
   // Between replies: the playout ring's pages go back to the kernel when nothing is buffered, so a ring
   // sized for the longest reply holds memory only while a reply plays. Returns the bytes released.
@@ -133,6 +184,23 @@ class RingPort final : public Port {
     Post(EventType::kFlushed, static_cast<int64_t>(played_.load(std::memory_order_relaxed)));
   }
 
+  // Audio thread: dates the batch (a sequence lock: the consumer reads time and position as a pair)
+  // and wakes the consumer. A write to an eventfd nobody reads only adds to its counter.
+  void WakeConsumer() {
+    timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    const uint64_t seq = wake_seq_.load(std::memory_order_relaxed);
+    wake_seq_.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+    wake_time_us_.store(static_cast<int64_t>(now.tv_sec) * 1000000 + now.tv_nsec / 1000, std::memory_order_relaxed);
+    wake_position_.store(static_cast<int64_t>(tx_.write_position()), std::memory_order_relaxed);
+    wake_seq_.store(seq + 2, std::memory_order_release);
+    const uint64_t one = 1;
+    if (write(tx_wake_fd_, &one, sizeof one) < 0) {
+      // Full only if the consumer stopped reading it: it is awake already.
+    }
+  }
+
   void StopPlaying() {
     playing_ = false;
     playing_state_.store(false, std::memory_order_relaxed);
@@ -148,6 +216,11 @@ class RingPort final : public Port {
   const size_t batch_;
   std::atomic<size_t> prebuffer_;
   std::atomic<bool> tx_notified_{false};
+  const int tx_wake_fd_;
+  std::atomic<bool> tx_direct_{false};
+  std::atomic<uint64_t> wake_seq_{0};  // odd while the audio thread writes the date below
+  std::atomic<int64_t> wake_time_us_{0};
+  std::atomic<int64_t> wake_position_{0};
   std::atomic<uint64_t> flush_mark_{0};
   std::atomic<uint64_t> flush_requests_{0};
   std::atomic<uint64_t> drain_mark_{0};

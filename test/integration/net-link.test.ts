@@ -15,6 +15,7 @@ import { loadNativeBinding } from '../../src/media/native-binding.js';
 import { makeSelfSignedCert } from '../fakes/openai-realtime-server.js';
 import { makeNamedCert } from '../fakes/openai/cert.js';
 import { waitFor } from '../helpers/signal.js';
+import { threadTimes, wakeups } from '../../bench/proc-stats.js';
 
 const binding: NativeBinding = loadNativeBinding();
 const cleanups: (() => void | Promise<void>)[] = [];
@@ -318,6 +319,33 @@ describe('the native uplink', () => {
     await sleep(50);
     expect(served.received.length).toBe(sent);
     expect(socket().uplinkStats()?.attached).toBe(false);
+  });
+
+  it("is woken by the audio thread itself: the engine's control thread sleeps through the batches it sends", async () => {
+    const served = await serve({ echo: false });
+    const { ws, socket } = connect(served.url);
+    await opened(ws);
+    const controlThreads = (): number[] => [...threadTimes(process.pid)].filter(([, t]) => t.name === 'speakerd-ctl').map(([tid]) => tid);
+    const before = new Set(controlThreads());
+    const engine = new binding.Engine({ manualClock: true, bridgeRate: 24000, aec: false }, () => undefined);
+    cleanups.push(() => engine.close());
+    engine.start();
+    const tone = engine.createTone(24000, new Float64Array([440, 0, 0.3, 600000]), false);
+    const native = engine.createRing(24000, 24000 * 5, 24000, 960, 0);
+    engine.connect(tone, native, 1);
+    socket().attachUplink(engine, native, UPLINK);
+    await waitFor(() => controlThreads().some((t) => !before.has(t)), 2000, 'the control thread');
+    const ctl = controlThreads().find((t) => !before.has(t)) as number;
+    await sleep(100);
+    const idle = wakeups(process.pid, ctl);
+    for (let i = 0; i < 10; i++) {
+      engine.step(8);
+      await sleep(30);
+    }
+    await waitFor(() => served.received.length >= 20, 3000, 'audio');
+    // 20 batches: routed through the control thread (kTxReady) they woke it once each.
+    expect(wakeups(process.pid, ctl) - idle).toBeLessThanOrEqual(3);
+    expect(socket().uplinkStats()).toMatchObject({ sentMessages: 20, staleMessages: 0 });
   });
 
   it('stops reading a ring whose port is removed or whose engine is closed', async () => {
