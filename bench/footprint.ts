@@ -1,8 +1,9 @@
 /**
  * Footprint of the daemon by thread, measured from outside through /proc (issue 13):
  *   - the default daemon on the null device;
- *   - full duplex: the daemon on a paced JACK dummy device (48 kHz, 10 ms periods), AEC on, talking
- *     to the fake OpenAI service in another process, which streams a reply while the mic streams up;
+ *   - full duplex: the daemon on a paced JACK dummy device (48 kHz; the daemon's ALSA periods 20 ms,
+ *     and 10 ms beside it), AEC on, talking to the fake OpenAI service in another process, which
+ *     streams a reply while the mic streams up;
  *   - the floor: a bare Node + `ws` process sending the same appends and decoding the same replies,
  *     and a bare Node process with a 40 ms timer.
  * Per thread group: % of one core per audio second (the devices are paced: one wall second is one
@@ -227,6 +228,15 @@ export async function footprints(seconds: number, batchMs: number, settings = un
         { ...env, JACK_DEFAULT_SERVER: jack.name },
         nodeArgs,
         profileSeconds(),
+      );
+      // The same with 10 ms ALSA periods (the default until December 2026): what waking the audio
+      // thread once per 20 ms period saves.
+      out[`daemon, full duplex on JACK, AEC on, 10 ms periods (audio.periodMs 10), ${batchMs} ms batches`] = await daemon(
+        { ...config, audio: { ...config.audio, periodMs: 10, prefillPeriods: 2 } },
+        seconds,
+        true,
+        { ...env, JACK_DEFAULT_SERVER: jack.name },
+        nodeArgs,
       );
       // The same with the speex engine, the issue's own figures' canceller: what the engine costs.
       out[`daemon, full duplex on JACK, AEC on (speex), ${batchMs} ms batches`] = await daemon(

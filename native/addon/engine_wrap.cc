@@ -108,7 +108,7 @@ EngineOptions ParseOptions(const Napi::Object& o) {
   if (opt.bridge_rate % kTicksPerSecond != 0 || opt.alsa.rate % kTicksPerSecond != 0) {
     throw Napi::RangeError::New(o.Env(), "options.bridgeRate and options.deviceRate must be multiples of 100 Hz");
   }
-  opt.alsa.period_frames = opt.alsa.rate / kTicksPerSecond;
+  opt.alsa.tick_frames = opt.alsa.rate / kTicksPerSecond;
   // Open the device at the bridge rate when it takes that rate as it is (no resampling at all).
   if (OptionBool(o, "matchBridgeRate", false)) opt.alsa.preferred_rate = static_cast<unsigned>(opt.bridge_rate);
   opt.alsa.capture = OptionString(o, "capture", "default");
@@ -116,10 +116,24 @@ EngineOptions ParseOptions(const Napi::Object& o) {
   opt.alsa.config_file = OptionString(o, "alsaConfig", "");
   opt.alsa.capture_channels = static_cast<unsigned>(OptionInt(o, "captureChannels", 1, 1, kMaxChannels));
   opt.alsa.playback_channels = static_cast<unsigned>(OptionInt(o, "playbackChannels", 1, 1, kMaxChannels));
-  opt.alsa.buffer_periods = static_cast<unsigned>(OptionInt(o, "bufferPeriods", 4, 2, 32));
-  opt.alsa.prefill_periods = static_cast<unsigned>(OptionInt(o, "prefillPeriods", 2, 1, 31));
-  if (opt.alsa.prefill_periods >= opt.alsa.buffer_periods) {
+  opt.alsa.buffer_ticks = static_cast<unsigned>(OptionInt(o, "bufferPeriods", 4, 2, 32));
+  opt.alsa.prefill_ticks = static_cast<unsigned>(OptionInt(o, "prefillPeriods", 2, 1, 31));
+  if (opt.alsa.prefill_ticks >= opt.alsa.buffer_ticks) {
     throw Napi::RangeError::New(o.Env(), "options.prefillPeriods must be less than options.bufferPeriods");
+  }
+  const int period_ms = OptionInt(o, "periodMs", 10, 10, 40);
+  if (period_ms % kTickMs != 0) {
+    throw Napi::RangeError::New(o.Env(), "options.periodMs must be a whole number of 10 ms ticks");
+  }
+  opt.alsa.period_ticks = static_cast<unsigned>(period_ms / kTickMs);
+  // Both count 10 ms ticks whatever the period. What is left of the prefill when the thread wakes is
+  // playback's slack against a late wakeup: at least a tick.
+  if (opt.alsa.prefill_ticks <= opt.alsa.period_ticks) {
+    throw Napi::RangeError::New(o.Env(),
+                                "options.prefillPeriods (10 ms each) must cover one options.periodMs and a tick more");
+  }
+  if (opt.alsa.buffer_ticks < 2 * opt.alsa.period_ticks) {
+    throw Napi::RangeError::New(o.Env(), "options.bufferPeriods (10 ms each) must cover at least two options.periodMs");
   }
   opt.capture_quality = OptionInt(o, "captureQuality", 5, 0, 10);
   opt.playback_quality = OptionInt(o, "playbackQuality", 5, 0, 10);

@@ -7,6 +7,7 @@ namespace speakerd {
 
 // Every clock tick carries 10 ms of audio.
 constexpr int kTicksPerSecond = 100;
+constexpr int kTickMs = 1000 / kTicksPerSecond;
 // Largest rate any port or device may run at; buffers are sized for it up front.
 constexpr int kMaxRate = 192000;
 constexpr int kMaxFrame = kMaxRate / kTicksPerSecond;

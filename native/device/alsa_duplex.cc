@@ -39,8 +39,8 @@ int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsign
   }
   snd_pcm_hw_params_t* hw;
   snd_pcm_hw_params_alloca(&hw);
-  snd_pcm_uframes_t period = settings_.period_frames;
-  snd_pcm_uframes_t buffer = static_cast<snd_pcm_uframes_t>(settings_.period_frames) * settings_.buffer_periods;
+  snd_pcm_uframes_t period = static_cast<snd_pcm_uframes_t>(settings_.tick_frames) * settings_.period_ticks;
+  snd_pcm_uframes_t buffer = static_cast<snd_pcm_uframes_t>(settings_.tick_frames) * settings_.buffer_ticks;
   unsigned rate = settings_.rate;
   const char* step = "no configuration";
   if ((err = snd_pcm_hw_params_any(*pcm, hw)) < 0) goto fail;
@@ -66,15 +66,17 @@ int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsign
   if ((err = snd_pcm_hw_params_set_buffer_size_near(*pcm, hw, &buffer)) < 0) goto fail;
   step = "hardware parameters";
   if ((err = snd_pcm_hw_params(*pcm, hw)) < 0) goto fail;
+  // The period the device granted (near the one asked for): poll wakes the thread once per period.
+  if ((err = snd_pcm_hw_params_get_period_size(hw, &period, nullptr)) < 0) goto fail;
   {
     snd_pcm_sw_params_t* sw;
     snd_pcm_sw_params_alloca(&sw);
     step = "software parameters";
     if ((err = snd_pcm_sw_params_current(*pcm, sw)) < 0) goto fail;
     const snd_pcm_uframes_t start =
-        capture ? 1 : static_cast<snd_pcm_uframes_t>(settings_.period_frames) * settings_.prefill_periods;
+        capture ? 1 : static_cast<snd_pcm_uframes_t>(settings_.tick_frames) * settings_.prefill_ticks;
     if ((err = snd_pcm_sw_params_set_start_threshold(*pcm, sw, start)) < 0) goto fail;
-    if ((err = snd_pcm_sw_params_set_avail_min(*pcm, sw, settings_.period_frames)) < 0) goto fail;
+    if ((err = snd_pcm_sw_params_set_avail_min(*pcm, sw, period)) < 0) goto fail;
     if ((err = snd_pcm_sw_params(*pcm, sw)) < 0) goto fail;
   }
   return 0;
@@ -129,12 +131,12 @@ int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
   if (settings.preferred_rate != 0 && settings.preferred_rate != settings.rate) {
     // The bridge rate first: when both directions take it as it is, nothing resamples at all.
     settings_.rate = settings.preferred_rate;
-    settings_.period_frames = settings.preferred_rate / 100;
+    settings_.tick_frames = settings.preferred_rate / 100;
     std::string ignored;
     err = OpenBoth(&ignored, true);
     if (err < 0) {
       settings_.rate = settings.rate;
-      settings_.period_frames = settings.period_frames;
+      settings_.tick_frames = settings.tick_frames;
     }
   }
   if (err < 0) err = OpenBoth(message, false);
@@ -142,7 +144,7 @@ int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
     Close();
     return err;
   }
-  silence_.assign(static_cast<size_t>(settings_.period_frames) * settings_.playback_channels, 0);
+  silence_.assign(static_cast<size_t>(settings_.tick_frames) * settings_.playback_channels, 0);
   return 0;
 }
 
@@ -169,14 +171,17 @@ void AlsaDuplex::Close() {
   config_ = nullptr;
 }
 
-int AlsaDuplex::ReadPeriod(int16_t* interleaved, uint64_t* xruns) {
+int AlsaDuplex::ReadTick(int16_t* interleaved, uint64_t* xruns) {
   snd_pcm_uframes_t done = 0;
-  const snd_pcm_uframes_t want = settings_.period_frames;
+  const snd_pcm_uframes_t want = settings_.tick_frames;
   int timeouts = 0;
   while (done < want) {
-    // A stopped stream is started by readi itself (start threshold 1); only a running one is waited on.
-    const int ready =
-        snd_pcm_state(capture_) == SND_PCM_STATE_RUNNING ? snd_pcm_wait(capture_, settings_.wait_timeout_ms) : 1;
+    // A stopped stream is started by readi itself (start threshold 1); only a running one is waited on,
+    // and only while it holds less than the rest of the tick (snd_pcm_wait would wait for a whole
+    // period). A negative avail (an over-run) goes on to readi, which reports it.
+    const bool waits = snd_pcm_state(capture_) == SND_PCM_STATE_RUNNING &&
+                       snd_pcm_avail_update(capture_) < static_cast<snd_pcm_sframes_t>(want - done);
+    const int ready = waits ? snd_pcm_wait(capture_, settings_.wait_timeout_ms) : 1;
     if (ready == 0) {
       if (++timeouts >= 2) return -ETIMEDOUT;
       continue;
@@ -195,9 +200,9 @@ int AlsaDuplex::ReadPeriod(int16_t* interleaved, uint64_t* xruns) {
   return 0;
 }
 
-int AlsaDuplex::WritePeriod(const int16_t* interleaved, uint64_t* xruns) {
+int AlsaDuplex::WriteTick(const int16_t* interleaved, uint64_t* xruns) {
   snd_pcm_uframes_t done = 0;
-  const snd_pcm_uframes_t want = settings_.period_frames;
+  const snd_pcm_uframes_t want = settings_.tick_frames;
   while (done < want) {
     snd_pcm_sframes_t n = snd_pcm_writei(playback_, interleaved + done * settings_.playback_channels, want - done);
     if (n == -EAGAIN) continue;
@@ -216,8 +221,8 @@ int AlsaDuplex::WritePeriod(const int16_t* interleaved, uint64_t* xruns) {
 }
 
 int AlsaDuplex::Prefill() {
-  for (unsigned i = 0; i < settings_.prefill_periods; ++i) {
-    const snd_pcm_sframes_t n = snd_pcm_writei(playback_, silence_.data(), settings_.period_frames);
+  for (unsigned i = 0; i < settings_.prefill_ticks; ++i) {
+    const snd_pcm_sframes_t n = snd_pcm_writei(playback_, silence_.data(), settings_.tick_frames);
     if (n < 0) return static_cast<int>(n);
   }
   return 0;

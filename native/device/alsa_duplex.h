@@ -1,8 +1,11 @@
 // ALSA capture + playback pair driven by one thread with blocking read/write (no snd_pcm_link, no
 // mmap: works on plugin chains such as plug, file, jack and dmix).
 //
-// Open() and Close() allocate and run off the audio clock (the engine's control thread); ReadPeriod(),
-// WritePeriod() and PlaybackDelay() run on the audio thread.
+// The engine moves one bridge tick (10 ms) at a time; the ALSA period may hold several ticks, so that
+// the thread wakes once per period and runs its ticks back to back.
+//
+// Open() and Close() allocate and run off the audio clock (the engine's control thread); ReadTick(),
+// WriteTick() and MeasuredDelay() run on the audio thread.
 #pragma once
 
 #include <alsa/asoundlib.h>
@@ -22,10 +25,11 @@ struct AlsaSettings {
   unsigned preferred_rate = 0;
   unsigned capture_channels = 1;
   unsigned playback_channels = 1;
-  unsigned period_frames = 480;
-  unsigned buffer_periods = 4;
-  unsigned prefill_periods = 2;
-  int wait_timeout_ms = 250;  // a device that delivers nothing for two of these is treated as lost
+  unsigned tick_frames = 480;  // frames per 10 ms bridge tick at `rate`: what ReadTick and WriteTick move
+  unsigned period_ticks = 1;   // ALSA period in ticks: the audio thread wakes once per period
+  unsigned buffer_ticks = 4;   // ALSA buffer in ticks (at least two periods)
+  unsigned prefill_ticks = 2;  // silent ticks written before playback starts (more than one period)
+  int wait_timeout_ms = 250;   // a device that delivers nothing for two of these is treated as lost
 };
 
 struct AlsaDeviceInfo {
@@ -46,18 +50,19 @@ class AlsaDuplex {
   int Open(const AlsaSettings& settings, std::string* message);
   void Close();
 
-  // Reads one period of interleaved capture frames. Recovers over-runs (counted in *xruns).
+  // Reads one tick of interleaved capture frames, waiting only when fewer are available (so the second
+  // tick of a two-tick period is read at once). Recovers over-runs (counted in *xruns).
   // Returns 0, or a negative errno when the device is gone.
-  int ReadPeriod(int16_t* interleaved, uint64_t* xruns);
-  // Writes one period of interleaved playback frames, re-priming after an under-run.
-  int WritePeriod(const int16_t* interleaved, uint64_t* xruns);
+  int ReadTick(int16_t* interleaved, uint64_t* xruns);
+  // Writes one tick of interleaved playback frames, re-priming after an under-run.
+  int WriteTick(const int16_t* interleaved, uint64_t* xruns);
   // Writes the silence that gives playback its slack; also used after an under-run.
   int Prefill();
   // Frames between a sample written to playback and its echo appearing in the next capture read,
   // as ALSA reports it (playback queue + capture queue). Negative when unknown.
   long MeasuredDelay();
 
-  // The settings the device was opened with: `rate` and `period_frames` are the ones in use.
+  // The settings the device was opened with: `rate` and `tick_frames` are the ones in use.
   const AlsaSettings& settings() const { return settings_; }
 
   static int ListDevices(std::vector<AlsaDeviceInfo>* out, std::string* message);

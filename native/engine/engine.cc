@@ -166,7 +166,7 @@ void Engine::Step(int ticks) {
     TakePendingDevice();
     if (active_ != nullptr) {
       uint64_t xruns = 0;
-      const int err = active_->ReadPeriod(capture_interleaved_.get(), &xruns);
+      const int err = active_->ReadTick(capture_interleaved_.get(), &xruns);
       counters_.xruns.fetch_add(xruns, std::memory_order_relaxed);
       if (err < 0) LoseDevice(err);
     }
@@ -177,7 +177,7 @@ void Engine::Step(int ticks) {
     Tick();
     if (active_ != nullptr) {
       uint64_t xruns = 0;
-      const int err = active_->WritePeriod(playback_interleaved_.get(), &xruns);
+      const int err = active_->WriteTick(playback_interleaved_.get(), &xruns);
       counters_.xruns.fetch_add(xruns, std::memory_order_relaxed);
       if (err < 0) LoseDevice(err);
     }
@@ -226,7 +226,7 @@ void Engine::TakePendingDevice() {
   if (device == nullptr) return;
   active_ = device;
   // The device may run at the bridge rate (nothing to resample) or at the configured one.
-  device_frame_ = static_cast<int>(device->settings().period_frames);
+  device_frame_ = static_cast<int>(device->settings().tick_frames);
   resampling_ = static_cast<int>(device->settings().rate) != options_.bridge_rate;
   counters_.device_rate.store(static_cast<int>(device->settings().rate));
   counters_.device_state.store(static_cast<int>(DeviceState::kOpen));

@@ -134,6 +134,25 @@ export function crossCheck(config: SpeakerdConfig, origins: Origins, build: Buil
   if (audio.prefillPeriods >= audio.bufferPeriods) {
     problems.push(problem('audio.prefillPeriods', `must be less than audio.bufferPeriods (${audio.bufferPeriods}), got ${audio.prefillPeriods}`, origins));
   }
+  // Both count 10 ms whatever the period: prefill must outlast the wait for one period by a tick (the
+  // slack against a late wakeup), the buffer hold two periods.
+  if (audio.prefillPeriods * 10 <= audio.periodMs) {
+    problems.push(
+      problem(
+        'audio.prefillPeriods',
+        `counts 10 ms and must cover one audio.periodMs (${audio.periodMs} ms) and a tick more: got ${audio.prefillPeriods}, set ${audio.periodMs / 10 + 1} or more`,
+        origins,
+        ['audio.periodMs'],
+      ),
+    );
+  }
+  if (audio.bufferPeriods * 10 < 2 * audio.periodMs) {
+    problems.push(
+      problem('audio.bufferPeriods', `counts 10 ms and must cover at least two audio.periodMs (${audio.periodMs} ms): got ${audio.bufferPeriods}`, origins, [
+        'audio.periodMs',
+      ]),
+    );
+  }
   if (ai.url !== '') {
     const local = ai.url.startsWith('local:');
     if (ai.backend === 'parrot' && !local) problems.push(problem('ai.url', `backend 'parrot' needs a local:// URL or '', got ${showValue(ai.url)}`, origins));

@@ -22,6 +22,7 @@ export interface AudioConfig {
   playbackChannels: number;
   bufferPeriods: number;
   prefillPeriods: number;
+  periodMs: number;
   maxOutputDbfs: number;
   volume: number;
 }

@@ -34,6 +34,12 @@ export interface NativeEngineOptions {
   bufferPeriods?: number;
   /** Periods of silence written before playback starts, default 2. */
   prefillPeriods?: number;
+  /**
+   * ALSA period in ms, 10-40 in whole 10 ms ticks, default 10: the audio thread wakes once a period
+   * and runs its ticks back to back. bufferPeriods and prefillPeriods count 10 ms whatever the period;
+   * prefill must cover a period and a tick more, the buffer two periods.
+   */
+  periodMs?: number;
   /** speexdsp resampler quality for capture, default 5. */
   captureQuality?: number;
   /** speexdsp resampler quality for playback, default 5. */

@@ -39,6 +39,11 @@ export type DeviceOptions =
       bufferPeriods?: number;
       /** Silent periods written before playback starts, default 2. */
       prefillPeriods?: number;
+      /**
+       * ALSA period in ms, 10-40 in whole 10 ms ticks, default 10: the audio thread wakes once a
+       * period. bufferPeriods and prefillPeriods still count 10 ms; prefill covers a period and a tick, the buffer two periods.
+       */
+      periodMs?: number;
     };
 
 /** Echo canceller settings; defaults: on, 250 ms tail, measured delay, 20 ms margin, denoise on. */
@@ -155,6 +160,7 @@ function toNativeOptions(opts: AudioEngineOptions, binding: NativeBinding): Nati
       playbackChannels: checkInt(device.playbackChannels ?? 1, 'device.playbackChannels', 1, 8),
       bufferPeriods: checkInt(device.bufferPeriods ?? 4, 'device.bufferPeriods', 2, 32),
       prefillPeriods: checkInt(device.prefillPeriods ?? 2, 'device.prefillPeriods', 1, 31),
+      periodMs: checkInt(device.periodMs ?? 10, 'device.periodMs', 10, 40),
     });
     if (device.alsaConfig !== undefined) native.alsaConfig = device.alsaConfig;
   }

@@ -21,6 +21,7 @@ export function engineOptions(config: SpeakerdConfig, board: AudioProfile | null
           playbackChannels: a.playbackChannels,
           bufferPeriods: a.bufferPeriods,
           prefillPeriods: a.prefillPeriods,
+          periodMs: a.periodMs,
           ...(a.alsaConfig ? { alsaConfig: a.alsaConfig } : {}),
         }
       : { type: 'null', rate: a.rate };

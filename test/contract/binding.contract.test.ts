@@ -741,6 +741,13 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       expect(make({ bridgeRate: 16050 })).toThrow(new RangeError('options.bridgeRate and options.deviceRate must be multiples of 100 Hz'));
       expect(make({ capture: 5 })).toThrow(new TypeError('options.capture must be a string'));
       expect(make({ prefillPeriods: 4 })).toThrow(new RangeError('options.prefillPeriods must be less than options.bufferPeriods'));
+      expect(make({ periodMs: 50 })).toThrow(new RangeError('options.periodMs must be an integer from 10 to 40'));
+      expect(make({ periodMs: 25, prefillPeriods: 3 })).toThrow(new RangeError('options.periodMs must be a whole number of 10 ms ticks'));
+      expect(make({ periodMs: 20 })).toThrow(new RangeError('options.prefillPeriods (10 ms each) must cover one options.periodMs and a tick more'));
+      expect(make({ prefillPeriods: 1 })).toThrow(new RangeError('options.prefillPeriods (10 ms each) must cover one options.periodMs and a tick more'));
+      expect(make({ periodMs: 30, prefillPeriods: 4, bufferPeriods: 5 })).toThrow(
+        new RangeError('options.bufferPeriods (10 ms each) must cover at least two options.periodMs'),
+      );
       expect(make({ aecDelayMs: -2 })).toThrow(new RangeError('options.aecDelayMs must be an integer from -1 to 1000'));
       expect(make({ aecEngine: 'pulse' })).toThrow(new RangeError("options.aecEngine must be 'speex' or 'webrtc'"));
       expect(make({ aecEngine: 1 })).toThrow(new TypeError('options.aecEngine must be a string'));

@@ -34,6 +34,10 @@ export function parseEngineOptions(options: unknown, echoEngines: readonly Nativ
   if (prefillPeriods >= bufferPeriods) {
     throw new RangeError('options.prefillPeriods must be less than options.bufferPeriods');
   }
+  const periodMs = optionInt(o, 'periodMs', 10, 10, 40);
+  if (periodMs % 10 !== 0) throw new RangeError('options.periodMs must be a whole number of 10 ms ticks');
+  if (prefillPeriods * 10 <= periodMs) throw new RangeError('options.prefillPeriods (10 ms each) must cover one options.periodMs and a tick more');
+  if (bufferPeriods * 10 < 2 * periodMs) throw new RangeError('options.bufferPeriods (10 ms each) must cover at least two options.periodMs');
   return {
     device,
     manualClock,
@@ -47,6 +51,7 @@ export function parseEngineOptions(options: unknown, echoEngines: readonly Nativ
     playbackChannels,
     bufferPeriods,
     prefillPeriods,
+    periodMs,
     captureQuality: optionInt(o, 'captureQuality', 5, 0, 10),
     playbackQuality: optionInt(o, 'playbackQuality', 5, 0, 10),
     aec: optionBool(o, 'aec', true),

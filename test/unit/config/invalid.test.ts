@@ -99,6 +99,27 @@ describe('every problem at once', () => {
     expect(openai.find((p) => p.path === 'ai.url')?.message).toContain('ws:// or wss://');
   });
 
+  it('checks the period against prefill and buffer, which count 10 ms whatever the period', async () => {
+    const file = etc.write('speakerd.json', { audio: { periodMs: 20, prefillPeriods: 2 } });
+    const alone = (await etc.problems()).problems;
+    expect(alone).toEqual([
+      {
+        path: 'audio.prefillPeriods',
+        source: file,
+        message: 'counts 10 ms and must cover one audio.periodMs (20 ms) and a tick more: got 2, set 3 or more',
+        related: ['audio.periodMs'],
+      },
+    ]);
+    const loaded = await etc.load({ overrides: { 'audio.prefillPeriods': 3 } });
+    expect([loaded.config.audio.periodMs, loaded.config.audio.prefillPeriods]).toEqual([20, 3]);
+    const ten = (await etc.problems({ overrides: { 'audio.periodMs': 10, 'audio.prefillPeriods': 1 } })).problems;
+    expect(ten.map((p) => p.message)).toEqual(['counts 10 ms and must cover one audio.periodMs (10 ms) and a tick more: got 1, set 2 or more']);
+    const long = (await etc.problems({ overrides: { 'audio.periodMs': 40, 'audio.prefillPeriods': 5, 'audio.bufferPeriods': 6 } })).problems;
+    expect(long.map((p) => [p.path, p.message])).toEqual([['audio.bufferPeriods', 'counts 10 ms and must cover at least two audio.periodMs (40 ms): got 6']]);
+    const odd = (await etc.problems({ overrides: { 'audio.periodMs': 15 } })).problems;
+    expect(odd.find((p) => p.path === 'audio.periodMs')?.message).toBe('must be a multiple of 10 from 10 to 40, got 15');
+  });
+
   it('refuses a URL carrying a user name or password, and relative paths', async () => {
     const { problems } = await etc.problems({
       overrides: { 'ai.url': 'wss://user:pw@example.com/', 'earcons.ready': 'ready.wav', 'control.socket': `/${'x'.repeat(120)}` },

@@ -140,12 +140,14 @@ describe('config_set against the rest of the daemon', () => {
   });
 
   it('drops run-time changes the files no longer allow on reload, instead of refusing every reload', async () => {
+    mkdirSync(join(etc.dir, 'etc'), { recursive: true });
+    writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ audio: { bufferPeriods: 6 } }));
     const { rc, warnings } = await runtimeConfig();
-    await rc.set('audio.prefillPeriods', 3);
-    writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ audio: { bufferPeriods: 3 } }));
+    await rc.set('audio.prefillPeriods', 5);
+    writeFileSync(join(etc.dir, 'etc', 'speakerd.json'), JSON.stringify({ audio: { bufferPeriods: 5 } }));
     const after = await rc.reload();
-    expect(after.config.audio.bufferPeriods).toBe(3);
-    expect(after.config.audio.prefillPeriods).toBe(2);
+    expect(after.config.audio.bufferPeriods).toBe(5);
+    expect(after.config.audio.prefillPeriods).toBe(3);
     expect(rc.overrides).toEqual({});
     expect(warnings[0]).toMatch(/audio\.prefillPeriods .*dropped/);
   });
