@@ -586,6 +586,7 @@ Napi::Value EngineWrap::Stats(const Napi::CallbackInfo& info) {
   out.Set("tickAvgUs", ticks > 0 ? static_cast<double>(c.tick_ns_total.load()) / 1000.0 / ticks : 0.0);
   out.Set("deviceState", DeviceStateName(c.device_state.load()));
   out.Set("deviceRate", static_cast<double>(c.device_rate.load()));
+  out.Set("devicePeriodFrames", static_cast<double>(c.device_period_frames.load()));
   out.Set("realtime", c.realtime.load());
   const EngineOptions& opt = engine_->options();
   const double ms_per_sample = 1000.0 / opt.bridge_rate;

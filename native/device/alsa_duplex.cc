@@ -27,7 +27,7 @@ AlsaDuplex::~AlsaDuplex() { Close(); }
 // `exact_rate`: refuse (-EINVAL) a PCM that would convert the rate itself (plug, rate) or that does not
 // take settings_.rate as it is.
 int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels, snd_pcm_t** pcm,
-                        std::string* message, bool exact_rate) {
+                        std::string* message, bool exact_rate, snd_pcm_uframes_t* granted_period) {
   const bool capture = stream == SND_PCM_STREAM_CAPTURE;
   const char* what = capture ? "capture device" : "playback device";
   int err = config_ != nullptr ? snd_pcm_open_lconf(pcm, name.c_str(), stream, 0, config_)
@@ -79,6 +79,7 @@ int AlsaDuplex::OpenOne(const std::string& name, snd_pcm_stream_t stream, unsign
     if ((err = snd_pcm_sw_params_set_avail_min(*pcm, sw, period)) < 0) goto fail;
     if ((err = snd_pcm_sw_params(*pcm, sw)) < 0) goto fail;
   }
+  *granted_period = period;
   return 0;
 fail:
   *message = Describe(std::string("cannot set ") + step + " (" + std::to_string(channels) + " ch, " +
@@ -149,12 +150,15 @@ int AlsaDuplex::Open(const AlsaSettings& settings, std::string* message) {
 }
 
 int AlsaDuplex::OpenBoth(std::string* message, bool exact_rate) {
-  int err =
-      OpenOne(settings_.capture, SND_PCM_STREAM_CAPTURE, settings_.capture_channels, &capture_, message, exact_rate);
+  snd_pcm_uframes_t capture_period = 0;
+  snd_pcm_uframes_t playback_period = 0;
+  int err = OpenOne(settings_.capture, SND_PCM_STREAM_CAPTURE, settings_.capture_channels, &capture_, message,
+                    exact_rate, &capture_period);
   if (err >= 0) {
     err = OpenOne(settings_.playback, SND_PCM_STREAM_PLAYBACK, settings_.playback_channels, &playback_, message,
-                  exact_rate);
+                  exact_rate, &playback_period);
   }
+  period_frames_ = err >= 0 ? static_cast<unsigned>(capture_period) : 0;
   if (err < 0) {
     if (capture_ != nullptr) snd_pcm_close(capture_);
     if (playback_ != nullptr) snd_pcm_close(playback_);
@@ -169,6 +173,7 @@ void AlsaDuplex::Close() {
   if (config_ != nullptr) snd_config_delete(config_);
   capture_ = playback_ = nullptr;
   config_ = nullptr;
+  period_frames_ = 0;
 }
 
 int AlsaDuplex::ReadTick(int16_t* interleaved, uint64_t* xruns) {

@@ -64,18 +64,22 @@ class AlsaDuplex {
 
   // The settings the device was opened with: `rate` and `tick_frames` are the ones in use.
   const AlsaSettings& settings() const { return settings_; }
+  // The capture period the device granted, in frames (near tick_frames * period_ticks): the thread
+  // wakes once per this many frames.
+  unsigned period_frames() const { return period_frames_; }
 
   static int ListDevices(std::vector<AlsaDeviceInfo>* out, std::string* message);
 
  private:
   int OpenOne(const std::string& name, snd_pcm_stream_t stream, unsigned channels, snd_pcm_t** pcm,
-              std::string* message, bool exact_rate);
+              std::string* message, bool exact_rate, snd_pcm_uframes_t* granted_period);
   int OpenBoth(std::string* message, bool exact_rate);
 
   AlsaSettings settings_;
   snd_config_t* config_ = nullptr;
   snd_pcm_t* capture_ = nullptr;
   snd_pcm_t* playback_ = nullptr;
+  unsigned period_frames_ = 0;
   std::vector<int16_t> silence_;
 };
 

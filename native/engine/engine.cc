@@ -229,6 +229,7 @@ void Engine::TakePendingDevice() {
   device_frame_ = static_cast<int>(device->settings().tick_frames);
   resampling_ = static_cast<int>(device->settings().rate) != options_.bridge_rate;
   counters_.device_rate.store(static_cast<int>(device->settings().rate));
+  counters_.device_period_frames.store(static_cast<int>(device->period_frames()));
   counters_.device_state.store(static_cast<int>(DeviceState::kOpen));
   measure_countdown_ = kMeasureAfterTicks;
   if (echo_) echo_->Reset();
@@ -244,6 +245,7 @@ void Engine::LoseDevice(int err) {
   active_ = nullptr;
   counters_.device_state.store(static_cast<int>(DeviceState::kRetrying));
   counters_.device_rate.store(0);
+  counters_.device_period_frames.store(0);
   counters_.device_errors.fetch_add(1, std::memory_order_relaxed);
   null_clock_next_ns_ = MonotonicNs();
   sem_post(&wake_);

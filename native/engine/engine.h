@@ -68,7 +68,8 @@ struct EngineCounters {
   std::atomic<int> aec_applied_delay_samples{-1};  // what the reference is aligned with (before the margin)
   std::atomic<int> aec_delay_source{0};            // DelaySource
   std::atomic<int> device_state{0};
-  std::atomic<int> device_rate{0};  // the open device's rate (0: none open)
+  std::atomic<int> device_rate{0};           // the open device's rate (0: none open)
+  std::atomic<int> device_period_frames{0};  // its capture period as granted, frames at device_rate (0: none open)
   std::atomic<bool> realtime{false};
 };
 

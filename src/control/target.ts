@@ -19,6 +19,10 @@ export interface ServiceStatus {
     underruns: number;
     dropped: number;
     deviceState: string;
+    /** The open sound device's rate in Hz (0: none open, the null device included). */
+    deviceRate: number;
+    /** The open sound device's capture period as granted (audio.periodMs asks for it), in ms; 0: none open. */
+    devicePeriodMs: number;
     tickAvgUs: number;
     tickMaxUs: number;
     /**

@@ -161,6 +161,8 @@ export interface NativeEngineStats {
   deviceState: 'null' | 'open' | 'retrying' | 'closed';
   /** The rate the open ALSA device runs at (0: none open). */
   deviceRate: number;
+  /** The capture period the open ALSA device granted, in frames at deviceRate (0: none open): one wakeup each. */
+  devicePeriodFrames: number;
   realtime: boolean;
   /** The echo path delay the reference is aligned with (before aecMarginMs), -1 when unknown. */
   aecDelayMs: number;

@@ -159,6 +159,8 @@ export class Service implements ControlTarget {
         underruns: stats?.underruns ?? 0,
         dropped: (stats?.dropped ?? 0) + Math.round((((ai?.droppedSendMs ?? 0) + (ai?.droppedPlayoutMs ?? 0)) * this.config.audio.bridgeRate) / 1000),
         deviceState: stats?.deviceState ?? 'closed',
+        deviceRate: stats?.deviceRate ?? 0,
+        devicePeriodMs: stats && stats.deviceRate > 0 ? Math.round((stats.devicePeriodFrames * 10000) / stats.deviceRate) / 10 : 0,
         tickAvgUs: stats?.tickAvgUs ?? 0,
         tickMaxUs: stats?.tickMaxUs ?? 0,
         aec: stats?.aec ? { ...stats.aec, delayMs: stats.aecDelayMs, delaySource: stats.aecDelaySource } : null,

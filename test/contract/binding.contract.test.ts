@@ -170,7 +170,7 @@ describe.each(bindings)('%s binding', (_name, binding) => {
       const { engine } = open();
       engine.step(3);
       const stats = engine.stats();
-      expect(stats).toMatchObject({ frames: 3, xruns: 0, deviceErrors: 0, eventsDropped: 0, deviceState: 'null' });
+      expect(stats).toMatchObject({ frames: 3, xruns: 0, deviceErrors: 0, eventsDropped: 0, deviceState: 'null', deviceRate: 0, devicePeriodFrames: 0 });
       expect(stats.realtime).toBe(false);
       expect(stats.aecDelayMs).toBe(-1);
       expect(stats.aecDelaySource).toBe('none');

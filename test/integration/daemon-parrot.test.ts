@@ -70,6 +70,15 @@ describe('the default run on a real-time ALSA device', () => {
     d.writeConfig({ audio: { device: 'alsa', capture: 'mic', playback: 'spk', alsaConfig: jack.config }, earcons: { enabled: false } });
     d.start([], { JACK_DEFAULT_SERVER: jack.name });
     await d.notice(/READY=1/);
+    // The device as opened: the configured rate and the default 20 ms period, as status reports them.
+    type AudioStatus = { deviceState: string; deviceRate: number; devicePeriodMs: number };
+    const audioStatus = async (): Promise<AudioStatus> => ((await d?.request({ cmd: 'status' }))?.result as { audio: AudioStatus }).audio;
+    let audio = await audioStatus();
+    for (let i = 0; i < 30 && audio.deviceState !== 'open'; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      audio = await audioStatus();
+    }
+    expect(audio).toMatchObject({ deviceState: 'open', deviceRate: 48000, devicePeriodMs: 20 });
     await d.notice(/STATUS=speaking/, 0, 8000);
     const mark = d.notices.length;
     await d.notice(/STATUS=listening/, mark, 8000);

@@ -133,10 +133,10 @@ describe('speakerd under a notify socket', () => {
     d.start();
     await d.notice(/READY=1/);
     const status = (await d.request({ cmd: 'status' })).result as {
-      audio: { deviceState: string; frames: number };
+      audio: { deviceState: string; frames: number; deviceRate: number; devicePeriodMs: number };
       lastError: { code: string; message: string };
     };
-    expect(status.audio.deviceState).toBe('retrying');
+    expect(status.audio).toMatchObject({ deviceState: 'retrying', deviceRate: 0, devicePeriodMs: 0 });
     expect(status.lastError).toMatchObject({ code: 'ERR_DEVICE_OPEN', message: expect.stringMatching(/absent/) });
     await new Promise((r) => setTimeout(r, 300));
     const later = (await d.request({ cmd: 'status' })).result as { audio: { frames: number } };

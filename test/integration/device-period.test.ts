@@ -20,6 +20,8 @@ function threadsNamed(name: string): number[] {
 
 /** What one second and a half on the device came to. */
 interface PacedRun {
+  /** The capture period ALSA granted, in frames at 48 kHz. */
+  periodFrames: number;
   ticksPerS: number;
   wakeupsPerS: number;
   playedPerS: number;
@@ -57,6 +59,7 @@ async function run(periodMs: number, prefillPeriods: number): Promise<PacedRun> 
   const seconds = (performance.now() - t0) / 1000;
   const stats = e.stats();
   const result = {
+    periodFrames: stats.devicePeriodFrames,
     ticksPerS: (stats.frames - start.frames) / seconds,
     wakeupsPerS: (wakeups(process.pid, audio) - start.wakeups) / seconds,
     playedPerS: (ring.status().played - start.played) / seconds,
@@ -71,6 +74,7 @@ describe('the ALSA period', () => {
   it('at 20 ms wakes the audio thread half as often as at 10 ms, keeping 100 ticks a second and the reply whole', async () => {
     const ten = await run(10, 2);
     const twenty = await run(20, 3);
+    expect([ten.periodFrames, twenty.periodFrames]).toEqual([480, 960]);
     for (const paced of [ten, twenty]) {
       expect(paced.ticksPerS).toBeGreaterThan(92);
       expect(paced.ticksPerS).toBeLessThan(108);

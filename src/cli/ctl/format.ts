@@ -66,6 +66,14 @@ function aecPostLine(value: unknown): string {
   return `${str(p.talk)}, suppression ${oneDecimal(p.suppressionDb)} dB, AGC ${oneDecimal(p.agcGainDb)} dB${applied}${duck}${ceiling}`;
 }
 
+/** The open sound device's rate and period (" at 48000 Hz, 20 ms periods"), or nothing without one. */
+function deviceClock(audio: Obj): string {
+  const rate = audio.deviceRate;
+  if (typeof rate !== 'number' || rate <= 0) return '';
+  const period = typeof audio.devicePeriodMs === 'number' && audio.devicePeriodMs > 0 ? `, ${audio.devicePeriodMs} ms periods` : '';
+  return ` at ${rate} Hz${period}`;
+}
+
 /** The `status` result as aligned lines. */
 export function formatStatus(result: Obj): string {
   const c = obj(result.connection);
@@ -78,7 +86,10 @@ export function formatStatus(result: Obj): string {
     ['backend', str(result.backend)],
     ['connection', `${c.connected ? 'connected' : 'not connected'} (${str(c.state)}, ${str(c.reconnects)} reconnects)`],
     ['uptime', formatDuration(result.uptimeS)],
-    ['audio', `device ${str(a.deviceState)}, ${str(a.frames)} frames, ${str(a.xruns)} xruns, ${str(a.underruns)} underruns, ${str(a.dropped)} dropped`],
+    [
+      'audio',
+      `device ${str(a.deviceState)}${deviceClock(a)}, ${str(a.frames)} frames, ${str(a.xruns)} xruns, ${str(a.underruns)} underruns, ${str(a.dropped)} dropped`,
+    ],
     ['tick', `avg ${oneDecimal(a.tickAvgUs)} us, max ${oneDecimal(a.tickMaxUs)} us`],
     ['echo canceller', aec],
     ['post filter', aecPostLine(a.aecPost)],

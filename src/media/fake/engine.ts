@@ -200,6 +200,13 @@ export class FakeEngine implements NativeEngine {
     return { ...(entry.port ?? this.device).counters };
   }
 
+  /** The rate the fake's ALSA device runs at while open (0: the null device, or not started). */
+  private openDeviceRate(): number {
+    const o = this.options;
+    if (o.device === 'null' || !this.running) return 0;
+    return o.matchBridgeRate ? o.bridgeRate : o.deviceRate;
+  }
+
   stats(): NativeEngineStats {
     this.requireOpen();
     const o = this.options;
@@ -212,7 +219,8 @@ export class FakeEngine implements NativeEngine {
       tickMaxUs: this.tickStats.maxUs,
       tickAvgUs: this.tickStats.avgUs,
       deviceState: o.device === 'null' ? 'null' : this.running ? 'open' : 'retrying',
-      deviceRate: o.device !== 'null' && this.running ? (o.matchBridgeRate ? o.bridgeRate : o.deviceRate) : 0,
+      deviceRate: this.openDeviceRate(),
+      devicePeriodFrames: (this.openDeviceRate() * o.periodMs) / 1000,
       realtime: false,
       aecDelayMs: delay < 0 ? -1 : (delay * 1000) / o.bridgeRate,
       aecDelaySource: delay < 0 ? 'none' : 'config',

@@ -92,6 +92,14 @@ describe('format', () => {
     );
   });
 
+  it("formats the open device's rate and period, and leaves them out without one", () => {
+    const line = (audio: Record<string, unknown>): string | undefined => formatStatus({ audio }).match(/^audio:.*$/m)?.[0];
+    expect(line({ deviceState: 'open', deviceRate: 48000, devicePeriodMs: 21.3, frames: 5, xruns: 0, underruns: 0, dropped: 0 })).toMatch(
+      /^audio:\s+device open at 48000 Hz, 21\.3 ms periods, 5 frames, 0 xruns/,
+    );
+    expect(line({ deviceState: 'retrying', deviceRate: 0, devicePeriodMs: 0, frames: 5 })).toMatch(/^audio:\s+device retrying, 5 frames/);
+  });
+
   it('formats the post filter and playback side of the status', () => {
     const audio = (aecPost: unknown): Record<string, unknown> => ({ audio: { aecPost } });
     expect(formatStatus(audio({ talk: 'double', suppressionDb: 0, agcGainDb: 9.04, duckActive: true, limiterDb: -3.2 }))).toMatch(
