@@ -53,6 +53,18 @@ describe('media API on the fake binding', () => {
     await once;
     expect(done).toBe(0);
   });
+
+  it("reports an open ALSA device's rate and period as the native engine does, and none for the null device", async () => {
+    const binding = createFakeBinding();
+    engine = await AudioEngine.create({ binding, device: { type: 'alsa', periodMs: 20, prefillPeriods: 3 } });
+    expect(engine.stats()).toMatchObject({ deviceState: 'open', deviceRate: 48000, devicePeriodFrames: 960 });
+    engine.close();
+    engine = await AudioEngine.create({ binding, device: { type: 'alsa', rate: 44100 } });
+    expect(engine.stats()).toMatchObject({ deviceRate: 44100, devicePeriodFrames: 441 });
+    engine.close();
+    engine = await AudioEngine.create({ binding });
+    expect(engine.stats()).toMatchObject({ deviceState: 'null', deviceRate: 0, devicePeriodFrames: 0 });
+  });
 });
 
 describe('device listing', () => {

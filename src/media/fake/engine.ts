@@ -210,6 +210,7 @@ export class FakeEngine implements NativeEngine {
   stats(): NativeEngineStats {
     this.requireOpen();
     const o = this.options;
+    const deviceRate = this.openDeviceRate();
     const delay = o.aecDelayMs >= 0 ? Math.trunc((o.aecDelayMs * o.bridgeRate) / 1000) : -1;
     return {
       frames: this.tickStats.ticks,
@@ -219,8 +220,8 @@ export class FakeEngine implements NativeEngine {
       tickMaxUs: this.tickStats.maxUs,
       tickAvgUs: this.tickStats.avgUs,
       deviceState: o.device === 'null' ? 'null' : this.running ? 'open' : 'retrying',
-      deviceRate: this.openDeviceRate(),
-      devicePeriodFrames: (this.openDeviceRate() * o.periodMs) / 1000,
+      deviceRate,
+      devicePeriodFrames: (deviceRate * o.periodMs) / 1000,
       realtime: false,
       aecDelayMs: delay < 0 ? -1 : (delay * 1000) / o.bridgeRate,
       aecDelaySource: delay < 0 ? 'none' : 'config',

@@ -2,6 +2,7 @@
 import type { NativeEchoPostOptions, NativePlaybackShaperOptions } from '../binding-post.js';
 import type { NativeEchoEngineName, NativeEngineOptions } from '../binding.js';
 import { optionBool, optionInt, optionString, requireObject } from './args.js';
+import { TICK_MS } from './clock.js';
 import { ALL_ECHO_ENGINES, optionEchoEngine, optionSuppression } from './echo-options.js';
 
 /** Largest rate any port or device may run at (kMaxRate). */
@@ -35,9 +36,9 @@ export function parseEngineOptions(options: unknown, echoEngines: readonly Nativ
     throw new RangeError('options.prefillPeriods must be less than options.bufferPeriods');
   }
   const periodMs = optionInt(o, 'periodMs', 10, 10, 40);
-  if (periodMs % 10 !== 0) throw new RangeError('options.periodMs must be a whole number of 10 ms ticks');
-  if (prefillPeriods * 10 <= periodMs) throw new RangeError('options.prefillPeriods (10 ms each) must cover one options.periodMs and a tick more');
-  if (bufferPeriods * 10 < 2 * periodMs) throw new RangeError('options.bufferPeriods (10 ms each) must cover at least two options.periodMs');
+  if (periodMs % TICK_MS !== 0) throw new RangeError('options.periodMs must be a whole number of 10 ms ticks');
+  if (prefillPeriods * TICK_MS <= periodMs) throw new RangeError('options.prefillPeriods (10 ms each) must cover one options.periodMs and a tick more');
+  if (bufferPeriods * TICK_MS < 2 * periodMs) throw new RangeError('options.bufferPeriods (10 ms each) must cover at least two options.periodMs');
   return {
     device,
     manualClock,
